@@ -1,0 +1,1 @@
+"""Event contracts of klachtstroom: envelope, payloads, topics and vocabulary."""

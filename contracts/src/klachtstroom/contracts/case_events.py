@@ -1,0 +1,131 @@
+"""Events written by routing to `complaints.case.v1`: one per transition of a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from klachtstroom.contracts import topics
+from klachtstroom.contracts.envelope import Payload
+from klachtstroom.contracts.vocabulary import (
+    Category,
+    Channel,
+    DeclineGround,
+    Handler,
+    Kind,
+    Outcome,
+    Resolution,
+)
+
+
+class CaseChange(Payload):
+    """Common fields of every case transition: who, when and why."""
+
+    topic: ClassVar[str] = topics.CASE
+
+    case_id: str
+    state: str
+    previous_state: str | None = None
+    at: datetime
+    actor: str = "system"
+    reason: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseOpened(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.opened.v1"
+
+    reference: str
+    received_at: datetime
+    channel: Channel
+    kind: Kind
+    category: Category
+    urgent: bool
+    municipality: str | None = None
+    unit: str | None = None
+    provider: str | None = None
+    handler: Handler
+    handler_name: str | None = None
+    rule_id: str | None = None
+    rule_version: int | None = None
+    flagged_for_coordinator: bool = False
+    formal: bool = False
+    advisory_committee: bool = False
+
+
+class CaseAssigned(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.assigned.v1"
+    handler: Handler
+    handler_name: str | None = None
+    unit: str | None = None
+    provider: str | None = None
+
+
+class CaseReferred(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.referred.v1"
+    provider: str
+    note: str | None = None
+
+
+class CaseAcknowledged(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.acknowledged.v1"
+
+
+class ProviderStatusReported(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.provider_status.v1"
+    provider: str
+    status: str
+    outcome: Outcome | None = None
+    measures: str | None = None
+
+
+class HearingHeld(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.hearing_held.v1"
+
+
+class TermExtended(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.term_extended.v1"
+    weeks: int = Field(ge=1, le=4)
+
+
+class CaseSuspended(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.suspended.v1"
+
+
+class CaseResumed(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.resumed.v1"
+
+
+class EscalatedFormal(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.escalated_formal.v1"
+    advisory_committee: bool = False
+
+
+class MediationStarted(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.mediation_started.v1"
+
+
+class CaseResolved(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.resolved.v1"
+    outcome: Outcome
+    resolution: Resolution
+    summary: str | None = None
+
+
+class CaseWithdrawn(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.withdrawn.v1"
+
+
+class CaseDeclined(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.declined.v1"
+    ground: DeclineGround
+
+
+class CaseReopened(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.reopened.v1"
+
+
+class OmbudsmanReferred(CaseChange):
+    event_type: ClassVar[str] = "nl.klachtstroom.case.ombudsman_referred.v1"

@@ -1,0 +1,100 @@
+"""Events written by intake to `complaints.intake.v1`.
+
+No personal data travels here: the complainant is an opaque id; name, address, phone,
+e-mail and BSN stay in intake's own database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from klachtstroom.contracts import topics
+from klachtstroom.contracts.envelope import Payload
+from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
+
+
+class TriageVerdict(Payload):
+    kind: Kind
+    category: Category
+    urgent: bool
+    confidence: float = Field(ge=0, le=1)
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ImportedHistory(Payload):
+    """What a bulk import of an existing register knows about a complaint handled before."""
+
+    state: str | None = None
+    outcome: Outcome | None = None
+    resolution: Resolution | None = None
+    handler: Handler | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    ombudsman: bool = False
+
+
+class ComplaintReceived(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.complaint.received.v1"
+    topic: ClassVar[str] = topics.INTAKE
+
+    complaint_id: str
+    reference: str
+    channel: Channel
+    description: str
+    received_at: datetime
+    complainant_id: str
+    complainant_reachable: bool = Field(description="contact details are known (kept in intake)")
+    municipality: str | None = None
+    unit: str | None = None
+    provider: str | None = None
+    about_employee: str | None = None
+    kind: Kind
+    category: Category
+    urgent: bool
+    formal: bool = False
+    triage: TriageVerdict | None = None
+    kind_given: bool = Field(default=False, description="kind was given by a person, not triage")
+    category_given: bool = False
+    urgent_given: bool = False
+    attachments: int = 0
+    in_reply_to: str | None = None
+    handover_note: str | None = None
+    imported: ImportedHistory | None = None
+
+
+class ComplaintTriaged(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.complaint.triaged.v1"
+    topic: ClassVar[str] = topics.INTAKE
+
+    complaint_id: str
+    kind: Kind
+    category: Category
+    urgent: bool
+    confidence: float
+    reasons: list[str] = Field(default_factory=list)
+    overridden_by: str | None = None
+    at: datetime
+
+
+class DuplicateSuspected(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.complaint.duplicate_suspected.v1"
+    topic: ClassVar[str] = topics.INTAKE
+
+    complaint_id: str
+    duplicate_of: str
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+    at: datetime
+
+
+class ComplaintsMerged(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.complaint.merged.v1"
+    topic: ClassVar[str] = topics.INTAKE
+
+    complaint_id: str = Field(description="the complaint that is kept")
+    merged_id: str = Field(description="the complaint merged into it")
+    actor: str
+    at: datetime

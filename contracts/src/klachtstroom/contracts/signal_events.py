@@ -1,0 +1,49 @@
+"""Events written by reporting to `complaints.signal.v1`: what reaches the college."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from klachtstroom.contracts import topics
+from klachtstroom.contracts.envelope import Payload
+
+
+class UrgentSignal(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.signal.urgent.v1"
+    topic: ClassVar[str] = topics.SIGNAL
+
+    signal_id: str
+    complaint_id: str
+    reference: str
+    summary: str = Field(description="short Dutch summary without personal data")
+    reasons: list[str] = Field(default_factory=list)
+    municipality: str | None = None
+    unit: str | None = None
+    at: datetime
+
+
+class TrendSignal(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.signal.trend.v1"
+    topic: ClassVar[str] = topics.SIGNAL
+
+    signal_id: str
+    kind: str
+    key: str
+    observed: float
+    expected: float
+    summary: str
+    at: datetime
+
+
+class ReportPublished(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.signal.report_published.v1"
+    topic: ClassVar[str] = topics.SIGNAL
+
+    report: str
+    year: int
+    municipality: str | None = None
+    url: str
+    at: datetime

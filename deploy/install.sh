@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what is missing for `make run` / `make test` on a fresh machine: uv, the Python workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check uv
+fi
+UV=$(command -v uv 2>/dev/null || echo "$HOME/.local/bin/uv")
+"$UV" sync --frozen --quiet --python 3.11

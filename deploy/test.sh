@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test`: unit tests, then the storage tests on SQLite and PostgreSQL, then end-to-end tests
+# over a real Kafka started by the test run. Everything it needs is installed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+work=$(mktemp -d /tmp/klachtstroom-test.XXXXXX)
+cleanup() { bash deploy/postgres.sh stop "$work/pg" || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+start=$(date +%s)
+echo "== PostgreSQL for the storage tests"
+export KLACHTSTROOM_TEST_POSTGRES=$(bash deploy/postgres.sh start "$work/pg")
+echo "   $KLACHTSTROOM_TEST_POSTGRES"
+
+if [ "${KLACHTSTROOM_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "== Chromium for the browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || true
+fi
+
+echo "== contract check: AsyncAPI document is current"
+$PY deploy/asyncapi.py --check contracts/asyncapi.json
+
+echo "== unit tests (every service) and storage tests (SQLite + PostgreSQL)"
+$PY -m pytest contracts services -q -p no:cacheprovider
+
+echo "== end-to-end tests over real Kafka"
+$PY -m pytest tests -q -p no:cacheprovider
+
+echo "== make test took $(( $(date +%s) - start ))s"

@@ -1,0 +1,1 @@
+"""klachtstroom deadlines: the Termijnenwet calendar, term computation, warnings and escalation."""

@@ -1,0 +1,1 @@
+"""Intake: web form, API, e-mail and KCC registration, triage and deduplication."""

@@ -1,0 +1,44 @@
+"""Intake listens to the case topic to keep the status a complainant sees up to date."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from klachtstroom.contracts import case_events
+from klachtstroom.contracts.envelope import Envelope, Payload
+from klachtstroom.intake.status import CASE_STATE_TO_STATUS
+from klachtstroom.intake.store import Complaint
+from klachtstroom.platform.consumer import EventHandler
+
+
+async def on_case_changed(session: AsyncSession, _envelope: Envelope, event: case_events.CaseChange) -> None:
+    values: dict[str, object] = {
+        "status": CASE_STATE_TO_STATUS.get(event.state, "in_handling"),
+        "status_at": datetime.now(UTC),
+    }
+    outcome = getattr(event, "outcome", None)
+    if outcome is not None:
+        values["outcome"] = outcome.value
+    await session.execute(update(Complaint).where(Complaint.id == event.case_id).values(**values))
+
+
+CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
+    case_events.CaseOpened,
+    case_events.CaseAssigned,
+    case_events.CaseReferred,
+    case_events.CaseAcknowledged,
+    case_events.EscalatedFormal,
+    case_events.MediationStarted,
+    case_events.CaseSuspended,
+    case_events.CaseResumed,
+    case_events.CaseResolved,
+    case_events.CaseWithdrawn,
+    case_events.CaseDeclined,
+    case_events.CaseReopened,
+    case_events.OmbudsmanReferred,
+)
+
+HANDLERS: dict[type[Payload], EventHandler] = {model: on_case_changed for model in CASE_EVENTS}

@@ -1,0 +1,287 @@
+"""Registering a complaint: the one path every channel takes (API, form, e-mail, KCC, import).
+
+One transaction stores the complaint, the encrypted contact details and the
+`complaint.received` event in the outbox; when it commits, the complaint is safe.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from klachtstroom.contracts.intake_events import (
+    ComplaintReceived,
+    DuplicateSuspected,
+    ImportedHistory,
+    TriageVerdict,
+)
+from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.contracts.vocabulary import Category, Channel, Kind
+from klachtstroom.intake.duplicates import WINDOW, Candidate, suspect_duplicate
+from klachtstroom.intake.personal_data import Vault, normalise_name, normalise_phone
+from klachtstroom.intake.store import Attachment, Complainant, Complaint, IdempotencyKey, ReferenceCounter
+from klachtstroom.intake.triage import OverrideMemory, triage
+from klachtstroom.platform.service import Service
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    bsn: str | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email or self.phone or self.address)
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class NewComplaint:
+    channel: Channel
+    description: str
+    received_at: datetime
+    contact: ContactDetails = ContactDetails()
+    municipality: str | None = None
+    unit: str | None = None
+    provider: str | None = None
+    about_employee: str | None = None
+    category: Category | None = None
+    kind: Kind | None = None
+    urgent: bool | None = None
+    formal: bool = False
+    attachments: list[AttachmentIn] = field(default_factory=list)
+    handover_note: str | None = None
+    in_reply_to: str | None = None
+    source_ref: str | None = None
+    imported: ImportedHistory | None = None
+
+
+@dataclass(frozen=True)
+class Registered:
+    id: str
+    reference: str
+    replayed: bool = False
+    duplicate_of: str | None = None
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
+class Registrar:
+    def __init__(self, service: Service, vault: Vault, overrides: OverrideMemory) -> None:
+        self.service = service
+        self.vault = vault
+        self.overrides = overrides
+
+    async def register(
+        self, new: NewComplaint, *, idempotency_key: str | None = None, request_hash: str = ""
+    ) -> Registered:
+        async with self.service.db.transaction() as session:
+            if idempotency_key:
+                earlier = await session.get(IdempotencyKey, idempotency_key)
+                if earlier is not None:
+                    if earlier.request_hash != request_hash:
+                        raise IdempotencyConflict(idempotency_key)
+                    complaint = await session.get(Complaint, earlier.complaint_id)
+                    assert complaint is not None
+                    return Registered(complaint.id, complaint.reference, replayed=True)
+            registered = await self._store(session, new)
+            if idempotency_key:
+                session.add(
+                    IdempotencyKey(
+                        key=idempotency_key,
+                        request_hash=request_hash,
+                        complaint_id=registered.id,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        self.service.outbox.notify()
+        return registered
+
+    async def _store(self, session: AsyncSession, new: NewComplaint) -> Registered:
+        now = datetime.now(UTC)
+        complaint_id = str(uuid.uuid4())
+        reference = await self._next_reference(session, local_date(new.received_at).year)
+        verdict = triage(new.description, self.overrides)
+        kind = new.kind or verdict.kind
+        category = new.category or verdict.category
+        urgent = verdict.urgent if new.urgent is None else new.urgent
+
+        contact = new.contact
+        complainant = Complainant(
+            id=str(uuid.uuid4()),
+            name_enc=self.vault.encrypt(contact.name),
+            email_enc=self.vault.encrypt(contact.email),
+            phone_enc=self.vault.encrypt(contact.phone),
+            address_enc=self.vault.encrypt(contact.address),
+            bsn_enc=self.vault.encrypt(contact.bsn),
+            name_hash=self.vault.match_hash(normalise_name(contact.name) if contact.name else None),
+            email_hash=self.vault.match_hash(contact.email.strip().lower() if contact.email else None),
+            phone_hash=self.vault.match_hash(normalise_phone(contact.phone) if contact.phone else None),
+            bsn_hash=self.vault.match_hash(contact.bsn.strip().zfill(9) if contact.bsn else None),
+            created_at=now,
+        )
+        session.add(complainant)
+        status = "received"
+        if new.imported is not None and new.imported.resolved_at is not None:
+            status = "resolved"
+        complaint = Complaint(
+            id=complaint_id,
+            reference=reference,
+            channel=new.channel.value,
+            description=new.description,
+            received_at=new.received_at,
+            complainant_id=complainant.id,
+            municipality=new.municipality,
+            unit=new.unit,
+            provider=new.provider,
+            about_employee=new.about_employee,
+            kind=kind.value,
+            category=category.value,
+            urgent=urgent,
+            formal=new.formal,
+            triage={
+                "kind": verdict.kind.value,
+                "category": verdict.category.value,
+                "urgent": verdict.urgent,
+                "confidence": verdict.confidence,
+                "reasons": list(verdict.reasons),
+            },
+            status=status,
+            status_at=now,
+            handover_note=new.handover_note,
+            in_reply_to=new.in_reply_to,
+            source_ref=new.source_ref,
+            created_at=now,
+        )
+        session.add(complaint)
+        for item in new.attachments:
+            session.add(
+                Attachment(
+                    id=str(uuid.uuid4()),
+                    complaint_id=complaint_id,
+                    filename=item.filename,
+                    content_type=item.content_type,
+                    size=len(item.data),
+                    data=item.data,
+                    created_at=now,
+                )
+            )
+        await session.flush()
+        received = ComplaintReceived(
+            complaint_id=complaint_id,
+            reference=reference,
+            channel=new.channel,
+            description=new.description,
+            received_at=new.received_at,
+            complainant_id=complainant.id,
+            complainant_reachable=contact.reachable,
+            municipality=new.municipality,
+            unit=new.unit,
+            provider=new.provider,
+            about_employee=new.about_employee,
+            kind=kind,
+            category=category,
+            urgent=urgent,
+            formal=new.formal,
+            triage=TriageVerdict(
+                kind=verdict.kind,
+                category=verdict.category,
+                urgent=verdict.urgent,
+                confidence=verdict.confidence,
+                reasons=list(verdict.reasons),
+            ),
+            kind_given=new.kind is not None,
+            category_given=new.category is not None,
+            urgent_given=new.urgent is not None,
+            attachments=len(new.attachments),
+            in_reply_to=new.in_reply_to,
+            handover_note=new.handover_note,
+            imported=new.imported,
+        )
+        await self.service.outbox.add(session, received, subject=complaint_id)
+        duplicate_of = None
+        if new.imported is None:
+            duplicate_of = await self._check_duplicate(session, complaint, complainant)
+        return Registered(complaint_id, reference, duplicate_of=duplicate_of)
+
+    async def _next_reference(self, session: AsyncSession, year: int) -> str:
+        counter = await session.get(ReferenceCounter, year, with_for_update=True)
+        if counter is None:
+            counter = ReferenceCounter(year=year, last=0)
+            session.add(counter)
+        counter.last += 1
+        await session.flush()
+        return f"KL-{year}-{counter.last:06d}"
+
+    async def _check_duplicate(
+        self, session: AsyncSession, complaint: Complaint, complainant: Complainant
+    ) -> str | None:
+        keys = {
+            "bsn": complainant.bsn_hash,
+            "email": complainant.email_hash,
+            "phone": complainant.phone_hash,
+            "name": complainant.name_hash,
+        }
+        conditions = [getattr(Complainant, f"{k}_hash") == v for k, v in keys.items() if v]
+        if not conditions:
+            return None
+        rows = (
+            await session.execute(
+                select(Complaint, Complainant)
+                .join(Complainant, Complaint.complainant_id == Complainant.id)
+                .where(
+                    or_(*conditions),
+                    Complaint.id != complaint.id,
+                    Complaint.merged_into.is_(None),
+                    Complaint.received_at >= complaint.received_at - WINDOW,
+                    Complaint.received_at <= complaint.received_at + WINDOW,
+                )
+                .limit(50)
+            )
+        ).all()
+        candidates = [
+            Candidate(
+                complaint_id=other.id,
+                received_at=other.received_at if other.received_at.tzinfo else other.received_at.replace(tzinfo=UTC),
+                text=other.description,
+                same_person=[k for k, v in keys.items() if v and getattr(person, f"{k}_hash") == v],
+                unit=other.unit,
+                category=other.category,
+            )
+            for other, person in rows
+        ]
+        received = complaint.received_at if complaint.received_at.tzinfo else complaint.received_at.replace(tzinfo=UTC)
+        suspicion = suspect_duplicate(complaint.description, received, complaint.unit, complaint.category, candidates)
+        if suspicion is None:
+            return None
+        await session.execute(
+            update(Complaint).where(Complaint.id == complaint.id).values(duplicate_of=suspicion.duplicate_of)
+        )
+        await self.service.outbox.add(
+            session,
+            DuplicateSuspected(
+                complaint_id=complaint.id,
+                duplicate_of=suspicion.duplicate_of,
+                score=suspicion.score,
+                reasons=suspicion.reasons,
+                at=datetime.now(UTC),
+            ),
+            subject=complaint.id,
+        )
+        return suspicion.duplicate_of
+

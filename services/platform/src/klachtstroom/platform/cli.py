@@ -1,0 +1,92 @@
+"""Command line of every service: `serve` (default) and `replay-dlq`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import uvicorn
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from fastapi import FastAPI
+
+from klachtstroom.contracts import topics
+from klachtstroom.platform.service import Service, port_for
+
+
+async def serve(app: FastAPI, service: Service, extra: Sequence[Callable[[], Any]] = ()) -> None:
+    config = uvicorn.Config(
+        app,
+        host=service.settings.host,
+        port=port_for(service.name),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    await asyncio.gather(server.serve(), *(job() for job in extra))
+
+
+async def replay_dlq(service: Service, topic: str, limit: int | None = None) -> int:
+    """Move dead-lettered events of `topic` back onto it, with a fresh set of attempts."""
+    dlq = topics.dlq(topic)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=service.settings.kafka_bootstrap,
+        group_id=f"klachtstroom-{service.name}-dlq-replay",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=service.settings.kafka_bootstrap, enable_idempotence=True, acks="all"
+    )
+    await consumer.start()
+    await producer.start()
+    replayed = 0
+    try:
+        consumer.subscribe([dlq])
+        while limit is None or replayed < limit:
+            batch = await consumer.getmany(timeout_ms=2000, max_records=500)
+            records = [r for rs in batch.values() for r in rs]
+            if not records:
+                break
+            ids = []
+            for record in records:
+                try:
+                    ids.append(json.loads(record.value)["id"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+            for c in service.consumers:
+                await c.forget_failures(ids)
+            for record in records:
+                headers = [(k, v) for k, v in record.headers if not k.startswith("x-")]
+                await producer.send_and_wait(topic, record.value, key=record.key, headers=headers)
+                replayed += 1
+            await consumer.commit()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return replayed
+
+
+def main(service_factory: Callable[[], tuple[Service, FastAPI]], extra_commands: dict[str, Any] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the service (default)")
+    replay = sub.add_parser("replay-dlq", help="move dead-lettered events back onto their topic")
+    replay.add_argument("topic", choices=list(topics.ALL))
+    replay.add_argument("--limit", type=int)
+    for name, (help_text, _fn) in (extra_commands or {}).items():
+        sub.add_parser(name, help=help_text)
+    args = parser.parse_args()
+    service, app = service_factory()
+    if args.command in (None, "serve"):
+        asyncio.run(serve(app, service, getattr(app.state, "extra_servers", ())))
+    elif args.command == "replay-dlq":
+        service.migrate()
+        count = asyncio.run(replay_dlq(service, args.topic, args.limit))
+        print(f"{count} events replayed onto {args.topic}")
+    else:
+        _help, fn = (extra_commands or {})[args.command]
+        asyncio.run(fn(service, args))

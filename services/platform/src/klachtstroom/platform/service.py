@@ -1,0 +1,263 @@
+"""Wiring of one service: settings, database, outbox relay, Kafka broker, consumers, HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Union
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream import Context
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.middlewares import AckPolicy
+from opentelemetry import trace
+from pydantic import BaseModel
+from sqlalchemy import MetaData
+
+from klachtstroom.contracts.envelope import Envelope, Event, Payload
+from klachtstroom.contracts.registry import payloads_on
+from klachtstroom.platform.clock import Clock
+from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_record
+from klachtstroom.platform.db import Database, upgrade_database
+from klachtstroom.platform.outbox import Outbox, OutboxRelay
+from klachtstroom.platform.settings import PlatformSettings
+from klachtstroom.platform.tables import PlatformTables
+from klachtstroom.platform.telemetry import configure_logging, configure_tracing
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"intake": 8000, "routing": 8001, "deadlines": 8002, "reporting": 8003}
+
+
+class ClockSetting(BaseModel):
+    now: datetime
+    frozen: bool = False
+
+
+class Service:
+    """Everything one service needs at run time, built from settings.
+
+    Kafka may be down when the service starts: HTTP is served at once, the broker connects
+    in the background, and the outbox keeps what is written until Kafka is back.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        metadata: MetaData,
+        tables: PlatformTables,
+        migrations: Path,
+        settings: PlatformSettings | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings or PlatformSettings()
+        configure_logging(name, self.settings.log_level)
+        self.tracer_provider = configure_tracing(name, self.settings)
+        self.metadata = metadata
+        self.tables = tables
+        self.migrations = migrations
+        self.database_url = self.settings.database_url(name)
+        self.db = Database(self.database_url)
+        self.clock = Clock()
+        self.broker = KafkaBroker(
+            self.settings.kafka_bootstrap,
+            client_id=f"klachtstroom-{name}",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            request_timeout_ms=15000,
+            middlewares=(KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider),),
+            logger=logging.getLogger(f"faststream.{name}"),
+        )
+        self.relay = OutboxRelay(
+            self.db,
+            tables,
+            self._publish,
+            batch_size=self.settings.relay_batch,
+            poll_seconds=self.settings.relay_poll_seconds,
+        )
+        self.outbox = Outbox(tables, source=f"klachtstroom-{name}", wake=self.relay.wake)
+        self.consumers: list[EventConsumer] = []
+        self.background: list[Callable[[], Awaitable[None]]] = []
+        self.clock_hooks: list[Callable[[], Awaitable[None]]] = []
+        self._publishers: dict[str, Any] = {}
+        self._broker_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- messaging -------------------------------------------------------------------------
+
+    async def _publish(self, topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> Any:
+        publisher = self._publishers.get(topic)
+        if publisher is not None:
+            return await publisher.publish(value, key=key, headers=headers, no_confirm=True)
+        return await self.broker.publish(value, topic=topic, key=key, headers=headers, no_confirm=True)
+
+    def publishes(self, topic: str) -> None:
+        """Declare a topic this service writes (through its outbox relay), with its event schemas."""
+        events = tuple(Event[model] for model in payloads_on(topic))  # type: ignore[valid-type]
+        schema: Any = events[0] if len(events) == 1 else Union[events]  # noqa: UP007
+        self._publishers[topic] = self.broker.publisher(
+            topic,
+            title=f"{self.name}:{topic}",
+            description=f"Events written by {self.name}, relayed from its outbox in order per complaint.",
+            schema=schema,
+        )
+
+    def consume(
+        self,
+        topics: Sequence[str],
+        handlers: Mapping[type[Payload], EventHandler],
+        *,
+        consumer_name: str | None = None,
+        after_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> EventConsumer:
+        """Subscribe a batch consumer (its own consumer group) to topics."""
+        name = consumer_name or f"{self.name}"
+        consumer = EventConsumer(
+            name,
+            self.db,
+            self.tables,
+            self.outbox,
+            handlers,
+            max_attempts=self.settings.max_attempts,
+            after_commit=after_commit,
+        )
+        self.consumers.append(consumer)
+
+        async def decode(message: Any) -> list[dict[str, Any]]:
+            return [decode_record(r.value, r.topic, r.partition, r.offset) for r in message.raw_message]
+
+        @self.broker.subscriber(
+            *topics,
+            group_id=f"klachtstroom-{name}",
+            batch=True,
+            max_records=self.settings.consumer_batch,
+            batch_timeout_ms=50,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=decode,
+            title=f"{name}:{'+'.join(topics)}",
+        )
+        async def on_batch(events: list[Envelope], message: Any = Context("message")) -> None:
+            await consumer.process(events, message.raw_message)
+
+        return consumer
+
+    async def _start_broker(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.start()
+                self._broker_ready.set()
+                log.info("%s: connected to Kafka", self.name)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("%s: Kafka not reachable (%s); retrying", self.name, type(error).__name__)
+                try:
+                    await self.broker.stop()
+                except Exception:
+                    pass
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        upgrade_database(self.database_url, self.metadata, self.migrations)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.migrate)
+        self._tasks.append(asyncio.create_task(self._start_broker()))
+        self._tasks.append(asyncio.create_task(self.relay.run(self._broker_ready.wait)))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job()))
+
+    async def stop(self) -> None:
+        self.relay.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self.broker.stop()
+        except Exception:
+            pass
+        await self.db.dispose()
+        self.tracer_provider.shutdown()
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        db_ok = await self.db.ping()
+        kafka_ok = False
+        if self._broker_ready.is_set():
+            try:
+                kafka_ok = bool(await self.broker.ping(timeout=2.0))
+            except Exception:
+                kafka_ok = False
+        detail: dict[str, Any] = {"database": db_ok, "kafka": kafka_ok}
+        if db_ok:
+            detail["outbox_pending"] = await self.relay.pending()
+        detail["dead_lettered"] = sum(c.dead_lettered for c in self.consumers)
+        return db_ok and kafka_ok, detail
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def create_app(self, title: str, routers: Sequence[APIRouter] = (), description: str = "") -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app.state.service = self
+
+        @app.get("/healthz", tags=["operations"])
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok", "service": self.name}
+
+        @app.get("/readyz", tags=["operations"])
+        async def readyz() -> JSONResponse:
+            ready, detail = await self.readiness()
+            return JSONResponse({"ready": ready, **detail}, status_code=200 if ready else 503)
+
+        if self.settings.test_clock:
+
+            @app.put("/api/v1/test/clock", tags=["test"])
+            async def set_clock(setting: ClockSetting) -> dict[str, str]:
+                self.clock.set(setting.now, frozen=setting.frozen)
+                await self.on_clock_moved()
+                return {"now": self.clock.now().isoformat()}
+
+        @app.exception_handler(Exception)
+        async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+            span = trace.get_current_span().get_span_context()
+            trace_id = f"{span.trace_id:032x}" if span.is_valid else None
+            log.exception("unhandled error")
+            return JSONResponse(
+                {"detail": "Er ging iets mis aan onze kant. Probeer het later opnieuw.", "trace_id": trace_id},
+                status_code=500,
+            )
+
+        for router in routers:
+            app.include_router(router)
+        return app
+
+    async def on_clock_moved(self) -> None:
+        """Hook for services with timers (deadlines): run what became due."""
+        for hook in self.clock_hooks:
+            await hook()
+
+
+
+def port_for(service: str) -> int:
+    return int(os.environ.get(f"KLACHTSTROOM_{service.upper()}_PORT", DEFAULT_PORTS[service]))

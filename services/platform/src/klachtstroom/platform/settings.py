@@ -1,0 +1,43 @@
+"""Settings shared by every service (pydantic-settings, prefix KLACHTSTROOM_)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Every setting has a working default, so `make run` needs no configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="KLACHTSTROOM_", extra="ignore")
+
+    data_dir: Path = Path(".run")
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    otel_exporter: str = Field(default="none", description="none, console or otlp")
+    otel_endpoint: str | None = None
+    # Consumers: after this many failed attempts an event goes to <topic>.dlq.
+    max_attempts: int = 5
+    consumer_batch: int = 500
+    relay_batch: int = 1000
+    relay_poll_seconds: float = 0.2
+    # A test clock for end-to-end tests (never in production): PUT /api/v1/test/clock.
+    test_clock: bool = False
+    auth_required: bool = False
+
+    def database_url(self, service: str) -> str:
+        """`KLACHTSTROOM_<SERVICE>_DATABASE_URL`, else a SQLite file under the data dir."""
+        url = os.environ.get(f"KLACHTSTROOM_{service.upper()}_DATABASE_URL")
+        if url:
+            return url
+        path = self.service_dir(service) / f"{service}.db"
+        return f"sqlite+aiosqlite:///{path.resolve()}"
+
+    def service_dir(self, service: str) -> Path:
+        path = self.data_dir / service
+        path.mkdir(parents=True, exist_ok=True)
+        return path

@@ -1,0 +1,137 @@
+"""The outbox relay and the idempotent consumer, on a real SQLite database (no broker needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
+from klachtstroom.platform.consumer import EventConsumer, RetryLater, decode_record
+from klachtstroom.platform.db import Database, upgrade_database
+from klachtstroom.platform.outbox import Outbox, OutboxRelay
+from klachtstroom.platform.tables import define_platform_tables
+
+metadata = MetaData()
+tables = define_platform_tables(metadata)
+counted = Table("counted", metadata, Column("id", Integer, primary_key=True), Column("subject", String(50)))
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Thing(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.test.thing.v1"
+    topic: ClassVar[str] = "test.things"
+    n: int
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Any:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    await asyncio.to_thread(upgrade_database, url, metadata, MIGRATIONS)
+    database = Database(url)
+    yield database
+    await database.dispose()
+
+
+class FakeKafka:
+    """Records what the relay publishes; can be told to fail like a broker that is down."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+        self.down = False
+
+    async def publish(self, topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> Any:
+        if self.down:
+            raise ConnectionError("broker down")
+        self.sent.append((topic, key, value))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+async def test_relay_publishes_in_order_and_survives_a_broker_outage(db: Database) -> None:
+    kafka = FakeKafka()
+    relay = OutboxRelay(db, tables, kafka.publish, batch_size=7)
+    outbox = Outbox(tables, "test", relay.wake)
+    async with db.transaction() as session:
+        for n in range(20):
+            await outbox.add(session, Thing(n=n), subject=f"c{n % 3}")
+    kafka.down = True
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    assert await relay.pending() == 20  # nothing lost while Kafka is down
+    kafka.down = False
+    while await relay.relay_once():
+        pass
+    numbers = [json.loads(value)["data"]["n"] for _topic, _key, value in kafka.sent]
+    assert numbers == list(range(20))
+    assert await relay.pending() == 0
+
+
+def _records(envelopes: list[Envelope]) -> list[Any]:
+    return [
+        SimpleNamespace(topic="test.things", partition=0, offset=i, value=e.model_dump_json().encode())
+        for i, e in enumerate(envelopes)
+    ]
+
+
+async def test_consumer_handles_each_event_once(db: Database) -> None:
+    async def handle(session: Any, envelope: Envelope, payload: Thing) -> None:
+        await session.execute(insert(counted).values(subject=envelope.subject))
+
+    consumer = EventConsumer("c", db, tables, Outbox(tables, "test"), {Thing: handle})
+    events = [make_envelope(Thing(n=n), source="t", subject=f"s{n}") for n in range(10)]
+    await consumer.process(events, _records(events))
+    await consumer.process(events[:5], _records(events[:5]))  # redelivery after a crash
+    async with db.reading() as session:
+        assert (await session.execute(select(func.count()).select_from(counted))).scalar_one() == 10
+
+
+async def test_poison_event_goes_to_the_dead_letter_topic_after_max_attempts(db: Database) -> None:
+    async def handle(session: Any, envelope: Envelope, payload: Thing) -> None:
+        if payload.n == 3:
+            raise ValueError("cannot handle 3")
+        await session.execute(insert(counted).values(subject=envelope.subject))
+
+    consumer = EventConsumer("c", db, tables, Outbox(tables, "test"), {Thing: handle}, max_attempts=3)
+    events = [make_envelope(Thing(n=n), source="t", subject=f"s{n}") for n in range(6)]
+    for _attempt in range(2):
+        with pytest.raises(RetryLater):
+            await consumer.process(events, _records(events))
+    await consumer.process(events, _records(events))  # third attempt: dead-lettered, batch goes on
+    async with db.reading() as session:
+        assert (await session.execute(select(func.count()).select_from(counted))).scalar_one() == 5
+        dlq = (await session.execute(select(tables.outbox).where(tables.outbox.c.topic == "test.things.dlq"))).all()
+    assert len(dlq) == 1
+    assert dlq[0].headers["x-attempts"] == "3"
+    assert "cannot handle 3" in dlq[0].headers["x-error"]
+
+
+async def test_undecodable_record_is_dead_lettered_not_fatal(db: Database) -> None:
+    consumer = EventConsumer("c", db, tables, Outbox(tables, "test"), {}, max_attempts=1)
+    raw = decode_record(b"not json", "test.things", 0, 7)
+    envelope = Envelope.model_validate(raw)
+    await consumer.process([envelope], [SimpleNamespace(topic="test.things", partition=0, offset=7, value=b"x")])
+    async with db.reading() as session:
+        rows = (await session.execute(select(tables.outbox))).all()
+    assert [r.topic for r in rows] == ["test.things.dlq"]
+
+
+async def test_two_relays_share_one_lease(db: Database) -> None:
+    first = OutboxRelay(db, tables, FakeKafka().publish)
+    second = OutboxRelay(db, tables, FakeKafka().publish)
+    assert await first.lease.acquire()
+    assert not await second.lease.acquire()
+    assert await first.lease.acquire()  # renewal by the holder
+
+
+def test_timestamps_are_aware() -> None:
+    assert make_envelope(Thing(n=1), source="t", subject="s").time.tzinfo is not None
+    assert datetime.now(UTC).tzinfo is not None

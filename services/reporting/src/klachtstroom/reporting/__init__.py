@@ -1,0 +1,1 @@
+"""klachtstroom reporting: projections, annual and provider reports, trend signals, open data."""

@@ -1,0 +1,457 @@
+"""The case lifecycle (Awb chapter 9) as a state machine: a table of allowed transitions
+per action, and `apply(case, command) -> (case, event)`.
+
+`apply` is pure: it never mutates, never reads a clock and never does I/O. A command that
+is not allowed raises `TransitionForbidden` (HTTP 409), a command with a bad field raises
+`InvalidCommand` (HTTP 422); in both cases the caller still holds the unchanged case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from klachtstroom.contracts.vocabulary import (
+    Category,
+    Channel,
+    DeclineGround,
+    Handler,
+    Kind,
+    Outcome,
+    Resolution,
+    dutch,
+)
+from klachtstroom.routing.domain import (
+    ACTION_LABELS,
+    EVENT_TYPES,
+    HANDLING,
+    PREVIOUS,
+    TRANSITIONS,
+    Acknowledge,
+    Assign,
+    Case,
+    CaseEvent,
+    CaseState,
+    Command,
+    Decline,
+    Escalate,
+    Extend,
+    Hear,
+    InvalidCommand,
+    JsonValue,
+    ProviderStatus,
+    Refer,
+    ReportProviderStatus,
+    Resolve,
+    TakeOver,
+    Target,
+    TransitionForbidden,
+    forbidden_message,
+    instant,
+    local_date,
+    same_person,
+)
+
+S = CaseState
+
+# Awb 9:8: the complainant is told within 4 weeks that the complaint is not taken into handling.
+DECLINE_WINDOW = timedelta(days=28)
+# Awb 9:11 lid 2: one postponement of at most 4 weeks.
+MAX_EXTENSION_WEEKS = 4
+# Outcomes that have their own action; `resolve` may not set them.
+_OWN_ACTION_OUTCOMES = {Outcome.withdrawn: "withdraw", Outcome.inadmissible: "decline"}
+
+Changes = dict[str, Any]
+Data = dict[str, JsonValue]
+Effect = Callable[[Case, Any, CaseState], tuple[Changes, Data]]
+E = TypeVar("E", bound=StrEnum)
+
+
+# --- Public functions -------------------------------------------------------------------
+
+
+def open_case(
+    *,
+    id: str,
+    at: datetime,
+    channel: Channel | str,
+    kind: Kind | str = Kind.complaint,
+    category: Category | str = Category.other,
+    urgent: bool = False,
+    municipality: str | None = None,
+    unit: str | None = None,
+    provider: str | None = None,
+    about_employee: str | None = None,
+    formal_requested: bool = False,
+    handler: Handler | str = Handler.municipality,
+    handler_name: str | None = None,
+) -> Case:
+    """A new case in state `received`; `at` is when the complaint was received (terms run from it)."""
+    if not isinstance(at, datetime):
+        raise InvalidCommand("at", "Geef datum en tijd van ontvangst op.")
+    return Case(
+        id=_required_text(id, "id"),
+        state=S.received,
+        kind=_enum(Kind, kind, "kind"),
+        category=_enum(Category, category, "category"),
+        urgent=urgent,
+        channel=_enum(Channel, channel, "channel"),
+        received_at=at,
+        received_on=local_date(at),
+        municipality=_optional_text(municipality),
+        unit=_optional_text(unit),
+        provider=_optional_text(provider),
+        handler=_enum(Handler, handler, "handler"),
+        handler_name=_optional_text(handler_name),
+        about_employee=_optional_text(about_employee),
+        formal_requested=formal_requested,
+    )
+
+
+def apply(case: Case, command: Command) -> tuple[Case, CaseEvent]:
+    """Apply one command; return the new case and the history entry it appended."""
+    _check_common(case, command)
+    key = transition_key(command)
+    allowed = TRANSITIONS[key]
+    if case.state not in allowed:
+        raise TransitionForbidden(forbidden_message(command.action, case.state))
+    target = _resolve_target(case, allowed[case.state])
+    changes, data = _EFFECTS[key](case, command, target)
+    event = CaseEvent(
+        action=command.action,
+        event_type=EVENT_TYPES[key],
+        at=command.at,
+        actor=command.actor.strip(),
+        reason=_optional_text(command.reason),
+        data={"from_state": case.state.value, "to_state": target.value, **data},
+    )
+    new_case = replace(case, state=target, history=(*case.history, event), **changes)
+    return new_case, event
+
+
+def with_decision_due(case: Case, due: date | None) -> Case:
+    """The decision due date as computed by the deadlines service (not a lifecycle action)."""
+    return replace(case, decision_due=due)
+
+
+def allowed_actions(case: Case) -> list[str]:
+    """Actions the table allows in the case's state (guards such as Awb 9:8's 4 weeks aside)."""
+    keys = [k for k, allowed in TRANSITIONS.items() if case.state in allowed]
+    return sorted({_ACTION_OF_KEY.get(k, k) for k in keys})
+
+
+def transition_key(command: Command) -> str:
+    if isinstance(command, Assign) and _optional_text(command.provider) is not None:
+        return "assign_provider"
+    if isinstance(command, ReportProviderStatus) and command.status == ProviderStatus.resolved:
+        return "provider_resolved"
+    if command.action not in TRANSITIONS:
+        raise InvalidCommand("action", f"Onbekende actie '{command.action}'.")
+    return command.action
+
+
+# --- Checks shared by every command ------------------------------------------------------
+
+
+def _check_common(case: Case, command: Command) -> None:
+    if not isinstance(command.at, datetime):
+        raise InvalidCommand("at", "Geef datum en tijd op waarop de actie plaatsvond.")
+    if _optional_text(command.actor) is None:
+        raise InvalidCommand("actor", "Geef op wie de actie uitvoert.")
+    if instant(command.at) < instant(case.received_at):
+        raise InvalidCommand(
+            "at",
+            "Het tijdstip ligt vóór de ontvangst van de klacht "
+            f"({case.received_on:%d-%m-%Y}); controleer de datum.",
+        )
+
+
+def _resolve_target(case: Case, target: Target) -> CaseState:
+    if target == PREVIOUS:
+        # Suspension only pauses the term while waiting for the complainant; handling goes on as before.
+        return case.suspended_from_state or S.received
+    if target == HANDLING:
+        if case.handler == Handler.provider:
+            return S.referred
+        return S.assigned if case.handler_name else S.received
+    return CaseState(target)
+
+
+def _required_text(value: object, field: str, message: str | None = None) -> str:
+    text = _optional_text(value, field)
+    if text is None:
+        raise InvalidCommand(field, message or "Dit veld is verplicht.")
+    return text
+
+
+def _optional_text(value: object, field: str = "tekst") -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidCommand(field, "Verwacht tekst.")
+    return value.strip() or None
+
+
+def _enum(enum: type[E], value: object, field: str) -> E:
+    try:
+        return enum(value if isinstance(value, str) else str(value))
+    except ValueError:
+        choices = ", ".join(f"{m.value} ({dutch(m.value)})" for m in enum)
+        raise InvalidCommand(field, f"Onbekende waarde '{value}'; kies uit: {choices}.") from None
+
+
+def _check_impartial(case: Case, handler_name: str | None, field: str | None) -> None:
+    """Awb 9:7: the person complained about never handles the formal complaint."""
+    if not same_person(handler_name, case.about_employee):
+        return
+    message = (
+        "Awb 9:7: de klacht gaat over deze medewerker; die mag de formele klacht niet "
+        "zelf behandelen. Wijs een andere behandelaar aan (bij een klacht over de "
+        "klachtcoördinator: diens leidinggevende)."
+    )
+    if field is not None:
+        raise InvalidCommand(field, message)
+    raise TransitionForbidden(message)
+
+
+# --- Effects: what each allowed transition changes, and what its event records ----------
+
+
+def _assign(case: Case, cmd: Assign | TakeOver, target: CaseState) -> tuple[Changes, Data]:
+    name = _required_text(cmd.handler_name, "handler_name", "Geef de behandelaar op.")
+    if target == S.formal:
+        _check_impartial(case, name, "handler_name")
+    unit = _optional_text(cmd.unit) or case.unit
+    changes: Changes = {"handler": Handler.municipality, "handler_name": name, "unit": unit}
+    second_line = case.state == S.referred  # the municipality takes over from the provider
+    return changes, {
+        "handler": "municipality",
+        "handler_name": name,
+        "unit": unit,
+        "provider": case.provider,
+        "second_line": second_line,
+    }
+
+
+def _assign_provider(case: Case, cmd: Assign, target: CaseState) -> tuple[Changes, Data]:
+    name = _required_text(cmd.handler_name, "handler_name", "Geef de contactpersoon op.")
+    provider = _required_text(cmd.provider, "provider")
+    changes: Changes = {"handler": Handler.provider, "provider": provider, "handler_name": name}
+    return changes, {"handler": "provider", "provider": provider, "handler_name": name}
+
+
+def _refer(case: Case, cmd: Refer, target: CaseState) -> tuple[Changes, Data]:
+    provider = _required_text(cmd.provider, "provider", "Geef de zorgaanbieder op.")
+    # Warm hand-over: the provider handles it first and picks its own handler.
+    changes: Changes = {"handler": Handler.provider, "provider": provider, "handler_name": None}
+    return changes, {"handler": "provider", "provider": provider, "note": _optional_text(cmd.note)}
+
+
+def _acknowledge(case: Case, cmd: Acknowledge, target: CaseState) -> tuple[Changes, Data]:
+    if case.acknowledged_on is not None:
+        raise TransitionForbidden(f"De ontvangst is al bevestigd op {case.acknowledged_on:%d-%m-%Y}.")
+    on = local_date(cmd.at)
+    return {"acknowledged_on": on}, {
+        "acknowledged_on": on.isoformat(),
+        "received_on": case.received_on.isoformat(),
+    }
+
+
+def _mediate(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
+    return {}, {"handler": case.handler.value, "handler_name": case.handler_name}
+
+
+def _escalate(case: Case, cmd: Escalate, target: CaseState) -> tuple[Changes, Data]:
+    new_name = _optional_text(cmd.handler_name)
+    if new_name is not None:
+        _check_impartial(case, new_name, "handler_name")
+    else:
+        _check_impartial(case, case.handler_name, None)
+    changes: Changes = {"advisory_committee": bool(cmd.advisory_committee)}
+    if new_name is not None:
+        changes |= {"handler": Handler.municipality, "handler_name": new_name}
+    return changes, {
+        "advisory_committee": bool(cmd.advisory_committee),
+        "handler_name": new_name or case.handler_name,
+        "formal_requested": case.formal_requested,
+    }
+
+
+def _hear(case: Case, cmd: Hear, target: CaseState) -> tuple[Changes, Data]:
+    report = _required_text(cmd.report, "report", "Awb 9:10: leg het verslag van het horen vast.")
+    return {"hearing_held": True}, {"report": report}
+
+
+def _extend(case: Case, cmd: Extend, target: CaseState) -> tuple[Changes, Data]:
+    weeks = cmd.weeks
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_EXTENSION_WEEKS:
+        raise InvalidCommand("weeks", "Awb 9:11 lid 2: verdaag met 1 tot en met 4 weken.")
+    reason = _required_text(cmd.reason, "reason", "Geef de reden van het verdagen op.")
+    if case.extensions_used >= 1:
+        raise TransitionForbidden(
+            "Awb 9:11 lid 2: de termijn is al eens verdaagd. Langer uitstellen kan alleen "
+            "met schriftelijke instemming van de klager."
+        )
+    on = local_date(cmd.at)
+    if case.decision_due is not None and on > case.decision_due:
+        raise TransitionForbidden(
+            "Awb 9:11 lid 2: verdagen moet vóór het einde van de termijn "
+            f"({case.decision_due:%d-%m-%Y}); die is al verstreken."
+        )
+    # The new due date is computed by the deadlines service (Termijnenwet).
+    return {"extended_weeks": weeks, "extensions_used": case.extensions_used + 1}, {
+        "weeks": weeks,
+        "reason": reason,
+        "previous_due": case.decision_due.isoformat() if case.decision_due else None,
+    }
+
+
+def _suspend(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
+    reason = _required_text(cmd.reason, "reason", "Geef op waarop de behandeling wacht.")
+    return {"suspended_from_state": case.state}, {"reason": reason}
+
+
+def _resume(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
+    return {"suspended_from_state": None}, {"resumed_to": target.value}
+
+
+def _resolve(case: Case, cmd: Resolve, target: CaseState) -> tuple[Changes, Data]:
+    outcome = _decision_outcome(cmd.outcome)
+    resolution = _enum(Resolution, cmd.resolution, "resolution")
+    if resolution == Resolution.formal and case.state != S.formal:
+        raise InvalidCommand(
+            "resolution", "Een formele afhandeling kan pas na 'formeel behandelen' (escaleren)."
+        )
+    data: Data = {
+        "outcome": outcome.value,
+        "resolution": resolution.value,
+        "summary": _optional_text(cmd.summary),
+    }
+    if case.state == S.formal:
+        # Awb 9:10 lid 2: horen may be skipped (e.g. the complainant waived it); record, don't block.
+        data |= {"hearing_held": case.hearing_held, "hearing_waived": bool(cmd.hearing_waived)}
+        if not case.hearing_held and not cmd.hearing_waived:
+            data["hearing_note"] = (
+                "Awb 9:10: er is geen hoorzitting vastgelegd en de klager heeft niet afgezien van horen."
+            )
+    return _closing(case, cmd, outcome, resolution), data
+
+
+def _withdraw(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
+    return _closing(case, cmd, Outcome.withdrawn, None), {"outcome": Outcome.withdrawn.value}
+
+
+def _decline(case: Case, cmd: Decline, target: CaseState) -> tuple[Changes, Data]:
+    ground = _enum(DeclineGround, cmd.reason, "reason")
+    last_day = case.received_on + DECLINE_WINDOW
+    if local_date(cmd.at) > last_day:
+        raise TransitionForbidden(
+            "Awb 9:8: niet in behandeling nemen moet binnen 4 weken na ontvangst "
+            f"(uiterlijk {last_day:%d-%m-%Y}). Behandel de klacht."
+        )
+    return _closing(case, cmd, Outcome.inadmissible, None), {
+        "ground": ground.value,
+        "outcome": Outcome.inadmissible.value,
+        "explanation": _optional_text(cmd.explanation),
+    }
+
+
+def _reopen(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
+    changes: Changes = {
+        "outcome": None,
+        "resolution": None,
+        "resolved_on": None,
+        "suspended_from_state": None,
+        "reopened_count": case.reopened_count + 1,
+    }
+    return changes, {
+        "previous_outcome": case.outcome.value if case.outcome else None,
+        "reopened_count": case.reopened_count + 1,
+    }
+
+
+def _refer_ombudsman(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
+    decided = case.resolved_on
+    return {"ombudsman_referred": True}, {
+        "decided_on": decided.isoformat() if decided else None,
+        # Informative only: the ombudsman, not we, judges whether it came within the year.
+        "within_one_year": decided is not None and local_date(cmd.at) <= _one_year_after(decided),
+    }
+
+
+def _provider_status(case: Case, cmd: ReportProviderStatus, target: CaseState) -> tuple[Changes, Data]:
+    status = _enum(ProviderStatus, cmd.status, "status")
+    if case.handler != Handler.provider:
+        raise TransitionForbidden("Deze klacht is niet doorverwezen naar een zorgaanbieder.")
+    if case.state == S.resolved and status != ProviderStatus.measures:
+        raise TransitionForbidden("Na afhandeling kan de zorgaanbieder alleen maatregelen melden.")
+    measures = _optional_text(cmd.measures)
+    if status == ProviderStatus.measures and measures is None:
+        raise InvalidCommand("measures", "Beschrijf de maatregelen.")
+    return {}, {"status": status.value, "provider": case.provider, "measures": measures}
+
+
+def _provider_resolved(case: Case, cmd: ReportProviderStatus, target: CaseState) -> tuple[Changes, Data]:
+    if cmd.outcome is None:
+        raise InvalidCommand("outcome", "Geef de uitkomst van de klacht op.")
+    outcome = _decision_outcome(cmd.outcome)
+    # Most provider complaints end in a conversation; a provider may report formal handling.
+    resolution = _enum(Resolution, cmd.resolution or Resolution.informal, "resolution")
+    changes = _closing(case, cmd, outcome, resolution)
+    return changes, {
+        "status": ProviderStatus.resolved.value,
+        "provider": case.provider,
+        "outcome": outcome.value,
+        "resolution": resolution.value,
+        "measures": _optional_text(cmd.measures),
+    }
+
+
+def _decision_outcome(value: object) -> Outcome:
+    outcome = _enum(Outcome, value, "outcome")
+    if outcome in _OWN_ACTION_OUTCOMES:
+        own = ACTION_LABELS[_OWN_ACTION_OUTCOMES[outcome]]
+        raise InvalidCommand("outcome", f"Gebruik hiervoor de actie '{own}'.")
+    return outcome
+
+
+def _closing(case: Case, cmd: Command, outcome: Outcome, resolution: Resolution | None) -> Changes:
+    return {
+        "outcome": outcome,
+        "resolution": resolution,
+        "resolved_on": local_date(cmd.at),
+        "suspended_from_state": None,
+    }
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+_EFFECTS: Mapping[str, Effect] = {
+    "assign": _assign,
+    "assign_provider": _assign_provider,
+    "take_over": _assign,
+    "refer": _refer,
+    "acknowledge": _acknowledge,
+    "mediate": _mediate,
+    "escalate": _escalate,
+    "hear": _hear,
+    "extend": _extend,
+    "suspend": _suspend,
+    "resume": _resume,
+    "resolve": _resolve,
+    "withdraw": _withdraw,
+    "decline": _decline,
+    "reopen": _reopen,
+    "refer_ombudsman": _refer_ombudsman,
+    "provider_status": _provider_status,
+    "provider_resolved": _provider_resolved,
+}
+_ACTION_OF_KEY = {"assign_provider": "assign", "provider_resolved": "provider_status"}
