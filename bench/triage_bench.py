@@ -32,9 +32,9 @@ def macro_f1(gold: list[str], pred: list[str], labels: list[str]) -> float:
     for label in labels:
         if label not in gold:
             continue
-        tp = sum(1 for g, p in zip(gold, pred) if g == p == label)
-        fp = sum(1 for g, p in zip(gold, pred) if p == label and g != label)
-        fn = sum(1 for g, p in zip(gold, pred) if g == label and p != label)
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == p == label)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if p == label and g != label)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p != label)
         scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
     return sum(scores) / len(scores) if scores else 0.0
 
@@ -43,18 +43,23 @@ def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     preds = [triage(r["text"]) for r in rows]
     gold_u = [bool(r["urgent"]) for r in rows]
     pred_u = [p.urgent for p in preds]
-    tp = sum(1 for g, p in zip(gold_u, pred_u) if g and p)
+    tp = sum(1 for g, p in zip(gold_u, pred_u, strict=True) if g and p)
     return {
         "n": len(rows),
-        "kind_macro_f1": macro_f1([r["kind"] for r in rows], [p.kind.value for p in preds], [k.value for k in Kind]),
+        "kind_macro_f1": macro_f1(
+            [r["kind"] for r in rows], [p.kind.value for p in preds], [k.value for k in Kind]
+        ),
         "category_macro_f1": macro_f1(
             [r["category"] for r in rows], [p.category.value for p in preds], [c.value for c in Category]
         ),
         "urgent_recall": tp / sum(gold_u) if any(gold_u) else 1.0,
         "urgent_precision": tp / sum(pred_u) if any(pred_u) else 1.0,
-        "confusion": Counter((r["category"], p.category.value) for r, p in zip(rows, preds)),
-        "errors": [(r, p) for r, p in zip(rows, preds)
-                   if (r["kind"], r["category"], r["urgent"]) != (p.kind.value, p.category.value, p.urgent)],
+        "confusion": Counter((r["category"], p.category.value) for r, p in zip(rows, preds, strict=True)),
+        "errors": [
+            (r, p)
+            for r, p in zip(rows, preds, strict=True)
+            if (r["kind"], r["category"], r["urgent"]) != (p.kind.value, p.category.value, p.urgent)
+        ],
     }
 
 
@@ -68,26 +73,45 @@ def _print_confusion(confusion: Counter[tuple[str, str]]) -> None:
 
 def run(verbose: bool = False) -> list[dict[str, Any]]:
     rows = load()
-    splits = {"dev": [r for r in rows if r["split"] == "dev"], "test": [r for r in rows if r["split"] == "test"],
-              "all": rows}
+    splits = {
+        "dev": [r for r in rows if r["split"] == "dev"],
+        "test": [r for r in rows if r["split"] == "test"],
+        "all": rows,
+    }
     results: list[dict[str, Any]] = []
     for name, subset in splits.items():
         figures = evaluate(subset)
         if verbose:
-            print(f"[{name}] n={figures['n']}  kind macro-F1 {figures['kind_macro_f1']:.3f}  "
-                  f"category macro-F1 {figures['category_macro_f1']:.3f}  "
-                  f"urgent recall {figures['urgent_recall']:.3f}  precision {figures['urgent_precision']:.3f}")
+            print(
+                f"[{name}] n={figures['n']}  kind macro-F1 {figures['kind_macro_f1']:.3f}  "
+                f"category macro-F1 {figures['category_macro_f1']:.3f}  "
+                f"urgent recall {figures['urgent_recall']:.3f}  precision {figures['urgent_precision']:.3f}"
+            )
             _print_confusion(figures["confusion"])
         for metric, aim in AIMS.items():
-            results.append({"name": f"triage.{metric}.{name}", "value": round(figures[metric], 4),
-                            "unit": "ratio", "aim": aim, "direction": "max"})
+            results.append(
+                {
+                    "name": f"triage.{metric}.{name}",
+                    "value": round(figures[metric], 4),
+                    "unit": "ratio",
+                    "aim": aim,
+                    "direction": "max",
+                }
+            )
     texts = [r["text"] for r in rows]
     start = time.perf_counter()
     for text in texts:
         triage(text)
     per_text_ms = (time.perf_counter() - start) * 1000 / len(texts)
-    results.append({"name": "triage.latency_per_text", "value": round(per_text_ms, 3), "unit": "ms",
-                    "aim": 5.0, "direction": "min"})
+    results.append(
+        {
+            "name": "triage.latency_per_text",
+            "value": round(per_text_ms, 3),
+            "unit": "ms",
+            "aim": 5.0,
+            "direction": "min",
+        }
+    )
     if verbose:
         print(f"latency {per_text_ms:.2f} ms per text")
     return results
@@ -102,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.errors:
         subset = [r for r in load() if args.errors == "all" or r["split"] == args.errors]
         for r, p in evaluate(subset)["errors"]:
-            print(f"  gold {r['kind']}/{r['category']}/{r['urgent']}  got {p.kind.value}/{p.category.value}/"
-                  f"{p.urgent}  {r['text'][:110]}")
+            print(
+                f"  gold {r['kind']}/{r['category']}/{r['urgent']}  got {p.kind.value}/{p.category.value}/"
+                f"{p.urgent}  {r['text'][:110]}"
+            )
     missed = [r for r in results if (r["value"] < r["aim"]) == (r["direction"] == "max")]
     print("aims met" if not missed else "below aim: " + ", ".join(r["name"] for r in missed))
     if args.json:

@@ -22,9 +22,11 @@ from klachtstroom.deadlines.terms import (
     Extended,
     ProviderResponded,
     Referred,
+    Reopened,
     Resolved,
     Resumed,
     Suspended,
+    TakenBack,
     Term,
     TermError,
     TermPolicy,
@@ -363,3 +365,44 @@ def test_warning_date_never_before_the_start() -> None:
 )
 def test_provider_report_dates(year: int, expected: list[date]) -> None:
     assert provider_report_dates(year, CAL) == expected
+
+
+# -- open or closed, taking back, reopening -----------------------------------------------------
+
+
+def test_closed_on_tells_a_late_open_term_from_a_late_closed_one() -> None:
+    late_open = terms([OPENED], today=date(2026, 4, 20))[DeadlineKind.decision]
+    assert (late_open.state, late_open.closed_on, late_open.is_open) == (S.breached, None, True)
+    late_closed = terms([OPENED, Withdrawn(date(2026, 4, 16))], today=date(2026, 4, 20))[DeadlineKind.decision]
+    assert (late_closed.state, late_closed.closed_on, late_closed.is_open) == (
+        S.breached,
+        date(2026, 4, 16),
+        False,
+    )
+    met = terms([OPENED, Acknowledged(date(2026, 3, 4))], today=RECEIVED)[DeadlineKind.contact]
+    assert (met.closed_on, met.is_open) == (date(2026, 3, 4), False)
+    lapsed = terms([OPENED], today=date(2026, 4, 1))[DeadlineKind.decline]
+    assert (lapsed.state, lapsed.is_open) == (S.cancelled, False)
+
+
+def test_taking_a_case_back_cancels_the_provider_term() -> None:
+    (term,) = providers([OPENED, REFERRED, TakenBack(date(2026, 3, 10))], today=date(2026, 4, 1))
+    assert (term.state, term.closed_on) == (S.cancelled, date(2026, 3, 10))
+
+
+def test_reopening_starts_a_new_decision_term_and_keeps_the_old_result() -> None:
+    facts = [OPENED, Resolved(date(2026, 3, 20)), Reopened(date(2026, 4, 7))]
+    decisions = [t for t in compute_terms(facts, POLICY, CAL, date(2026, 4, 7)) if t.kind is DeadlineKind.decision]
+    first, second = decisions
+    assert (first.state, first.met_on) == (S.met, date(2026, 3, 20))
+    # Tue 7 Apr 2026 + 6 weeks = Tue 19 May 2026 (an ordinary Tuesday).
+    assert (second.start, second.due, second.state) == (date(2026, 4, 7), date(2026, 5, 19), S.running)
+    assert second.explanation[0].startswith("Beslistermijn na heropening: 6 weken na heropening")
+    # The new term behaves like any decision term: it can be extended once.
+    extended = compute_terms([*facts, Extended(date(2026, 5, 1), 2)], POLICY, CAL, date(2026, 5, 1))
+    assert [t.due for t in extended if t.kind is DeadlineKind.decision] == [date(2026, 4, 14), date(2026, 6, 2)]
+
+
+def test_reopening_an_open_case_is_refused() -> None:
+    with pytest.raises(TermError):
+        compute_terms([OPENED, Reopened(date(2026, 3, 10))], POLICY, CAL, date(2026, 3, 10))

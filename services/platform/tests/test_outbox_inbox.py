@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
@@ -31,9 +34,26 @@ class Thing(Payload):
     n: int
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> Any:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+def _postgres_url() -> str | None:
+    server = os.environ.get("KLACHTSTROOM_TEST_POSTGRES")
+    if not server:
+        return None
+    plain = server.replace("postgresql+psycopg://", "postgresql://")
+    name = f"platform_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    else:
+        found = _postgres_url()
+        if found is None:
+            pytest.skip("KLACHTSTROOM_TEST_POSTGRES not set (make test sets it)")
+        url = found
     await asyncio.to_thread(upgrade_database, url, metadata, MIGRATIONS)
     database = Database(url)
     yield database

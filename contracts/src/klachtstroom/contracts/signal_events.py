@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from pydantic import Field
@@ -23,6 +23,7 @@ class UrgentSignal(Payload):
     municipality: str | None = None
     unit: str | None = None
     at: datetime
+    category: str | None = Field(default=None, description="category of the complaint (vocabulary value)")
 
 
 class TrendSignal(Payload):
@@ -36,6 +37,8 @@ class TrendSignal(Payload):
     expected: float
     summary: str
     at: datetime
+    as_of: date | None = Field(default=None, description="the last day of the window the trend was seen in")
+    window_days: int | None = Field(default=None, description="length of that window in days")
 
 
 class ReportPublished(Payload):

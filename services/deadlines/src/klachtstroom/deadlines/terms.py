@@ -11,6 +11,10 @@ Closing it because the case ended otherwise (withdrawn, declined, resolved) make
 `cancelled` — unless that happened after the due date: the breach had already happened, and a
 term that was reported breached never becomes un-breached. An open term whose due date lies
 before `today` is `breached`; a suspended term is never breached while suspended.
+`Term.closed_on` tells a term closed by a fact from one that is merely late and still open.
+
+A reopened case gets a new decision term from the day of reopening; the earlier decision term
+keeps its result (met, breached or cancelled) and stays in the list.
 """
 
 from __future__ import annotations
@@ -89,9 +93,24 @@ class EscalatedFormal:
     advisory_committee: bool = False
 
 
+@dataclass(frozen=True)
+class TakenBack:
+    """The municipality took a referred case back from the provider (second line)."""
+
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """A closed case (resolved, declined, withdrawn) is handled again."""
+
+    on: dt.date
+
+
 CaseFact = (
     CaseOpened | Acknowledged | Extended | Suspended | Resumed | Referred
     | ProviderResponded | Resolved | Declined | Withdrawn | EscalatedFormal
+    | TakenBack | Reopened
 )  # fmt: skip
 
 
@@ -120,6 +139,18 @@ class Term:
     met_on: dt.date | None = None
     explanation: list[str] = field(default_factory=list)
     provider: str | None = None
+    # The day a fact closed the term (met, late, or cancelled); None while no fact closed it.
+    # A `breached` term with `closed_on` None is still open: it is late and nobody acted yet.
+    closed_on: dt.date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for someone to act (running, suspended, or late without a closing fact)."""
+        return self.closed_on is None and self.state is not DeadlineState.cancelled
+
+    @property
+    def is_late_and_open(self) -> bool:
+        return self.closed_on is None and self.state is DeadlineState.breached
 
 
 _OPEN = (DeadlineState.running, DeadlineState.suspended)
@@ -135,6 +166,7 @@ class _Running:
     due: DueDate
     state: DeadlineState = DeadlineState.running
     met_on: dt.date | None = None
+    closed_on: dt.date | None = None
     notes: list[str] = field(default_factory=list)
     provider: str | None = None
     # decision term only
@@ -143,6 +175,7 @@ class _Running:
     suspensions: list[tuple[dt.date, dt.date]] = field(default_factory=list)
     suspended_since: dt.date | None = None
     ignored_suspension: bool = False
+    reopened: bool = False  # a decision term started by reopening the case
 
     @property
     def is_open(self) -> bool:
@@ -152,7 +185,7 @@ class _Running:
         """Closed the way it should be: met in time, or breached when late."""
         if not self.is_open:
             return
-        self.met_on = on
+        self.met_on = self.closed_on = on
         if on <= self.due.due:
             self.state = DeadlineState.met
             self.notes.append(f"{what} op {dutch_date(on)}: binnen de termijn")
@@ -164,6 +197,7 @@ class _Running:
         """Closed because the case ended otherwise; a breach that already happened stays."""
         if not self.is_open:
             return
+        self.closed_on = on
         if on <= self.due.due or self.kind is DeadlineKind.decline:
             # A decline term is never breached by the case ending otherwise: it only lapses.
             self.state = DeadlineState.cancelled
@@ -183,6 +217,7 @@ class _Running:
             met_on=self.met_on,
             explanation=[self.header, *self.due.explanation, *self.notes],
             provider=self.provider,
+            closed_on=self.closed_on,
         )
 
 
@@ -203,6 +238,7 @@ class _Case:
             DeadlineKind.decision, received, "", calendar.due_after_weeks(received, weeks), weeks=weeks
         )
         self._decision_header()
+        self.earlier_decisions: list[_Running] = []
         self.decline = _Running(
             DeadlineKind.decline,
             received,
@@ -217,7 +253,13 @@ class _Case:
     def _decision_header(self) -> None:
         d = self.decision
         committee = " met adviescommissie" if d.weeks == self.policy.advisory_committee_weeks else ""
-        d.header = f"Beslistermijn{committee}: {d.weeks} weken na ontvangst (Awb 9:11 lid 1)"
+        if d.reopened:
+            d.header = (
+                f"Beslistermijn{committee} na heropening: {d.weeks} weken na heropening op "
+                f"{dutch_date(d.start)} (klachtenregeling; Awb 9:11 lid 1 naar analogie)"
+            )
+        else:
+            d.header = f"Beslistermijn{committee}: {d.weeks} weken na ontvangst (Awb 9:11 lid 1)"
 
     def _recompute_decision(self) -> None:
         d = self.decision
@@ -300,6 +342,29 @@ class _Case:
             self._decision_header()
             self._recompute_decision()
 
+    def reopen(self, fact: Reopened) -> None:
+        """A reopened case gets a new decision term from the reopening (municipal practice).
+
+        The closed term keeps its result: a reopening never turns a breach or a decision in
+        time into something else. Contact and decline terms are not started again.
+        """
+        d = self.decision
+        if d.is_open:
+            raise TermError("De zaak is niet afgesloten en kan dus niet worden heropend.")
+        if fact.on < d.start:
+            raise TermError("De heropening ligt vóór de start van de vorige beslistermijn.")
+        self.earlier_decisions.append(d)
+        weeks = d.weeks  # an advisory committee keeps its 10 weeks
+        self.decision = _Running(
+            DeadlineKind.decision,
+            fact.on,
+            "",
+            self.calendar.due_after_weeks(fact.on, weeks),
+            weeks=weeks,
+            reopened=True,
+        )
+        self._decision_header()
+
     def close_decision(self, on: dt.date, *, done: bool, what: str) -> None:
         d = self.decision
         if not d.is_open:
@@ -360,9 +425,14 @@ class _Case:
                 for term in (self.contact, self.decline, *self.providers):
                     term.cancel(on, "Klacht ingetrokken")
                 self.close_decision(on, done=False, what="Klacht ingetrokken")
+            case TakenBack(on=on):
+                for term in self.providers:
+                    term.cancel(on, "De gemeente heeft de klacht teruggenomen")
+            case Reopened():
+                self.reopen(fact)
 
     def finish(self, today: dt.date) -> list[Term]:
-        terms = [self.contact, self.decision, self.decline, *self.providers]
+        terms = [self.contact, *self.earlier_decisions, self.decision, self.decline, *self.providers]
         for term in terms:
             if term.state is DeadlineState.suspended:
                 since = self.decision.suspended_since

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.intake_events import (
@@ -23,7 +24,14 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
 from klachtstroom.intake.duplicates import WINDOW, Candidate, suspect_duplicate
 from klachtstroom.intake.personal_data import Vault, normalise_name, normalise_phone
-from klachtstroom.intake.store import Attachment, Complainant, Complaint, IdempotencyKey, ReferenceCounter
+from klachtstroom.intake.store import (
+    Attachment,
+    Complainant,
+    Complaint,
+    DuplicateSuspicion,
+    IdempotencyKey,
+    ReferenceCounter,
+)
 from klachtstroom.intake.triage import OverrideMemory, triage
 from klachtstroom.platform.service import Service
 
@@ -90,6 +98,14 @@ class Registrar:
     async def register(
         self, new: NewComplaint, *, idempotency_key: str | None = None, request_hash: str = ""
     ) -> Registered:
+        try:
+            return await self._register(new, idempotency_key, request_hash)
+        except IntegrityError:
+            # Two requests at the same moment (a double click on PostgreSQL, the first reference of a
+            # new year): the whole transaction rolled back, so one retry sees the other's row and replays.
+            return await self._register(new, idempotency_key, request_hash)
+
+    async def _register(self, new: NewComplaint, idempotency_key: str | None, request_hash: str) -> Registered:
         async with self.service.db.transaction() as session:
             if idempotency_key:
                 earlier = await session.get(IdempotencyKey, idempotency_key)
@@ -137,7 +153,9 @@ class Registrar:
         )
         session.add(complainant)
         status = "received"
-        if new.imported is not None and new.imported.resolved_at is not None:
+        if new.imported is not None and new.imported.state in ("resolved", "declined", "withdrawn", "ombudsman"):
+            status = new.imported.state
+        elif new.imported is not None and new.imported.resolved_at is not None:
             status = "resolved"
         complaint = Complaint(
             id=complaint_id,
@@ -271,6 +289,15 @@ class Registrar:
             return None
         await session.execute(
             update(Complaint).where(Complaint.id == complaint.id).values(duplicate_of=suspicion.duplicate_of)
+        )
+        session.add(
+            DuplicateSuspicion(
+                complaint_id=complaint.id,
+                duplicate_of=suspicion.duplicate_of,
+                score=suspicion.score,
+                reasons=list(suspicion.reasons),
+                at=datetime.now(UTC),
+            )
         )
         await self.service.outbox.add(
             session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from klachtstroom.platform.tables import define_platform_tables
@@ -74,6 +74,8 @@ class Attachment(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    # Set when the file came with a later message (an e-mail reply) rather than the complaint itself.
+    message_id: Mapped[str | None] = mapped_column(String(36), default=None)
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
@@ -111,3 +113,57 @@ class TriageOverride(Base):
     urgent: Mapped[bool] = mapped_column(Boolean)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintMessage(Base):
+    """A later message about an existing complaint, e.g. an e-mail reply naming its reference.
+
+    A reply is not a new complaint: it is kept with the complaint it belongs to.
+    """
+
+    __tablename__ = "complaint_messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    sender_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachments: Mapped[int] = mapped_column(Integer, default=0)
+    source_ref: Mapped[str | None] = mapped_column(String(300), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DuplicateSuspicion(Base):
+    """Why registration thought a complaint repeats an earlier one; a person decides (merge)."""
+
+    __tablename__ = "duplicate_suspicions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), index=True)
+    duplicate_of: Mapped[str] = mapped_column(String(36), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImportJob(Base):
+    """One uploaded register (CSV or XLSX): its file, progress and row-level report."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    file_hash: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued, running, done, failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    already_imported: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -52,11 +52,10 @@ def stem(word: str) -> str:
             w = w[: -len(suffix)] + repl
             break
     else:
+        plural_s = w.endswith("s") and len(w) >= 6 and w[-2] not in "aeiousj"  # regels, not niets/huis
         if w.endswith("en") and len(w) >= 5:
             w = w[:-2]
-        elif w.endswith("e") and len(w) >= 4 and w[-2] not in "aeiou":
-            w = w[:-1]
-        elif w.endswith("s") and len(w) >= 5 and w[-2] not in "aeiousj":
+        elif plural_s or (w.endswith("e") and len(w) >= 4 and w[-2] not in "aeiou"):
             w = w[:-1]
     if len(w) >= 3 and w[-1] == w[-2] and w[-1] not in "aeiou":
         w = w[:-1]  # klachtenn/bewijsstukk -> undouble
@@ -75,7 +74,7 @@ def normalise(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Alt:
-    mode: str  # exact | prefix | suffix | contains
+    mode: str  # exact (stem) | raw | prefix | suffix | contains
     value: str
 
 
@@ -91,6 +90,8 @@ class _Rule:
 
 def _alt(raw: str) -> _Alt:
     value = _fold(raw)
+    if value.startswith("="):
+        return _Alt("raw", value[1:])
     if value.startswith("*") and value.endswith("*") and len(value) > 2:
         return _Alt("contains", value[1:-1])
     if value.endswith("*"):
@@ -113,9 +114,7 @@ def _compile(target: str, pattern: str, weight: float) -> list[_Rule]:
         options = part.split("|")
         words.extend(options)
         elements.append(tuple(_alt(o) for o in options))
-    negatable = not target.startswith(("objection", "question", "complaint")) and not any(
-        w in lex.NEGATORS for w in words
-    )
+    negatable = target in lex.NEGATABLE_TARGETS and not any(w in lex.NEGATORS for w in words)
     return [_Rule(target, weight, pattern, anchored, tuple(elements), negatable)]
 
 
@@ -192,6 +191,8 @@ class _Text:
             return False
         if alt.mode == "exact":
             return self.canon[i] == alt.value
+        if alt.mode == "raw":
+            return word == alt.value
         if alt.mode == "prefix":
             return word.startswith(alt.value)
         if alt.mode == "suffix":
@@ -218,7 +219,7 @@ class _Text:
             word = self.words[i]
             if word == BOUNDARY or word in lex.NEGATION_STOPS:
                 return ""
-            if word in lex.NEGATORS:
+            if word in lex.NEGATORS and self.words[i + 1] != "zo":  # "nooit zo onbeschoft" intensifies
                 return word
         return ""
 
@@ -253,23 +254,41 @@ def _quote(text: _Text, hit: _Hit) -> str:
     phrase = text.span(hit)
     kind = "Woorden" if " " in phrase else "Woord"
     verb = "wijzen" if " " in phrase else "wijst"
-    typo = [w for w, c in zip(text.words[hit.start : hit.end], text.canon[hit.start : hit.end])
-            if w != BOUNDARY and c != stem(w)]
-    note = f" (gelezen als typefout van \"{', '.join(typo)}\")" if typo else ""
+    typo = [
+        w
+        for w, c in zip(text.words[hit.start : hit.end], text.canon[hit.start : hit.end], strict=True)
+        if w != BOUNDARY and c != stem(w)
+    ]
+    note = f' (gelezen als typefout van "{", ".join(typo)}")' if typo else ""
     return f'{kind} "{phrase}"{note} {verb} op {lex.TARGET_LABELS[hit.rule.target]}'
 
 
-def _elderly(text: _Text) -> bool:
-    return any(w.isdigit() and 75 <= int(w) <= 110 for w in text.words if len(w) <= 3)
+def _elderly_without_care(words: list[str]) -> bool:
+    """An age of 75+ ("mw 82 jr", "vader van 90") together with missing care or a fall."""
+    plain = ["", *(w for w in words if w != BOUNDARY), ""]  # "moeder (79)" reads as "moeder 79"
+    aged = any(
+        w.isdigit()
+        and len(w) <= 3
+        and 75 <= int(w) <= 110
+        and (plain[i - 1] in lex.AGE_BEFORE or plain[i + 1] in lex.AGE_AFTER)
+        for i, w in enumerate(plain)
+    )
+    return aged and bool(lex.CARE_WORDS & set(words)) and bool(lex.CARE_LOST & set(words))
 
 
 def triage(text: str, overrides: OverrideMemory | None = None) -> TriageResult:
     """Propose kind, category and urgency for a complaint text; never raises."""
     try:
         return _triage(text if isinstance(text, str) else str(text or ""), overrides)
-    except Exception:  # noqa: BLE001 - triage must never block intake; a person decides instead
-        return TriageResult(Kind.complaint, Category.other, False, 0.05,
-                            ["Automatische beoordeling mislukt: een medewerker beoordeelt deze tekst."], [])
+    except Exception:
+        return TriageResult(
+            Kind.complaint,
+            Category.other,
+            False,
+            0.05,
+            ["Automatische beoordeling mislukt: een medewerker beoordeelt deze tekst."],
+            [],
+        )
 
 
 def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
@@ -278,8 +297,14 @@ def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
         reasons.append(f"Alleen de eerste {MAX_CHARS} tekens zijn automatisch beoordeeld.")
     text = _Text(normalise(raw[:MAX_CHARS]))
     if not any(w != BOUNDARY for w in text.words):
-        return TriageResult(Kind.complaint, Category.other, False, 0.05,
-                            reasons + ["Geen tekst om te beoordelen: beschouwd als klacht, categorie Overig."], [])
+        return TriageResult(
+            Kind.complaint,
+            Category.other,
+            False,
+            0.05,
+            [*reasons, "Geen tekst om te beoordelen: beschouwd als klacht, categorie Overig."],
+            [],
+        )
     hits = text.hits()
     live = [h for h in hits if not h.negated_by]
     for h in hits:
@@ -309,8 +334,11 @@ def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
             kind = Kind.objection
         elif question >= 2.5 and question > complaint_score:
             kind = Kind.question
-    kind_margin = {Kind.objection: objection - complaint_score, Kind.question: question - complaint_score,
-                   Kind.complaint: complaint_score + 1.0 - max(objection, question)}[kind]
+    kind_margin = {
+        Kind.objection: objection - complaint_score,
+        Kind.question: question - complaint_score,
+        Kind.complaint: complaint_score + 1.0 - max(objection, question),
+    }[kind]
 
     if kind is Kind.complaint:
         eligible = {c: score.get(c, 0.0) for c in _CATEGORIES}
@@ -330,15 +358,17 @@ def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
     for target in ("urgent:threat", "urgent:vulnerable", "urgent:impact", "urgent:livelihood"):
         if score.get(target, 0.0) >= 1.0:
             urgent_reasons += [f"Urgent: {_quote(text, h)}" for h in best_hits[target] if h.rule.weight > 0]
-    if _elderly(text) and any(w in {"hulp", "zorg", "thuiszorg", "gevall", "gevallen", "koken"}
-                              for w in text.canon):
-        if any(w in {"zonder", "geen", "gevall", "gevallen", "niet"} for w in text.canon):
-            urgent_reasons.append("Urgent: een oudere zonder zorg of hulp, of gewond geraakt, "
-                                  "wijst op een kwetsbaar persoon in gevaar")
+    if _elderly_without_care(text.words):
+        urgent_reasons.append(
+            "Urgent: een oudere zonder zorg of hulp, of gevallen: een kwetsbaar persoon in gevaar"
+        )
 
     for target in ([kind.value] if kind is not Kind.complaint else []) + [category.value]:
-        reasons += [_quote(text, h) for h in sorted(best_hits.get(target, []), key=lambda h: -h.rule.weight)[:4]
-                    if h.rule.weight > 0]
+        reasons += [
+            _quote(text, h)
+            for h in sorted(best_hits.get(target, []), key=lambda h: -h.rule.weight)[:4]
+            if h.rule.weight > 0
+        ]
         if target in learned:
             reasons.append(f"Eerdere correcties door medewerkers wijzen op {dutch(target).lower()}.")
     if kind is not Kind.complaint:
@@ -347,9 +377,17 @@ def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
         reasons.append("Geen woorden gevonden die op een vaste categorie wijzen: categorie Overig.")
 
     confidence = 0.5 * cat_conf + 0.5 * min(1.0, 0.5 + 0.15 * max(kind_margin, 0.0))
+    if not live and not learned:
+        confidence = 0.2  # nothing recognised: a person should look
     urgent = bool(urgent_reasons)
-    result = TriageResult(kind, category, urgent, round(max(0.05, min(0.99, confidence)), 2),
-                          list(dict.fromkeys(reasons)), list(dict.fromkeys(urgent_reasons)))
+    result = TriageResult(
+        kind,
+        category,
+        urgent,
+        round(max(0.05, min(0.99, confidence)), 2),
+        list(dict.fromkeys(reasons)),
+        list(dict.fromkeys(urgent_reasons)),
+    )
     return overrides.apply(text.canon, result) if overrides is not None and len(overrides) else result
 
 
@@ -358,8 +396,9 @@ def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
 
 def content_tokens(canon: list[str]) -> frozenset[str]:
     """The words that carry meaning, in canonical form, for comparing texts."""
-    return frozenset(w for w in canon if w != BOUNDARY and len(w) >= 3 and not w.isdigit()
-                     and w not in lex.STOPWORDS)
+    return frozenset(
+        w for w in canon if w != BOUNDARY and len(w) >= 3 and not w.isdigit() and w not in lex.STOPWORDS
+    )
 
 
 @dataclass(frozen=True)
@@ -415,8 +454,11 @@ class OverrideMemory:
             return result
         item, similarity = found
         share = f"{round(similarity * 100)}%"
-        reasons = [f"Lijkt op een tekst die een medewerker eerder heeft gecorrigeerd ({share} dezelfde "
-                   f"woorden): {dutch(item.kind.value)}, {dutch(item.category.value)}."] + result.reasons
+        reasons = [
+            f"Lijkt op een tekst die een medewerker eerder heeft gecorrigeerd ({share} dezelfde "
+            f"woorden): {dutch(item.kind.value)}, {dutch(item.category.value)}.",
+            *result.reasons,
+        ]
         urgent, urgent_reasons = result.urgent, list(result.urgent_reasons)
         if item.urgent and not urgent:
             urgent = True
@@ -424,14 +466,27 @@ class OverrideMemory:
         elif not item.urgent and urgent and similarity >= self.NOT_URGENT_MIN:
             urgent = False
             reasons.append(f"Niet urgent: een medewerker vond een bijna gelijke tekst ({share}) niet urgent.")
-        return replace(result, kind=item.kind, category=item.category, urgent=urgent, reasons=reasons,
-                       urgent_reasons=urgent_reasons if urgent else [],
-                       confidence=round(max(result.confidence, min(0.99, similarity)), 2))
+        return replace(
+            result,
+            kind=item.kind,
+            category=item.category,
+            urgent=urgent,
+            reasons=reasons,
+            urgent_reasons=urgent_reasons if urgent else [],
+            confidence=round(max(result.confidence, min(0.99, similarity)), 2),
+        )
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "overrides": [
-            {"text": i.text, "kind": i.kind.value, "category": i.category.value, "urgent": i.urgent}
-            for i, _ in self._items]}, ensure_ascii=False)
+        return json.dumps(
+            {
+                "version": 1,
+                "overrides": [
+                    {"text": i.text, "kind": i.kind.value, "category": i.category.value, "urgent": i.urgent}
+                    for i, _ in self._items
+                ],
+            },
+            ensure_ascii=False,
+        )
 
     @classmethod
     def from_json(cls, data: str) -> OverrideMemory:

@@ -1,0 +1,189 @@
+"""The deadlines service's own database: cases (their facts), terms, durable timers, notifications,
+extra calendar days.
+
+Datetimes are stored in UTC (SQLite keeps the wall time without a zone, so never store another
+zone); `utc()` turns what SQLite returns (naive) back into an aware moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from klachtstroom.deadlines.calendar import TermijnenwetCalendar, default_decree_days
+from klachtstroom.platform.tables import Serial, define_platform_tables
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+platform_tables = define_platform_tables(Base.metadata)
+
+
+def utc(moment: datetime) -> datetime:
+    """An aware UTC moment from what the database returned (SQLite gives naive UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class CaseRecord(Base):
+    """What deadlines knows of a case: its facts in history order and who handles it.
+
+    `facts` and `rejected` hold JSON (see facts.py). A fact the term rules refuse is kept in
+    `rejected` with the Dutch reason; the terms are then computed without it.
+    """
+
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(40))
+    opened: Mapped[bool] = mapped_column(Boolean, default=False)
+    handler: Mapped[str | None] = mapped_column(String(20))
+    handler_name: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(200))
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    # Urgent or flagged: the college hears of a breach too (last step of the ladder).
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    facts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TermRecord(Base):
+    """One term of a case as last computed. `key` is the kind, numbered from the second one on
+    (`decision`, `decision#1` after a reopening, `provider_response#1` after a second referral)."""
+
+    __tablename__ = "terms"
+    __table_args__ = (
+        UniqueConstraint("case_id", "key", name="uq_terms_case_key"),
+        Index("ix_terms_state_due", "state", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(30))
+    start: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    unmoved_due: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    extended_weeks: Mapped[int] = mapped_column(Integer, default=0)
+    met_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    provider: Mapped[str | None] = mapped_column(String(200))
+    explanation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TimerRecord(Base):
+    """A durable timer: one step (warning, breach, a ladder level) of one term for one due date.
+
+    The unique key makes every step fire at most once per due date; a changed due date gets
+    new rows and the old pending ones are cancelled. Firing writes the event to the outbox,
+    the notifications, and `state = fired` in one transaction.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "term_key", "step", "due", name="uq_timers_step"),
+        Index("ix_timers_state_fire_at", "state", "fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    term_key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(30))
+    step: Mapped[str] = mapped_column(String(20))
+    due: Mapped[date] = mapped_column(Date)
+    fire_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending, fired, cancelled
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fired_by: Mapped[str | None] = mapped_column(String(120))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationRecord(Base):
+    """An e-mail or webhook call to deliver, written in the transaction that fired its timer."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("timer_id", "channel", "target", name="uq_notifications_target"),
+        Index("ix_notifications_state_next", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    timer_id: Mapped[int] = mapped_column(Serial, index=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))  # email, webhook
+    target: Mapped[str] = mapped_column(String(500))  # an employee's work address or a URL
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarDayRecord(Base):
+    """A day added by an operator: a new decree day (`besluit`) or a local closing day (`gemeente`)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StateRecord(Base):
+    """Small named values of the service (e.g. the fingerprint of the rules terms were computed by)."""
+
+    __tablename__ = "deadlines_state"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+# -- queries ----------------------------------------------------------------------------------------
+
+
+async def extra_days(session: AsyncSession) -> list[CalendarDayRecord]:
+    return list((await session.scalars(select(CalendarDayRecord).order_by(CalendarDayRecord.day))).all())
+
+
+async def load_calendar(session: AsyncSession) -> TermijnenwetCalendar:
+    """The shipped decrees plus the days added through the API (cached for the session)."""
+    cached = session.info.get("deadlines.calendar")
+    if isinstance(cached, TermijnenwetCalendar):
+        return cached
+    rows = await extra_days(session)
+    decrees = [*default_decree_days(), *((r.day, r.name) for r in rows if r.source == "besluit")]
+    local = [(r.day, r.name) for r in rows if r.source == "gemeente"]
+    calendar = TermijnenwetCalendar(decree_days=decrees, local_days=local)
+    session.info["deadlines.calendar"] = calendar
+    return calendar

@@ -1,0 +1,238 @@
+"""Keeping the stored terms and timers of a case in step with its facts (the unit of work of
+this service). Used by the case-event handlers, the calendar API and the timer engine's sweep.
+
+Everything happens inside the caller's transaction: the terms, the `deadline.set`/`deadline.met`
+events in the outbox and the timers change together or not at all. The case row is locked
+(FOR UPDATE on PostgreSQL) so two instances never recompute one case at the same time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from klachtstroom.contracts import case_events as ev
+from klachtstroom.contracts.envelope import Payload
+from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.contracts.vocabulary import DeadlineState, Handler
+from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of, is_opening
+from klachtstroom.deadlines.schedule import PlannedTimer, TimerPlan, plan_timers, term_keys
+from klachtstroom.deadlines.store import CaseRecord, TermRecord, TimerRecord, load_calendar
+from klachtstroom.deadlines.terms import Term, TermError, compute_terms
+from klachtstroom.contracts.deadline_events import DeadlineMet, DeadlineSet
+from klachtstroom.platform.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
+WAITING_FOR_OPENING = "Nog geen opening van de zaak ontvangen; de termijnen worden berekend zodra die binnen is."
+
+
+class TermTracker:
+    def __init__(self, plan: TimerPlan, outbox: Outbox, now: Callable[[], dt.datetime]) -> None:
+        self.plan = plan
+        self.outbox = outbox
+        self.now = now
+
+    # -- a case event --------------------------------------------------------------------------
+
+    async def record(self, session: AsyncSession, event: ev.CaseChange, event_id: str) -> None:
+        """Add the event's facts to the case and recompute its terms."""
+        case = await session.get(CaseRecord, event.case_id, with_for_update=True)
+        now = self.now()
+        if case is None:
+            case = CaseRecord(case_id=event.case_id, opened=False, facts=[], rejected=[], updated_at=now)
+            session.add(case)
+        _update_handler(case, event)
+        new = [fact_to_json(f) | {"event_id": event_id} for f in facts_of(event)]
+        if any(f.get("event_id") == event_id for f in case.facts):
+            return  # already recorded (the inbox dedupes too; this guards a replay after a DLQ move)
+        if isinstance(event, ev.CaseOpened):
+            if case.opened:
+                return  # opened twice: the first opening stands
+            case.opened = True
+            facts = [*new, *case.facts]  # an opening replayed late goes first
+        else:
+            facts = [*case.facts, *new]
+        if not new:
+            case.updated_at = now
+            return
+        if not case.opened:
+            case.facts, case.error, case.error_at, case.updated_at = facts, WAITING_FOR_OPENING, now, now
+            return
+        try:
+            terms = await self._compute(session, facts, now)
+        except TermError as error:
+            # A fact the term rules refuse must not stop the consumer: keep it aside with the
+            # reason, and keep computing the case from the facts that were accepted.
+            case.rejected = [*case.rejected, *({**f, "error": str(error)} for f in new)]
+            case.error, case.error_at, case.updated_at = str(error), now, now
+            log.warning("deadlines: case %s: fact refused by the term rules: %s", case.case_id, error)
+            return
+        case.facts, case.error, case.error_at, case.updated_at = facts, None, None, now
+        await self._store(session, case, terms, now)
+
+    # -- recomputing (calendar change, the clock passing a due date) ----------------------------
+
+    async def recompute(self, session: AsyncSession, case_id: str) -> bool:
+        """Recompute one case from its stored facts; False when the rules now refuse them."""
+        case = await session.get(CaseRecord, case_id, with_for_update=True)
+        if case is None or not case.opened:
+            return True
+        now = self.now()
+        try:
+            terms = await self._compute(session, case.facts, now)
+        except TermError as error:
+            case.error, case.error_at = str(error), now
+            log.warning("deadlines: case %s cannot be recomputed: %s", case_id, error)
+            return False
+        await self._store(session, case, terms, now)
+        return True
+
+    async def _compute(self, session: AsyncSession, facts: Sequence[dict[str, Any]], now: dt.datetime) -> list[Term]:
+        calendar = await load_calendar(session)
+        return compute_terms([fact_from_json(f) for f in facts], self.plan.policy, calendar, local_date(now))
+
+    # -- storing terms, events and timers -------------------------------------------------------
+
+    async def _store(self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime) -> None:
+        stored = {
+            t.key: t
+            for t in (await session.scalars(select(TermRecord).where(TermRecord.case_id == case.case_id))).all()
+        }
+        events: list[Payload] = []
+        for key, term in zip(term_keys(terms), terms, strict=True):
+            record = stored.get(key)
+            if record is None:
+                record = TermRecord(case_id=case.case_id, key=key, kind=term.kind.value)
+                session.add(record)
+                changed, met = True, term.state is DeadlineState.met
+            else:
+                changed = (record.due, record.state, record.start) != (term.due, term.state.value, term.start)
+                met = term.state is DeadlineState.met and record.state != DeadlineState.met.value
+            if changed or _details_differ(record, term):
+                _copy(record, term, now)
+            if changed:
+                events.append(_deadline_set(case.case_id, term, now))
+            if met and term.met_on is not None:
+                events.append(DeadlineMet(case_id=case.case_id, kind=term.kind, due=term.due, at=now, met_on=term.met_on))
+        for payload in events:
+            await self.outbox.add(session, payload, subject=case.case_id)
+        await self._reconcile_timers(session, case, terms, now)
+
+    async def _reconcile_timers(
+        self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime
+    ) -> None:
+        """Make the pending timers of the case exactly the planned ones.
+
+        Fired timers are history and never touched. A planned timer that exists as cancelled
+        (the due date came back) is made pending again. A warning for a term already past its
+        due date is not started, but one that is pending (missed while the service was down)
+        is kept: after downtime every missed timer fires once.
+        """
+        calendar = await load_calendar(session)
+        today = local_date(now)
+        wanted: dict[tuple[str, str, dt.date], tuple[Term, PlannedTimer]] = {}
+        for key, term in zip(term_keys(terms), terms, strict=True):
+            for timer in plan_timers(term, self.plan, calendar, sensitive=case.sensitive):
+                wanted[(key, timer.step, timer.due)] = (term, timer)
+        existing = (
+            await session.scalars(
+                select(TimerRecord).where(TimerRecord.case_id == case.case_id, TimerRecord.state != FIRED)
+            )
+        ).all()
+        have = {(t.term_key, t.step, t.due): t for t in existing}
+        for ident, row in have.items():
+            if ident not in wanted:
+                if row.state == PENDING:
+                    row.state = CANCELLED
+                continue
+            term, timer = wanted[ident]
+            if row.state == CANCELLED and not timer.is_stale(today):
+                row.state = PENDING
+            if row.state == PENDING and row.fire_at is not None and _utc(row.fire_at) != timer.fire_at:
+                row.fire_at = timer.fire_at
+        fired = {
+            (t.term_key, t.step, t.due)
+            for t in (
+                await session.execute(
+                    select(TimerRecord.term_key, TimerRecord.step, TimerRecord.due).where(
+                        TimerRecord.case_id == case.case_id, TimerRecord.state == FIRED
+                    )
+                )
+            ).all()
+        }
+        for ident, (term, timer) in wanted.items():
+            if ident in have or ident in fired or timer.is_stale(today):
+                continue
+            session.add(
+                TimerRecord(
+                    case_id=case.case_id,
+                    term_key=ident[0],
+                    kind=term.kind.value,
+                    step=timer.step,
+                    due=timer.due,
+                    fire_at=timer.fire_at,
+                    state=PENDING,
+                    created_at=now,
+                )
+            )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:
+    """Who handles the case, for the addresses of warnings and escalations."""
+    if bool(event.data.get("sensitive")):
+        case.sensitive = True
+    match event:
+        case ev.CaseOpened():
+            case.reference = event.reference
+            case.handler, case.handler_name = event.handler.value, event.handler_name
+            case.provider, case.municipality, case.unit = event.provider, event.municipality, event.unit
+            case.sensitive = case.sensitive or event.urgent or event.flagged_for_coordinator
+        case ev.CaseAssigned():
+            case.handler, case.handler_name = event.handler.value, event.handler_name
+            case.unit = event.unit or case.unit
+            case.provider = event.provider if event.handler is Handler.provider else case.provider
+        case ev.CaseReferred():
+            case.handler, case.provider = Handler.provider.value, event.provider
+
+
+def _details_differ(record: TermRecord, term: Term) -> bool:
+    return (
+        record.explanation != term.explanation
+        or record.extended_weeks != term.extended_weeks
+        or record.met_on != term.met_on
+        or record.closed_on != term.closed_on
+        or record.unmoved_due != term.unmoved_due
+    )
+
+
+def _copy(record: TermRecord, term: Term, now: dt.datetime) -> None:
+    record.start, record.due, record.unmoved_due = term.start, term.due, term.unmoved_due
+    record.state, record.extended_weeks = term.state.value, term.extended_weeks
+    record.met_on, record.closed_on, record.provider = term.met_on, term.closed_on, term.provider
+    record.explanation = list(term.explanation)
+    record.updated_at = now
+
+
+def _deadline_set(case_id: str, term: Term, now: dt.datetime) -> DeadlineSet:
+    return DeadlineSet(
+        case_id=case_id,
+        kind=term.kind,
+        due=term.due,
+        at=now,
+        start=term.start,
+        unmoved_due=term.unmoved_due,
+        state=term.state,
+        extended_weeks=term.extended_weeks,
+        explanation=list(term.explanation),
+    )

@@ -1,0 +1,40 @@
+"""Settings of intake itself (prefix KLACHTSTROOM_INTAKE_); the SMTP port is KLACHTSTROOM_SMTP_PORT."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_UNITS = [
+    "Inkomen",
+    "Werk",
+    "Schuldhulpverlening",
+    "Wmo",
+    "Jeugd",
+    "Klantcontactcentrum",
+]
+
+
+class IntakeSettings(BaseSettings):
+    """Every setting has a working default, so `make run` needs no configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="KLACHTSTROOM_INTAKE_", extra="ignore")
+
+    smtp_port: int = Field(
+        default=2525,
+        validation_alias=AliasChoices("KLACHTSTROOM_SMTP_PORT", "KLACHTSTROOM_INTAKE_SMTP_PORT"),
+        description="0 picks a free port (tests)",
+    )
+    smtp_enabled: bool = True
+    smtp_hostname: str = "klachtstroom"
+    # Name shown at the top of the public pages.
+    organisation: str = "Gemeente"
+    # Units a resident may choose from on the form ('Weet ik niet' is always there).
+    units: list[str] = Field(default_factory=lambda: list(DEFAULT_UNITS))
+    # Municipalities of a shared service organisation; empty hides the question on the form.
+    municipalities: list[str] = Field(default_factory=list)
+    # The public form: at most this many posts per client address per window.
+    form_rate_limit: int = 10
+    form_rate_window_seconds: float = 600.0
+    import_batch: int = 100
+    import_max_bytes: int = 20 * 1024 * 1024

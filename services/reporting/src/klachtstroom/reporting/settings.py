@@ -1,0 +1,45 @@
+"""Settings of the reporting service (prefix KLACHTSTROOM_REPORTING_); every one has a working default."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in text.split(",") if name.strip())
+
+
+class ReportingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KLACHTSTROOM_REPORTING_", extra="ignore")
+
+    organisation: str | None = Field(default=None, description="name on reports and the dashboard")
+    public_url: str | None = Field(default=None, description="dashboard address, linked from signal mails")
+
+    # Signals to the college (DOMAIN.md: signals with impact reach the college immediately).
+    college_email: str | None = None
+    college_webhook: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "klachtstroom@localhost"
+    delivery_max_attempts: int = 12
+    delivery_poll_seconds: float = 1.0
+
+    # Trend signals: how often `detect_trends` runs at the latest (it also runs after new events).
+    trend_interval_seconds: float = 300.0
+    trend_min_gap_seconds: float = 5.0
+
+    # Open data (Woo): a unit or municipality name is published only when at least this many
+    # registrations of the year carry it (and, when the lists below are set, it is on them).
+    open_data_min_count: int = 3
+    units: str = Field(default="", description="comma-separated: the organisation's own units")
+    municipalities: str = Field(default="", description="comma-separated: the municipalities served")
+
+    @property
+    def known_units(self) -> frozenset[str] | None:
+        return _names(self.units) or None
+
+    @property
+    def known_municipalities(self) -> frozenset[str] | None:
+        return _names(self.municipalities) or None

@@ -1,0 +1,160 @@
+"""Reporting's own database: the projection (two table sets, A and B), signals and their deliveries.
+
+The projection lives twice: `event_log_a`/`case_facts_a` and `event_log_b`/`case_facts_b`;
+`projection_state` says which set is live. `klachtstroom-reporting rebuild` fills the other set
+from the topics and then flips the pointer in one transaction: readers never see a half-built
+projection, and no table is created or renamed at run time (same schema on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from klachtstroom.platform.tables import Serial, define_platform_tables
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+platform_tables = define_platform_tables(Base.metadata)
+
+
+class EventLog(Base):
+    """One logged event of one complaint: only the fields reports need (see projection.py)."""
+
+    __abstract__ = True
+
+    seq: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    complaint_id: Mapped[str] = mapped_column(String(64), index=True)
+    stream: Mapped[str] = mapped_column(String(64))
+    time_us: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(120))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class EventLogA(EventLog):
+    __tablename__ = "event_log_a"
+
+
+class EventLogB(EventLog):
+    __tablename__ = "event_log_b"
+
+
+class CaseRow(Base):
+    """The projected row of one complaint (`projection.CaseRecord`)."""
+
+    __abstract__ = True
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    complete: Mapped[bool] = mapped_column(Boolean, index=True)
+    reference: Mapped[str | None] = mapped_column(String(40))
+    received_on: Mapped[date | None] = mapped_column(Date, index=True)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(30))
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(200))
+    handler: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str | None] = mapped_column(String(20), index=True)
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    decision_due: Mapped[date | None] = mapped_column(Date)
+    contact_due: Mapped[date | None] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    ombudsman: Mapped[bool] = mapped_column(Boolean)
+    mediated_with_partner: Mapped[bool] = mapped_column(Boolean)
+    provider_measures: Mapped[str | None] = mapped_column(Text)
+    decision_state: Mapped[str | None] = mapped_column(String(20))
+    contact_state: Mapped[str | None] = mapped_column(String(20))
+    merged_into: Mapped[str | None] = mapped_column(String(64))
+    imported: Mapped[bool] = mapped_column(Boolean)
+    urgent_reasons: Mapped[list[str]] = mapped_column(JSON)
+
+
+class CaseRowA(CaseRow):
+    __tablename__ = "case_facts_a"
+
+
+class CaseRowB(CaseRow):
+    __tablename__ = "case_facts_b"
+
+
+class ProjectionState(Base):
+    __tablename__ = "projection_state"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    live: Mapped[str] = mapped_column(String(1))
+    rebuilt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Signal(Base):
+    """A signal to the college: one per urgent complaint, one per trend (kind, key, window)."""
+
+    __tablename__ = "signals"
+
+    seq: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    signal_id: Mapped[str] = mapped_column(String(64), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # urgent | trend
+    complaint_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    trend_kind: Mapped[str | None] = mapped_column(String(40))
+    trend_key: Mapped[str | None] = mapped_column(String(200))
+    window_end: Mapped[date | None] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SignalDelivery(Base):
+    """Delivery of one signal over one channel (e-mail or webhook), retried by the sender task."""
+
+    __tablename__ = "signal_deliveries"
+    __table_args__ = (UniqueConstraint("signal_id", "channel", name="uq_signal_delivery"),)
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    signal_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # email | webhook
+    state: Mapped[str] = mapped_column(String(20), index=True)  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class ProjectionSet:
+    name: str
+    log: type[EventLog]
+    cases: type[CaseRow]
+
+
+SETS: dict[str, ProjectionSet] = {
+    "a": ProjectionSet("a", EventLogA, CaseRowA),
+    "b": ProjectionSet("b", EventLogB, CaseRowB),
+}
+POINTER = "projection"
+
+
+def other_set(current: ProjectionSet) -> ProjectionSet:
+    return SETS["b" if current.name == "a" else "a"]

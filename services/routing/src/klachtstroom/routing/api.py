@@ -1,0 +1,116 @@
+"""The case worker's API: list and read cases, and act on them (DESIGN.md, Routing).
+
+Thin: validate the body, build the domain command, let `CaseWork` apply and store it.
+409 when the lifecycle forbids the action (nothing changes), 422 for bad input, 404 for an
+unknown case (right after intake's 202 the case may not be opened yet: poll and retry).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.routing.actions import ACTIONS, parse_command
+from klachtstroom.routing.casework import CaseWork
+from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
+from klachtstroom.routing.repository import CaseNotFound
+from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+NOT_FOUND = (
+    "Deze klacht is (nog) niet bekend bij de behandeling. Een klacht die net is ingediend, "
+    "staat er binnen enkele seconden; probeer het zo opnieuw."
+)
+
+
+def casework(request: Request) -> CaseWork:
+    work: CaseWork = request.app.state.casework
+    return work
+
+
+def not_found() -> HTTPException:
+    return HTTPException(404, detail=NOT_FOUND)
+
+
+def invalid(field: str, message: str, kind: str = "invalid_command") -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}, status_code=422)
+
+
+@router.get("/cases")
+async def cases(
+    request: Request,
+    status: str | None = None,
+    unit: str | None = None,
+    provider: str | None = None,
+    municipality: str | None = None,
+    handler: str | None = None,
+    kind: str | None = None,
+    category: str | None = None,
+    urgent: bool | None = None,
+    overdue: bool | None = None,
+    flagged: bool | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Cases, newest first, filtered; `status` filters on the case state (comma separated)."""
+    work = casework(request)
+    where = CaseFilter(status, unit, provider, municipality, handler, kind, category, urgent, overdue, flagged)
+    today = local_date(work.now())
+    try:
+        async with work.service.db.reading() as session:
+            rows, next_cursor = await list_cases(
+                session, where, today, limit=limit or work.settings.page_size, cursor=cursor
+            )
+    except (ValueError, TypeError):
+        raise HTTPException(422, detail="Ongeldige cursor; begin opnieuw zonder 'cursor'.") from None
+    next_url = None
+    if next_cursor is not None:
+        next_url = str(request.url.include_query_params(cursor=next_cursor))
+    return {"items": [case_summary(r, today) for r in rows], "next": next_url}
+
+
+@router.get("/cases/{case_id}", name="case")
+async def case(case_id: str, request: Request) -> dict[str, Any]:
+    work = casework(request)
+    try:
+        async with work.service.db.reading() as session:
+            return await case_resource(session, case_id, local_date(work.now()))
+    except CaseNotFound:
+        raise not_found() from None
+
+
+@router.post("/cases/{case_id}/{action}", responses={404: {}, 409: {}, 422: {}})
+async def act(
+    case_id: str,
+    action: str,
+    request: Request,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> Any:
+    """One action on a case: assign, refer, acknowledge, hear, extend, suspend, resume, escalate,
+    mediate, resolve, withdraw, decline, reopen, refer-ombudsman or take-over."""
+    name = action.replace("_", "-")
+    if name not in ACTIONS:
+        raise HTTPException(404, detail=f"Onbekende actie '{action}'. Mogelijk: {', '.join(ACTIONS)}.")
+    work = casework(request)
+    try:
+        command = parse_command(name, body, work.now())
+    except ValidationError as error:
+        details = [
+            {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
+        ]
+        return JSONResponse({"detail": details}, status_code=422)
+    try:
+        await work.execute(case_id, command)
+    except CaseNotFound:
+        raise not_found() from None
+    except InvalidCommand as error:
+        return invalid(error.field, error.message)
+    except TransitionForbidden as error:
+        return JSONResponse({"detail": error.reason}, status_code=409)
+    async with work.service.db.reading() as session:
+        return await case_resource(session, case_id, local_date(work.now()))

@@ -1,0 +1,106 @@
+"""Working a case: one command in, the new state, its history entry and its event out, in ONE
+transaction (the case row, `case_history`, the outbox and any queued outbound call).
+
+Concurrency: the case row carries a version; when two actions race, the later flush finds
+a different version (StaleDataError), its transaction rolls back and the action is tried
+again on the fresh case, where the state machine decides anew (often: 409).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from klachtstroom.routing.domain import Case, CaseEvent, Command, JsonValue, TransitionForbidden
+from klachtstroom.routing.events import case_event_payload
+from klachtstroom.routing.lifecycle import apply
+from klachtstroom.routing.repository import append_history, case_of, load_row, store_case
+from klachtstroom.routing.settings import RoutingSettings
+from klachtstroom.routing.store import CaseRow
+from klachtstroom.platform.service import Service
+
+log = logging.getLogger(__name__)
+
+RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Transition:
+    row: CaseRow
+    before: Case
+    case: Case
+    event: CaseEvent
+    quiet: bool = False  # replaying an imported register: no webhooks, no outbound calls
+
+
+TransitionHook = Callable[[AsyncSession, Transition], Awaitable[None]]
+OpenHook = Callable[[AsyncSession, CaseRow, Case], Awaitable[None]]
+
+
+class ConcurrentChange(TransitionForbidden):
+    """The case kept changing under this action; the caller may try again (HTTP 409)."""
+
+
+class CaseWork:
+    def __init__(self, service: Service, settings: RoutingSettings) -> None:
+        self.service = service
+        self.settings = settings
+        self.on_transition: list[TransitionHook] = []
+        self.on_open: list[OpenHook] = []
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    async def execute(self, case_id: str, command: Command) -> Transition:
+        """An action from the API in its own transaction, retried when another action raced it."""
+        for _attempt in range(RETRIES):
+            try:
+                async with self.service.db.transaction() as session:
+                    row = await load_row(session, case_id)
+                    done = await self.transition(session, row, command)
+                self.service.outbox.notify()
+                return done
+            except StaleDataError:
+                log.info("case changed concurrently; trying the action again")
+        raise ConcurrentChange("De klacht werd tegelijk door iemand anders gewijzigd. Probeer het opnieuw.")
+
+    async def transition(
+        self, session: AsyncSession, row: CaseRow, command: Command, *, quiet: bool = False
+    ) -> Transition:
+        before = case_of(row)
+        case, event = apply(before, command)  # raises TransitionForbidden / InvalidCommand: nothing written
+        return await self.record(session, row, before, case, event, quiet=quiet)
+
+    async def record(
+        self, session: AsyncSession, row: CaseRow, before: Case, case: Case, event: CaseEvent, *, quiet: bool = False
+    ) -> Transition:
+        """Store an applied transition: row (version-checked), history, outbox, hooks."""
+        now = self.now()
+        store_case(row, replace(case, history=()), now, event)
+        await session.flush()  # the version check: StaleDataError when another action won
+        await append_history(session, case.id, event, now)
+        payload = case_event_payload(before.state, case, event)
+        await self.service.outbox.add(session, payload, subject=case.id)
+        done = Transition(row, before, case, event, quiet)
+        for hook in self.on_transition:
+            await hook(session, done)
+        return done
+
+    async def note(self, session: AsyncSession, row: CaseRow, event: CaseEvent, *, flag: bool = False) -> None:
+        """A history entry that is not a lifecycle transition (merge, escalation of a provider)."""
+        if flag:
+            row.flagged = True
+        row.updated_at = self.now()
+        await session.flush()
+        await append_history(session, row.id, event, self.now())
+
+
+def system_event(action: str, at: datetime, data: dict[str, JsonValue], *, reason: str | None = None) -> CaseEvent:
+    """A history entry written by routing itself; it has no event on the case topic."""
+    return CaseEvent(action=action, event_type="", at=at, actor="systeem", reason=reason, data=data)
+

@@ -1,0 +1,75 @@
+"""The domain Case as JSON for the `cases.data` column, and back (history is stored apart)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+
+from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
+from klachtstroom.routing.domain import Case, CaseEvent, CaseState
+
+
+def _date(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _datetime(value: Any) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _optional(enum: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else enum(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# How each field of Case is read back from JSON; every field but `history` must be listed.
+_READERS: Mapping[str, Callable[[Any], Any]] = {
+    "id": str,
+    "state": CaseState,
+    "kind": Kind,
+    "category": Category,
+    "urgent": bool,
+    "channel": Channel,
+    "received_at": _datetime,
+    "received_on": date.fromisoformat,
+    "municipality": _same,
+    "unit": _same,
+    "provider": _same,
+    "handler": Handler,
+    "handler_name": _same,
+    "about_employee": _same,
+    "formal_requested": bool,
+    "resolution": _optional(Resolution),
+    "outcome": _optional(Outcome),
+    "acknowledged_on": _date,
+    "resolved_on": _date,
+    "extended_weeks": int,
+    "extensions_used": int,
+    "suspended_from_state": _optional(CaseState),
+    "hearing_held": bool,
+    "advisory_committee": bool,
+    "decision_due": _date,
+    "ombudsman_referred": bool,
+    "reopened_count": int,
+}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value.value if hasattr(value, "value") else value
+
+
+def case_to_json(case: Case) -> dict[str, Any]:
+    return {f.name: _json(getattr(case, f.name)) for f in fields(case) if f.name != "history"}
+
+
+def case_from_json(data: Mapping[str, Any], history: tuple[CaseEvent, ...] = ()) -> Case:
+    values = {name: read(data[name]) if name in data else None for name, read in _READERS.items()}
+    present = {name: value for name, value in values.items() if name in data}
+    return Case(**present, history=history)

@@ -1,0 +1,143 @@
+"""From a history entry of the domain to the event on `complaints.case.v1`.
+
+Free text (hearing reports, summaries, notes, reasons) may carry personal data: it stays in
+routing's database and history; the event only says that there is such a text (`has_*`).
+The provider's measures are the exception: the twice-yearly provider report lists them
+(DOMAIN.md: providers inform the municipality about measures), so they travel in their field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from klachtstroom.contracts import case_events as ce
+from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution
+from klachtstroom.routing.domain import Case, CaseEvent, CaseState
+from klachtstroom.routing.rules import RoutingDecision
+
+FREE_TEXT_KEYS = frozenset({"report", "summary", "note", "explanation", "reason", "measures", "description"})
+
+
+def public_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The history data without free text; a `has_<key>` flag says a text exists."""
+    public: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in FREE_TEXT_KEYS:
+            public[f"has_{key}"] = bool(value)
+        else:
+            public[key] = value
+    return public
+
+
+Extra = Callable[[Case, CaseEvent], dict[str, Any]]
+
+
+def _nothing(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {}
+
+
+def _assigned(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"handler": case.handler, "handler_name": case.handler_name, "unit": case.unit, "provider": case.provider}
+
+
+def _referred(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"provider": case.provider or ""}
+
+
+def _provider_status(case: Case, event: CaseEvent) -> dict[str, Any]:
+    outcome = event.data.get("outcome")
+    measures = event.data.get("measures")
+    return {
+        "provider": case.provider or "",
+        "status": str(event.data.get("status")),
+        "outcome": Outcome(str(outcome)) if outcome else None,
+        "measures": measures if isinstance(measures, str) else None,
+    }
+
+
+def _extended(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"weeks": event.data["weeks"]}
+
+
+def _escalated(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"advisory_committee": bool(event.data.get("advisory_committee"))}
+
+
+def _resolved(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {
+        "outcome": Outcome(str(event.data["outcome"])),
+        "resolution": Resolution(str(event.data["resolution"])),
+        "summary": None,
+    }
+
+
+def _declined(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"ground": DeclineGround(str(event.data["ground"]))}
+
+
+EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
+    "assigned": (ce.CaseAssigned, _assigned),
+    "referred": (ce.CaseReferred, _referred),
+    "acknowledged": (ce.CaseAcknowledged, _nothing),
+    "provider_status": (ce.ProviderStatusReported, _provider_status),
+    "hearing_held": (ce.HearingHeld, _nothing),
+    "term_extended": (ce.TermExtended, _extended),
+    "suspended": (ce.CaseSuspended, _nothing),
+    "resumed": (ce.CaseResumed, _nothing),
+    "escalated_formal": (ce.EscalatedFormal, _escalated),
+    "mediation_started": (ce.MediationStarted, _nothing),
+    "resolved": (ce.CaseResolved, _resolved),
+    "withdrawn": (ce.CaseWithdrawn, _nothing),
+    "declined": (ce.CaseDeclined, _declined),
+    "reopened": (ce.CaseReopened, _nothing),
+    "ombudsman_referred": (ce.OmbudsmanReferred, _nothing),
+}
+
+
+def case_event_payload(before: CaseState, case: Case, event: CaseEvent) -> ce.CaseChange:
+    """The Kafka payload of one applied transition (`case` is the case after it)."""
+    model, extra = EVENT_MODELS[event.event_type]
+    # Awb 9:8: the decline ground is a fixed value, not free text; every other reason stays here.
+    reason = event.reason if event.event_type == "declined" else None
+    data = public_data(event.data)
+    if event.reason and event.event_type != "declined":
+        data["has_reason"] = True
+    return model(
+        case_id=case.id,
+        state=case.state.value,
+        previous_state=before.value,
+        at=event.at,
+        actor=event.actor,
+        reason=reason,
+        data=data,
+        **extra(case, event),
+    )
+
+
+def opened_payload(case: Case, reference: str, decision: RoutingDecision, *, flagged: bool) -> ce.CaseOpened:
+    return ce.CaseOpened(
+        case_id=case.id,
+        state=CaseState.received.value,
+        previous_state=None,
+        at=case.received_at,
+        actor="routering",
+        reason=None,
+        data={"unknown_fields": list(decision.unknown_fields)},
+        reference=reference,
+        received_at=case.received_at,
+        channel=case.channel,
+        kind=case.kind,
+        category=case.category,
+        urgent=case.urgent,
+        municipality=case.municipality,
+        unit=case.unit,
+        provider=case.provider,
+        handler=case.handler,
+        handler_name=case.handler_name,
+        rule_id=decision.rule_id,
+        rule_version=decision.rule_version,
+        flagged_for_coordinator=flagged,
+        formal=case.formal_requested,
+        advisory_committee=case.advisory_committee,
+    )

@@ -1,0 +1,39 @@
+"""Settings of the routing service (prefix KLACHTSTROOM_ROUTING_); every one has a working default."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RoutingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KLACHTSTROOM_ROUTING_", extra="ignore")
+
+    # The seed rule set routes every complaint to this handler of the municipality.
+    default_handler_name: str = "klachtcoördinator"
+    # Registers of known values (comma separated). When a register is empty and no rule names
+    # a value of that field, every value counts as known: nothing to compare with.
+    known_municipalities: str = ""
+    known_units: str = ""
+    page_size: int = Field(default=50, ge=1, le=500)
+    # Warm hand-over to providers: attempts before a delivery is dead-lettered, and backoff.
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_backoff_seconds: float = Field(default=2.0, gt=0)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Letters: who writes, and who the complainant can turn to next (Awb 9:12).
+    organisation: str = "de gemeente"
+    ombudsman: str = "de Nationale ombudsman"
+    ombudsman_contact: str = "www.nationaleombudsman.nl, telefoon 0800 335 55 55"
+
+    @staticmethod
+    def _values(text: str) -> frozenset[str]:
+        return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+    @property
+    def municipalities(self) -> frozenset[str]:
+        return self._values(self.known_municipalities)
+
+    @property
+    def units(self) -> frozenset[str]:
+        return self._values(self.known_units)

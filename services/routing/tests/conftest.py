@@ -1,0 +1,119 @@
+"""A routing service on a fresh database (SQLite; PostgreSQL too when KLACHTSTROOM_TEST_POSTGRES
+is set), driven without Kafka: events go straight into the handlers, HTTP through ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
+from klachtstroom.contracts.intake_events import ComplaintReceived
+from klachtstroom.contracts.vocabulary import Category, Channel, Kind
+from klachtstroom.platform.service import Service
+from klachtstroom.platform.settings import PlatformSettings
+from klachtstroom.routing.app import create_service
+from klachtstroom.routing.casework import CaseWork
+from klachtstroom.routing.settings import RoutingSettings
+
+AMS = ZoneInfo("Europe/Amsterdam")
+RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=AMS)  # Tuesday 3 March 2026
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgres"] if os.environ.get("KLACHTSTROOM_TEST_POSTGRES") else ["sqlite"]
+
+
+@pytest.fixture(params=_backends())
+def database_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "postgres":
+        sys.path.insert(0, str(ROOT / "tests"))
+        from postgres import create_databases  # type: ignore[import-not-found]
+
+        [url] = create_databases(os.environ["KLACHTSTROOM_TEST_POSTGRES"], ["routing_unit"])
+        monkeypatch.setenv("KLACHTSTROOM_ROUTING_DATABASE_URL", url)
+    else:
+        monkeypatch.delenv("KLACHTSTROOM_ROUTING_DATABASE_URL", raising=False)
+    yield request.param
+
+
+class Harness:
+    """The service without its lifespan: no broker, no background tasks unless a test runs them."""
+
+    def __init__(self, service: Service, app: Any) -> None:
+        self.service = service
+        self.app = app
+        self.work: CaseWork = app.state.casework
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing")
+        self.handlers = {model.event_type: handler for model, handler in service.consumers[0].handlers.values()}
+
+    async def deliver(self, payload: Payload, subject: str | None = None) -> Envelope:
+        """Hand one event to routing's consumer handler, in one transaction, like a batch of one."""
+        envelope = make_envelope(payload, source="test", subject=subject or getattr(payload, "case_id", "x"))
+        handler = self.handlers[payload.event_type]
+        async with self.service.db.transaction() as session:
+            await handler(session, envelope, payload)
+        return envelope
+
+    async def receive(self, **fields: Any) -> str:
+        complaint_id = fields.pop("complaint_id", str(uuid.uuid4()))
+        defaults: dict[str, Any] = {
+            "complaint_id": complaint_id,
+            "reference": f"KL-2026-{uuid.uuid4().int % 1_000_000:06d}",
+            "channel": Channel.phone,
+            "description": "Ik ben onvriendelijk behandeld aan de telefoon.",
+            "received_at": RECEIVED,
+            "complainant_id": str(uuid.uuid4()),
+            "complainant_reachable": True,
+            "kind": Kind.complaint,
+            "category": Category.conduct,
+            "urgent": False,
+        }
+        await self.deliver(ComplaintReceived(**(defaults | fields)), subject=complaint_id)
+        return complaint_id
+
+    async def outbox(self) -> list[dict[str, Any]]:
+        """Events written to the outbox so far, oldest first, as envelopes (dicts)."""
+        import json
+
+        outbox = self.service.tables.outbox
+        async with self.service.db.reading() as session:
+            rows = (await session.execute(select(outbox.c.value).order_by(outbox.c.id))).scalars()
+            return [json.loads(value) for value in rows]
+
+    async def events(self, case_id: str) -> list[str]:
+        return [e["type"].split(".")[-2] for e in await self.outbox() if e["subject"] == case_id]
+
+    async def act(self, case_id: str, action: str, **body: Any) -> httpx.Response:
+        return await self.http.post(f"/api/v1/cases/{case_id}/{action}", json=body)
+
+    async def case(self, case_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/api/v1/cases/{case_id}")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+async def routing(tmp_path: Path, database_env: str) -> AsyncIterator[Harness]:
+    settings = PlatformSettings(data_dir=tmp_path, test_clock=True)
+    service, app = create_service(settings, RoutingSettings(delivery_backoff_seconds=1.0))
+    await asyncio.to_thread(service.migrate)
+    service.clock.set(datetime(2026, 3, 3, 12, 0, tzinfo=AMS))
+    harness = Harness(service, app)
+    try:
+        yield harness
+    finally:
+        await harness.http.aclose()
+        await service.db.dispose()

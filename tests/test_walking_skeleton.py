@@ -1,0 +1,98 @@
+"""One complaint through all four services over real Kafka (the walking skeleton)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import Api
+
+pytestmark = pytest.mark.e2e
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Poll until `check` returns something truthy; the pipeline is asynchronous by design."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+def test_a_complaint_travels_through_all_services(apis: dict[str, Api]) -> None:
+    status, accepted = apis["intake"].post(
+        "/api/v1/complaints",
+        {
+            "channel": "phone",
+            "description": "Mevrouw belt: ze is aan de balie onvriendelijk behandeld bij Inkomen.",
+            "received_at": "2026-03-03",
+            "municipality": "Voorbeeldstad",
+            "unit": "Inkomen",
+            "complainant": {"name": "A. de Vries", "phone": "06-12345678"},
+        },
+    )
+    assert status == 202, accepted
+    complaint_id = accepted["id"]
+    assert str(accepted["reference"]).startswith("KL-2026-")
+
+    def case() -> Any:
+        code, body = apis["routing"].get(f"/api/v1/cases/{complaint_id}")
+        return body if code == 200 else None
+
+    opened = eventually(case)
+    assert opened["id"] == complaint_id
+    assert opened["channel"] == "phone"
+    assert opened["municipality"] == "Voorbeeldstad"
+
+    def deadlines() -> Any:
+        code, body = apis["deadlines"].get(f"/api/v1/deadlines?case_id={complaint_id}")
+        items = body.get("items", []) if code == 200 else []
+        kinds = {item["kind"]: item for item in items}
+        return kinds if {"contact", "decision"} <= kinds.keys() else None
+
+    terms = eventually(deadlines)
+    # Awb 9:11: six weeks from Tuesday 3 March 2026 is Tuesday 14 April 2026 (DOMAIN.md).
+    assert terms["decision"]["due"] == "2026-04-14"
+    # Five working days after Tuesday 3 March: Wednesday 4 ... Tuesday 10 March.
+    assert terms["contact"]["due"] == "2026-03-10"
+
+    def counted() -> Any:
+        code, body = apis["reporting"].get("/api/v1/reports/annual/2026")
+        return body if code == 200 and body["by_channel"]["phone"] >= 1 else None
+
+    report = eventually(counted)
+    assert report["year"] == 2026
+    assert report["total"] >= 1
+
+    code, status_body = apis["intake"].get(f"/api/v1/complaints/{complaint_id}")
+    assert code == 200
+    assert status_body["reference"] == accepted["reference"]
+    assert "de Vries" not in str(status_body)
+
+
+def test_bad_input_is_refused_with_field_errors_and_nothing_stored(apis: dict[str, Api]) -> None:
+    status, body = apis["intake"].post(
+        "/api/v1/complaints",
+        {"channel": "pigeon", "description": "", "complainant": {"bsn": "123456789"}},
+    )
+    assert status == 422
+    fields = {tuple(error["loc"])[-1] for error in body["detail"]}
+    assert {"channel", "description", "bsn"} <= fields
+
+
+def test_idempotency_key_makes_a_retry_safe(apis: dict[str, Api]) -> None:
+    body = {"channel": "web_form", "description": "Ik wacht al acht weken op een reactie op mijn aanvraag."}
+    first = apis["intake"].post("/api/v1/complaints", body, {"Idempotency-Key": "retry-test-1"})
+    second = apis["intake"].post("/api/v1/complaints", body, {"Idempotency-Key": "retry-test-1"})
+    assert first[0] == second[0] == 202
+    assert first[1]["id"] == second[1]["id"]
+    other = apis["intake"].post(
+        "/api/v1/complaints", {**body, "description": "iets anders"}, {"Idempotency-Key": "retry-test-1"}
+    )
+    assert other[0] == 422
