@@ -5,7 +5,8 @@ Standard library only, so it works before any project dependency is installed.
 CLI::
 
     python deploy/kafka/kafka_node.py fetch
-    python deploy/kafka/kafka_node.py start [--port 9092] [--controller-port 9093] [--data-dir DIR] [--foreground]
+    python deploy/kafka/kafka_node.py start [--port 9092] [--controller-port 9093] [--data-dir DIR]
+                                            [--foreground]
     python deploy/kafka/kafka_node.py stop [--data-dir DIR]
     python deploy/kafka/kafka_node.py topics [--port 9092 | --bootstrap HOST:PORT] [--via wire|java]
 
@@ -21,6 +22,9 @@ Layout under ``<data_dir>/kafka/``: ``server.properties``, ``cluster-id``, ``dat
 ``logs/server.log``, ``kafka.out`` (JVM stdout/stderr), ``kafka.pid``. The jars live in
 ``${KLACHTSTROOM_DATA_DIR:-<repo>/.run}/kafka/libs`` (override: ``KLACHTSTROOM_KAFKA_LIBS``), shared by
 every data dir so tests on temporary dirs do not fetch again.
+
+Siblings: ``kafka_jars.py`` (fetch the jars, run Kafka's tools), ``kafka_wire.py`` (create topics with
+one CreateTopics request, no JVM), ``server.properties.template``, ``log4j.properties``.
 """
 
 from __future__ import annotations
@@ -28,28 +32,40 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import fcntl
-import hashlib
 import os
-import shutil
 import signal
 import socket
 import string
-import struct
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parent.parent
-POM = HERE / "pom.xml"
+# deploy/kafka is not a package. Run as a script, this folder is sys.path[0]; loaded by path (pytest,
+# the run supervisor) it is not, so make the sibling modules importable either way.
+if str(HERE) not in sys.path:
+    sys.path.append(str(HERE))
+from kafka_jars import (  # noqa: E402
+    create_topics_java,
+    default_data_dir,
+    default_libs_dir,
+    fetch,
+    java,
+    run_tool,
+)
+from kafka_wire import (  # noqa: E402
+    KafkaNodeError,
+    NotReadyError,
+    create_topics_wire,
+    partitions_not_serving,
+)
+
+__all__ = ["DEFAULT_TOPICS", "KafkaNode", "KafkaNodeError", "NotReadyError", "create_topics_java", "fetch"]
+
 TEMPLATE = HERE / "server.properties.template"
 LOG4J = HERE / "log4j.properties"
-TOOLS_LOG4J = HERE / "tools-log4j.properties"
 
 # DESIGN.md topic table, plus a dead-letter twin for each (poison messages after N attempts).
 DEFAULT_TOPICS: dict[str, int] = {
@@ -65,178 +81,10 @@ DEFAULT_TOPICS: dict[str, int] = {
 
 BROKER_HEAP = ["-Xms256m", "-Xmx512m"]
 BROKER_JVM = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExplicitGCInvokesConcurrent"]
-# One-shot tools: start fast, stay small.
-TOOL_JVM = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
-
-# Kafka protocol error codes that mean "not ready yet, ask again" while a fresh node starts.
-_RETRIABLE = {5: "LEADER_NOT_AVAILABLE", 7: "REQUEST_TIMED_OUT", 15: "COORDINATOR_NOT_AVAILABLE",
-              38: "INVALID_REPLICATION_FACTOR (no broker registered yet)", 41: "NOT_CONTROLLER",
-              56: "KAFKA_STORAGE_ERROR", 89: "THROTTLING_QUOTA_EXCEEDED"}
-_TOPIC_ALREADY_EXISTS = 36
-
-
-class KafkaNodeError(RuntimeError):
-    """The node could not be fetched, started, stopped or given its topics."""
-
-
-class NotReadyError(KafkaNodeError):
-    """The broker answered, but cannot create topics yet (retry)."""
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("KLACHTSTROOM_DATA_DIR")
-    return Path(env).resolve() if env else REPO_ROOT / ".run"
-
-
-def default_libs_dir() -> Path:
-    env = os.environ.get("KLACHTSTROOM_KAFKA_LIBS")
-    return Path(env).resolve() if env else default_data_dir() / "kafka" / "libs"
-
-
-def _java() -> str:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return str(Path(home) / "bin" / "java")
-    found = shutil.which("java")
-    if not found:
-        raise KafkaNodeError("java not found: install a JRE 11+ (e.g. apt-get install openjdk-17-jre-headless)")
-    return found
-
-
-# ---------------------------------------------------------------- fetch
-
-def _pom_digest() -> str:
-    return hashlib.sha256(POM.read_bytes()).hexdigest()
-
-
-def libs_ready(libs_dir: Path) -> bool:
-    marker = libs_dir / ".fetched"
-    return marker.exists() and marker.read_text().strip() == _pom_digest()
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # a supervisor and a test run may fetch at the same moment
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def fetch(libs_dir: Path | None = None) -> Path:
-    """Copy the Kafka jars (pom.xml) into ``libs_dir`` unless the marker says they are there already."""
-    libs = libs_dir or default_libs_dir()
-    if libs_ready(libs):
-        return libs
-    with _locked(libs.parent / ".libs.lock"):
-        if libs_ready(libs):
-            return libs
-        mvn = shutil.which("mvn")
-        if not mvn:
-            raise KafkaNodeError("mvn not found: install Maven (apt-get install maven) to fetch the Kafka jars")
-        partial = libs.parent / f"{libs.name}.partial-{os.getpid()}"
-        shutil.rmtree(partial, ignore_errors=True)
-        cmd = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(POM)]
-        if repo := os.environ.get("KLACHTSTROOM_MAVEN_REPO"):
-            cmd.append(f"-Dmaven.repo.local={repo}")
-        cmd += ["dependency:copy-dependencies", f"-DoutputDirectory={partial}"]
-        # Offline first: after one fetch the local Maven repository has everything, network or not.
-        result = subprocess.run([*cmd[:2], "-o", *cmd[2:]], capture_output=True, text=True)
-        if result.returncode != 0:
-            shutil.rmtree(partial, ignore_errors=True)
-            result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0 or not any(partial.glob("kafka_2.13-*.jar")):
-            shutil.rmtree(partial, ignore_errors=True)
-            raise KafkaNodeError(f"fetching Kafka jars failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-        (partial / ".fetched").write_text(_pom_digest() + "\n")
-        shutil.rmtree(libs, ignore_errors=True)
-        partial.rename(libs)
-    return libs
-
-
-# ---------------------------------------------------------------- topics over the wire
-
-def _kstr(value: str) -> bytes:
-    raw = value.encode()
-    return struct.pack(">h", len(raw)) + raw
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < size:
-        chunk = sock.recv(size - len(buf))
-        if not chunk:
-            raise ConnectionError("broker closed the connection")
-        buf += chunk
-    return bytes(buf)
-
-
-def create_topics_wire(bootstrap: str, topics: dict[str, int], *, validate_only: bool = False,
-                       timeout: float = 10.0) -> None:
-    """Create topics with one CreateTopics v2 request (stdlib only); existing topics are left as they are.
-
-    v2 is the oldest version Kafka 4 still accepts and is plain (non-flexible) encoding. Raises
-    NotReadyError for errors a starting node gives, KafkaNodeError for the rest.
-    """
-    host, _, port = bootstrap.rpartition(":")
-    body = struct.pack(">i", len(topics))
-    for name, partitions in topics.items():
-        # replication factor 1: this helper is for the single development node
-        body += _kstr(name) + struct.pack(">ihii", partitions, 1, 0, 0)
-    body += struct.pack(">i?", int(timeout * 1000), validate_only)
-    payload = struct.pack(">hhi", 19, 2, 1) + _kstr("klachtstroom-kafka-node") + body
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout + 5) as sock:
-            sock.sendall(struct.pack(">i", len(payload)) + payload)
-            (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-            resp = _recv_exact(sock, size)
-    except OSError as exc:
-        raise NotReadyError(f"{bootstrap}: {exc}") from exc
-    pos = 8  # correlation id, throttle_time_ms
-    (count,) = struct.unpack_from(">i", resp, pos)
-    pos += 4
-    retry: list[str] = []
-    fatal: list[str] = []
-    for _ in range(count):
-        (nlen,) = struct.unpack_from(">h", resp, pos)
-        name = resp[pos + 2:pos + 2 + nlen].decode()
-        pos += 2 + nlen
-        code, mlen = struct.unpack_from(">hh", resp, pos)
-        pos += 4
-        message = resp[pos:pos + mlen].decode() if mlen > 0 else ""
-        pos += max(mlen, 0)
-        if code in (0, _TOPIC_ALREADY_EXISTS):
-            continue
-        line = f"{name}: error {code} {_RETRIABLE.get(code, '')} {message}".strip()
-        (retry if code in _RETRIABLE else fatal).append(line)
-    if fatal:
-        raise KafkaNodeError("creating topics failed: " + "; ".join(fatal))
-    if retry:
-        raise NotReadyError("; ".join(retry))
-
-
-def create_topics_java(bootstrap: str, topics: dict[str, int], libs_dir: Path | None = None) -> None:
-    """Create topics with Kafka's own TopicCommand (kafka-topics.sh), one JVM per topic, in parallel."""
-    libs = fetch(libs_dir)
-
-    def one(item: tuple[str, int]) -> subprocess.CompletedProcess[str]:
-        name, partitions = item
-        return subprocess.run(
-            [_java(), *TOOL_JVM, f"-Dlog4j.configuration=file:{TOOLS_LOG4J}", "-cp", str(libs / "*"),
-             "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--create",
-             "--if-not-exists", "--topic", name, "--partitions", str(partitions),
-             "--replication-factor", "1"],
-            capture_output=True, text=True, timeout=120)
-
-    with ThreadPoolExecutor(max_workers=min(8, len(topics) or 1)) as pool:
-        failed = [r for r in pool.map(one, topics.items()) if r.returncode != 0]
-    if failed:
-        raise KafkaNodeError("TopicCommand failed:\n" + "\n".join(r.stderr[-1500:] for r in failed))
 
 
 # ---------------------------------------------------------------- the node
+
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -259,8 +107,9 @@ def _random_cluster_id() -> str:
 class KafkaNode:
     """One Kafka process that is both broker and KRaft controller, listening on 127.0.0.1 only."""
 
-    def __init__(self, data_dir: Path, port: int = 9092, controller_port: int = 9093,
-                 libs_dir: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int = 9092, controller_port: int = 9093, libs_dir: Path | None = None
+    ) -> None:
         if port == controller_port:
             raise KafkaNodeError("broker port and controller port must differ")
         self.data_dir = Path(data_dir).resolve()
@@ -318,7 +167,8 @@ class KafkaNode:
 
     def _render(self) -> None:
         text = string.Template(TEMPLATE.read_text()).substitute(
-            broker_port=self.port, controller_port=self.controller_port, node_id=1, log_dirs=self.store)
+            broker_port=self.port, controller_port=self.controller_port, node_id=1, log_dirs=self.store
+        )
         self.properties.write_text(text)
 
     def _format_once(self, libs: Path) -> None:
@@ -327,19 +177,35 @@ class KafkaNode:
         id_file = self.home / "cluster-id"
         if not id_file.exists():
             id_file.write_text(_random_cluster_id() + "\n")
-        result = subprocess.run(
-            [_java(), *TOOL_JVM, f"-Dlog4j.configuration=file:{TOOLS_LOG4J}", "-cp", str(libs / "*"),
-             "kafka.tools.StorageTool", "format", "--ignore-formatted",
-             "-t", id_file.read_text().strip(), "-c", str(self.properties)],
-            capture_output=True, text=True, timeout=120)
+        cluster_id = id_file.read_text().strip()
+        result = run_tool(
+            libs,
+            "kafka.tools.StorageTool",
+            "format",
+            "--ignore-formatted",
+            "-t",
+            cluster_id,
+            "-c",
+            str(self.properties),
+        )
         if result.returncode != 0:
             raise KafkaNodeError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
 
     def _command(self, libs: Path) -> list[str]:
         extra = os.environ.get("KLACHTSTROOM_KAFKA_JAVA_OPTS", "").split()
-        return [_java(), *BROKER_HEAP, *BROKER_JVM, *extra, "-Djava.awt.headless=true",
-                f"-Dlog4j.configuration=file:{LOG4J}", f"-Dkafka.logs.dir={self.log_dir}",
-                "-cp", str(libs / "*"), "kafka.Kafka", str(self.properties)]
+        return [
+            java(),
+            *BROKER_HEAP,
+            *BROKER_JVM,
+            *extra,
+            "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{LOG4J}",
+            f"-Dkafka.logs.dir={self.log_dir}",
+            "-cp",
+            str(libs / "*"),
+            "kafka.Kafka",
+            str(self.properties),
+        ]
 
     def start(self, timeout: float = 90, topics: dict[str, int] | None = None) -> None:
         """Start (or adopt an already running) node and return once topics can be created.
@@ -355,15 +221,22 @@ class KafkaNode:
             if not _port_free(port):
                 raise KafkaNodeError(
                     f"port {port} on 127.0.0.1 is already in use by another process; "
-                    "stop it or choose other ports (--port / --controller-port)")
+                    "stop it or choose other ports (--port / --controller-port)"
+                )
         libs = fetch(self.libs_dir)
         self.log_dir.mkdir(exist_ok=True)
         self._render()
         self._format_once(libs)
         with self.out_file.open("ab") as out:
             # own session: Ctrl-C in a terminal reaches the supervisor, which stops Kafka in order
-            self._proc = subprocess.Popen(self._command(libs), cwd=self.home, stdin=subprocess.DEVNULL,
-                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self._proc = subprocess.Popen(
+                self._command(libs),
+                cwd=self.home,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.pid_file.write_text(f"{self._proc.pid}\n")
         try:
             self.wait_ready(timeout, topics)
@@ -374,33 +247,46 @@ class KafkaNode:
     def wait_ready(self, timeout: float = 90, topics: dict[str, int] | None = None) -> None:
         """Poll until the broker accepts connections and can create topics, then create ``topics``."""
         deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        while True:
-            if self.pid() is None:
-                raise KafkaNodeError(f"Kafka exited during start-up; see {self.out_file}:\n{self._tail()}")
-            try:
-                # validate_only: checks that the controller can place a partition, creates nothing
-                create_topics_wire(self.bootstrap, {"__klachtstroom_ready_probe": 1}, validate_only=True)
-                if topics:
-                    create_topics_wire(self.bootstrap, topics)
-                return
-            except NotReadyError as exc:
-                last = str(exc)
-            if time.monotonic() > deadline:
-                raise KafkaNodeError(f"Kafka not ready after {timeout:.0f} s ({last}); see {self.log_dir}")
-            time.sleep(0.2)
+        # validate_only: proves the controller can place a partition, creates nothing
+        self._create_when_ready({"__klachtstroom_ready_probe": 1}, deadline, validate_only=True)
+        if topics:
+            self._create_when_ready(topics, deadline)
+            self._wait_until_served(topics, deadline)
 
     def create_topics(self, topics: dict[str, int]) -> None:
         """Create topics if missing (idempotent), retrying while the node settles."""
         deadline = time.monotonic() + 30
+        self._create_when_ready(topics, deadline)
+        self._wait_until_served(topics, deadline)
+
+    def _wait_until_served(self, topics: dict[str, int], deadline: float) -> None:
+        # a new topic exists before its leaders are known; producing then fails with NOT_LEADER
+        waiting = list(topics)
         while True:
+            with contextlib.suppress(NotReadyError):
+                waiting = partitions_not_serving(self.bootstrap, topics)
+                if not waiting:
+                    return
+            if time.monotonic() > deadline:
+                shown = ", ".join(waiting[:8])
+                raise KafkaNodeError(f"partitions not served yet: {shown}; see {self.log_dir}")
+            time.sleep(0.1)
+
+    def _create_when_ready(
+        self, topics: dict[str, int], deadline: float, validate_only: bool = False
+    ) -> None:
+        last = "no answer yet"
+        while True:
+            if self.pid() is None:
+                raise KafkaNodeError(f"Kafka is not running; see {self.out_file}:\n{self._tail()}")
             try:
-                create_topics_wire(self.bootstrap, topics)
+                create_topics_wire(self.bootstrap, topics, validate_only=validate_only)
                 return
-            except NotReadyError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+            except NotReadyError as exc:
+                last = str(exc)
+            if time.monotonic() > deadline:
+                raise KafkaNodeError(f"Kafka not ready in time ({last}); see {self.log_dir}")
+            time.sleep(0.2)
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM (Kafka's controlled shutdown), wait, then SIGKILL. No-op when not running."""
@@ -438,6 +324,7 @@ class KafkaNode:
 
 # ---------------------------------------------------------------- CLI
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kafka_node.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -453,8 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops Kafka")
     topics.add_argument("--port", type=int, default=9092)
     topics.add_argument("--bootstrap", help="host:port (overrides --port)")
-    topics.add_argument("--via", choices=["wire", "java"], default="wire",
-                        help="wire: one CreateTopics request from Python; java: Kafka's TopicCommand")
+    topics.add_argument(
+        "--via",
+        choices=["wire", "java"],
+        default="wire",
+        help="wire: one CreateTopics request from Python; java: Kafka's TopicCommand",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -466,8 +357,11 @@ def main(argv: list[str] | None = None) -> int:
             node = KafkaNode(args.data_dir, args.port, args.controller_port)
             began = time.monotonic()
             node.start(timeout=args.timeout)
-            print(f"Kafka ready at {node.bootstrap} (pid {node.pid()}, {time.monotonic() - began:.1f} s); "
-                  f"logs in {node.log_dir}", flush=True)
+            print(
+                f"Kafka ready at {node.bootstrap} (pid {node.pid()}, {time.monotonic() - began:.1f} s); "
+                f"logs in {node.log_dir}",
+                flush=True,
+            )
             if args.foreground:
                 stop_requested: list[int] = []
                 for sig in (signal.SIGINT, signal.SIGTERM):

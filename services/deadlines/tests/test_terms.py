@@ -373,7 +373,9 @@ def test_provider_report_dates(year: int, expected: list[date]) -> None:
 def test_closed_on_tells_a_late_open_term_from_a_late_closed_one() -> None:
     late_open = terms([OPENED], today=date(2026, 4, 20))[DeadlineKind.decision]
     assert (late_open.state, late_open.closed_on, late_open.is_open) == (S.breached, None, True)
-    late_closed = terms([OPENED, Withdrawn(date(2026, 4, 16))], today=date(2026, 4, 20))[DeadlineKind.decision]
+    late_closed = terms([OPENED, Withdrawn(date(2026, 4, 16))], today=date(2026, 4, 20))[
+        DeadlineKind.decision
+    ]
     assert (late_closed.state, late_closed.closed_on, late_closed.is_open) == (
         S.breached,
         date(2026, 4, 16),
@@ -392,7 +394,9 @@ def test_taking_a_case_back_cancels_the_provider_term() -> None:
 
 def test_reopening_starts_a_new_decision_term_and_keeps_the_old_result() -> None:
     facts = [OPENED, Resolved(date(2026, 3, 20)), Reopened(date(2026, 4, 7))]
-    decisions = [t for t in compute_terms(facts, POLICY, CAL, date(2026, 4, 7)) if t.kind is DeadlineKind.decision]
+    decisions = [
+        t for t in compute_terms(facts, POLICY, CAL, date(2026, 4, 7)) if t.kind is DeadlineKind.decision
+    ]
     first, second = decisions
     assert (first.state, first.met_on) == (S.met, date(2026, 3, 20))
     # Tue 7 Apr 2026 + 6 weeks = Tue 19 May 2026 (an ordinary Tuesday).
@@ -400,7 +404,10 @@ def test_reopening_starts_a_new_decision_term_and_keeps_the_old_result() -> None
     assert second.explanation[0].startswith("Beslistermijn na heropening: 6 weken na heropening")
     # The new term behaves like any decision term: it can be extended once.
     extended = compute_terms([*facts, Extended(date(2026, 5, 1), 2)], POLICY, CAL, date(2026, 5, 1))
-    assert [t.due for t in extended if t.kind is DeadlineKind.decision] == [date(2026, 4, 14), date(2026, 6, 2)]
+    assert [t.due for t in extended if t.kind is DeadlineKind.decision] == [
+        date(2026, 4, 14),
+        date(2026, 6, 2),
+    ]
 
 
 def test_reopening_an_open_case_is_refused() -> None:

@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from klachtstroom.contracts.vocabulary import Category, Kind
 from klachtstroom.intake.triage import OverrideMemory, TriageResult, triage
 

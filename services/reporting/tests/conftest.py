@@ -6,14 +6,18 @@ not computed with the code under test.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
 from klachtstroom.reporting.facts import CaseFacts
+
+sys.path.insert(0, str(Path(__file__).parent))  # the event builders in reporting_events.py
 
 _serial = count(1)
 
@@ -174,3 +178,13 @@ def register() -> list[CaseFacts]:
 @pytest.fixture
 def fact() -> MakeFact:
     return make_fact
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> Any:
+    """The reporting service on SQLite with its clock at 15 January 2026 (no Kafka)."""
+    from reporting_harness import start_harness
+
+    started = await start_harness(tmp_path)
+    yield started
+    await started.close()

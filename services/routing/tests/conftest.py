@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import select
-
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
@@ -25,6 +23,7 @@ from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.routing.app import create_service
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.settings import RoutingSettings
+from sqlalchemy import select
 
 AMS = ZoneInfo("Europe/Amsterdam")
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=AMS)  # Tuesday 3 March 2026
@@ -56,7 +55,9 @@ class Harness:
         self.app = app
         self.work: CaseWork = app.state.casework
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing")
-        self.handlers = {model.event_type: handler for model, handler in service.consumers[0].handlers.values()}
+        self.handlers = {
+            model.event_type: handler for model, handler in service.consumers[0].handlers.values()
+        }
 
     async def deliver(self, payload: Payload, subject: str | None = None) -> Envelope:
         """Hand one event to routing's consumer handler, in one transaction, like a batch of one."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-
-from conftest import Harness
+from typing import TYPE_CHECKING
 
 from klachtstroom.contracts.vocabulary import Category, Kind
 
+if TYPE_CHECKING:
+    from conftest import Harness
 
-async def test_received_complaint_opens_a_case_with_the_same_id_routed_by_the_seed_rule(routing: Harness) -> None:
+
+async def test_received_complaint_opens_a_case_with_the_same_id_routed_by_the_seed_rule(
+    routing: Harness,
+) -> None:
     case_id = await routing.receive(municipality="Voorbeeldstad", unit="Inkomen")
     case = await routing.case(case_id)
     assert case["id"] == case["complaint_id"] == case_id
@@ -75,7 +79,9 @@ async def test_free_text_stays_out_of_events(routing: Harness) -> None:
     case_id = await routing.receive()
     await routing.act(case_id, "escalate")
     await routing.act(case_id, "hear", report="Mevrouw De Vries (06-12345678) vertelde ...")
-    await routing.act(case_id, "resolve", outcome="upheld", resolution="formal", summary="Jan Jansen kreeg excuses")
+    await routing.act(
+        case_id, "resolve", outcome="upheld", resolution="formal", summary="Jan Jansen kreeg excuses"
+    )
     events = [e for e in await routing.outbox() if e["subject"] == case_id]
     text = str(events)
     assert "De Vries" not in text and "Jan Jansen" not in text
@@ -123,7 +129,8 @@ async def test_bad_input_is_422_with_the_field_and_unknown_case_is_404(routing: 
 async def test_two_simultaneous_actions_cannot_both_apply(routing: Harness) -> None:
     case_id = await routing.receive()
     first, second = await asyncio.gather(
-        routing.act(case_id, "withdraw"), routing.act(case_id, "resolve", outcome="upheld", resolution="informal")
+        routing.act(case_id, "withdraw"),
+        routing.act(case_id, "resolve", outcome="upheld", resolution="informal"),
     )
     assert sorted([first.status_code, second.status_code]) == [200, 409]
     assert len(await routing.events(case_id)) == 2

@@ -8,7 +8,7 @@ Every date is the Dutch calendar date of the moment (`local_date`): a complaint 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from klachtstroom.contracts import case_events as ev
@@ -98,8 +98,12 @@ def fact_to_json(fact: CaseFact) -> dict[str, Any]:
 
 
 def fact_from_json(data: dict[str, Any]) -> CaseFact:
+    """A stored fact; extra keys (the event id, a refusal reason) are ignored."""
     cls = _TYPES[data["type"]]
-    kwargs = {k: (dt.date.fromisoformat(v) if k in _DATE_FIELDS else v) for k, v in data.items() if k != "type"}
+    names = {f.name for f in fields(cls)}
+    kwargs = {
+        k: (dt.date.fromisoformat(v) if k in _DATE_FIELDS else v) for k, v in data.items() if k in names
+    }
     fact: CaseFact = cls(**kwargs)
     return fact
 

@@ -85,7 +85,9 @@ def plan_timers(
     due = term.due
     breach_at = local_moment(due + dt.timedelta(days=1))
     timers = [
-        PlannedTimer(WARNING, due, local_moment(warning_date(term, plan.policy, calendar), plan.warning_hour)),
+        PlannedTimer(
+            WARNING, due, local_moment(warning_date(term, plan.policy, calendar), plan.warning_hour)
+        ),
         PlannedTimer(BREACH, due, breach_at),
     ]
     for level, days in plan.ladder:

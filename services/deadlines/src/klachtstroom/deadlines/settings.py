@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from klachtstroom.contracts.vocabulary import DeadlineKind
 from klachtstroom.deadlines.terms import TermPolicy
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The escalation ladder after a breach, in order (DESIGN: handler -> coordinator -> manager -> college).
 LADDER = ("handler", "coordinator", "manager", "college")
@@ -58,7 +57,8 @@ class DeadlinesSettings(BaseSettings):
     # A claimed notification is taken over by another instance after this long.
     sender_lease_seconds: float = Field(default=60.0, gt=0)
     escalation_file: Path | None = Field(
-        default=None, description="JSON with addresses and webhooks; default <data_dir>/deadlines/escalation.json"
+        default=None,
+        description="JSON with addresses and webhooks; default <data_dir>/deadlines/escalation.json",
     )
 
     def policy(self) -> TermPolicy:
@@ -74,4 +74,8 @@ class DeadlinesSettings(BaseSettings):
 
     def ladder(self) -> list[tuple[str, int]]:
         """(level, working days after the due date), in ladder order; unknown levels are ignored."""
-        return [(level, self.escalation_working_days[level]) for level in LADDER if level in self.escalation_working_days]
+        return [
+            (level, self.escalation_working_days[level])
+            for level in LADDER
+            if level in self.escalation_working_days
+        ]

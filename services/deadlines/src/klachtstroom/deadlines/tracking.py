@@ -9,48 +9,54 @@ events in the outbox and the timers change together or not at all. The case row 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.contracts import case_events as ev
+from klachtstroom.contracts.deadline_events import DeadlineMet, DeadlineSet
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineState, Handler
-from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of, is_opening
+from klachtstroom.deadlines.calendar import default_decree_days
+from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of
 from klachtstroom.deadlines.schedule import PlannedTimer, TimerPlan, plan_timers, term_keys
-from klachtstroom.deadlines.store import CaseRecord, TermRecord, TimerRecord, load_calendar
+from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, TimerRecord, load_calendar, utc
 from klachtstroom.deadlines.terms import Term, TermError, compute_terms
-from klachtstroom.contracts.deadline_events import DeadlineMet, DeadlineSet
+from klachtstroom.platform.db import Database
 from klachtstroom.platform.outbox import Outbox
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
-WAITING_FOR_OPENING = "Nog geen opening van de zaak ontvangen; de termijnen worden berekend zodra die binnen is."
+WAITING_FOR_OPENING = (
+    "Nog geen opening van de zaak ontvangen; de termijnen worden berekend zodra die binnen is."
+)
 
 
 class TermTracker:
     def __init__(self, plan: TimerPlan, outbox: Outbox, now: Callable[[], dt.datetime]) -> None:
         self.plan = plan
         self.outbox = outbox
-        self.now = now
+        self.now = lambda: utc(now())  # SQLite keeps wall times: store UTC only
 
     # -- a case event --------------------------------------------------------------------------
 
     async def record(self, session: AsyncSession, event: ev.CaseChange, event_id: str) -> None:
         """Add the event's facts to the case and recompute its terms."""
-        case = await session.get(CaseRecord, event.case_id, with_for_update=True)
+        case = await session.get(CaseRecord, event.case_id, with_for_update=True, populate_existing=True)
         now = self.now()
         if case is None:
             case = CaseRecord(case_id=event.case_id, opened=False, facts=[], rejected=[], updated_at=now)
             session.add(case)
         _update_handler(case, event)
         new = [fact_to_json(f) | {"event_id": event_id} for f in facts_of(event)]
-        if any(f.get("event_id") == event_id for f in case.facts):
+        if any(f.get("event_id") == event_id for f in (*case.facts, *case.rejected)):
             return  # already recorded (the inbox dedupes too; this guards a replay after a DLQ move)
         if isinstance(event, ev.CaseOpened):
             if case.opened:
@@ -74,14 +80,16 @@ class TermTracker:
             case.error, case.error_at, case.updated_at = str(error), now, now
             log.warning("deadlines: case %s: fact refused by the term rules: %s", case.case_id, error)
             return
-        case.facts, case.error, case.error_at, case.updated_at = facts, None, None, now
+        case.facts, case.updated_at = facts, now
+        if case.error == WAITING_FOR_OPENING:
+            case.error, case.error_at = None, None  # a refusal stays visible; only the wait is over
         await self._store(session, case, terms, now)
 
     # -- recomputing (calendar change, the clock passing a due date) ----------------------------
 
     async def recompute(self, session: AsyncSession, case_id: str) -> bool:
         """Recompute one case from its stored facts; False when the rules now refuse them."""
-        case = await session.get(CaseRecord, case_id, with_for_update=True)
+        case = await session.get(CaseRecord, case_id, with_for_update=True, populate_existing=True)
         if case is None or not case.opened:
             return True
         now = self.now()
@@ -94,16 +102,22 @@ class TermTracker:
         await self._store(session, case, terms, now)
         return True
 
-    async def _compute(self, session: AsyncSession, facts: Sequence[dict[str, Any]], now: dt.datetime) -> list[Term]:
+    async def _compute(
+        self, session: AsyncSession, facts: Sequence[dict[str, Any]], now: dt.datetime
+    ) -> list[Term]:
         calendar = await load_calendar(session)
         return compute_terms([fact_from_json(f) for f in facts], self.plan.policy, calendar, local_date(now))
 
     # -- storing terms, events and timers -------------------------------------------------------
 
-    async def _store(self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime) -> None:
+    async def _store(
+        self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime
+    ) -> None:
         stored = {
             t.key: t
-            for t in (await session.scalars(select(TermRecord).where(TermRecord.case_id == case.case_id))).all()
+            for t in (
+                await session.scalars(select(TermRecord).where(TermRecord.case_id == case.case_id))
+            ).all()
         }
         events: list[Payload] = []
         for key, term in zip(term_keys(terms), terms, strict=True):
@@ -120,7 +134,11 @@ class TermTracker:
             if changed:
                 events.append(_deadline_set(case.case_id, term, now))
             if met and term.met_on is not None:
-                events.append(DeadlineMet(case_id=case.case_id, kind=term.kind, due=term.due, at=now, met_on=term.met_on))
+                events.append(
+                    DeadlineMet(
+                        case_id=case.case_id, kind=term.kind, due=term.due, at=now, met_on=term.met_on
+                    )
+                )
         for payload in events:
             await self.outbox.add(session, payload, subject=case.case_id)
         await self._reconcile_timers(session, case, terms, now)
@@ -141,13 +159,19 @@ class TermTracker:
         for key, term in zip(term_keys(terms), terms, strict=True):
             for timer in plan_timers(term, self.plan, calendar, sensitive=case.sensitive):
                 wanted[(key, timer.step, timer.due)] = (term, timer)
-        existing = (
+        # Locked and re-read: a timer the engine fires right now is seen as fired, never cancelled.
+        rows = (
             await session.scalars(
-                select(TimerRecord).where(TimerRecord.case_id == case.case_id, TimerRecord.state != FIRED)
+                select(TimerRecord)
+                .where(TimerRecord.case_id == case.case_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             )
         ).all()
-        have = {(t.term_key, t.step, t.due): t for t in existing}
+        have = {(t.term_key, t.step, t.due): t for t in rows}
         for ident, row in have.items():
+            if row.state == FIRED:
+                continue  # history: each step fires once per due date
             if ident not in wanted:
                 if row.state == PENDING:
                     row.state = CANCELLED
@@ -155,20 +179,10 @@ class TermTracker:
             term, timer = wanted[ident]
             if row.state == CANCELLED and not timer.is_stale(today):
                 row.state = PENDING
-            if row.state == PENDING and row.fire_at is not None and _utc(row.fire_at) != timer.fire_at:
+            if row.state == PENDING and utc(row.fire_at) != timer.fire_at:
                 row.fire_at = timer.fire_at
-        fired = {
-            (t.term_key, t.step, t.due)
-            for t in (
-                await session.execute(
-                    select(TimerRecord.term_key, TimerRecord.step, TimerRecord.due).where(
-                        TimerRecord.case_id == case.case_id, TimerRecord.state == FIRED
-                    )
-                )
-            ).all()
-        }
         for ident, (term, timer) in wanted.items():
-            if ident in have or ident in fired or timer.is_stale(today):
+            if ident in have or timer.is_stale(today):
                 continue
             session.add(
                 TimerRecord(
@@ -182,10 +196,6 @@ class TermTracker:
                     created_at=now,
                 )
             )
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:
@@ -236,3 +246,75 @@ def _deadline_set(case_id: str, term: Term, now: dt.datetime) -> DeadlineSet:
         extended_weeks=term.extended_weeks,
         explanation=list(term.explanation),
     )
+
+
+# -- recomputing every open case (a calendar change, new rules after a release) -------------------
+
+_OPEN_STATES = (DeadlineState.running.value, DeadlineState.suspended.value)
+
+
+async def recompute_open_cases(db: Database, tracker: TermTracker, chunk: int = 200) -> int:
+    """Recompute every case with a term still open, in transactions of `chunk` cases."""
+    total, after = 0, ""
+    while True:
+        async with db.reading() as session:
+            ids = (
+                await session.scalars(
+                    select(TermRecord.case_id)
+                    .where(
+                        or_(
+                            TermRecord.state.in_(_OPEN_STATES),
+                            and_(
+                                TermRecord.state == DeadlineState.breached.value,
+                                TermRecord.closed_on.is_(None),
+                            ),
+                        ),
+                        TermRecord.case_id > after,
+                    )
+                    .distinct()
+                    .order_by(TermRecord.case_id)
+                    .limit(chunk)
+                )
+            ).all()
+        if not ids:
+            return total
+        async with db.transaction() as session:
+            for case_id in ids:
+                await tracker.recompute(session, case_id)
+        total += len(ids)
+        after = ids[-1]
+
+
+def rules_fingerprint(plan: TimerPlan) -> str:
+    """A hash of everything terms and timers are computed by, apart from the stored calendar days."""
+    text = json.dumps(
+        {
+            "policy": asdict(plan.policy),
+            "ladder": list(plan.ladder),
+            "hours": [plan.warning_hour, plan.escalation_hour],
+            "kinds": sorted(plan.kinds),
+            "decrees": [(d.isoformat(), name) for d, name in default_decree_days()],
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def recompute_if_rules_changed(db: Database, tracker: TermTracker) -> int:
+    """After a release or a settings change (new decrees shipped, another warning period):
+    recompute the open cases once, so their terms and timers follow the new rules."""
+    fingerprint = rules_fingerprint(tracker.plan)
+    async with db.reading() as session:
+        stored = await session.get(StateRecord, "rules_fingerprint")
+    if stored is not None and stored.value == fingerprint:
+        return 0
+    count = await recompute_open_cases(db, tracker)
+    async with db.transaction() as session:
+        record = await session.get(StateRecord, "rules_fingerprint", with_for_update=True)
+        if record is None:
+            session.add(StateRecord(name="rules_fingerprint", value=fingerprint))
+        else:
+            record.value = fingerprint
+    if count:
+        log.info("deadlines: rules changed; %d open cases recomputed", count)
+    return count

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
 
+from klachtstroom.contracts.vocabulary import Channel
 from klachtstroom.intake.registration import (
     ContactDetails,
     IdempotencyConflict,
@@ -22,11 +26,32 @@ from klachtstroom.intake.schemas import (
     TriageOut,
 )
 from klachtstroom.intake.status import public_status
-from klachtstroom.intake.store import Complaint
+from klachtstroom.intake.store import Complaint, ComplaintMessage
 from klachtstroom.intake.triage import triage
 from klachtstroom.platform.service import Service
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
+
+
+class ComplaintList(BaseModel):
+    items: list[ComplaintStatus]
+    next: str | None = None
+
+
+class MessageOut(BaseModel):
+    """A later message about a complaint (an e-mail reply naming its reference)."""
+
+    id: str
+    channel: Channel
+    subject: str | None
+    body: str
+    attachments: int
+    received_at: datetime
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+    next: str | None = None
 
 
 def _registrar(request: Request) -> Registrar:
@@ -34,15 +59,10 @@ def _registrar(request: Request) -> Registrar:
     return registrar
 
 
-@router.post("/complaints", status_code=202, response_model=Accepted)
-async def submit_complaint(
-    body: ComplaintIn,
-    request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
-    """Register a complaint from any channel; 202 means it is durably stored."""
+def new_complaint_from(body: ComplaintIn) -> NewComplaint:
+    """The JSON shape (also used by the KCC screen) as the one shape registration takes."""
     contact = body.complainant
-    new = NewComplaint(
+    return NewComplaint(
         channel=body.channel,
         description=body.description,
         received_at=body.received_moment(),
@@ -57,6 +77,16 @@ async def submit_complaint(
         formal=bool(body.formal),
         handover_note=body.handover_note,
     )
+
+
+@router.post("/complaints", status_code=202, response_model=Accepted)
+async def submit_complaint(
+    body: ComplaintIn,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Register a complaint from any channel; 202 means it is durably stored."""
+    new = new_complaint_from(body)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     try:
         registered = await _registrar(request).register(
@@ -77,6 +107,61 @@ async def submit_complaint(
         status_url=str(request.url_for("complaint_status", complaint_id=registered.id)),
     )
     return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
+
+
+@router.get("/complaints", response_model=ComplaintList)
+async def list_complaints(
+    request: Request,
+    reference: Annotated[str | None, Query(max_length=32)] = None,
+    channel: Channel | None = None,
+    source_ref: Annotated[str | None, Query(max_length=300, description="an e-mail's Message-ID")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ComplaintList:
+    """Find complaints by the reference a resident reads out, by channel, or by their source."""
+    query = select(Complaint).order_by(Complaint.created_at, Complaint.id).offset(offset).limit(limit)
+    if reference:
+        query = query.where(Complaint.reference == reference.strip().upper())
+    if channel:
+        query = query.where(Complaint.channel == channel.value)
+    if source_ref:
+        query = query.where(Complaint.source_ref == source_ref)
+    service: Service = request.app.state.service
+    async with service.db.reading() as session:
+        rows = (await session.scalars(query)).all()
+    following = None
+    if len(rows) == limit:
+        following = str(request.url.include_query_params(offset=offset + limit))
+    return ComplaintList(items=[public_status(c) for c in rows], next=following)
+
+
+@router.get("/complaints/{complaint_id}/messages", response_model=MessageList)
+async def complaint_messages(complaint_id: str, request: Request) -> MessageList:
+    """Replies kept with a complaint, oldest first."""
+    service: Service = request.app.state.service
+    async with service.db.reading() as session:
+        if await session.get(Complaint, complaint_id) is None:
+            raise HTTPException(404, detail="Deze klacht kennen we niet.")
+        rows = (
+            await session.scalars(
+                select(ComplaintMessage)
+                .where(ComplaintMessage.complaint_id == complaint_id)
+                .order_by(ComplaintMessage.received_at, ComplaintMessage.id)
+            )
+        ).all()
+    return MessageList(
+        items=[
+            MessageOut(
+                id=m.id,
+                channel=Channel(m.channel),
+                subject=m.subject,
+                body=m.body,
+                attachments=m.attachments,
+                received_at=m.received_at if m.received_at.tzinfo else m.received_at.replace(tzinfo=UTC),
+            )
+            for m in rows
+        ]
+    )
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintStatus, name="complaint_status")

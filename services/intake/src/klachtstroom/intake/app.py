@@ -1,18 +1,23 @@
-"""Wiring of the intake service."""
+"""Wiring of the intake service: JSON API, public form, KCC screen, import, SMTP mailbox."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from klachtstroom.contracts import topics
-from klachtstroom.intake import api
+from klachtstroom.intake import api, form, import_routes, kcc, merge, reclassify
+from klachtstroom.intake.bulk_import import ImportRunner
 from klachtstroom.intake.handlers import HANDLERS
 from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.registration import Registrar
+from klachtstroom.intake.settings import IntakeSettings
+from klachtstroom.intake.smtp import MailIntake, SmtpReceiver
 from klachtstroom.intake.store import Base, platform_tables
 from klachtstroom.intake.triage import OverrideMemory
+from klachtstroom.intake.web import STATIC, CsrfGuard, Pages, RateLimiter, Web
 from klachtstroom.platform import cli
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
@@ -20,16 +25,43 @@ from klachtstroom.platform.settings import PlatformSettings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_service(settings: PlatformSettings | None = None) -> tuple[Service, FastAPI]:
+def create_service(
+    settings: PlatformSettings | None = None, intake_settings: IntakeSettings | None = None
+) -> tuple[Service, FastAPI]:
     service = Service("intake", Base.metadata, platform_tables, MIGRATIONS, settings)
+    intake = intake_settings or IntakeSettings()
     service.publishes(topics.INTAKE)
     service.consume([topics.CASE], HANDLERS, consumer_name="intake-status")
     app = service.create_app(
         "klachtstroom intake",
-        [api.router],
+        [api.router, merge.router, reclassify.router, import_routes.router, form.router, kcc.router],
         description="Klachten ontvangen via formulier, API, e-mail, telefoon, brief en balie.",
     )
-    app.state.registrar = Registrar(service, Vault(service.settings.service_dir("intake")), OverrideMemory())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    data_dir = service.settings.service_dir("intake")
+    registrar = Registrar(service, Vault(data_dir), OverrideMemory())
+    app.state.registrar = registrar
+    app.state.web = Web(
+        pages=Pages(intake.organisation),
+        csrf=CsrfGuard(data_dir),
+        limiter=RateLimiter(intake.form_rate_limit, intake.form_rate_window_seconds),
+        settings=intake,
+    )
+    imports = ImportRunner(registrar, batch=intake.import_batch, max_bytes=intake.import_max_bytes)
+    app.state.imports = imports
+
+    async def learn_corrections() -> None:
+        await reclassify.load_overrides(registrar)
+
+    # Background jobs start after the migrations and are cancelled when the service stops.
+    service.background.append(learn_corrections)
+    service.background.append(imports.run)
+    if intake.smtp_enabled:
+        receiver = SmtpReceiver(
+            MailIntake(registrar), service.settings.host, intake.smtp_port, intake.smtp_hostname
+        )
+        app.state.smtp = receiver
+        service.background.append(receiver.run)
     return service, app
 
 

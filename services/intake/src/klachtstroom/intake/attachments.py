@@ -71,13 +71,17 @@ def safe_filename(raw: str | None) -> str:
     return name or "bijlage"
 
 
+def too_large(filename: str | None) -> AttachmentRefused:
+    name = safe_filename(filename)
+    message = f"Het bestand ‘{name}’ is te groot. Een bestand mag maximaal 10 MB zijn."
+    return AttachmentRefused(message, status=413)
+
+
 def check_file(filename: str | None, data: bytes) -> CheckedFile:
     """Accept one file or raise AttachmentRefused with a message the resident can act on."""
     name = safe_filename(filename)
     if len(data) > MAX_BYTES:
-        raise AttachmentRefused(
-            f"Het bestand ‘{name}’ is te groot. Een bestand mag maximaal 10 MB zijn.", status=413
-        )
+        raise too_large(name)
     if not data:
         raise AttachmentRefused(f"Het bestand ‘{name}’ is leeg. Kies een ander bestand.")
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -85,6 +85,15 @@ class Registered:
     duplicate_of: str | None = None
 
 
+# An imported register row that is already closed keeps that state (status the complainant sees).
+CLOSED_IMPORTED_STATES = ("resolved", "declined", "withdrawn", "ombudsman")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes: they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before for a different request."""
 
@@ -105,7 +114,9 @@ class Registrar:
             # new year): the whole transaction rolled back, so one retry sees the other's row and replays.
             return await self._register(new, idempotency_key, request_hash)
 
-    async def _register(self, new: NewComplaint, idempotency_key: str | None, request_hash: str) -> Registered:
+    async def _register(
+        self, new: NewComplaint, idempotency_key: str | None, request_hash: str
+    ) -> Registered:
         async with self.service.db.transaction() as session:
             if idempotency_key:
                 earlier = await session.get(IdempotencyKey, idempotency_key)
@@ -153,7 +164,7 @@ class Registrar:
         )
         session.add(complainant)
         status = "received"
-        if new.imported is not None and new.imported.state in ("resolved", "declined", "withdrawn", "ombudsman"):
+        if new.imported is not None and new.imported.state in CLOSED_IMPORTED_STATES:
             status = new.imported.state
         elif new.imported is not None and new.imported.resolved_at is not None:
             status = "resolved"
@@ -187,6 +198,7 @@ class Registrar:
             created_at=now,
         )
         session.add(complaint)
+        await session.flush()  # the complaint row first: attachments refer to it (no ORM relationship)
         for item in new.attachments:
             session.add(
                 Attachment(
@@ -275,7 +287,7 @@ class Registrar:
         candidates = [
             Candidate(
                 complaint_id=other.id,
-                received_at=other.received_at if other.received_at.tzinfo else other.received_at.replace(tzinfo=UTC),
+                received_at=_aware(other.received_at),
                 text=other.description,
                 same_person=[k for k, v in keys.items() if v and getattr(person, f"{k}_hash") == v],
                 unit=other.unit,
@@ -283,8 +295,10 @@ class Registrar:
             )
             for other, person in rows
         ]
-        received = complaint.received_at if complaint.received_at.tzinfo else complaint.received_at.replace(tzinfo=UTC)
-        suspicion = suspect_duplicate(complaint.description, received, complaint.unit, complaint.category, candidates)
+        received = _aware(complaint.received_at)
+        suspicion = suspect_duplicate(
+            complaint.description, received, complaint.unit, complaint.category, candidates
+        )
         if suspicion is None:
             return None
         await session.execute(

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from klachtstroom.contracts.vocabulary import dutch
+from klachtstroom.intake.settings import IntakeSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -159,3 +161,13 @@ def one_time_token(submitted: object | None = None) -> str:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+@dataclass
+class Web:
+    """The HTML side of intake, kept on `app.state.web`."""
+
+    pages: Pages
+    csrf: CsrfGuard
+    limiter: RateLimiter
+    settings: IntakeSettings

@@ -12,15 +12,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
-
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
 from klachtstroom.reporting.facts import CaseFacts
 from klachtstroom.reporting.projection import CaseRecord, LogEntry, LoggedEvent, fold
 from klachtstroom.reporting.store import POINTER, SETS, CaseRow, ProjectionSet, ProjectionState
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 REFOLD_CHUNK = 500
 
@@ -35,7 +34,12 @@ async def live_set(session: AsyncSession, *, lock: str | None = None) -> Project
 
 
 async def append(
-    session: AsyncSession, pset: ProjectionSet, event_id: str, time_us: int, type_: str, entries: Sequence[LogEntry]
+    session: AsyncSession,
+    pset: ProjectionSet,
+    event_id: str,
+    time_us: int,
+    type_: str,
+    entries: Sequence[LogEntry],
 ) -> None:
     """Log the entries of one event; an event logged before (e.g. by a rebuild) is skipped."""
     rows = [
@@ -55,37 +59,45 @@ async def append(
 
 
 def _insert_ignore(session: AsyncSession, pset: ProjectionSet) -> Any:
-    table = pset.log.__table__
+    table = pset.log
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
 
 
-async def refold_pending(session: AsyncSession, pset: ProjectionSet, limit: int = REFOLD_CHUNK) -> list[CaseRecord]:
+async def refold_pending(
+    session: AsyncSession, pset: ProjectionSet, limit: int = REFOLD_CHUNK
+) -> list[CaseRecord]:
     """Fold the complaints that have unfolded events (at most `limit`); returns their new rows."""
     log = pset.log
     pending = (
-        await session.execute(select(log.complaint_id, func.max(log.seq)).where(log.folded.is_(False))
-                              .group_by(log.complaint_id).order_by(func.min(log.seq)).limit(limit))
-    ).all()  # fmt: skip
+        await session.execute(
+            select(log.complaint_id, func.max(log.seq))
+            .where(log.folded.is_(False))
+            .group_by(log.complaint_id)
+            .order_by(func.min(log.seq))
+            .limit(limit)
+        )
+    ).all()
     if not pending:
         return []
     ids = [row[0] for row in pending]
     top = max(int(row[1]) for row in pending)
     records = await refold(session, pset, ids)
-    await session.execute(
-        update(log).where(log.complaint_id.in_(ids), log.seq <= top).values(folded=True)
-    )
+    await session.execute(update(log).where(log.complaint_id.in_(ids), log.seq <= top).values(folded=True))
     return records
 
 
-async def refold(session: AsyncSession, pset: ProjectionSet, complaint_ids: Sequence[str]) -> list[CaseRecord]:
+async def refold(
+    session: AsyncSession, pset: ProjectionSet, complaint_ids: Sequence[str]
+) -> list[CaseRecord]:
     """Recompute the rows of these complaints from their whole logged history."""
     log = pset.log
     events: dict[str, list[LoggedEvent]] = {cid: [] for cid in complaint_ids}
     result = await session.execute(
-        select(log.complaint_id, log.stream, log.seq, log.time_us, log.type, log.data)
-        .where(log.complaint_id.in_(complaint_ids))
+        select(log.complaint_id, log.stream, log.seq, log.time_us, log.type, log.data).where(
+            log.complaint_id.in_(complaint_ids)
+        )
     )
     for complaint_id, stream, seq, time_us, type_, data in result:
         events[complaint_id].append(LoggedEvent(stream, seq, time_us, type_, data))
@@ -142,9 +154,7 @@ def record_of(row: CaseRow) -> CaseRecord:
     )
 
 
-_FIELDS = tuple(
-    name for name in CaseRecord.__dataclass_fields__ if name not in ("urgent_reasons",)
-)
+_FIELDS = tuple(name for name in CaseRecord.__dataclass_fields__ if name not in ("urgent_reasons",))
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ CASE_FLAG = "De behandelaar heeft de zaak als urgent aangemerkt."
 OPENED = "De zaak is als urgent geopend."
 
 _POINTS_TO = re.compile(r"\b(?:wijst|wijzen) op (?P<ground>[^\"“”]+?)\.?$")
-_QUOTES = ("\"", "“", "”", "'")
+_QUOTES = ('"', "“", "”", "'")
 MAX_REASON = 160
 
 

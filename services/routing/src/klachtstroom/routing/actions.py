@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution
 from klachtstroom.routing import domain as d
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_ACTOR = "medewerker"
 TEXT = 20_000
@@ -22,7 +21,7 @@ TEXT = 20_000
 class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    at: datetime | date | None = None
+    at: date | datetime | None = None
     actor: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=TEXT)
 
@@ -43,7 +42,9 @@ class AssignBody(ActionBody):
     provider: str | None = Field(default=None, max_length=200)
 
     def command(self, now: datetime) -> d.Command:
-        return d.Assign(**self.common(now), handler_name=self.handler_name, unit=self.unit, provider=self.provider)
+        return d.Assign(
+            **self.common(now), handler_name=self.handler_name, unit=self.unit, provider=self.provider
+        )
 
 
 class TakeOverBody(ActionBody):
@@ -91,7 +92,7 @@ class ResolveBody(ActionBody):
     outcome: Outcome
     resolution: Resolution
     summary: str | None = Field(default=None, max_length=TEXT * 5)
-    resolved_at: datetime | date | None = None
+    resolved_at: date | datetime | None = None
     hearing_waived: bool = False
 
     def command(self, now: datetime) -> d.Command:
@@ -108,7 +109,7 @@ class ResolveBody(ActionBody):
 
 
 class DeclineBody(ActionBody):
-    reason: DeclineGround  # type: ignore[assignment]  # Awb 9:8: a ground, not free text
+    reason: DeclineGround  # Awb 9:8: a ground, not free text
     explanation: str | None = Field(default=None, max_length=TEXT)
 
     def command(self, now: datetime) -> d.Command:

@@ -11,14 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
-
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
+from pydantic import ValidationError
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -59,7 +58,9 @@ async def cases(
 ) -> dict[str, Any]:
     """Cases, newest first, filtered; `status` filters on the case state (comma separated)."""
     work = casework(request)
-    where = CaseFilter(status, unit, provider, municipality, handler, kind, category, urgent, overdue, flagged)
+    where = CaseFilter(
+        status, unit, provider, municipality, handler, kind, category, urgent, overdue, flagged
+    )
     today = local_date(work.now())
     try:
         async with work.service.db.reading() as session:
@@ -79,7 +80,8 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
     work = casework(request)
     try:
         async with work.service.db.reading() as session:
-            return await case_resource(session, case_id, local_date(work.now()))
+            resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
+            return resource
     except CaseNotFound:
         raise not_found() from None
 

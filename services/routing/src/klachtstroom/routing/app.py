@@ -5,34 +5,57 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-
 from klachtstroom.contracts import topics
 from klachtstroom.platform import cli
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
-from klachtstroom.routing import api
+from klachtstroom.routing import api, api_letters, api_providers, api_rules, api_zgw, pages
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.handlers import build_handlers
+from klachtstroom.routing.providers import DeliverySender, delivery_hook
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import Base, platform_tables
+from klachtstroom.routing.zgw import ZgwQueue, ZgwSettings
+from klachtstroom.routing.zgw_sender import ZgwSender
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_service(
-    settings: PlatformSettings | None = None, routing_settings: RoutingSettings | None = None
+    settings: PlatformSettings | None = None,
+    routing_settings: RoutingSettings | None = None,
+    zgw_settings: ZgwSettings | None = None,
 ) -> tuple[Service, FastAPI]:
     service = Service("routing", Base.metadata, platform_tables, MIGRATIONS, settings)
     own = routing_settings or RoutingSettings()
     work = CaseWork(service, own)
+    work.on_transition.append(delivery_hook(work))
+    sender = DeliverySender(work)
+    service.background.append(sender.run)
+    zgw = zgw_settings or ZgwSettings()
+    queue = ZgwQueue(work, zgw)
+    work.on_open.append(queue.on_open)
+    work.on_transition.append(queue.on_transition)
+    zgw_sender = ZgwSender(work, zgw)
+    service.background.append(zgw_sender.run)
     service.publishes(topics.CASE)
     service.consume([topics.INTAKE, topics.DEADLINE], build_handlers(work), consumer_name="routing-cases")
     app = service.create_app(
         "klachtstroom routing",
-        [api.router],
+        [
+            api.router,
+            api_rules.router,
+            api_providers.router,
+            api_zgw.router,
+            api_letters.router,
+            pages.router,
+        ],
         description="Klachtbehandeling (Awb hoofdstuk 9): dossiers, routering, zorgaanbieders en termijnen.",
     )
     app.state.casework = work
+    app.state.deliveries = sender
+    app.state.zgw_settings = zgw
+    app.state.zgw_sender = zgw_sender
     return service, app
 
 

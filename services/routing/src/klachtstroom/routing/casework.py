@@ -13,16 +13,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
-
+from klachtstroom.platform.service import Service
 from klachtstroom.routing.domain import Case, CaseEvent, Command, JsonValue, TransitionForbidden
 from klachtstroom.routing.events import case_event_payload
 from klachtstroom.routing.lifecycle import apply
 from klachtstroom.routing.repository import append_history, case_of, load_row, store_case
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import CaseRow
-from klachtstroom.platform.service import Service
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,7 @@ TransitionHook = Callable[[AsyncSession, Transition], Awaitable[None]]
 OpenHook = Callable[[AsyncSession, CaseRow, Case], Awaitable[None]]
 
 
-class ConcurrentChange(TransitionForbidden):
-    """The case kept changing under this action; the caller may try again (HTTP 409)."""
+CONCURRENT_CHANGE = "De klacht werd tegelijk door iemand anders gewijzigd. Probeer het opnieuw."
 
 
 class CaseWork:
@@ -54,7 +52,8 @@ class CaseWork:
         self.on_open: list[OpenHook] = []
 
     def now(self) -> datetime:
-        return self.service.clock.now()
+        moment: datetime = self.service.clock.now()
+        return moment
 
     async def execute(self, case_id: str, command: Command) -> Transition:
         """An action from the API in its own transaction, retried when another action raced it."""
@@ -67,7 +66,7 @@ class CaseWork:
                 return done
             except StaleDataError:
                 log.info("case changed concurrently; trying the action again")
-        raise ConcurrentChange("De klacht werd tegelijk door iemand anders gewijzigd. Probeer het opnieuw.")
+        raise TransitionForbidden(CONCURRENT_CHANGE)  # 409: the case kept changing under this action
 
     async def transition(
         self, session: AsyncSession, row: CaseRow, command: Command, *, quiet: bool = False
@@ -77,7 +76,14 @@ class CaseWork:
         return await self.record(session, row, before, case, event, quiet=quiet)
 
     async def record(
-        self, session: AsyncSession, row: CaseRow, before: Case, case: Case, event: CaseEvent, *, quiet: bool = False
+        self,
+        session: AsyncSession,
+        row: CaseRow,
+        before: Case,
+        case: Case,
+        event: CaseEvent,
+        *,
+        quiet: bool = False,
     ) -> Transition:
         """Store an applied transition: row (version-checked), history, outbox, hooks."""
         now = self.now()
@@ -91,7 +97,9 @@ class CaseWork:
             await hook(session, done)
         return done
 
-    async def note(self, session: AsyncSession, row: CaseRow, event: CaseEvent, *, flag: bool = False) -> None:
+    async def note(
+        self, session: AsyncSession, row: CaseRow, event: CaseEvent, *, flag: bool = False
+    ) -> None:
         """A history entry that is not a lifecycle transition (merge, escalation of a provider)."""
         if flag:
             row.flagged = True
@@ -100,7 +108,8 @@ class CaseWork:
         await append_history(session, row.id, event, self.now())
 
 
-def system_event(action: str, at: datetime, data: dict[str, JsonValue], *, reason: str | None = None) -> CaseEvent:
+def system_event(
+    action: str, at: datetime, data: dict[str, JsonValue], *, reason: str | None = None
+) -> CaseEvent:
     """A history entry written by routing itself; it has no event on the case topic."""
     return CaseEvent(action=action, event_type="", at=at, actor="systeem", reason=reason, data=data)
-

@@ -70,6 +70,5 @@ def case_to_json(case: Case) -> dict[str, Any]:
 
 
 def case_from_json(data: Mapping[str, Any], history: tuple[CaseEvent, ...] = ()) -> Case:
-    values = {name: read(data[name]) if name in data else None for name, read in _READERS.items()}
-    present = {name: value for name, value in values.items() if name in data}
+    present: dict[str, Any] = {name: read(data[name]) for name, read in _READERS.items() if name in data}
     return Case(**present, history=history)

@@ -38,7 +38,12 @@ def _nothing(case: Case, event: CaseEvent) -> dict[str, Any]:
 
 
 def _assigned(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {"handler": case.handler, "handler_name": case.handler_name, "unit": case.unit, "provider": case.provider}
+    return {
+        "handler": case.handler,
+        "handler_name": case.handler_name,
+        "unit": case.unit,
+        "provider": case.provider,
+    }
 
 
 def _referred(case: Case, event: CaseEvent) -> dict[str, Any]:

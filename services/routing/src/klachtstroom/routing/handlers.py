@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMerged
@@ -21,6 +19,7 @@ from klachtstroom.routing.lifecycle import with_decision_due
 from klachtstroom.routing.opening import open_from_complaint
 from klachtstroom.routing.repository import case_of, store_case
 from klachtstroom.routing.store import CaseRow, DeadlineRow
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:
@@ -36,7 +35,9 @@ def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:
     async def on_deadline_met(session: AsyncSession, _envelope: Envelope, event: de.DeadlineMet) -> None:
         await deadline_state(work, session, event, DeadlineState.met)
 
-    async def on_deadline_breached(session: AsyncSession, _envelope: Envelope, event: de.DeadlineBreached) -> None:
+    async def on_deadline_breached(
+        session: AsyncSession, _envelope: Envelope, event: de.DeadlineBreached
+    ) -> None:
         await deadline_state(work, session, event, DeadlineState.breached)
         if event.kind == DeadlineKind.provider_response:
             await provider_too_late(work, session, event)
@@ -127,4 +128,6 @@ async def mark_merged(work: CaseWork, session: AsyncSession, event: ComplaintsMe
             system_event("merge", at, {"merged_into": event.complaint_id, "by": event.actor}),
         )
     if kept is not None:
-        await work.note(session, kept, system_event("merge", at, {"merged": event.merged_id, "by": event.actor}))
+        await work.note(
+            session, kept, system_event("merge", at, {"merged": event.merged_id, "by": event.actor})
+        )

@@ -12,8 +12,6 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.contracts.intake_events import ImportedHistory
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import DeclineGround, Handler, Outcome, Resolution
@@ -35,6 +33,7 @@ from klachtstroom.routing.domain import (
 )
 from klachtstroom.routing.repository import case_of
 from klachtstroom.routing.store import CaseRow
+from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +90,17 @@ def import_commands(imported: ImportedHistory, received_at: datetime, provider: 
         if resolution == Resolution.formal:
             steps.append(Escalate(at=closed_at, actor=actor))
         outcome = imported.outcome or Outcome.no_judgement
-        steps.append(Resolve(at=closed_at, actor=actor, outcome=outcome, resolution=resolution, hearing_waived=True))
+        steps.append(
+            Resolve(at=closed_at, actor=actor, outcome=outcome, resolution=resolution, hearing_waived=True)
+        )
     if final is not None and (imported.ombudsman or (imported.state or "").lower() == "ombudsman"):
         steps.append(ReferOmbudsman(at=closed_at, actor=actor))
     return steps
 
 
-async def replay_imported(work: CaseWork, session: AsyncSession, row: CaseRow, imported: ImportedHistory) -> None:
+async def replay_imported(
+    work: CaseWork, session: AsyncSession, row: CaseRow, imported: ImportedHistory
+) -> None:
     case = case_of(row)
     provider = case.provider if case.state != CaseState.referred else None
     for command in import_commands(imported, case.received_at, provider):

@@ -4,8 +4,6 @@ rule applies. An imported register entry is then brought to its recorded final s
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
 from klachtstroom.routing.casework import CaseWork
@@ -17,6 +15,7 @@ from klachtstroom.routing.repository import append_history, new_row
 from klachtstroom.routing.rulebook import current_rules, ensure_seeded, known_values
 from klachtstroom.routing.rules import RoutingDecision
 from klachtstroom.routing.store import CaseRow, DeadlineRow
+from sqlalchemy.ext.asyncio import AsyncSession
 
 ROUTING_ACTOR = "routering"
 
@@ -28,7 +27,9 @@ def _not_a_complaint(kind: Kind) -> str:
     )
 
 
-async def open_from_complaint(work: CaseWork, session: AsyncSession, received: ComplaintReceived) -> CaseRow | None:
+async def open_from_complaint(
+    work: CaseWork, session: AsyncSession, received: ComplaintReceived
+) -> CaseRow | None:
     """Open the case of a received complaint (case id == complaint id); None when it exists."""
     if await session.get(CaseRow, received.complaint_id) is not None:
         return None  # the same complaint again (e.g. a replay): the case is already there
@@ -119,7 +120,9 @@ async def _refer_by_rule(
     actor = f"{ROUTING_ACTOR} (regel {decision.rule_id}, versie {decision.rule_version})"
     at = received.received_at
     if decision.handler_name:
-        command: Assign | Refer = Assign(at=at, actor=actor, handler_name=decision.handler_name, provider=provider)
+        command: Assign | Refer = Assign(
+            at=at, actor=actor, handler_name=decision.handler_name, provider=provider
+        )
     else:
         command = Refer(at=at, actor=actor, provider=provider, note=received.handover_note)
     await work.transition(session, row, command, quiet=quiet)
@@ -129,4 +132,3 @@ async def _with_known_due(session: AsyncSession, case: Case) -> Case:
     """A decision term may have been stored before the case (events of two topics race)."""
     term = await session.get(DeadlineRow, (case.id, "decision"))
     return with_decision_due(case, term.due) if term is not None else case
-

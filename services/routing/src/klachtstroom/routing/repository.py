@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.routing.codec import case_from_json, case_to_json
 from klachtstroom.routing.domain import CLOSED_STATES, Case, CaseEvent
 from klachtstroom.routing.store import CaseRow, DeadlineRow, HistoryRow, utc
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class CaseNotFound(LookupError):
@@ -96,13 +95,17 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def history_of(session: AsyncSession, case_id: str) -> list[HistoryRow]:
-    rows = await session.execute(select(HistoryRow).where(HistoryRow.case_id == case_id).order_by(HistoryRow.seq))
+    rows = await session.execute(
+        select(HistoryRow).where(HistoryRow.case_id == case_id).order_by(HistoryRow.seq)
+    )
     return list(rows.scalars())
 
 
 async def deadlines_of(session: AsyncSession, case_id: str) -> list[DeadlineRow]:
     rows = await session.execute(
-        select(DeadlineRow).where(DeadlineRow.case_id == case_id).order_by(DeadlineRow.start, DeadlineRow.kind)
+        select(DeadlineRow)
+        .where(DeadlineRow.case_id == case_id)
+        .order_by(DeadlineRow.start, DeadlineRow.kind)
     )
     return list(rows.scalars())
 

@@ -10,13 +10,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.contracts.vocabulary import Category, Handler
 from klachtstroom.routing.rules import InvalidRuleSet, KnownValues, Routable, RoutingRule, RuleSet
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import ProviderRow, RuleSetRow
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 SEED_RULE_ID = "standaard"
 
@@ -90,19 +89,29 @@ async def ensure_seeded(session: AsyncSession, settings: RoutingSettings, now: d
         seed = seed_rules(settings)
         session.add(
             RuleSetRow(
-                version=seed.version, rules=[rule_to_json(r) for r in seed.rules], actor="systeem", created_at=now
+                version=seed.version,
+                rules=[rule_to_json(r) for r in seed.rules],
+                actor="systeem",
+                created_at=now,
             )
         )
 
 
 async def replace_rules(
-    session: AsyncSession, settings: RoutingSettings, rules: Iterable[RoutingRule], *, actor: str, now: datetime
+    session: AsyncSession,
+    settings: RoutingSettings,
+    rules: Iterable[RoutingRule],
+    *,
+    actor: str,
+    now: datetime,
 ) -> RuleSet:
     await ensure_seeded(session, settings, now)
     current = await current_rules(session, settings)
     new = current.replaced(rules)  # validates; InvalidRuleSet leaves the current set in force
     session.add(
-        RuleSetRow(version=new.version, rules=[rule_to_json(r) for r in new.rules], actor=actor, created_at=now)
+        RuleSetRow(
+            version=new.version, rules=[rule_to_json(r) for r in new.rules], actor=actor, created_at=now
+        )
     )
     await session.flush()
     return new
@@ -126,4 +135,3 @@ async def known_values(
         units=register("unit", settings.units),
         providers=providers,
     )
-

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from klachtstroom.contracts.vocabulary import Handler
 from klachtstroom.routing.actions import api_action
 from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, CaseState
@@ -24,6 +21,8 @@ from klachtstroom.routing.repository import (
     load_row,
 )
 from klachtstroom.routing.store import CaseRow, DeliveryRow, ZaakRow, utc
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 OPEN = [s.value for s in OPEN_STATES]
 
@@ -121,7 +120,7 @@ class CaseFilter:
     overdue: bool | None = None
     flagged: bool | None = None
 
-    def apply(self, query: Select[tuple[CaseRow]], today: date) -> Select[tuple[CaseRow]]:
+    def apply(self, query: Select[Any], today: date) -> Select[Any]:
         if self.status:
             query = query.where(CaseRow.state.in_([s.strip() for s in self.status.split(",") if s.strip()]))
         for column, value in (
@@ -145,7 +144,9 @@ class CaseFilter:
         if self.flagged is not None:
             query = query.where(CaseRow.flagged == self.flagged)
         if self.overdue is not None:
-            late = and_(CaseRow.state.in_(OPEN), CaseRow.decision_due.is_not(None), CaseRow.decision_due < today)
+            late = and_(
+                CaseRow.state.in_(OPEN), CaseRow.decision_due.is_not(None), CaseRow.decision_due < today
+            )
             query = query.where(late if self.overdue else ~late)
         return query
 
@@ -172,7 +173,7 @@ async def list_cases(
             or_(CaseRow.received_at < received, and_(CaseRow.received_at == received, CaseRow.id < case_id))
         )
     query = query.order_by(CaseRow.received_at.desc(), CaseRow.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).scalars())
+    rows: list[CaseRow] = list((await session.execute(query)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1]) if more and rows else None

@@ -23,7 +23,8 @@ def upgrade() -> None:
     # The baseline creates store.py's current metadata, so on a new database all of this exists;
     # a database made at version 0.1 gets the new tables and column here.
     bind = op.get_bind()
-    Base.metadata.create_all(bind, tables=[Base.metadata.tables[name] for name in NEW_TABLES], checkfirst=True)
+    tables = [Base.metadata.tables[name] for name in NEW_TABLES]
+    Base.metadata.create_all(bind, tables=tables, checkfirst=True)
     columns = {column["name"] for column in sa.inspect(bind).get_columns("attachments")}
     if "message_id" not in columns:
         with op.batch_alter_table("attachments") as batch:

@@ -1,0 +1,94 @@
+"""Wiring of the deadlines service: case events in, terms and timers, deadline events and
+notifications out.
+
+```
+complaints.case.v1 -> handlers -> tracking: facts -> terms + timers -> outbox -> complaints.deadline.v1
+timers (due) -> TimerEngine -> outbox (warning, breached, escalated) + notifications
+notifications -> NotificationSender -> SMTP (e-mail) / webhooks (signed)
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from klachtstroom.contracts import topics
+from klachtstroom.deadlines import api, escalation_api
+from klachtstroom.deadlines.escalation import EscalationBook
+from klachtstroom.deadlines.handlers import make_handlers
+from klachtstroom.deadlines.notify import NotificationSender
+from klachtstroom.deadlines.runtime import Deadlines
+from klachtstroom.deadlines.schedule import TimerPlan
+from klachtstroom.deadlines.settings import DeadlinesSettings
+from klachtstroom.deadlines.store import Base, platform_tables
+from klachtstroom.deadlines.timers import TimerEngine
+from klachtstroom.deadlines.tracking import TermTracker, recompute_if_rules_changed
+from klachtstroom.deadlines.validation import dutch_validation_error
+from klachtstroom.platform import cli
+from klachtstroom.platform.service import Service
+from klachtstroom.platform.settings import PlatformSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def timer_plan(settings: DeadlinesSettings) -> TimerPlan:
+    return TimerPlan(
+        policy=settings.policy(),
+        ladder=tuple(settings.ladder()),
+        warning_hour=settings.warning_hour,
+        escalation_hour=settings.escalation_hour,
+        kinds=frozenset(settings.timer_kinds),
+    )
+
+
+def create_service(
+    settings: PlatformSettings | None = None, deadlines_settings: DeadlinesSettings | None = None
+) -> tuple[Service, FastAPI]:
+    service = Service("deadlines", Base.metadata, platform_tables, MIGRATIONS, settings)
+    config = deadlines_settings or DeadlinesSettings()
+    service.publishes(topics.DEADLINE)
+
+    book = EscalationBook(
+        config.escalation_file or service.settings.service_dir("deadlines") / "escalation.json"
+    )
+    tracker = TermTracker(timer_plan(config), service.outbox, service.clock.now)
+    sender = NotificationSender(service.db, book, config)
+    engine = TimerEngine(
+        service.db,
+        service.outbox,
+        tracker,
+        book,
+        now=service.clock.now,
+        batch=config.timer_batch,
+        max_sleep=config.timer_max_sleep_seconds,
+        on_fired=sender.wake,
+    )
+    service.consume(
+        [topics.CASE], make_handlers(tracker), consumer_name="deadlines-terms", after_commit=engine.wake_async
+    )
+
+    async def timers() -> None:
+        # New rules (a release, other settings) first, so no timer fires by the old ones.
+        await recompute_if_rules_changed(service.db, tracker)
+        await engine.run()
+
+    service.background.extend([timers, sender.run])
+    service.clock_hooks.append(engine.on_clock_moved)
+
+    app = service.create_app(
+        "klachtstroom deadlines",
+        [api.router, escalation_api.router],
+        description=(
+            "Termijnbewaking volgens de Algemene termijnenwet: termijnen per klacht, de kalender, "
+            "waarschuwingen, overschrijdingen en de escalatieladder."
+        ),
+    )
+    app.add_exception_handler(RequestValidationError, dutch_validation_error)
+    app.state.deadlines = Deadlines(service, config, tracker, engine, sender, book)
+    return service, app
+
+
+def main() -> None:
+    cli.main(create_service)

@@ -1,0 +1,112 @@
+"""HTTP API of the term watch: the escalation configuration, timers and notifications (for the
+coordinator and for operations)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from klachtstroom.deadlines.api import unprocessable
+from klachtstroom.deadlines.escalation import EscalationConfig
+from klachtstroom.deadlines.runtime import deadlines_of
+from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, utc
+from sqlalchemy import select
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/escalation", tags=["escalation"])
+async def get_escalation(request: Request) -> dict[str, object]:
+    """Who hears of warnings, breaches and escalations (webhook secrets are never shown)."""
+    return deadlines_of(request).book.current().public()
+
+
+@router.put("/escalation", tags=["escalation"])
+async def put_escalation(body: EscalationConfig, request: Request) -> dict[str, object]:
+    """Replace the configuration. A webhook without `secret` keeps the secret stored for its URL."""
+    try:
+        config = deadlines_of(request).book.replace(body)
+    except ValueError as error:
+        raise unprocessable(("body", "webhooks", str(error))) from None
+    return config.public()
+
+
+@router.get("/timers", tags=["escalation"])
+async def list_timers(
+    request: Request,
+    case_id: str | None = None,
+    state: Literal["pending", "fired", "cancelled"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: int | None = None,
+) -> dict[str, Any]:
+    """The durable timers (warning, breach, escalation levels), oldest first."""
+    query = select(TimerRecord)
+    if case_id is not None:
+        query = query.where(TimerRecord.case_id == case_id)
+    if state is not None:
+        query = query.where(TimerRecord.state == state)
+    if cursor is not None:
+        query = query.where(TimerRecord.id > cursor)
+    async with deadlines_of(request).service.db.reading() as session:
+        rows = (await session.scalars(query.order_by(TimerRecord.id).limit(limit + 1))).all()
+    items = [
+        {
+            "id": t.id,
+            "case_id": t.case_id,
+            "term": t.term_key,
+            "kind": t.kind,
+            "step": t.step,
+            "due": t.due,
+            "fire_at": utc(t.fire_at),
+            "state": t.state,
+            "fired_at": t.fired_at and utc(t.fired_at),
+            "event_id": t.event_id,
+        }
+        for t in rows[:limit]
+    ]
+    following = (
+        str(request.url.include_query_params(cursor=rows[limit - 1].id)) if len(rows) > limit else None
+    )
+    return {"items": items, "next": following}
+
+
+@router.get("/notifications", tags=["escalation"])
+async def list_notifications(
+    request: Request,
+    case_id: str | None = None,
+    state: Literal["pending", "sent", "dropped"] | None = None,
+    channel: Literal["email", "webhook"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: int | None = None,
+) -> dict[str, Any]:
+    """E-mails and webhook calls with their delivery state (bodies are not listed)."""
+    n = NotificationRecord
+    query = select(n)
+    for column, value in ((n.case_id, case_id), (n.state, state), (n.channel, channel)):
+        if value is not None:
+            query = query.where(column == value)
+    if cursor is not None:
+        query = query.where(n.id > cursor)
+    async with deadlines_of(request).service.db.reading() as session:
+        rows = (await session.scalars(query.order_by(n.id).limit(limit + 1))).all()
+    items = [
+        {
+            "id": r.id,
+            "case_id": r.case_id,
+            "step": r.step,
+            "channel": r.channel,
+            "target": r.target,
+            "subject": r.subject,
+            "state": r.state,
+            "attempts": r.attempts,
+            "last_error": r.last_error,
+            "created_at": utc(r.created_at),
+            "sent_at": r.sent_at and utc(r.sent_at),
+            "next_attempt_at": utc(r.next_attempt_at),
+        }
+        for r in rows[:limit]
+    ]
+    following = (
+        str(request.url.include_query_params(cursor=rows[limit - 1].id)) if len(rows) > limit else None
+    )
+    return {"items": items, "next": following}

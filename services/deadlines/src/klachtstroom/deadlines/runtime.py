@@ -1,0 +1,28 @@
+"""The parts of the running deadlines service the HTTP routes reach (kept on `app.state.deadlines`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from klachtstroom.deadlines.escalation import EscalationBook
+from klachtstroom.deadlines.notify import NotificationSender
+from klachtstroom.deadlines.settings import DeadlinesSettings
+from klachtstroom.deadlines.timers import TimerEngine
+from klachtstroom.deadlines.tracking import TermTracker
+from klachtstroom.platform.service import Service
+
+
+@dataclass
+class Deadlines:
+    service: Service
+    settings: DeadlinesSettings
+    tracker: TermTracker
+    engine: TimerEngine
+    sender: NotificationSender
+    book: EscalationBook
+
+
+def deadlines_of(request: Request) -> Deadlines:
+    runtime: Deadlines = request.app.state.deadlines
+    return runtime

@@ -1,0 +1,315 @@
+"""The durable timer engine: fires warnings, breaches and escalations from the `timers` table.
+
+Firing a timer is one database transaction: the due rows are claimed (`FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so a second instance skips what the first holds; on SQLite every write
+transaction is exclusive), the event goes into the outbox, the notifications are written and
+the timer is marked fired. A crash before the commit leaves the timer pending, so it fires
+after the restart; a commit makes it fired for every instance. Each timer therefore fires
+exactly once, and after downtime the missed ones fire in the order they were due.
+
+The loop sleeps until the next timer is due (or midnight, or a change wakes it). After the
+test clock moves, `service.clock_hooks` runs it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from klachtstroom.contracts.deadline_events import DeadlineBreached, DeadlineEscalated, DeadlineWarning
+from klachtstroom.contracts.envelope import Envelope, Payload
+from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
+from klachtstroom.deadlines.calendar import TermijnenwetCalendar
+from klachtstroom.deadlines.escalation import EscalationBook, EscalationConfig
+from klachtstroom.deadlines.messages import TermNotice, compose
+from klachtstroom.deadlines.schedule import BREACH, WARNING, local_moment
+from klachtstroom.deadlines.store import (
+    CaseRecord,
+    NotificationRecord,
+    TermRecord,
+    TimerRecord,
+    load_calendar,
+    utc,
+)
+from klachtstroom.deadlines.tracking import FIRED, PENDING, TermTracker
+from klachtstroom.platform.db import Database
+from klachtstroom.platform.outbox import Outbox
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(__name__)
+
+
+class TimerEngine:
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        tracker: TermTracker,
+        book: EscalationBook,
+        *,
+        now: Callable[[], dt.datetime],
+        batch: int = 500,
+        max_sleep: float = 30.0,
+        instance: str | None = None,
+        on_fired: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.tracker = tracker
+        self.book = book
+        self.now = lambda: utc(now())  # SQLite compares wall times: always UTC
+        self.batch = batch
+        self.max_sleep = max_sleep
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.on_fired = on_fired
+        self.fired = 0
+        self.wakeup = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._swept: tuple[dt.date, set[str]] = (dt.date.min, set())
+
+    # -- the loop ------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    async def wake_async(self) -> None:
+        """For hooks that expect a coroutine (a consumer's after_commit)."""
+        self.wake()
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self.run_due()
+                delay = await self.seconds_to_next()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is away: keep the timers, try again
+                log.exception("timer engine: run failed; retrying in %.1fs", backoff)
+                delay, backoff = backoff, min(backoff * 2, 30.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
+            self.wakeup.clear()
+
+    async def run_due(self) -> int:
+        """Fire every due timer (in batches, in due order), then recompute terms the day passed."""
+        async with self._lock:
+            fired = 0
+            while True:
+                n = await self.fire_batch()
+                fired += n
+                if n < self.batch:
+                    break
+            swept = await self.sweep()
+        if fired or swept:
+            self.outbox.notify()
+        if fired:
+            self.on_fired()
+        return fired
+
+    async def on_clock_moved(self) -> None:
+        await self.run_due()
+
+    async def seconds_to_next(self) -> float:
+        async with self.db.reading() as session:
+            next_at = (
+                await session.execute(
+                    select(func.min(TimerRecord.fire_at)).where(TimerRecord.state == PENDING)
+                )
+            ).scalar_one_or_none()
+        now = self.now()
+        midnight = local_moment(local_date(now) + dt.timedelta(days=1))
+        candidates = [self.max_sleep, (midnight - now).total_seconds()]
+        if next_at is not None:
+            candidates.append((utc(next_at) - now).total_seconds())
+        return max(0.0, min(candidates))
+
+    # -- firing --------------------------------------------------------------------------------------
+
+    async def fire_batch(self) -> int:
+        now = self.now()
+        async with self.db.transaction() as session:
+            timers = (
+                await session.scalars(
+                    select(TimerRecord)
+                    .where(TimerRecord.state == PENDING, TimerRecord.fire_at <= now)
+                    .order_by(TimerRecord.fire_at, TimerRecord.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not timers:
+                return 0
+            context = await _FiringContext.load(session, {t.case_id for t in timers}, self.book.current())
+            notifications: list[dict[str, Any]] = []
+            for timer in timers:
+                payload = context.event(timer, now)
+                envelope = await self.outbox.add(session, payload, subject=timer.case_id)
+                notifications += context.notifications(timer, envelope, now)
+                timer.state, timer.fired_at, timer.fired_by, timer.event_id = (
+                    FIRED,
+                    now,
+                    self.instance,
+                    envelope.id,
+                )
+            if notifications:
+                await session.execute(insert(NotificationRecord), notifications)
+        self.fired += len(timers)
+        return len(timers)
+
+    # -- the day passing -----------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Recompute cases whose running terms passed their due date (state -> breached, or a
+        decline term lapsing), so the stored terms and `deadline.set` follow the clock."""
+        today = local_date(self.now())
+        if self._swept[0] != today:
+            self._swept = (today, set())
+        done = self._swept[1]
+        total, after = 0, ""
+        while True:
+            async with self.db.reading() as session:
+                found = (
+                    await session.scalars(
+                        select(TermRecord.case_id)
+                        .where(
+                            TermRecord.state == DeadlineState.running.value,
+                            TermRecord.due < today,
+                            TermRecord.case_id > after,
+                        )
+                        .distinct()
+                        .order_by(TermRecord.case_id)
+                        .limit(200)
+                    )
+                ).all()
+            if not found:
+                return total
+            after = found[-1]
+            todo = [case_id for case_id in found if case_id not in done]
+            if todo:
+                async with self.db.transaction() as session:
+                    for case_id in todo:
+                        await self.tracker.recompute(session, case_id)
+            # Once a day per case is enough: only a new day turns a running term into a late one.
+            done.update(todo)
+            total += len(todo)
+
+
+class _FiringContext:
+    """What the timers of one batch need to know about their cases, read once per batch."""
+
+    def __init__(
+        self,
+        cases: dict[str, Any],
+        explanations: dict[tuple[str, str], list[str]],
+        calendar: TermijnenwetCalendar,
+        config: EscalationConfig,
+    ) -> None:
+        self.cases = cases
+        self.explanations = explanations
+        self.calendar = calendar
+        self.config = config
+
+    @classmethod
+    async def load(
+        cls, session: AsyncSession, case_ids: set[str], config: EscalationConfig
+    ) -> _FiringContext:
+        ids = list(case_ids)
+        cases = {
+            row.case_id: row
+            for row in (
+                await session.execute(
+                    select(
+                        CaseRecord.case_id,
+                        CaseRecord.reference,
+                        CaseRecord.handler_name,
+                        CaseRecord.provider,
+                        CaseRecord.municipality,
+                        CaseRecord.unit,
+                    ).where(CaseRecord.case_id.in_(ids))
+                )
+            ).all()
+        }
+        explanations: dict[tuple[str, str], list[str]] = {}
+        if config.handlers or config.default_handler or config.levels:
+            rows = await session.execute(
+                select(TermRecord.case_id, TermRecord.key, TermRecord.explanation).where(
+                    TermRecord.case_id.in_(ids)
+                )
+            )
+            explanations = {(r.case_id, r.key): list(r.explanation or []) for r in rows}
+        return cls(cases, explanations, await load_calendar(session), config)
+
+    def event(self, timer: TimerRecord, now: dt.datetime) -> Payload:
+        case = self.cases.get(timer.case_id)
+        kind = DeadlineKind(timer.kind)
+        handler = case.handler_name if case else None
+        if timer.step == WARNING:
+            left = self.calendar.working_days_between(local_date(now), timer.due)
+            return DeadlineWarning(
+                case_id=timer.case_id, kind=kind, due=timer.due, at=now, working_days_left=left,
+                recipient=handler or "handler",
+            )  # fmt: skip
+        if timer.step == BREACH:
+            return DeadlineBreached(
+                case_id=timer.case_id, kind=kind, due=timer.due, at=now,
+                handler=handler or (case.unit if case else None), provider=case.provider if case else None,
+            )  # fmt: skip
+        recipient = (handler or "handler") if timer.step == "handler" else timer.step
+        return DeadlineEscalated(
+            case_id=timer.case_id, kind=kind, due=timer.due, at=now, level=timer.step, recipient=recipient
+        )
+
+    def notifications(self, timer: TimerRecord, envelope: Envelope, now: dt.datetime) -> list[dict[str, Any]]:
+        case = self.cases.get(timer.case_id)
+        rows: list[dict[str, Any]] = []
+        base = {
+            "timer_id": timer.id, "case_id": timer.case_id, "step": timer.step, "state": PENDING,
+            "attempts": 0, "next_attempt_at": now, "created_at": now,
+        }  # fmt: skip
+        if timer.step in (WARNING, BREACH, "handler"):
+            names = (case.handler_name, case.provider, case.unit) if case else ()
+            addresses = self.config.handler_addresses(*names)
+        else:
+            addresses = self.config.level_addresses(timer.step)
+        if addresses:
+            today = local_date(now)
+            days = (
+                self.calendar.working_days_between(today, timer.due)
+                if timer.step == WARNING
+                else self.calendar.working_days_between(timer.due, today)
+            )
+            organisation = " / ".join(p for p in (case.municipality, case.unit) if p) if case else None
+            subject, body = compose(
+                TermNotice(
+                    step=timer.step, kind=DeadlineKind(timer.kind), case_id=timer.case_id,
+                    reference=case.reference if case else None, due=timer.due, working_days=days,
+                    explanation=self.explanations.get((timer.case_id, timer.term_key), ()),
+                    organisation=(case.provider if case and case.provider else None) or organisation or None,
+                )
+            )  # fmt: skip
+            for address in dict.fromkeys(addresses):
+                rows.append({**base, "channel": "email", "target": address, "subject": subject, "body": body})
+        for hook in dict.fromkeys(w.url for w in self.config.webhooks):
+            rows.append(
+                {
+                    **base,
+                    "channel": "webhook",
+                    "target": hook,
+                    "subject": envelope.type,
+                    "body": envelope.model_dump_json(),
+                }
+            )
+        return rows
+
+
+__all__ = ["FIRED", "PENDING", "TimerEngine"]

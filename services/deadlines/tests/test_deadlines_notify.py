@@ -1,0 +1,173 @@
+"""Notifications reach a real SMTP server and signed webhooks; a missing server never loses them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from deadlines_harness import Instance, at, new_case_id, opened
+from klachtstroom.deadlines.store import NotificationRecord
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+from smtp_sink import SmtpSink  # type: ignore[import-not-found]
+
+ESCALATION = {
+    "handlers": {"Team Inkomen": "team.inkomen@gemeente.example"},
+    "default_handler": "klachten@gemeente.example",
+    "levels": {"coordinator": ["klachtcoordinator@gemeente.example"]},
+}
+HOOK = "https://hooks.gemeente.example/termijnen"
+SECRET = "een-geheim-van-minstens-16-tekens"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as running:
+        yield running
+
+
+async def rows(instance: Instance) -> list[NotificationRecord]:
+    async with instance.service.db.reading() as session:
+        return list((await session.scalars(select(NotificationRecord).order_by(NotificationRecord.id))).all())
+
+
+async def test_emails_reach_the_mail_server_in_dutch_without_personal_data(
+    make_instance: Callable[..., Any], sink: SmtpSink
+) -> None:
+    instance: Instance = await make_instance(smtp_port=sink.port)
+    await instance.http.put("/api/v1/escalation", json=ESCALATION)
+    case_id = new_case_id()
+    await instance.deliver(opened(case_id))
+    await instance.move_clock(at(12, hour=9))  # contact: warning, breach, handler, coordinator
+
+    assert await instance.rt.sender.deliver_due() == 4
+    mails = await asyncio.to_thread(sink.wait_for, lambda ms: len(ms) == 4)
+    # Sent side by side: put them back in the order the timers fired (the notification id).
+    mails.sort(key=lambda m: int(str(m["Message-ID"]).split("-")[1].split("@")[0]))
+    assert [m["To"] for m in mails] == [
+        "team.inkomen@gemeente.example",
+        "team.inkomen@gemeente.example",
+        "team.inkomen@gemeente.example",
+        "klachtcoordinator@gemeente.example",
+    ]
+    subjects = [str(m["Subject"]) for m in mails]
+    assert subjects[0].startswith("Termijn verloopt bijna: contacttermijn van klacht KL-2026-")
+    assert subjects[1].startswith("Termijn overschreden: contacttermijn van klacht")
+    assert subjects[3].startswith("Escalatie (klachtcoördinator): contacttermijn van klacht")
+    body = mails[3].get_content()
+    assert f"Zaaknummer: {case_id}" in body
+    assert "De termijn is nu 2 werkdagen overschreden." in body
+    assert "geen gegevens van de klager" in body
+    assert len({m["Message-ID"] for m in mails}) == 4
+    assert {m["X-Klachtstroom-Case"] for m in mails} == {case_id}
+    assert {r.state for r in await rows(instance)} == {"sent"}
+
+
+async def test_without_a_mail_server_the_row_stays_and_is_retried_with_backoff(
+    make_instance: Callable[..., Any],
+) -> None:
+    port = free_port()  # nothing listens here (yet)
+    instance: Instance = await make_instance(smtp_port=port, retry_first_seconds=0.3, smtp_timeout_seconds=2)
+    await instance.http.put("/api/v1/escalation", json=ESCALATION)
+    await instance.deliver(opened(new_case_id()))
+    await instance.move_clock(at(5, hour=9))  # the warning
+
+    assert await instance.rt.sender.deliver_due() == 1
+    [row] = await rows(instance)
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.last_error and "SMTP" in row.last_error
+    assert await instance.rt.sender.deliver_due() == 0  # waits before the next attempt
+
+    with SmtpSink(port) as sink:
+        await asyncio.sleep(0.4)
+        assert await instance.rt.sender.deliver_due() == 1
+        await asyncio.to_thread(sink.wait_for, lambda ms: len(ms) == 1)
+    [row] = await rows(instance)
+    assert (row.state, row.attempts) == ("sent", 2)
+
+
+async def test_webhooks_are_signed_and_retried_until_taken(make_instance: Callable[..., Any]) -> None:
+    calls: list[httpx.Request] = []
+    answers = [503, 204]
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(answers[min(len(calls), len(answers)) - 1])
+
+    instance: Instance = await make_instance(retry_first_seconds=0.05)
+    instance.rt.sender.transport = httpx.MockTransport(receiver)
+    response = await instance.http.put(
+        "/api/v1/escalation", json={"webhooks": [{"url": HOOK, "secret": SECRET}]}
+    )
+    assert response.json()["webhooks"] == [{"url": HOOK, "secret_set": True}]
+    assert SECRET not in (await instance.http.get("/api/v1/escalation")).text
+    case_id = new_case_id()
+    await instance.deliver(opened(case_id))
+    await instance.move_clock(at(5, hour=9))
+
+    assert await instance.rt.sender.deliver_due() == 1
+    [row] = await rows(instance)
+    assert (row.state, row.last_error) == ("pending", "DeliveryFailed: HTTP 503")
+    await asyncio.sleep(0.1)
+    assert await instance.rt.sender.deliver_due() == 1
+    [row] = await rows(instance)
+    assert row.state == "sent"
+
+    request = calls[-1]
+    expected = "sha256=" + hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+    assert request.headers["X-Klachtstroom-Signature"] == expected
+    envelope = json.loads(request.content)
+    assert envelope["type"] == "nl.klachtstroom.deadline.warning.v1"
+    assert envelope["data"]["case_id"] == case_id
+    assert request.headers["X-Klachtstroom-Delivery"] == str(row.id)
+
+
+async def test_a_put_without_secret_keeps_the_stored_one(deadlines: Instance) -> None:
+    await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK, "secret": SECRET}]})
+    response = await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK}]})
+    assert response.status_code == 200
+    assert deadlines.rt.book.current().secret_for(HOOK) == SECRET
+    other = await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK + "/nieuw"}]})
+    assert other.status_code == 422
+    assert "geheim" in other.json()["detail"][0]["msg"]
+    bad = await deadlines.http.put("/api/v1/escalation", json={"levels": {"coordinator": ["geen-adres"]}})
+    assert bad.status_code == 422
+    assert "geen geldig e-mailadres" in bad.json()["detail"][0]["msg"]
+
+
+async def test_two_senders_on_one_database_send_each_mail_once(
+    make_instance: Callable[..., Any], sink: SmtpSink
+) -> None:
+    first: Instance = await make_instance(smtp_port=sink.port, sender_batch=3)
+    second: Instance = await make_instance(smtp_port=sink.port, sender_batch=3)
+    await first.http.put("/api/v1/escalation", json=ESCALATION)
+    await first.deliver(*(opened(new_case_id()) for _ in range(6)))
+    await first.move_clock(at(12, hour=9))  # 6 cases x 4 contact steps
+    total = len(await rows(first))
+
+    async def drain(instance: Instance) -> None:
+        while await instance.rt.sender.deliver_due():
+            pass
+
+    await asyncio.gather(drain(first), drain(second), drain(first), drain(second))
+    mails = await asyncio.to_thread(sink.wait_for, lambda ms: len(ms) >= total)
+    await asyncio.sleep(0.2)
+    assert len(sink.messages) == total == 24
+    assert len({m["Message-ID"] for m in mails}) == total
+    assert {r.state for r in await rows(first)} == {"sent"}

@@ -1,0 +1,175 @@
+"""Bulk import of an existing complaint register: upload, dry run, progress, row-level report.
+
+Imported complaints keep their original dates and outcomes (ImportedHistory), so earlier years
+show in the reports. Rows are registered in batches by a background job through the same
+Registrar as every channel; each row is idempotent on (file hash, row number), so a retried
+upload or a restart half-way never registers a row twice. A file with errors imports nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.intake.import_register import FileRefused, Register, read_register, read_table
+from klachtstroom.intake.registration import Registrar
+from klachtstroom.intake.store import IdempotencyKey, ImportJob
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".csv", ".xlsx", ".txt")
+UNEXPECTED = "Er ging iets mis bij het importeren. Probeer het opnieuw of neem contact op met beheer."
+
+
+def too_large(max_bytes: int) -> FileRefused:
+    megabytes = max_bytes // (1024 * 1024)
+    return FileRefused(f"Het bestand is te groot. Het mag maximaal {megabytes} MB zijn.", 413)
+
+
+def check_upload(filename: str, content: bytes, max_bytes: int) -> None:
+    """File-level checks at upload time; raises FileRefused (the rows are read by the job)."""
+    if len(content) > max_bytes:
+        raise too_large(max_bytes)
+    if not content:
+        raise FileRefused("Het bestand is leeg.")
+    is_xlsx = content.startswith(b"PK\x03\x04")
+    if not is_xlsx and (b"\0" in content[:4096] or not filename.lower().endswith(SUFFIXES)):
+        raise FileRefused("Dit bestand kunnen we niet lezen. Gebruik een .xlsx- of .csv-bestand.")
+    if not read_table(content):
+        raise FileRefused("Het bestand is leeg.")
+
+
+class ImportRunner:
+    """Creates import jobs and works through them, one at a time, in a `service.background` job."""
+
+    def __init__(self, registrar: Registrar, batch: int = 100, max_bytes: int = 20 * 1024 * 1024) -> None:
+        self.registrar = registrar
+        self.batch = batch
+        self.max_bytes = max_bytes
+        self._wake = asyncio.Event()
+
+    async def create(self, filename: str, content: bytes, dry_run: bool) -> ImportJob:
+        await asyncio.to_thread(check_upload, filename, content, self.max_bytes)
+        job = ImportJob(
+            id=str(uuid.uuid4()),
+            file_hash=hashlib.sha256(content).hexdigest(),
+            filename=filename[:300],
+            dry_run=dry_run,
+            status="queued",
+            total=0,
+            done=0,
+            imported=0,
+            already_imported=0,
+            errors=[],
+            warnings=[],
+            content=content,
+            created_at=datetime.now(UTC),
+        )
+        async with self.registrar.service.db.transaction() as session:
+            session.add(job)
+        self._wake.set()
+        return job
+
+    async def get(self, job_id: str) -> ImportJob | None:
+        async with self.registrar.service.db.reading() as session:
+            return await session.get(ImportJob, job_id)
+
+    async def run(self) -> None:
+        """Work through queued jobs, and resume the ones a restart interrupted."""
+        while True:
+            async with self.registrar.service.db.reading() as session:
+                pending = (
+                    await session.scalars(
+                        select(ImportJob.id)
+                        .where(ImportJob.status.in_(("queued", "running")))
+                        .order_by(ImportJob.created_at)
+                    )
+                ).all()
+            for job_id in pending:
+                await self.process(job_id)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+
+    async def process(self, job_id: str) -> None:
+        try:
+            await self._process(job_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.error("import %s failed (%s)", job_id, type(error).__name__)
+            await self._fail(job_id, UNEXPECTED)
+
+    async def _fail(self, job_id: str, message: str) -> None:
+        problem = {"row": 0, "field": "", "message": message}
+        await self._update(job_id, status="failed", errors=[problem], finished_at=datetime.now(UTC))
+
+    async def _update(self, job_id: str, **values: object) -> None:
+        async with self.registrar.service.db.transaction() as session:
+            job = await session.get(ImportJob, job_id)
+            if job is not None:
+                for name, value in values.items():
+                    setattr(job, name, value)
+
+    async def _process(self, job_id: str) -> None:
+        job = await self.get(job_id)
+        if job is None:
+            return
+        today = local_date(self.registrar.service.clock.now())
+        try:
+            register = await asyncio.to_thread(read_register, job.content, today)
+        except FileRefused as refused:
+            await self._fail(job_id, refused.message)
+            return
+        await self._update(
+            job_id,
+            status="running",
+            total=register.total,
+            errors=[p.as_dict() for p in register.errors],
+            warnings=[p.as_dict() for p in register.warnings],
+        )
+        if job.dry_run or register.errors:
+            # A dry run registers nothing; a real run with errors neither, so a corrected file
+            # can be imported whole, without doubles of the rows that were fine.
+            already = await self._already_imported(job.file_hash, register)
+            await self._update(
+                job_id,
+                status="failed" if register.errors and not job.dry_run else "done",
+                done=register.total,
+                already_imported=already,
+                finished_at=datetime.now(UTC),
+            )
+            return
+        imported = already = done = 0
+        for start in range(0, len(register.rows), self.batch):
+            for row in register.rows[start : start + self.batch]:
+                new = replace(row.complaint, source_ref=f"import:{job.file_hash[:16]}:{row.row}")
+                registered = await self.registrar.register(
+                    new,
+                    idempotency_key=f"import:{job.file_hash}:{row.row}",
+                    request_hash=hashlib.sha256(row.content_hash_source.encode()).hexdigest(),
+                )
+                already += registered.replayed
+                imported += not registered.replayed
+            done = min(register.total, start + self.batch)
+            await self._update(job_id, done=done, imported=imported, already_imported=already)
+        await self._update(job_id, status="done", done=register.total, finished_at=datetime.now(UTC))
+        log.info("import %s done: %d rows", job_id, register.total)
+
+    async def _already_imported(self, file_hash: str, register: Register) -> int:
+        keys = [f"import:{file_hash}:{row.row}" for row in register.rows]
+        found = 0
+        async with self.registrar.service.db.reading() as session:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                query = select(IdempotencyKey.key).where(IdempotencyKey.key.in_(chunk))
+                found += len((await session.scalars(query)).all())
+        return found

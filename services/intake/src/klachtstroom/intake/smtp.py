@@ -1,0 +1,173 @@
+"""The mailbox: an SMTP receiver (aiosmtpd) inside the intake process, on KLACHTSTROOM_SMTP_PORT.
+
+Each accepted message becomes a complaint with channel `email`, or a reply kept with the complaint
+whose reference (KL-YYYY-NNNNNN) is in the subject. Auto-replies and bounces are accepted and
+dropped. A message delivered twice (same Message-ID) is stored once. Nothing personal is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from klachtstroom.contracts.vocabulary import Channel
+from klachtstroom.intake.mail import ParsedMail, parse_mail
+from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
+from klachtstroom.intake.store import Attachment, Complaint, ComplaintMessage
+
+log = logging.getLogger(__name__)
+
+# Three files of 10 MB grow by a third in base64; the text comes on top.
+DATA_SIZE_LIMIT = 48 * 1024 * 1024
+
+
+class MailIntake:
+    """Turns one received message into a complaint, a reply, or nothing (auto-reply, bounce)."""
+
+    def __init__(self, registrar: Registrar) -> None:
+        self.registrar = registrar
+
+    async def handle_DATA(self, _server: SMTP, _session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            outcome = await self.receive(raw, envelope.mail_from)
+        except Exception as error:
+            # Only the type: database errors can quote the values they failed on.
+            log.error("e-mail not stored (%s); the sender's server will retry", type(error).__name__)
+            return "451 4.3.0 Tijdelijk probleem bij het opslaan; probeer het later opnieuw"
+        log.info("e-mail received: %s", outcome)
+        return "250 2.0.0 OK"
+
+    async def receive(self, raw: bytes, envelope_sender: str | None = None) -> str:
+        """Store one message; returns what became of it (complaint, reply, duplicate, auto_reply, bounce)."""
+        parsed = parse_mail(raw, envelope_sender)
+        if parsed.ignore_reason:
+            return parsed.ignore_reason
+        if parsed.reference:
+            outcome = await self._store_reply(parsed)
+            if outcome is not None:
+                return outcome
+        return await self._register(parsed)
+
+    async def _register(self, parsed: ParsedMail) -> str:
+        note = None
+        if parsed.refused:
+            counts = Counter(parsed.refused)
+            listed = ", ".join(f"{n}× {why}" for why, n in sorted(counts.items()))
+            note = f"Niet alle bijlagen van de e-mail zijn bewaard: {listed}. Vraag ze zo nodig opnieuw op."
+        new = NewComplaint(
+            channel=Channel.email,
+            description=parsed.description,
+            received_at=self.registrar.service.clock.now(),
+            contact=ContactDetails(name=parsed.sender_name, email=parsed.sender_email),
+            attachments=[AttachmentIn(f.filename, f.content_type, f.data) for f in parsed.attachments],
+            handover_note=note,
+            source_ref=parsed.message_id,
+        )
+        key = None
+        if parsed.message_id:
+            # The same Message-ID is the same message, however often a server delivers it.
+            key = "email:" + hashlib.sha256(parsed.message_id.encode()).hexdigest()
+        registered = await self.registrar.register(new, idempotency_key=key, request_hash="email")
+        return "duplicate" if registered.replayed else "complaint"
+
+    async def _store_reply(self, parsed: ParsedMail) -> str | None:
+        """Keep a reply with the complaint it names; None when that complaint is unknown."""
+        service = self.registrar.service
+        now = service.clock.now()
+        try:
+            async with service.db.transaction() as session:
+                query = select(Complaint).where(Complaint.reference == parsed.reference)
+                complaint = await session.scalar(query)
+                if complaint is None:
+                    return None
+                if complaint.merged_into:  # a person merged it: the reply belongs with the kept one
+                    complaint = await session.get(Complaint, complaint.merged_into) or complaint
+                if parsed.message_id and await session.scalar(
+                    select(ComplaintMessage.id).where(ComplaintMessage.source_ref == parsed.message_id)
+                ):
+                    return "duplicate"
+                message_id = str(uuid.uuid4())
+                session.add(
+                    ComplaintMessage(
+                        id=message_id,
+                        complaint_id=complaint.id,
+                        channel=Channel.email.value,
+                        subject=parsed.subject,
+                        body=parsed.text,
+                        sender_enc=self.registrar.vault.encrypt(parsed.sender_email),
+                        attachments=len(parsed.attachments),
+                        source_ref=parsed.message_id,
+                        received_at=now,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                await session.flush()
+                for item in parsed.attachments:
+                    session.add(
+                        Attachment(
+                            id=str(uuid.uuid4()),
+                            complaint_id=complaint.id,
+                            message_id=message_id,
+                            filename=item.filename,
+                            content_type=item.content_type,
+                            size=len(item.data),
+                            data=item.data,
+                            created_at=datetime.now(UTC),
+                        )
+                    )
+        except IntegrityError:
+            return "duplicate"  # the same reply delivered twice at the same moment
+        return "reply"
+
+
+class SmtpReceiver:
+    """Runs the SMTP server in the service's event loop; a `service.background` job, stopped by cancel."""
+
+    def __init__(self, intake: MailIntake, host: str, port: int, hostname: str) -> None:
+        self.intake = intake
+        self.host = host
+        self.port = port
+        self.hostname = hostname
+        self.started = asyncio.Event()
+        # aiosmtpd logs every command, sender and recipient addresses included, at INFO.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    def _protocol(self) -> SMTP:
+        return SMTP(
+            self.intake,
+            hostname=self.hostname,
+            ident="klachtstroom",
+            data_size_limit=DATA_SIZE_LIMIT,
+            enable_SMTPUTF8=True,
+            timeout=60,
+        )
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            server = await loop.create_server(self._protocol, self.host, self.port)
+        except OSError as error:
+            log.error("SMTP could not listen on %s:%s (%s)", self.host, self.port, error.strerror)
+            return
+        self.port = int(server.sockets[0].getsockname()[1])
+        self.started.set()
+        log.info("SMTP listening on %s:%s", self.host, self.port)
+        try:
+            await asyncio.Future()  # until the service stops and cancels this job
+        finally:
+            server.close()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(server.wait_closed(), 2.0)

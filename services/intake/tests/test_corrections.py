@@ -1,0 +1,107 @@
+"""A person's corrections: merging a suspected duplicate, and overriding triage (which is learned)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from intake_harness import Intake
+
+
+def register(intake: Intake, channel: str, text: str) -> dict[str, Any]:
+    response = intake.client.post(
+        "/api/v1/complaints",
+        json={
+            "channel": channel,
+            "description": text,
+            "unit": "Inkomen",
+            "complainant": {"email": "Piet@Example.nl", "name": "Piet Post"},
+        },
+    )
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_suspected_duplicate_is_listed_and_merged_by_a_person_once(intake: Intake) -> None:
+    first = register(intake, "phone", "Mijn bijstandsuitkering van maart is niet betaald door Inkomen.")
+    second = register(intake, "email", "De bijstandsuitkering van maart is nog steeds niet betaald.")
+    listed = intake.client.get(f"/api/v1/complaints/{second['id']}/duplicates").json()
+    [earlier] = listed["items"]
+    assert earlier["id"] == first["id"] and earlier["relation"] == "earlier"
+    assert earlier["score"] >= 0.5 and any("Zelfde indiener" in r for r in earlier["reasons"])
+    later = intake.client.get(f"/api/v1/complaints/{first['id']}/duplicates").json()["items"]
+    assert [(d["id"], d["relation"]) for d in later] == [(second["id"], "later")]
+    assert intake.events("merged") == []  # never automatic
+
+    merged = intake.client.post(
+        f"/api/v1/complaints/{second['id']}/merge",
+        json={"into": first["id"], "actor": "coordinator@gemeente"},
+    )
+    assert merged.status_code == 200, merged.text
+    [event] = intake.events("merged")
+    assert event["data"] == {
+        **event["data"],
+        "complaint_id": first["id"],
+        "merged_id": second["id"],
+        "actor": "coordinator@gemeente",
+    }
+    status = intake.client.get(f"/api/v1/complaints/{second['id']}").json()
+    assert status["status"] == "merged"
+
+    again = intake.client.post(
+        f"/api/v1/complaints/{second['id']}/merge",
+        json={"into": first["id"], "actor": "coordinator@gemeente"},
+    )
+    assert again.status_code == 409 and "al samengevoegd" in again.json()["detail"]
+    into_merged = intake.client.post(
+        f"/api/v1/complaints/{first['id']}/merge", json={"into": second["id"], "actor": "x"}
+    )
+    assert into_merged.status_code == 409
+    assert len(intake.events("merged")) == 1
+
+
+def test_merge_needs_a_person_and_existing_complaints(intake: Intake) -> None:
+    first = register(intake, "phone", "Klacht een")
+    assert (
+        intake.client.post(f"/api/v1/complaints/{first['id']}/merge", json={"into": first["id"]}).status_code
+        == 422
+    )
+    missing = intake.client.post(
+        f"/api/v1/complaints/{first['id']}/merge", json={"into": "nope", "actor": "a"}
+    )
+    assert missing.status_code == 422
+    assert (
+        intake.client.post(
+            "/api/v1/complaints/nope/merge", json={"into": first["id"], "actor": "a"}
+        ).status_code
+        == 404
+    )
+
+
+TEXT = "De jongerencoach van het jongerenloket zegt dat mijn dossier kwijt is bij de gemeente."
+
+
+def test_a_triage_override_is_stored_announced_and_learned(make_intake: Any) -> None:
+    intake: Intake = make_intake()
+    complaint = register(intake, "web_form", TEXT)
+    body = {"kind": "complaint", "category": "referral", "urgent": True, "actor": "kcc-medewerker-7"}
+    response = intake.client.post(f"/api/v1/complaints/{complaint['id']}/triage", json=body)
+    assert response.status_code == 200, response.text
+    [row] = intake.rows("SELECT * FROM complaints")
+    assert (row["category"], row["urgent"]) == ("referral", 1)
+    [override] = intake.rows("SELECT * FROM triage_overrides")
+    assert override["actor"] == "kcc-medewerker-7"
+    [event] = intake.events("triaged")
+    assert event["data"]["overridden_by"] == "kcc-medewerker-7" and event["data"]["category"] == "referral"
+    learned = intake.client.post("/api/v1/triage", json={"text": TEXT}).json()
+    assert (learned["category"], learned["urgent"]) == ("referral", True)
+    assert intake.client.post("/api/v1/complaints/nope/triage", json=body).status_code == 404
+
+    # A new process on the same database loads the corrections at start-up.
+    restarted: Intake = make_intake()
+    deadline = time.monotonic() + 10
+    while restarted.client.post("/api/v1/triage", json={"text": TEXT}).json()["category"] != "referral":
+        assert time.monotonic() < deadline, "corrections were not loaded at start-up"
+        time.sleep(0.05)
+    assert len(restarted.app.state.registrar.overrides) == 1

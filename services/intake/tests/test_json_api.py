@@ -1,0 +1,94 @@
+"""Intake's JSON API against its real database (SQLite), without Kafka: the outbox keeps events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from klachtstroom.intake.app import create_service
+from klachtstroom.intake.personal_data import is_valid_bsn
+from klachtstroom.platform.settings import PlatformSettings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    # Kafka is unreachable on purpose: intake must still accept and keep everything.
+    settings = PlatformSettings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9")
+    _service, app = create_service(settings)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _outbox_types(tmp_path: Path) -> list[str]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'intake' / 'intake.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT headers FROM outbox ORDER BY id")).all()
+    engine.dispose()
+    return [json.loads(r[0])["ce_type"] if isinstance(r[0], str) else r[0]["ce_type"] for r in rows]
+
+
+def test_accepts_while_kafka_is_down_and_keeps_the_event(client: TestClient, tmp_path: Path) -> None:
+    response = client.post(
+        "/api/v1/complaints",
+        json={"channel": "letter", "description": "Mijn uitkering is te laat betaald.", "received_at": "2026-02-02"},
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["reference"] == "KL-2026-000001"
+    assert body["status_url"].endswith(body["id"])
+    assert _outbox_types(tmp_path) == ["nl.klachtstroom.complaint.received.v1"]
+    status = client.get(f"/api/v1/complaints/{body['id']}").json()
+    assert status["status"] == "received" and status["channel"] == "letter"
+
+
+def test_field_level_errors_and_nothing_stored(client: TestClient, tmp_path: Path) -> None:
+    response = client.post(
+        "/api/v1/complaints",
+        json={"channel": "web_form", "description": "x", "complainant": {"email": "geen-adres", "bsn": "123456789"}},
+    )
+    assert response.status_code == 422
+    fields = {error["loc"][-1] for error in response.json()["detail"]}
+    assert fields == {"email", "bsn"}
+    assert _outbox_types(tmp_path) == []
+
+
+def test_personal_data_is_encrypted_at_rest(client: TestClient, tmp_path: Path) -> None:
+    client.post(
+        "/api/v1/complaints",
+        json={
+            "channel": "email",
+            "description": "Klacht over de consulent.",
+            "complainant": {"name": "Jan Jansen", "email": "jan@example.nl", "bsn": "123456782"},
+        },
+    )
+    raw = (tmp_path / "intake" / "intake.db").read_bytes()
+    assert b"jan@example.nl" not in raw and b"Jan Jansen" not in raw and b"123456782" not in raw
+
+
+def test_bsn_elfproef() -> None:
+    assert is_valid_bsn("123456782")
+    assert not is_valid_bsn("123456789")
+    assert not is_valid_bsn("000000000")
+    assert not is_valid_bsn("12345678a")
+
+
+def test_triage_explains_itself_and_stores_nothing(client: TestClient, tmp_path: Path) -> None:
+    response = client.post("/api/v1/triage", json={"text": "De medewerker was erg onbeschoft tegen mij."})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["category"] == "conduct"
+    assert body["reasons"] and 0 <= body["confidence"] <= 1
+    assert _outbox_types(tmp_path) == []
+
+
+def test_same_idempotency_key_returns_the_same_complaint(client: TestClient, tmp_path: Path) -> None:
+    payload = {"channel": "phone", "description": "Niet teruggebeld."}
+    first = client.post("/api/v1/complaints", json=payload, headers={"Idempotency-Key": "k1"})
+    second = client.post("/api/v1/complaints", json=payload, headers={"Idempotency-Key": "k1"})
+    assert first.json()["id"] == second.json()["id"]
+    assert _outbox_types(tmp_path).count("nl.klachtstroom.complaint.received.v1") == 1

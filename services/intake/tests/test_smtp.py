@@ -1,0 +1,110 @@
+"""The mailbox over a real SMTP connection: complaints, replies, duplicates, auto-replies, bounces."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from intake_harness import Intake
+
+PDF = b"%PDF-1.4\n% bijlage\n"
+
+
+@pytest.fixture
+def mailbox(make_intake: Any) -> tuple[Intake, int]:
+    intake: Intake = make_intake(smtp_enabled=True, smtp_port=0)
+    receiver = intake.app.state.smtp
+    deadline = time.monotonic() + 10
+    while not receiver.started.is_set():
+        assert time.monotonic() < deadline, "SMTP did not start"
+        time.sleep(0.05)
+    return intake, receiver.port
+
+
+def send(port: int, mail: EmailMessage, sender: str = "anna@example.nl") -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.sendmail(sender, ["klachten@gemeente.example"], mail.as_bytes())
+
+
+def mail(subject: str, body: str, message_id: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Anna de Vries <anna@example.nl>"
+    message["To"] = "klachten@gemeente.example"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+def count(intake: Intake, table: str) -> int:
+    return int(intake.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"])
+
+
+def test_a_mail_becomes_one_email_complaint_with_its_attachment(
+    mailbox: tuple[Intake, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    intake, port = mailbox
+    caplog.set_level(logging.INFO)
+    message = mail(
+        "Klacht over mijn uitkering", "Mijn uitkering is al twee maanden te laat.", "<m1@example.nl>"
+    )
+    message.add_attachment(PDF, maintype="application", subtype="pdf", filename="brief.pdf")
+    send(port, message)
+    send(port, message)  # delivered twice by a retrying server
+    [complaint] = intake.rows("SELECT * FROM complaints")
+    assert complaint["channel"] == "email"
+    assert complaint["source_ref"] == "<m1@example.nl>"
+    assert complaint["description"].startswith("Klacht over mijn uitkering\n\nMijn uitkering")
+    [person] = intake.rows("SELECT * FROM complainants")
+    assert person["email_enc"] and b"anna@example.nl" not in person["email_enc"] and person["email_hash"]
+    vault = intake.app.state.registrar.vault
+    assert vault.decrypt(person["email_enc"]) == "anna@example.nl"
+    assert vault.decrypt(person["name_enc"]) == "Anna de Vries"
+    assert [r["filename"] for r in intake.rows("SELECT filename FROM attachments")] == ["brief.pdf"]
+    [event] = intake.events("received")
+    assert event["data"]["channel"] == "email" and event["data"]["attachments"] == 1
+    assert event["data"]["complainant_reachable"] is True
+    assert "e-mail received: complaint" in caplog.text  # the log is captured ...
+    assert (
+        "anna@example.nl" not in caplog.text and "Anna" not in caplog.text
+    )  # ... and holds no personal data
+
+
+def test_a_reply_naming_the_reference_is_kept_with_that_complaint(mailbox: tuple[Intake, int]) -> None:
+    intake, port = mailbox
+    send(port, mail("Klacht", "De hulp thuis komt niet.", "<first@example.nl>"))
+    [complaint] = intake.rows("SELECT id, reference FROM complaints")
+    reply = mail(
+        f"Re: Uw klacht {complaint['reference']}", "Ook vandaag kwam er niemand.", "<reply@example.nl>"
+    )
+    reply.add_attachment(PDF, maintype="application", subtype="pdf", filename="rooster.pdf")
+    send(port, reply)
+    send(port, reply)
+    assert count(intake, "complaints") == 1
+    [message] = intake.rows("SELECT * FROM complaint_messages")
+    assert message["complaint_id"] == complaint["id"]
+    assert message["body"] == "Ook vandaag kwam er niemand."
+    [attachment] = intake.rows("SELECT * FROM attachments WHERE message_id IS NOT NULL")
+    assert attachment["complaint_id"] == complaint["id"] and attachment["message_id"] == message["id"]
+    listed = intake.client.get(f"/api/v1/complaints/{complaint['id']}/messages").json()
+    assert [m["body"] for m in listed["items"]] == ["Ook vandaag kwam er niemand."]
+
+
+def test_a_reference_nobody_knows_makes_a_new_complaint(mailbox: tuple[Intake, int]) -> None:
+    intake, port = mailbox
+    send(port, mail("Over KL-2020-999999", "Ik heb nooit antwoord gekregen.", "<x@example.nl>"))
+    assert count(intake, "complaints") == 1 and count(intake, "complaint_messages") == 0
+
+
+def test_auto_replies_and_bounces_are_accepted_and_dropped(mailbox: tuple[Intake, int]) -> None:
+    intake, port = mailbox
+    send(port, mail("Automatisch antwoord: klacht", "Ik ben afwezig tot maandag.", "<a1@example.nl>"))
+    send(port, mail("Klacht", "Ik ben afwezig.", "<a2@example.nl>", Auto_Submitted="auto-replied"))
+    send(port, mail("Undelivered", "Could not deliver.", "<b1@example.nl>"), sender="")  # MAIL FROM:<>
+    assert count(intake, "complaints") == 0

@@ -1,0 +1,153 @@
+"""The Reporting API of DESIGN.md: annual, provider and mediated reports, signals, open data."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from klachtstroom.contracts.timekeeping import AMSTERDAM
+from klachtstroom.reporting.annual import annual_report, received_in
+from klachtstroom.reporting.provider_report import mediated_overview, provider_report
+from klachtstroom.reporting.render_csv import annual_csv, open_data_csv
+from klachtstroom.reporting.render_html import render_annual_html, render_provider_html
+from klachtstroom.reporting.runtime import reporting_of
+from klachtstroom.reporting.signals import list_signals
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+Year = Annotated[int, Path(ge=1990, le=2999, description="report year (by date of receipt)")]
+_PERIOD = re.compile(r"(?P<year>\d{4})-H(?P<half>[12])")
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def _optional(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/reports/annual/{year}", response_model=None)
+async def annual(
+    year: Year,
+    request: Request,
+    municipality: str | None = None,
+    format: Literal["json", "csv", "html", "pdf"] = "json",
+    as_of: Annotated[
+        date | None, Query(description="stand van de registratie; standaard 31 december")
+    ] = None,
+) -> Response:
+    """The annual report (jaarverslag klachtbehandeling) as JSON, CSV, HTML or PDF."""
+    reporting = reporting_of(request)
+    municipality = _optional(municipality)
+    facts = await reporting.facts(year - 3, year)
+    report = annual_report(facts, year, municipality, as_of=reporting.as_of(year, as_of))
+    suffix = f"{year}-{municipality}" if municipality else str(year)
+    organisation = reporting.settings.organisation
+    if format == "csv":
+        return Response(
+            annual_csv(report).encode(),
+            media_type=CSV_TYPE,
+            headers=_attachment(f"jaarverslag-klachten-{suffix}.csv"),
+        )
+    if format == "html":
+        return HTMLResponse(render_annual_html(report, organisation))
+    if format == "pdf":
+        from klachtstroom.reporting.render_pdf import render_annual_pdf  # matplotlib: load on first use
+
+        pdf = await asyncio.to_thread(render_annual_pdf, report, organisation)
+        return Response(
+            pdf, media_type="application/pdf", headers=_attachment(f"jaarverslag-klachten-{suffix}.pdf")
+        )
+    return JSONResponse(dict(report))
+
+
+@router.get("/reports/providers/{provider}/{period}", response_model=None)
+async def provider(
+    provider: str,
+    period: Annotated[str, Path(description="half year, e.g. 2026-H1")],
+    request: Request,
+    format: Literal["json", "html"] = "json",
+) -> Response:
+    """The twice-yearly report on complaints about one provider (zorgaanbieder)."""
+    match = _PERIOD.fullmatch(period)
+    if match is None:
+        message = "Geef de periode als jaar en halfjaar, bijvoorbeeld 2026-H1."
+        raise HTTPException(422, detail=[{"loc": ["path", "period"], "type": "period", "msg": message}])
+    year, half = int(match["year"]), int(match["half"])
+    facts = await reporting_of(request).facts(year, year)
+    report = provider_report(facts, provider, year, half)
+    if format == "html":
+        return HTMLResponse(render_provider_html(report))
+    return JSONResponse(dict(report))
+
+
+@router.get("/reports/mediated/{year}")
+async def mediated(year: Year, request: Request) -> dict[str, Any]:
+    """Complaints handled informally together with a partner (Awb 9:5)."""
+    facts = await reporting_of(request).facts(year, year)
+    return dict(mediated_overview(facts, year))
+
+
+@router.get("/signals")
+async def signals(
+    request: Request,
+    since: Annotated[str | None, Query(description="ISO date or date-time: signals from then on")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    after: Annotated[int, Query(ge=0, description="continue after this position (from `next`)")] = 0,
+) -> dict[str, Any]:
+    """Urgent and trend signals sent to the college, oldest first."""
+    moment = _moment(since) if since else None
+    async with reporting_of(request).service.db.reading() as session:
+        items, last = await list_signals(session, moment, limit, after)
+    next_url = None
+    if last is not None:
+        next_url = str(request.url.include_query_params(after=last))
+    return {"items": items, "next": next_url}
+
+
+def _moment(text: str) -> datetime:
+    """A date means the start of that Dutch day; a date-time without zone is Dutch time."""
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), time(0), tzinfo=AMSTERDAM)
+        else:
+            moment = datetime.fromisoformat(text.replace(" ", "+"))  # '+' arrives as a space
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=AMSTERDAM)
+    except ValueError:
+        message = "Geef een datum (2026-03-01) of datum en tijd (2026-03-01T09:00:00+01:00)."
+        raise HTTPException(
+            422, detail=[{"loc": ["query", "since"], "type": "datetime", "msg": message}]
+        ) from None
+    return moment.astimezone(UTC)
+
+
+@router.get("/open-data/{year}.csv", response_class=Response)
+async def open_data(year: Year, request: Request, municipality: str | None = None) -> Response:
+    """The anonymised complaint register of a year for active publication (Woo).
+
+    A unit or municipality is named only when at least `open_data_min_count` registrations of
+    that year carry it (and it is on the configured list, when there is one); otherwise
+    'overig', so a rare name cannot point to a person.
+    """
+    reporting = reporting_of(request)
+    settings = reporting.settings
+    municipality = _optional(municipality)
+    facts = received_in(await reporting.facts(year, year), year)
+    minimum = settings.open_data_min_count
+    units = _published(Counter(f.unit for f in facts if f.unit), minimum, settings.known_units)
+    places = _published(
+        Counter(f.municipality for f in facts if f.municipality), minimum, settings.known_municipalities
+    )
+    text = open_data_csv(facts, year, municipality, units=units, municipalities=places)
+    return Response(text.encode(), media_type=CSV_TYPE, headers=_attachment(f"klachten-open-data-{year}.csv"))
+
+
+def _published(counts: Counter[str], minimum: int, known: frozenset[str] | None) -> set[str]:
+    return {name for name, n in counts.items() if n >= minimum and (known is None or name in known)}

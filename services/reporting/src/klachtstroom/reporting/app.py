@@ -1,0 +1,55 @@
+"""Wiring of the reporting service: projection consumer, signals, reports API, dashboard, rebuild."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from klachtstroom.contracts import topics
+from klachtstroom.platform import cli
+from klachtstroom.platform.service import Service
+from klachtstroom.platform.settings import PlatformSettings
+from klachtstroom.reporting import api, dashboard, rebuild
+from klachtstroom.reporting.delivery import SignalSender
+from klachtstroom.reporting.handlers import HANDLERS
+from klachtstroom.reporting.refresh import Refresher
+from klachtstroom.reporting.runtime import Reporting
+from klachtstroom.reporting.settings import ReportingSettings
+from klachtstroom.reporting.signals import SignalDesk
+from klachtstroom.reporting.store import Base, platform_tables
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_service(
+    settings: PlatformSettings | None = None, reporting_settings: ReportingSettings | None = None
+) -> tuple[Service, FastAPI]:
+    service = Service("reporting", Base.metadata, platform_tables, MIGRATIONS, settings)
+    config = reporting_settings or ReportingSettings()
+    service.publishes(topics.SIGNAL)
+    sender = SignalSender(service.db, platform_tables, config)
+    desk = SignalDesk(service.outbox, config, service.clock.now, sender.wake)
+    refresher = Refresher(service, desk, config)
+    service.consume(
+        [topics.INTAKE, topics.CASE, topics.DEADLINE],
+        HANDLERS,
+        consumer_name="reporting-projection",
+        after_commit=refresher.after_batch,
+    )
+    service.background += [refresher.run, sender.run]
+    service.clock_hooks.append(refresher.on_clock_moved)
+    app = service.create_app(
+        "klachtstroom reporting",
+        [api.router, dashboard.router],
+        description="Jaarverslag, halfjaarrapportage zorgaanbieders, signalen aan het college, open data "
+        "en het dashboard van de klachtcoördinator.",
+    )
+    app.state.reporting = Reporting(service, config, desk, refresher, sender)
+    return service, app
+
+
+def main() -> None:
+    cli.main(
+        create_service,
+        {"rebuild": ("de rapportageprojectie opnieuw opbouwen uit de Kafka-topics", rebuild.command)},
+    )

@@ -1,0 +1,186 @@
+"""`GET /`: the dashboard of the complaints coordinator (klachtcoördinator), in Dutch.
+
+Open cases, terms at risk (decision due within 5 days, or already passed), this year's
+figures with charts, and the latest signals to the college. Server-rendered HTML with inline
+SVG: no JavaScript, keyboard and screen-reader friendly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from klachtstroom.contracts.timekeeping import AMSTERDAM
+from klachtstroom.contracts.vocabulary import Category, Channel, Outcome, dutch
+from klachtstroom.reporting.annual import annual_report, percentage
+from klachtstroom.reporting.charts import bar_chart_svg
+from klachtstroom.reporting.facts import OPEN_STATES
+from klachtstroom.reporting.projection import CaseRecord
+from klachtstroom.reporting.projector import live_set, read_records
+from klachtstroom.reporting.render_html import dutch_date
+from klachtstroom.reporting.runtime import reporting_of
+from klachtstroom.reporting.signals import latest_signals
+
+router = APIRouter(tags=["dashboard"])
+
+AT_RISK_DAYS = 5
+OPEN_LIST_LIMIT = 50
+SIGNALS_SHOWN = 10
+
+STATE_LABELS = {
+    "received": "Ontvangen",
+    "assigned": "Toegewezen",
+    "referred": "Bij de zorgaanbieder",
+    "acknowledged": "Ontvangst bevestigd",
+    "informal": "Informele behandeling",
+    "formal": "Formele behandeling",
+    "suspended": "Opgeschort",
+}
+DELIVERY_LABELS = {"sent": "verstuurd", "pending": "in de wachtrij", "failed": "mislukt"}
+CHANNEL_LABELS = {"email": "e-mail", "webhook": "webhook"}
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    reference: str
+    category: str
+    handled_by: str
+    state: str
+    received: str
+    due_on: date | None
+    due: str
+    term: str
+    at_risk: bool
+    overdue: bool
+    urgent: bool
+
+
+def _open_case(record: CaseRecord, today: date) -> OpenCase:
+    due = record.decision_due
+    days = (due - today).days if due is not None else None
+    if days is None:
+        term = "nog niet bekend"
+    elif days < 0:
+        term = f"{-days} {'dag' if days == -1 else 'dagen'} verlopen"
+    elif days == 0:
+        term = "verloopt vandaag"
+    else:
+        term = f"nog {days} {'dag' if days == 1 else 'dagen'}"
+    return OpenCase(
+        reference=record.reference or "",
+        category=dutch(record.category) if record.category else "",
+        handled_by=record.provider
+        if record.handler == "provider" and record.provider
+        else (record.unit or "–"),
+        state=STATE_LABELS.get(record.state or "received", record.state or ""),
+        received=f"{record.received_on:%d-%m-%Y}" if record.received_on else "",
+        due_on=due,
+        due=f"{due:%d-%m-%Y}" if due else "–",
+        term=term,
+        at_risk=days is not None and 0 <= days <= AT_RISK_DAYS,
+        overdue=days is not None and days < 0,
+        urgent=record.urgent,
+    )
+
+
+def _signal_view(item: dict[str, Any]) -> dict[str, Any]:
+    at = datetime.fromisoformat(item["at"]).astimezone(AMSTERDAM)
+    deliveries = ", ".join(
+        f"{CHANNEL_LABELS.get(d['channel'], d['channel'])} {DELIVERY_LABELS.get(d['state'], d['state'])}"
+        for d in item["deliveries"]
+    )
+    return {
+        "when": f"{at:%d-%m-%Y %H:%M}",
+        "iso": at.isoformat(),
+        "kind": "Urgent" if item["type"] == "urgent" else "Trend",
+        "summary": item["summary"],
+        "reasons": item.get("reasons", []),
+        "deliveries": deliveries or "niet verstuurd (geen adres ingesteld)",
+    }
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=True)
+async def dashboard(
+    request: Request,
+    year: Annotated[int | None, Query(ge=1990, le=2999)] = None,
+    municipality: str | None = None,
+) -> HTMLResponse:
+    """The coordinator's dashboard (Dutch HTML)."""
+    reporting = reporting_of(request)
+    today = reporting.today()
+    year = year or today.year
+    municipality = (municipality or "").strip() or None
+    async with reporting.service.db.reading() as session:
+        cases = (await live_set(session)).cases
+        open_records = await read_records(session, cases.state.in_(sorted(OPEN_STATES)))
+        signals = [_signal_view(s) for s in await latest_signals(session, SIGNALS_SHOWN)]
+    facts = await reporting.facts(year - 3, year)
+    names = sorted({f.municipality for f in facts if f.municipality}, key=str.casefold)
+    report = annual_report(facts, year, municipality, as_of=reporting.as_of(year))
+    if municipality is not None:
+        open_records = [r for r in open_records if r.municipality == municipality]
+
+    open_cases = sorted(
+        (_open_case(r, today) for r in open_records), key=lambda c: (c.due_on or date.max, c.reference)
+    )
+    risky = [c for c in open_cases if c.at_risk or c.overdue]
+    terms = report["within_term"]
+    closed = terms["within"] + terms["late"]
+    figures = [
+        ("Open klachten", str(len(open_cases))),
+        (f"Termijn verloopt binnen {AT_RISK_DAYS} dagen", str(sum(c.at_risk for c in open_cases))),
+        ("Termijn verlopen", str(sum(c.overdue for c in open_cases))),
+        ("Urgent en nog open", str(sum(c.urgent for c in open_cases))),
+        (f"Ontvangen in {year}", str(report["total"])),
+        ("Binnen de termijn afgehandeld", f"{percentage(terms['within'], closed)}%" if closed else "–"),
+    ]
+    charts = [
+        (
+            "onderwerp",
+            f"Meldingen per onderwerp, {year}",
+            [(dutch(c), report["by_category"][c]) for c in Category],
+        ),
+        ("kanaal", f"Meldingen per kanaal, {year}", [(dutch(c), report["by_channel"][c]) for c in Channel]),
+        (
+            "uitkomst",
+            f"Afgehandelde klachten naar uitkomst, {year}",
+            [(dutch(o), report["by_outcome"][o]) for o in Outcome],
+        ),
+    ]
+    query = "?" + urlencode({"municipality": municipality}) if municipality else ""
+    page = _templates.get_template("dashboard.html").render(
+        organisation=reporting.settings.organisation,
+        today=dutch_date(today),
+        year=year,
+        years=list(range(today.year, today.year - 6, -1)),
+        municipality=municipality,
+        municipalities=names,
+        figures=figures,
+        risky=risky,
+        open_cases=open_cases[:OPEN_LIST_LIMIT],
+        open_more=max(len(open_cases) - OPEN_LIST_LIMIT, 0),
+        summary=report["summary_sentences"],
+        charts=[
+            (cid, title, rows, bar_chart_svg(f"chart-{cid}", title, rows)) for cid, title, rows in charts
+        ],
+        signals=signals,
+        report_base=f"/api/v1/reports/annual/{year}",
+        query=query,
+        amp="&" if query else "?",
+        open_data=f"/api/v1/open-data/{year}.csv",
+        due_horizon=dutch_date(today + timedelta(days=AT_RISK_DAYS)),
+    )
+    return HTMLResponse(page)

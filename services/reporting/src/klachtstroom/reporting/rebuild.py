@@ -1,0 +1,232 @@
+"""`klachtstroom-reporting rebuild`: the projection again, from the topics (DESIGN: rebuildable).
+
+1. Note the end offsets of the intake, case and deadline topics now.
+2. Read every partition from the beginning to that end (own consumer, no group, no commits),
+   logging each event into the table set that is *not* live, emptied first.
+3. Fold every complaint of that set.
+4. Swap, in one transaction: copy in the events the running service logged meanwhile that
+   the rebuild did not read, fold those complaints, and flip `projection_state` to the new set.
+5. Empty the old set.
+
+The fold depends only on the events (projection.py), so a rebuild gives the rows the live
+projection had, and reports byte-identical to the ones before. Signals are not raised again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from klachtstroom.contracts import topics
+from klachtstroom.contracts.envelope import Envelope
+from klachtstroom.contracts.registry import UnknownEventType, payload_model
+from klachtstroom.platform.consumer import decode_record
+from klachtstroom.platform.db import Database
+from klachtstroom.platform.service import Service
+from klachtstroom.reporting.projection import LOGGED_PAYLOADS, log_entries, time_us
+from klachtstroom.reporting.projector import append, live_set, refold_pending
+from klachtstroom.reporting.store import POINTER, ProjectionSet, ProjectionState, other_set
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select, update
+
+SOURCE_TOPICS = (topics.INTAKE, topics.CASE, topics.DEADLINE)
+_LOGGED_TYPES = frozenset(p.event_type for p in LOGGED_PAYLOADS)
+WRITE_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+class Progress:
+    """A progress bar on stderr: `Lezen  [#########-----------]  45%  1234/2742`."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label, self.total, self.width = label, total, width
+        self.stream = stream or sys.stderr
+        self.done = 0
+        self._shown = -1.0
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self._shown >= 0.1 or self.done >= self.total:
+            self._shown = now
+            self._draw()
+
+    def _draw(self) -> None:
+        share = self.done / self.total if self.total else 1.0
+        filled = round(share * self.width)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label:<24} [{bar}] {share:4.0%}  {self.done}/{self.total}")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.done = max(self.done, self.total)
+        self._draw()
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+async def read_topics(bootstrap: str) -> tuple[int, AsyncIterator[list[Record]]]:
+    """The number of records up to the end offsets of now, and the batches up to them."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    await consumer.topics()  # fetch the cluster metadata
+    parts = [
+        TopicPartition(t, p) for t in SOURCE_TOPICS for p in sorted(consumer.partitions_for_topic(t) or ())
+    ]
+    consumer.assign(parts)
+    begin = await consumer.beginning_offsets(parts) if parts else {}
+    end = await consumer.end_offsets(parts) if parts else {}
+    total = sum(end[tp] - begin[tp] for tp in parts)
+    if parts:
+        await consumer.seek_to_beginning(*parts)
+
+    async def batches() -> AsyncIterator[list[Record]]:
+        remaining = {tp for tp in parts if end[tp] > begin[tp]}
+        try:
+            while remaining:
+                got = await consumer.getmany(*remaining, timeout_ms=1000, max_records=WRITE_CHUNK)
+                batch: list[Record] = []
+                for tp, records in got.items():
+                    batch += [
+                        Record(tp.topic, tp.partition, r.offset, r.value)
+                        for r in records
+                        if r.offset < end[tp]
+                    ]
+                for tp in list(remaining):
+                    # Position, not the last offset seen: offsets may have gaps (compaction).
+                    if await consumer.position(tp) >= end[tp]:
+                        remaining.discard(tp)
+                if batch:
+                    yield batch
+        finally:
+            await consumer.stop()
+
+    return total, batches()
+
+
+def decode(record: Record) -> tuple[Envelope, Any] | None:
+    """The envelope and typed payload of a record reports use; None for anything else."""
+    data = decode_record(record.value, record.topic, record.partition, record.offset)
+    try:
+        envelope = Envelope.model_validate(data)
+        if envelope.type not in _LOGGED_TYPES:
+            return None
+        return envelope, payload_model(envelope.type).model_validate(envelope.data)
+    except (ValidationError, UnknownEventType):
+        return None  # the live consumer dead-letters these; a report cannot use them either
+
+
+async def rebuild_from(
+    db: Database, total: int, batches: AsyncIterator[list[Record]], stream: TextIO | None = None
+) -> ProjectionSet:
+    """Steps 2-5 of the module docstring; returns the set that is live afterwards."""
+    async with db.reading() as session:
+        target = other_set(await live_set(session))
+    await _empty(db, target)
+    reading = Progress("Topics lezen", total, stream)
+    async for batch in batches:
+        async with db.transaction() as session:
+            for record in batch:
+                decoded = decode(record)
+                if decoded is not None:
+                    envelope, payload = decoded
+                    await append(
+                        session,
+                        target,
+                        envelope.id,
+                        time_us(envelope.time),
+                        envelope.type,
+                        log_entries(payload),
+                    )
+        reading.advance(len(batch))
+    reading.finish()
+
+    async with db.reading() as session:
+        pending = len(set((await session.execute(select(target.log.complaint_id))).scalars()))
+    folding = Progress("Projectie opbouwen", pending, stream)
+    while True:
+        async with db.transaction() as session:
+            records = await refold_pending(session, target)
+        if not records:
+            break
+        folding.advance(len(records))
+    folding.finish()
+
+    await _swap(db, target)
+    await _empty(db, other_set(target))
+    return target
+
+
+async def _swap(db: Database, target: ProjectionSet) -> None:
+    async with db.transaction() as session:
+        live = await live_set(session, lock="update")
+        if live.name == target.name:
+            raise RuntimeError("another rebuild swapped the projection meanwhile; run it again")
+        seen = select(target.log.event_id)
+        missed: Sequence[Any] = (
+            (
+                await session.execute(
+                    select(live.log).where(live.log.event_id.not_in(seen)).order_by(live.log.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        rows = [
+            {
+                "event_id": e.event_id,
+                "complaint_id": e.complaint_id,
+                "stream": e.stream,
+                "time_us": e.time_us,
+                "type": e.type,
+                "data": e.data,
+                "folded": False,
+            }
+            for e in missed
+        ]
+        for start in range(0, len(rows), WRITE_CHUNK):
+            await session.execute(insert(target.log), rows[start : start + WRITE_CHUNK])
+        while await refold_pending(session, target):
+            pass
+        await session.execute(
+            update(ProjectionState)
+            .where(ProjectionState.name == POINTER)
+            .values(live=target.name, rebuilt_at=datetime.now(UTC))
+        )
+
+
+async def _empty(db: Database, pset: ProjectionSet) -> None:
+    async with db.transaction() as session:
+        await session.execute(delete(pset.cases))
+        await session.execute(delete(pset.log))
+
+
+async def command(service: Service, _args: argparse.Namespace) -> None:
+    """CLI entry: `klachtstroom-reporting rebuild`."""
+    started = time.monotonic()
+    service.migrate()
+    try:
+        total, batches = await read_topics(service.settings.kafka_bootstrap)
+        live = await rebuild_from(service.db, total, batches)
+    finally:
+        await service.db.dispose()
+    print(
+        f"Projectie opnieuw opgebouwd uit {total} berichten in {time.monotonic() - started:.1f} s; "
+        f"tabelset {live.name.upper()} is nu in gebruik.",
+        file=sys.stderr,
+    )

@@ -1,0 +1,71 @@
+"""The reporting service on a SQLite file, without Kafka: events go straight into its consumer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from klachtstroom.contracts.envelope import Envelope
+from klachtstroom.platform.service import Service
+from klachtstroom.platform.settings import PlatformSettings
+from klachtstroom.reporting.app import create_service
+from klachtstroom.reporting.runtime import Reporting
+from klachtstroom.reporting.settings import ReportingSettings
+from sqlalchemy import select
+
+NOW = datetime.fromisoformat("2026-01-15T10:00:00+00:00")
+
+
+@dataclass
+class Harness:
+    service: Service
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def reporting(self) -> Reporting:
+        reporting: Reporting = self.app.state.reporting
+        return reporting
+
+    async def deliver(self, order: Sequence[tuple[str, Envelope]], batch: int = 7) -> None:
+        """Feed events to the consumer in batches, as FastStream would, then let it fold."""
+        consumer = self.service.consumers[0]
+        envelopes = [envelope for _, envelope in order]
+        for start in range(0, len(envelopes), batch):
+            chunk = envelopes[start : start + batch]
+            await consumer.process(chunk, [None] * len(chunk))
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.client.get(path)
+
+    async def json(self, path: str) -> Any:
+        response = await self.client.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def outbox_types(self) -> list[str]:
+        outbox = self.service.tables.outbox
+        async with self.service.db.reading() as session:
+            rows = (await session.execute(select(outbox.c.headers).order_by(outbox.c.id))).scalars()
+            return [headers["ce_type"] for headers in rows]
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.service.db.dispose()
+
+
+async def start_harness(data_dir: Path, **settings: Any) -> Harness:
+    service, app = create_service(
+        PlatformSettings(data_dir=data_dir, test_clock=True),
+        ReportingSettings(trend_min_gap_seconds=3600, **settings),
+    )
+    await asyncio.to_thread(service.migrate)
+    service.clock.set(NOW, frozen=True)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting.test")
+    return Harness(service, app, client)

@@ -1,0 +1,184 @@
+"""The provider register, deliveries to providers, and the provider's own status reports.
+
+A provider reports on a complaint handed over to it with a body signed by its secret
+(`X-Klachtstroom-Signature: sha256=<hex>`); without a valid signature: 401, nothing stored.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from klachtstroom.contracts.timekeeping import moment_of
+from klachtstroom.contracts.vocabulary import Outcome, Resolution
+from klachtstroom.routing.api import casework, invalid, not_found
+from klachtstroom.routing.domain import (
+    InvalidCommand,
+    ProviderStatus,
+    ReportProviderStatus,
+    TransitionForbidden,
+)
+from klachtstroom.routing.providers import find_provider, provider_key, signature_valid
+from klachtstroom.routing.repository import CaseNotFound, case_of, load_row
+from klachtstroom.routing.store import DeliveryRow, ProviderRow, utc
+from klachtstroom.routing.views import delivery_entry
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from sqlalchemy import select
+
+router = APIRouter(prefix="/api/v1", tags=["providers"])
+
+
+class ProviderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    webhook_url: HttpUrl | None = None
+    secret: str | None = Field(default=None, min_length=16, max_length=500)
+    contact: str | None = Field(default=None, max_length=500)
+    response_working_days: int = Field(default=10, ge=1, le=60)
+
+
+class ProvidersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ProviderIn]
+
+
+class StatusReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: ProviderStatus
+    outcome: Outcome | None = None
+    resolution: Resolution | None = None
+    measures: str | None = Field(default=None, max_length=20_000)
+    at: date | datetime | None = None
+    actor: str | None = Field(default=None, max_length=200)
+
+
+def provider_json(row: ProviderRow) -> dict[str, Any]:
+    """The register entry; the secret itself is never shown again."""
+    return {
+        "name": row.name,
+        "webhook_url": row.webhook_url,
+        "has_secret": bool(row.secret),
+        "contact": row.contact,
+        "response_working_days": row.response_working_days,
+        "updated_at": utc(row.updated_at).isoformat(),
+    }
+
+
+@router.get("/providers")
+async def providers(request: Request) -> dict[str, Any]:
+    work = casework(request)
+    async with work.service.db.reading() as session:
+        rows = (await session.execute(select(ProviderRow).order_by(ProviderRow.key))).scalars()
+        return {"items": [provider_json(r) for r in rows], "next": None}
+
+
+@router.put("/providers")
+async def put_providers(body: ProvidersIn | list[ProviderIn], request: Request) -> dict[str, Any]:
+    """Replace the register. A provider sent without `secret` keeps the secret it had."""
+    items = body.items if isinstance(body, ProvidersIn) else body
+    keys = [provider_key(p.name) for p in items]
+    if len(set(keys)) != len(keys):
+        raise HTTPException(422, detail="Een zorgaanbieder staat twee keer in de lijst.")
+    work = casework(request)
+    async with work.service.db.transaction() as session:
+        existing = {r.key: r for r in (await session.execute(select(ProviderRow))).scalars()}
+        for key, row in existing.items():
+            if key not in keys:
+                await session.delete(row)
+        for key, item in zip(keys, items, strict=True):
+            _upsert(session, existing.get(key), key, item, work.now())
+    return await providers(request)
+
+
+@router.put("/providers/{name}")
+async def put_provider(name: str, body: ProviderIn, request: Request) -> dict[str, Any]:
+    if provider_key(name) != provider_key(body.name):
+        raise HTTPException(422, detail="De naam in het adres en in de gegevens verschillen.")
+    work = casework(request)
+    async with work.service.db.transaction() as session:
+        row = _upsert(session, await find_provider(session, name), provider_key(name), body, work.now())
+        await session.flush()
+        return provider_json(row)
+
+
+def _upsert(session: Any, row: ProviderRow | None, key: str, item: ProviderIn, now: datetime) -> ProviderRow:
+    if row is None:
+        row = ProviderRow(key=key, name=item.name)
+        session.add(row)
+    row.name = item.name
+    row.webhook_url = str(item.webhook_url) if item.webhook_url else None
+    row.secret = item.secret or row.secret
+    row.contact = item.contact
+    row.response_working_days = item.response_working_days
+    row.updated_at = now
+    return row
+
+
+@router.get("/providers/{name}/deliveries")
+async def deliveries(name: str, request: Request, status: str | None = None) -> dict[str, Any]:
+    """Hand-overs to this provider; `status=failed` shows the dead-lettered ones."""
+    work = casework(request)
+    async with work.service.db.reading() as session:
+        query = select(DeliveryRow).where(DeliveryRow.provider_key == provider_key(name))
+        if status:
+            query = query.where(DeliveryRow.status == status)
+        rows = (await session.execute(query.order_by(DeliveryRow.id.desc()).limit(500))).scalars()
+        return {"items": [delivery_entry(r) for r in rows], "next": None}
+
+
+@router.post("/providers/{name}/cases/{case_id}/status", responses={401: {}, 404: {}, 409: {}, 422: {}})
+async def provider_status(
+    name: str,
+    case_id: str,
+    request: Request,
+    signature: Annotated[str | None, Header(alias="X-Klachtstroom-Signature")] = None,
+) -> Any:
+    """A provider reports registration, handling, outcome or measures of a complaint it handles."""
+    work = casework(request)
+    raw = await request.body()
+    async with work.service.db.reading() as session:
+        provider = await find_provider(session, name)
+    if provider is None or not signature_valid(provider.secret, raw, signature):
+        raise HTTPException(401, detail="Ongeldige of ontbrekende handtekening.")
+    try:
+        report = StatusReport.model_validate(json.loads(raw or b"{}"))
+    except (ValueError, ValidationError) as error:
+        errors = (
+            error.errors()
+            if isinstance(error, ValidationError)
+            else [{"loc": (), "msg": "geen geldige JSON"}]
+        )
+        return JSONResponse(
+            {"detail": [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in errors]},
+            status_code=422,
+        )
+    try:
+        async with work.service.db.reading() as session:
+            case = case_of(await load_row(session, case_id))
+    except CaseNotFound:
+        raise not_found() from None
+    if provider_key(case.provider or "") != provider.key:
+        raise HTTPException(404, detail="Deze klacht is niet aan uw organisatie overgedragen.")
+    command = ReportProviderStatus(
+        at=moment_of(report.at) if report.at else work.now(),
+        actor=report.actor or f"zorgaanbieder {provider.name}",
+        status=report.status,
+        outcome=report.outcome,
+        resolution=report.resolution,
+        measures=report.measures,
+    )
+    try:
+        done = await work.execute(case_id, command)
+    except CaseNotFound:
+        raise not_found() from None
+    except InvalidCommand as error:
+        return invalid(error.field, error.message)
+    except TransitionForbidden as error:
+        return JSONResponse({"detail": error.reason}, status_code=409)
+    return {"id": case_id, "reference": done.row.reference, "state": done.case.state.value}

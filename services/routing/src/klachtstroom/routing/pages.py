@@ -1,0 +1,201 @@
+"""The case worker's pages (Dutch, server-rendered, no JavaScript): the work queue at `/` and a
+page per case with its terms, history, letters and a form for every action the case allows.
+
+A form posts to `/klachten/{id}/actie/{action}`; the action goes through the same command path
+as the API; after it the browser is sent back to the case page (303), with the result in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
+from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution, dutch
+from klachtstroom.routing.actions import ACTIONS, parse_command
+from klachtstroom.routing.api import casework
+from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, TransitionForbidden
+from klachtstroom.routing.letters import GROUNDS, dutch_day
+from klachtstroom.routing.repository import CaseNotFound
+from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
+from pydantic import ValidationError
+
+router = APIRouter(include_in_schema=False)
+templates = Environment(
+    loader=FileSystemLoader(str(Path(__file__).parent / "page_templates")), autoescape=select_autoescape()
+)
+
+DEADLINE_LABELS = {
+    "contact": "Persoonlijk contact",
+    "decision": "Beslissen op de klacht",
+    "decline": "Niet in behandeling nemen",
+    "provider_response": "Reactie zorgaanbieder",
+}
+DEADLINE_STATES = {
+    "running": "loopt",
+    "suspended": "opgeschort",
+    "met": "gehaald",
+    "breached": "verlopen",
+    "cancelled": "vervallen",
+}
+OTHER_ACTIONS = {
+    "open": "geopend",
+    "merge": "samengevoegd",
+    "escalation": "escalatie",
+    "handover": "overdracht",
+    "zgw": "zaaksysteem",
+    "zgw-notification": "melding zaaksysteem",
+    "provider-status": "status aanbieder",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, select, number, checkbox
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _choices(values: list[str]) -> list[tuple[str, str]]:
+    return [(v, dutch(v)) for v in values]
+
+
+DECISIONS = [o.value for o in Outcome if o not in {Outcome.withdrawn, Outcome.inadmissible}]
+HANDLER = Field("handler_name", "Behandelaar", required=True)
+UNIT = Field("unit", "Afdeling")
+PROVIDER = Field("provider", "Zorgaanbieder", required=True)
+GROUND_CHOICES = [(g.value, GROUNDS[g]) for g in DeclineGround]
+FIELDS: dict[str, list[Field]] = {
+    "assign": [HANDLER, UNIT],
+    "take-over": [HANDLER, UNIT],
+    "refer": [PROVIDER, Field("note", "Overdrachtsnotitie", "textarea")],
+    "hear": [Field("report", "Verslag van het horen (Awb 9:10)", "textarea", required=True)],
+    "extend": [Field("weeks", "Aantal weken (1 tot en met 4)", "number", required=True),
+               Field("reason", "Reden (komt in de brief)", "textarea", required=True)],
+    "suspend": [Field("reason", "Waarop wacht de behandeling?", "textarea", required=True)],
+    "escalate": [Field("handler_name", "Nieuwe behandelaar (niet betrokken, Awb 9:7)"),
+                 Field("advisory_committee", "Met adviescommissie (10 weken)", "checkbox")],
+    "resolve": [Field("outcome", "Oordeel", "select", True, _choices(DECISIONS)),
+                Field("resolution", "Afhandeling", "select", True, _choices(list(Resolution))),
+                Field("summary", "Toelichting (komt in de brief)", "textarea")],
+    "decline": [Field("reason", "Grond (Awb 9:8)", "select", True, GROUND_CHOICES),
+                Field("explanation", "Toelichting", "textarea")],
+    "withdraw": [Field("reason", "Toelichting", "textarea")],
+    "reopen": [Field("reason", "Waarom heropenen?", "textarea")],
+}  # fmt: skip
+
+
+def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context |= {"label": dutch, "deadline_label": DEADLINE_LABELS.get, "deadline_state": DEADLINE_STATES.get}
+    return HTMLResponse(templates.get_template(name).render(context), status_code=status)
+
+
+def _when(moment: str) -> str:
+    at = datetime.fromisoformat(moment).astimezone(AMSTERDAM)
+    return f"{dutch_day(at.date())} {at:%H:%M}"
+
+
+def _action_label(action: str) -> str:
+    label: str = ACTION_LABELS.get(action.replace("-", "_"), OTHER_ACTIONS.get(action, action))
+    return label
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(request: Request, behandelaar: str | None = None) -> HTMLResponse:
+    work = casework(request)
+    today = local_date(work.now())
+    open_states = "received,assigned,referred,acknowledged,informal,formal,suspended"
+
+    async def rows(where: CaseFilter, limit: int = 100) -> list[dict[str, Any]]:
+        async with work.service.db.reading() as session:
+            found, _next = await list_cases(session, where, today, limit=limit, cursor=None)
+        summaries = [case_summary(r, today) for r in found]
+        for item in summaries:
+            due = item["decision_due"]
+            item["decision_due_text"] = dutch_day(datetime.fromisoformat(due).date()) if due else None
+        return summaries
+
+    soon = (today + timedelta(days=7)).isoformat()
+    candidates = await rows(CaseFilter(status=open_states), limit=500)
+    due_soon = sorted(
+        (c for c in candidates if c["decision_due"] and c["decision_due"] <= soon),
+        key=lambda c: c["decision_due"],
+    )
+    return _render(
+        "overview.html",
+        title="Werkvoorraad",
+        handler=behandelaar,
+        mine=await rows(CaseFilter(status=open_states, handler=behandelaar)) if behandelaar else [],
+        due_soon=due_soon,
+        waiting=await rows(CaseFilter(status="referred")),
+        flagged=await rows(CaseFilter(status=open_states, flagged=True)),
+        recent=await rows(CaseFilter(status="received"), limit=25),
+    )
+
+
+async def _case_page(request: Request, case_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
+    work = casework(request)
+    try:
+        async with work.service.db.reading() as session:
+            case = await case_resource(session, case_id, local_date(work.now()))
+    except CaseNotFound:
+        return _render("base.html", 404, title="Klacht niet gevonden")
+    case["received_text"] = _when(case["received_at"])
+    for entry in case["history"]:
+        entry["when"] = _when(entry["at"])
+        entry["label"] = _action_label(entry["action"])
+    allowed = [a for a in case["allowed_actions"] if a in ACTIONS]
+    forms = [
+        {"action": a, "title": _action_label(a).capitalize(), "fields": FIELDS.get(a, [])} for a in allowed
+    ]
+    done = {entry["action"] for entry in case["history"]}
+    actor = extra.pop("actor", None) or request.query_params.get("behandelaar")
+    return _render(
+        "case.html", status, title=f"Klacht {case['reference']}", case=case, forms=forms, actions_done=done,
+        actor=actor, message=request.query_params.get("melding"), **extra,
+    )  # fmt: skip
+
+
+@router.get("/klachten/{case_id}", response_class=HTMLResponse)
+async def case_page(case_id: str, request: Request) -> HTMLResponse:
+    return await _case_page(request, case_id)
+
+
+@router.post("/klachten/{case_id}/actie/{action}", response_model=None)
+async def case_action(case_id: str, action: str, request: Request) -> Response:
+    work = casework(request)
+    form = {
+        k: v[-1].strip() for k, v in parse_qs((await request.body()).decode()).items() if v and v[-1].strip()
+    }
+    actor = form.get("actor")
+    body: dict[str, Any] = dict(form)
+    if "advisory_committee" in body:
+        body["advisory_committee"] = True
+    if "weeks" in body:
+        body["weeks"] = int(body["weeks"]) if body["weeks"].isdigit() else body["weeks"]
+    if action not in ACTIONS:
+        return await _case_page(request, case_id, 404, error=f"Onbekende actie '{action}'.", actor=actor)
+    try:
+        await work.execute(case_id, parse_command(action, body, work.now()))
+    except CaseNotFound:
+        return _render("base.html", 404, title="Klacht niet gevonden")
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        return await _case_page(
+            request, case_id, 422, error=f"Controleer de gegevens: {problems}", actor=actor
+        )
+    except InvalidCommand as error:
+        return await _case_page(request, case_id, 422, error=error.message, actor=actor)
+    except TransitionForbidden as error:
+        return await _case_page(request, case_id, 409, error=error.reason, actor=actor)
+    done = quote(f"Gelukt: {_action_label(action)}.")
+    who = f"&behandelaar={quote(actor)}" if actor else ""
+    return RedirectResponse(f"/klachten/{case_id}?melding={done}{who}", status_code=303)

@@ -1,0 +1,176 @@
+"""Providers as first line: referral by rule, signed warm hand-over with retries and dead-letter,
+signed status reports from the provider, taking a case back, and a provider that is late."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from klachtstroom.contracts.deadline_events import DeadlineBreached
+from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.routing.providers import DeliverySender
+
+if TYPE_CHECKING:
+    from conftest import Harness
+
+SECRET = "geheim-van-zorg-bv-0123456789"
+PROVIDER = {
+    "name": "Zorg BV",
+    "webhook_url": "https://zorg-bv.example/klachten",
+    "secret": SECRET,
+    "contact": "klachtenfunctionaris",
+}
+
+
+def signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode()
+    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return raw, {"X-Klachtstroom-Signature": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+async def provider_routed(routing: Harness) -> str:
+    assert (await routing.http.put("/api/v1/providers", json={"items": [PROVIDER]})).status_code == 200
+    rules = {
+        "rules": [
+            {"id": "standaard", "handler_name": "klachtcoördinator"},
+            {"id": "zorg-bv", "provider": "Zorg BV", "handler": "provider"},
+        ]
+    }
+    assert (await routing.http.put("/api/v1/routing-rules", json=rules)).status_code == 200
+    return await routing.receive(
+        provider="zorg bv", unit="Wmo", handover_note="Klager wil teruggebeld worden."
+    )
+
+
+class Webhook:
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.status)
+
+    def sender(self, routing: Harness) -> DeliverySender:
+        return DeliverySender(routing.work, httpx.AsyncClient(transport=httpx.MockTransport(self)))
+
+
+async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    case = await routing.case(case_id)
+    assert (case["state"], case["handler"], case["provider"]) == ("referred", "provider", "Zorg BV")
+    assert case["routing"]["rule_id"] == "zorg-bv" and case["routing"]["rule_version"] == 2
+    assert await routing.events(case_id) == ["opened", "referred"]
+    assert [d["status"] for d in case["deliveries"]] == ["pending"]
+
+    webhook = Webhook()
+    assert await webhook.sender(routing).send_due() == 1
+    [request] = webhook.requests
+    expected = "sha256=" + hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
+    assert request.headers["X-Klachtstroom-Signature"] == expected
+    body = json.loads(request.content)
+    assert body["reference"] == case["reference"] and body["category"] == "conduct" and body["unit"] == "Wmo"
+    assert body["description"] and body["handover_note"] == "Klager wil teruggebeld worden."
+    assert (await routing.case(case_id))["deliveries"][0]["status"] == "delivered"
+
+
+async def test_failing_webhook_is_retried_with_backoff_then_dead_lettered(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    webhook = Webhook(status=503)
+    sender = webhook.sender(routing)
+    attempts = routing.work.settings.delivery_max_attempts
+    now = routing.work.now()
+    for _attempt in range(attempts):
+        assert await sender.send_due() == 1
+        assert await sender.send_due() == 0  # backoff: not due again at once
+        now += timedelta(hours=1)
+        routing.service.clock.set(now)
+    assert len(webhook.requests) == attempts
+    failed = (
+        await routing.http.get("/api/v1/providers/Zorg BV/deliveries", params={"status": "failed"})
+    ).json()
+    assert [(d["case_id"], d["attempts"]) for d in failed["items"]] == [(case_id, attempts)]
+    case = await routing.case(case_id)
+    assert case["deliveries"][0]["status"] == "failed" and case["flagged_for_coordinator"]
+    assert case["history"][-1]["action"] == "handover"
+
+
+async def test_provider_reports_status_signed_and_resolves(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    url = f"/api/v1/providers/Zorg BV/cases/{case_id}/status"
+    raw, headers = signed({"status": "registered"})
+    assert (await routing.http.post(url, content=raw, headers=headers)).status_code == 200
+
+    raw, headers = signed({"status": "in_handling"}, secret="verkeerd-geheim-0123456789")
+    assert (await routing.http.post(url, content=raw, headers=headers)).status_code == 401
+    assert (await routing.http.post(url, content=raw)).status_code == 401
+
+    raw, headers = signed(
+        {"status": "resolved", "outcome": "upheld", "measures": "Extra scholing team.", "at": "2026-03-20"}
+    )
+    response = await routing.http.post(url, content=raw, headers=headers)
+    assert response.status_code == 200 and response.json()["state"] == "resolved"
+    events = [e for e in await routing.outbox() if e["subject"] == case_id]
+    assert [e["type"].split(".")[-2] for e in events] == [
+        "opened",
+        "referred",
+        "provider_status",
+        "provider_status",
+    ]
+    assert (
+        events[-1]["data"]["outcome"] == "upheld" and events[-1]["data"]["measures"] == "Extra scholing team."
+    )
+    case = await routing.case(case_id)
+    assert case["outcome"] == "upheld" and case["resolution"] == "informal"
+
+
+async def test_status_for_a_case_of_another_provider_is_not_accepted(routing: Harness) -> None:
+    await provider_routed(routing)
+    other = await routing.receive()
+    raw, headers = signed({"status": "registered"})
+    response = await routing.http.post(
+        f"/api/v1/providers/Zorg BV/cases/{other}/status", content=raw, headers=headers
+    )
+    assert response.status_code == 404
+
+
+async def test_municipality_takes_over_and_the_provider_is_told(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    response = await routing.act(case_id, "take-over", handler_name="A. Bakker", unit="Wmo")
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert (case["state"], case["handler"], case["handler_name"]) == ("assigned", "municipality", "A. Bakker")
+    assert [d["kind"] for d in case["deliveries"]] == ["case.referred", "case.taken_over"]
+    assert await routing.events(case_id) == ["opened", "referred", "assigned"]
+
+
+async def test_provider_that_does_not_respond_in_time_is_escalated(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    await routing.deliver(
+        DeadlineBreached(
+            case_id=case_id,
+            kind=DeadlineKind.provider_response,
+            due=date(2026, 3, 17),
+            at=datetime(2026, 3, 18, 8, 0).astimezone(),
+            provider="Zorg BV",
+        )
+    )
+    case = await routing.case(case_id)
+    assert case["flagged_for_coordinator"]
+    entry = case["history"][-1]
+    assert entry["action"] == "escalation" and entry["data"]["kind"] == "provider_response"
+    assert [d["state"] for d in case["deadlines"] if d["kind"] == "provider_response"] == ["breached"]
+
+
+async def test_provider_register_hides_secrets_and_keeps_them(routing: Harness) -> None:
+    await routing.http.put("/api/v1/providers", json={"items": [PROVIDER]})
+    listed = (await routing.http.get("/api/v1/providers")).json()["items"]
+    assert listed[0]["has_secret"] and "secret" not in listed[0]
+    without_secret = {k: v for k, v in PROVIDER.items() if k != "secret"} | {"contact": "nieuw"}
+    await routing.http.put("/api/v1/providers", json=[without_secret])
+    listed = (await routing.http.get("/api/v1/providers")).json()["items"]
+    assert listed[0]["has_secret"] and listed[0]["contact"] == "nieuw"
