@@ -8,10 +8,8 @@ import time
 from typing import Any
 
 import pytest
-
-from conftest import Api, make_stack
+from e2e import Api, eventually, make_stack
 from stack import SERVICES, Stack
-from test_walking_skeleton import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +41,7 @@ def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
             try:
                 code, body = intake.post(
                     "/api/v1/complaints",
-                    {"channel": "web_form", "description": f"Klacht {victim} {n}: te lang wachten op antwoord."},
+                    {"channel": "web_form", "description": f"Klacht {victim} {n}: te lang wachten."},
                     {"Idempotency-Key": f"chaos-{victim}-{n}"},
                 )
             except OSError:

@@ -37,7 +37,7 @@ def grouped_bars(
     names = list(series)
     colours = [LIGHT, BLUE] if len(names) == 2 else [BLUE] * len(names)
     rows = len(labels)
-    height_cm = 1.6 + rows * (0.42 * len(names) + 0.35)
+    height_cm = 1.3 + rows * (0.3 * len(names) + 0.25)
     with _LOCK:
         figure = Figure(figsize=(width_cm / 2.54, height_cm / 2.54), dpi=DPI)
         FigureCanvasAgg(figure)

@@ -150,7 +150,8 @@ def transition_key(command: Command) -> str:
         return "provider_resolved"
     if command.action not in TRANSITIONS:
         raise InvalidCommand("action", f"Onbekende actie '{command.action}'.")
-    return command.action
+    action: str = command.action
+    return action
 
 
 # --- Checks shared by every command ------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Helpers for end-to-end tests: free ports, a stack on them, a plain JSON client, polling."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kafka_node import KafkaNode
+from stack import SERVICES, Stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_stack(data_dir: Path, kafka: KafkaNode, **extra_env: str) -> Stack:
+    return Stack(
+        data_dir=data_dir,
+        kafka_port=kafka.port,
+        controller_port=kafka.controller_port,
+        ports={name: free_port() for name in SERVICES},
+        smtp_port=free_port(),
+        extra_env={"KLACHTSTROOM_TEST_CLOCK": "true", **extra_env},
+    )
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Poll until `check` returns something truthy; the pipeline is asynchronous by design."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+class Api:
+    """A tiny JSON client for the public HTTP API (standard library, like an outside caller)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def call(self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
+             ) -> tuple[int, dict[str, object]]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else {}
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            try:
+                return error.code, json.loads(raw)
+            except ValueError:
+                return error.code, {"raw": raw.decode(errors="replace")}
+
+    def get(self, path: str) -> tuple[int, dict[str, object]]:
+        return self.call("GET", path)
+
+    def post(
+        self, path: str, body: object, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, object]]:
+        return self.call("POST", path, body, headers)

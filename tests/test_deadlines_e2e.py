@@ -1,0 +1,228 @@
+"""Term watch end to end, over real Kafka with all four services and a real SMTP server:
+a complaint posted to intake gets its terms at deadlines; moving the deadlines test clock sends
+the warning, the breach and each step of the escalation ladder as e-mail; and a kill -9 of
+deadlines while timers are due loses nothing and fires nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from conftest import Api, _database_env, make_stack
+from smtp_sink import SmtpSink
+from stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+HANDLER = "klachten@voorbeeldstad.example"
+COORDINATOR = "klachtcoordinator@voorbeeldstad.example"
+MANAGER = "afdelingshoofd@voorbeeldstad.example"
+ESCALATION = {"default_handler": HANDLER, "levels": {"coordinator": [COORDINATOR], "manager": [MANAGER]}}
+TIMER_EVENTS = {"warning", "breached", "escalated"}
+
+
+def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def term_stack(kafka: Any, tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Iterator[Stack]:
+    """The four services; deadlines mails to the test's SMTP server and retries quickly."""
+    running: Stack = make_stack(
+        tmp_path_factory.mktemp("deadlines-e2e"),
+        kafka,
+        KLACHTSTROOM_DEADLINES_SMTP_HOST="127.0.0.1",
+        KLACHTSTROOM_DEADLINES_SMTP_PORT=str(sink.port),
+        KLACHTSTROOM_DEADLINES_RETRY_FIRST_SECONDS="0.2",
+        KLACHTSTROOM_DEADLINES_RETRY_MAX_SECONDS="2",
+        **_database_env(tmp_path_factory),
+    )
+    running.write_dev_token()
+    running.start_services()
+    running.supervise()
+    try:
+        running.wait_healthy(timeout=120)
+        running.wait_ready(timeout=120)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def apis(term_stack: Stack) -> dict[str, Api]:
+    return {name: Api(proc.url) for name, proc in term_stack.services.items()}
+
+
+def set_clock(apis: dict[str, Api], now: str) -> None:
+    code, body = apis["deadlines"].call("PUT", "/api/v1/test/clock", {"now": now, "frozen": True})
+    assert code == 200, body
+
+
+def submit(apis: dict[str, Api], n: int = 0) -> str:
+    code, accepted = apis["intake"].post(
+        "/api/v1/complaints",
+        {
+            "channel": "phone",
+            "description": f"Meneer belt ({n}): hij wacht al weken op een reactie van Inkomen over zijn aanvraag.",
+            "received_at": "2026-03-03",
+            "municipality": "Voorbeeldstad",
+            "unit": "Inkomen",
+            "complainant": {"name": "P. Klaassen", "phone": "06-98765432", "email": "p.klaassen@example.org"},
+        },
+    )
+    assert code == 202, accepted
+    return str(accepted["id"])
+
+
+def terms_of(apis: dict[str, Api], case_id: str) -> dict[str, dict[str, Any]]:
+    def found() -> Any:
+        code, body = apis["deadlines"].get(f"/api/v1/deadlines?case_id={case_id}")
+        kinds = {item["kind"]: item for item in body.get("items", [])} if code == 200 else {}
+        return kinds if {"contact", "decision"} <= kinds.keys() else None
+
+    terms: dict[str, dict[str, Any]] = eventually(found)
+    return terms
+
+
+def mails_for(sink: SmtpSink, case_id: str) -> list[EmailMessage]:
+    return [m for m in sink.messages if m["X-Klachtstroom-Case"] == case_id]
+
+
+def test_terms_warning_breach_and_escalation_ladder_by_mail(apis: dict[str, Api], sink: SmtpSink) -> None:
+    assert apis["deadlines"].call("PUT", "/api/v1/escalation", ESCALATION)[0] == 200
+    set_clock(apis, "2026-03-03T12:00:00+01:00")
+    case_id = submit(apis)
+
+    terms = terms_of(apis, case_id)
+    # Five working days after Tuesday 3 March 2026 (Termijnenwet calendar), six weeks for the decision.
+    assert (terms["contact"]["due"], terms["decision"]["due"]) == ("2026-03-10", "2026-04-14")
+    assert terms["decision"]["explanation"][-1] == "Einddatum: dinsdag 14 april 2026"
+    assert all(t["state"] == "running" for t in terms.values())
+    code, pending = apis["deadlines"].get(f"/api/v1/timers?case_id={case_id}&state=pending")
+    assert code == 200 and len(pending["items"]) == 10  # contact and decision: warning, breach, 3 levels
+
+    steps = [
+        ("2026-03-05T08:00:00+01:00", HANDLER, "Termijn verloopt bijna: contacttermijn van klacht"),
+        ("2026-03-11T00:00:00+01:00", HANDLER, "Termijn overschreden: contacttermijn van klacht"),
+        ("2026-03-11T08:00:00+01:00", HANDLER, "Escalatie (behandelaar): contacttermijn van klacht"),
+        ("2026-03-12T08:00:00+01:00", COORDINATOR, "Escalatie (klachtcoördinator): contacttermijn van klacht"),
+        ("2026-03-17T08:00:00+01:00", MANAGER, "Escalatie (leidinggevende): contacttermijn van klacht"),
+    ]
+    for n, (moment, recipient, subject) in enumerate(steps, start=1):
+        set_clock(apis, moment)
+        mails = eventually(lambda n=n: (ms := mails_for(sink, case_id)) and len(ms) >= n and ms, timeout=30)
+        assert len(mails) == n, [m["Subject"] for m in mails]
+        latest = mails[-1]
+        assert (latest["To"], str(latest["Subject"]).split(" KL-")[0]) == (recipient, subject)
+        body = latest.get_content()
+        assert f"Zaaknummer: {case_id}" in body
+        # No personal data of the complainant in any mail.
+        assert not any(s in body for s in ("Klaassen", "06-98765432", "p.klaassen", "aanvraag"))
+
+    assert terms_of(apis, case_id)["contact"]["state"] == "breached"
+    code, events = apis["deadlines"].get(f"/api/v1/timers?case_id={case_id}&state=fired")
+    assert [t["step"] for t in events["items"]] == ["warning", "breach", "handler", "coordinator", "manager"]
+
+
+# -- kill -9 with timers due ------------------------------------------------------------------------------
+
+
+async def _read_topic(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    try:
+        partitions = consumer.assignment()
+        while not partitions:
+            await asyncio.sleep(0.1)
+            partitions = consumer.assignment()
+        end = await consumer.end_offsets(list(partitions))
+        envelopes = []
+        while any(await consumer.position(tp) < end[tp] for tp in partitions):
+            batch = await consumer.getmany(timeout_ms=1000)
+            envelopes += [json.loads(r.value) for records in batch.values() for r in records]
+        return envelopes
+    finally:
+        await consumer.stop()
+
+
+def test_kill_9_with_timers_due_fires_every_timer_exactly_once(
+    apis: dict[str, Api], term_stack: Stack, sink: SmtpSink, kafka: Any
+) -> None:
+    assert apis["deadlines"].call("PUT", "/api/v1/escalation", ESCALATION)[0] == 200
+    set_clock(apis, "2026-03-03T12:00:00+01:00")
+    cases = [submit(apis, n) for n in range(25)]
+    expected: dict[str, int] = {}
+    mailed_steps = 0  # every step mails someone, except the college (no address configured here)
+    for case_id in cases:
+        terms_of(apis, case_id)
+        code, body = apis["deadlines"].get(f"/api/v1/timers?case_id={case_id}")
+        expected[case_id] = len(body["items"])
+        mailed_steps += sum(t["step"] != "college" for t in body["items"])
+    assert sum(expected.values()) >= 250  # contact and decision: warning, breach and 3 or 4 levels
+
+    deadlines = term_stack.services["deadlines"]
+    restarts = deadlines.restarts
+    # Every timer becomes due; kill -9 while the service fires them.
+    def move_clock() -> None:
+        try:
+            apis["deadlines"].call("PUT", "/api/v1/test/clock", {"now": "2026-06-01T12:00:00+02:00"})
+        except OSError:
+            pass  # killed while answering
+
+    mover = threading.Thread(target=move_clock)
+    mover.start()
+    time.sleep(0.05)
+    deadlines.kill()
+    mover.join()
+    eventually(lambda: deadlines.restarts > restarts and deadlines.alive(), timeout=60)
+    term_stack.wait_healthy(timeout=90)
+    # The restarted process runs on the real clock (its test clock is gone): every timer is past due.
+
+    def all_fired() -> bool:
+        for case_id in cases:
+            code, body = apis["deadlines"].get(f"/api/v1/timers?case_id={case_id}&state=fired")
+            if code != 200 or len(body["items"]) != expected[case_id]:
+                return False
+        return True
+
+    eventually(all_fired, timeout=90, interval=0.5)
+
+    # Events on the topic: one event id per (case, term, step); a relay resend repeats the same id.
+    envelopes = asyncio.run(_read_topic(f"127.0.0.1:{kafka.port}", "complaints.deadline.v1"))
+    mine = [e for e in envelopes if e["subject"] in set(cases) and e["type"].split(".")[-2] in TIMER_EVENTS]
+    distinct = {e["id"]: e for e in mine}.values()
+    steps = Counter(
+        (e["subject"], e["data"]["kind"], e["type"].split(".")[-2], e["data"].get("level"), e["data"]["due"])
+        for e in distinct
+    )
+    assert len(distinct) == sum(expected.values())
+    assert max(steps.values()) == 1
+
+    # E-mails: one per notification (a resend after the kill carries the same Message-ID).
+    def mailed() -> Any:
+        ids = {m["Message-ID"] for m in sink.messages if m["X-Klachtstroom-Case"] in set(cases)}
+        return ids if len(ids) >= mailed_steps else None
+
+    ids = eventually(mailed, timeout=90, interval=0.5)
+    assert len(ids) == mailed_steps
