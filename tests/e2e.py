@@ -67,6 +67,9 @@ class Api:
                 return error.code, json.loads(raw)
             except ValueError:
                 return error.code, {"raw": raw.decode(errors="replace")}
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            # The service is down (being restarted by the supervisor): status 0, like a browser.
+            return 0, {"error": str(error)}
 
     def get(self, path: str) -> tuple[int, dict[str, object]]:
         return self.call("GET", path)

@@ -60,6 +60,7 @@ async def list_timers(
             "fire_at": utc(t.fire_at),
             "state": t.state,
             "fired_at": t.fired_at and utc(t.fired_at),
+            "fired_by": t.fired_by,
             "event_id": t.event_id,
         }
         for t in rows[:limit]

@@ -12,7 +12,7 @@ from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.routing import api, api_letters, api_providers, api_rules, api_zgw, pages
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.handlers import build_handlers
-from klachtstroom.routing.providers import DeliverySender, delivery_hook
+from klachtstroom.routing.providers import DeliverySender, delivery_hook, provider_terms
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import Base, platform_tables
 from klachtstroom.routing.zgw import ZgwQueue, ZgwSettings
@@ -30,6 +30,7 @@ def create_service(
     own = routing_settings or RoutingSettings()
     work = CaseWork(service, own)
     work.on_transition.append(delivery_hook(work))
+    work.event_data.append(provider_terms)
     sender = DeliverySender(work)
     service.background.append(sender.run)
     zgw = zgw_settings or ZgwSettings()

@@ -39,6 +39,10 @@ class Transition:
 
 TransitionHook = Callable[[AsyncSession, Transition], Awaitable[None]]
 OpenHook = Callable[[AsyncSession, CaseRow, Case], Awaitable[None]]
+EventData = Callable[[AsyncSession, Transition], Awaitable[dict[str, JsonValue]]]
+
+ROUTING_ACTOR = "routering"
+MANUAL_ROUTING = frozenset({"assign", "refer", "take_over"})
 
 
 CONCURRENT_CHANGE = "De klacht werd tegelijk door iemand anders gewijzigd. Probeer het opnieuw."
@@ -50,6 +54,7 @@ class CaseWork:
         self.settings = settings
         self.on_transition: list[TransitionHook] = []
         self.on_open: list[OpenHook] = []
+        self.event_data: list[EventData] = []  # extra, non-personal data for the case event
 
     def now(self) -> datetime:
         moment: datetime = self.service.clock.now()
@@ -90,9 +95,13 @@ class CaseWork:
         store_case(row, replace(case, history=()), now, event)
         await session.flush()  # the version check: StaleDataError when another action won
         await append_history(session, case.id, event, now)
-        payload = case_event_payload(before.state, case, event)
-        await self.service.outbox.add(session, payload, subject=case.id)
         done = Transition(row, before, case, event, quiet)
+        more: dict[str, JsonValue] = {}
+        for add in self.event_data:
+            more |= await add(session, done)
+        if done.event.action in MANUAL_ROUTING and not event.actor.startswith(ROUTING_ACTOR):
+            row.flagged = False  # a person routed it: the coordinator's flag is dealt with
+        await self.service.outbox.add(session, case_event_payload(before.state, case, event, more), subject=case.id)
         for hook in self.on_transition:
             await hook(session, done)
         return done

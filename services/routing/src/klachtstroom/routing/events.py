@@ -100,12 +100,14 @@ EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
 }
 
 
-def case_event_payload(before: CaseState, case: Case, event: CaseEvent) -> ce.CaseChange:
+def case_event_payload(
+    before: CaseState, case: Case, event: CaseEvent, more: Mapping[str, Any] | None = None
+) -> ce.CaseChange:
     """The Kafka payload of one applied transition (`case` is the case after it)."""
     model, extra = EVENT_MODELS[event.event_type]
     # Awb 9:8: the decline ground is a fixed value, not free text; every other reason stays here.
     reason = event.reason if event.event_type == "declined" else None
-    data = public_data(event.data)
+    data = public_data(event.data) | dict(more or {})
     if event.reason and event.event_type != "declined":
         data["has_reason"] = True
     return model(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
-from klachtstroom.routing.casework import CaseWork
+from klachtstroom.routing.casework import ROUTING_ACTOR, CaseWork
 from klachtstroom.routing.domain import Assign, Case, CaseEvent, Refer
 from klachtstroom.routing.events import opened_payload
 from klachtstroom.routing.imports import replay_imported
@@ -17,7 +17,6 @@ from klachtstroom.routing.rules import RoutingDecision
 from klachtstroom.routing.store import CaseRow, DeadlineRow
 from sqlalchemy.ext.asyncio import AsyncSession
 
-ROUTING_ACTOR = "routering"
 
 
 def _not_a_complaint(kind: Kind) -> str:

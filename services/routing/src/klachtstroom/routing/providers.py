@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
+from klachtstroom.routing.domain import JsonValue
 from klachtstroom.routing.store import CaseRow, DeliveryRow, ProviderRow
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,6 +122,14 @@ def delivery_hook(work: CaseWork) -> Callable[[AsyncSession, Transition], Any]:
         )
 
     return on_transition
+
+
+async def provider_terms(session: AsyncSession, done: Transition) -> dict[str, JsonValue]:
+    """A referral carries the provider's agreed response time (working days) for the deadlines."""
+    if done.event.event_type != "referred":
+        return {}
+    provider = await find_provider(session, done.case.provider)
+    return {"response_working_days": provider.response_working_days} if provider else {}
 
 
 class DeliverySender:
