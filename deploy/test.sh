@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 work=$(mktemp -d /tmp/klachtstroom-test.XXXXXX)
+chmod 755 "$work"
 cleanup() { bash deploy/postgres.sh stop "$work/pg" || true; rm -rf "$work"; }
 trap cleanup EXIT
 

@@ -3,27 +3,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import Api
+from e2e import Api, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-def eventually(check: Callable[[], Any], timeout: float = 45.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
 
 
 def dutch_date(moment: str) -> date:
@@ -42,7 +29,7 @@ def opened_case(apis: dict[str, Api], case_id: str) -> dict[str, Any]:
         code, body = apis["routing"].get(f"/api/v1/cases/{case_id}")
         return body if code == 200 else None
 
-    found: dict[str, Any] = eventually(case)
+    found: dict[str, Any] = eventually(case, timeout=45.0)
     return found
 
 

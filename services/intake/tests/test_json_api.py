@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from klachtstroom.intake.app import create_service
 from klachtstroom.intake.personal_data import is_valid_bsn
+from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.platform.settings import PlatformSettings
 
 
@@ -19,7 +20,7 @@ from klachtstroom.platform.settings import PlatformSettings
 def client(tmp_path: Path) -> Iterator[TestClient]:
     # Kafka is unreachable on purpose: intake must still accept and keep everything.
     settings = PlatformSettings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9")
-    _service, app = create_service(settings)
+    _service, app = create_service(settings, IntakeSettings(smtp_enabled=False))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,7 +62,25 @@ class Harness:
         await self.service.db.dispose()
 
 
+def fresh_postgres_database(server_url: str) -> str:
+    """A new, empty database on the test server (KLACHTSTROOM_TEST_POSTGRES)."""
+    import psycopg
+
+    name = f"reporting_{uuid.uuid4().hex[:10]}"
+    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server_url.rsplit('/', 1)[0]}/{name}"
+
+
 async def start_harness(data_dir: Path, **settings: Any) -> Harness:
+    """The service on SQLite under `data_dir`, or on a fresh PostgreSQL database when
+    KLACHTSTROOM_TEST_POSTGRES names a server (the suite runs against both)."""
+    server = os.environ.get("KLACHTSTROOM_TEST_POSTGRES")
+    if server:
+        os.environ["KLACHTSTROOM_REPORTING_DATABASE_URL"] = fresh_postgres_database(server)
+    else:
+        os.environ.pop("KLACHTSTROOM_REPORTING_DATABASE_URL", None)
     service, app = create_service(
         PlatformSettings(data_dir=data_dir, test_clock=True),
         ReportingSettings(trend_min_gap_seconds=3600, **settings),

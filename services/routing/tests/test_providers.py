@@ -65,8 +65,10 @@ async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> N
     assert (case["state"], case["handler"], case["provider"]) == ("referred", "provider", "Zorg BV")
     assert case["routing"]["rule_id"] == "zorg-bv" and case["routing"]["rule_version"] == 2
     assert await routing.events(case_id) == ["opened", "referred"]
-    referred = [e for e in await routing.outbox() if e["type"].endswith(".referred.v1")][0]
-    assert referred["data"]["provider"] == "Zorg BV" and referred["data"]["data"]["response_working_days"] == 10
+    referred = next(e for e in await routing.outbox() if e["type"].endswith(".referred.v1"))
+    assert (
+        referred["data"]["provider"] == "Zorg BV" and referred["data"]["data"]["response_working_days"] == 10
+    )
     assert [d["status"] for d in case["deliveries"]] == ["pending"]
 
     webhook = Webhook()

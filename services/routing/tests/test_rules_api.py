@@ -69,7 +69,9 @@ async def test_objection_opens_a_case_for_the_coordinator_to_refer(routing: Harn
     case = await routing.case(case_id)
     assert case["kind"] == "objection" and case["state"] == "received" and case["flagged_for_coordinator"]
     assert "bezwaar" in case["routing"]["explanation"]
-    routed = (await routing.act(case_id, "assign", handler_name="Team Bezwaar", unit="Juridische zaken")).json()
+    routed = (
+        await routing.act(case_id, "assign", handler_name="Team Bezwaar", unit="Juridische zaken")
+    ).json()
     assert not routed["flagged_for_coordinator"]  # a person routed it
 
 

@@ -15,6 +15,7 @@ projection had, and reports byte-identical to the ones before. Signals are not r
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -84,11 +85,11 @@ async def read_topics(bootstrap: str) -> tuple[int, AsyncIterator[list[Record]]]
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
-    await consumer.topics()  # fetch the cluster metadata
-    parts = [
-        TopicPartition(t, p) for t in SOURCE_TOPICS for p in sorted(consumer.partitions_for_topic(t) or ())
-    ]
-    consumer.assign(parts)
+    try:
+        parts = await _all_partitions(consumer)
+    except BaseException:
+        await consumer.stop()
+        raise
     begin = await consumer.beginning_offsets(parts) if parts else {}
     end = await consumer.end_offsets(parts) if parts else {}
     total = sum(end[tp] - begin[tp] for tp in parts)
@@ -117,6 +118,21 @@ async def read_topics(bootstrap: str) -> tuple[int, AsyncIterator[list[Record]]]
             await consumer.stop()
 
     return total, batches()
+
+
+async def _all_partitions(consumer: AIOKafkaConsumer, timeout: float = 30.0) -> list[TopicPartition]:
+    """Every partition of the source topics that exist, assigned to this group-less consumer."""
+    existing = set(await consumer.topics())
+    wanted = {t for t in SOURCE_TOPICS if t in existing}
+    if not wanted:
+        return []
+    consumer.subscribe(topics=sorted(wanted))  # without a group: all partitions, once metadata is in
+    deadline = time.monotonic() + timeout
+    while {tp.topic for tp in consumer.assignment()} != wanted:
+        if time.monotonic() > deadline:
+            raise TimeoutError("Kafka gaf de partities van de topics niet op tijd door")
+        await asyncio.sleep(0.1)
+    return sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
 
 
 def decode(record: Record) -> tuple[Envelope, Any] | None:

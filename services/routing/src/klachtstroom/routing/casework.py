@@ -101,7 +101,8 @@ class CaseWork:
             more |= await add(session, done)
         if done.event.action in MANUAL_ROUTING and not event.actor.startswith(ROUTING_ACTOR):
             row.flagged = False  # a person routed it: the coordinator's flag is dealt with
-        await self.service.outbox.add(session, case_event_payload(before.state, case, event, more), subject=case.id)
+        payload = case_event_payload(before.state, case, event, more)
+        await self.service.outbox.add(session, payload, subject=case.id)
         for hook in self.on_transition:
             await hook(session, done)
         return done

@@ -18,7 +18,6 @@ from klachtstroom.routing.store import CaseRow, DeadlineRow
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-
 def _not_a_complaint(kind: Kind) -> str:
     return (
         f"Dit is geen klacht maar een {dutch(kind.value).lower()}: "
