@@ -18,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from deadlines_harness import RECEIVED, Instance
+
 from klachtstroom.deadlines.app import create_service
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.platform.settings import PlatformSettings

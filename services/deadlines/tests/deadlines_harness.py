@@ -13,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import select
+
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.envelope import Envelope, make_envelope
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind
 from klachtstroom.deadlines.runtime import Deadlines
 from klachtstroom.deadlines.store import platform_tables
 from klachtstroom.platform.service import Service
-from sqlalchemy import select
 
 AMS = ZoneInfo("Europe/Amsterdam")
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=AMS)  # Tuesday 3 March 2026

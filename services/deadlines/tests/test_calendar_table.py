@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from klachtstroom.deadlines.calendar import (
     DaySource,
     TermijnenwetCalendar,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from deadlines_harness import Instance, at, change, new_case_id, opened
+
 from klachtstroom.contracts import case_events as ev
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deadlines_harness import RECEIVED, Instance, at, change, new_case_id, opened
+
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.vocabulary import DeclineGround, Handler, Outcome, Resolution
 

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from deadlines_harness import Instance, at, new_case_id, opened
-from klachtstroom.deadlines.store import NotificationRecord
 from sqlalchemy import select
+
+from klachtstroom.deadlines.store import NotificationRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 from smtp_sink import SmtpSink  # type: ignore[import-not-found]

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from deadlines_harness import Instance, at, change, new_case_id, opened
+from sqlalchemy import func, select
+
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.deadlines.store import NotificationRecord, TimerRecord
-from sqlalchemy import func, select
 
 ESCALATION = {
     "handlers": {"Team Inkomen": "team.inkomen@gemeente.example"},

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pytest
+
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import TermijnenwetCalendar
 from klachtstroom.deadlines.terms import (

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
 from klachtstroom.reporting.facts import CaseFacts
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
 from reporting_events import Story
+
+from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
 
 
 def register() -> list[Story]:

@@ -13,13 +13,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
+
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.reporting.app import create_service
 from klachtstroom.reporting.runtime import Reporting
 from klachtstroom.reporting.settings import ReportingSettings
-from sqlalchemy import select
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+00:00")
 

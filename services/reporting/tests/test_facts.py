@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+
 from klachtstroom.contracts.vocabulary import Outcome
 from klachtstroom.reporting.facts import CaseFacts, contact_status, effective_outcome, term_status
 

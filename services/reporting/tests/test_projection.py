@@ -6,6 +6,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from reporting_events import Story, fold_in_order, interleave
+
 from klachtstroom.contracts.intake_events import ImportedHistory
 from klachtstroom.contracts.vocabulary import (
     Category,
@@ -20,7 +22,6 @@ from klachtstroom.contracts.vocabulary import (
 from klachtstroom.reporting import urgency
 from klachtstroom.reporting.facts import CaseFacts
 from klachtstroom.reporting.projection import log_entries
-from reporting_events import Story, fold_in_order, interleave
 
 D = date(2025, 3, 3)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+
 from klachtstroom.contracts.vocabulary import Category, Handler, Outcome, Resolution
 from klachtstroom.reporting.facts import CaseFacts
 from klachtstroom.reporting.provider_report import mediated_overview, provider_report

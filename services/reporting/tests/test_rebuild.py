@@ -7,11 +7,12 @@ import zlib
 from collections.abc import AsyncIterator
 from datetime import date
 
-from klachtstroom.reporting.projector import live_set
-from klachtstroom.reporting.rebuild import Record, rebuild_from
 from register_2025 import register
 from reporting_events import Story, interleave
 from reporting_harness import Harness
+
+from klachtstroom.reporting.projector import live_set
+from klachtstroom.reporting.rebuild import Record, rebuild_from
 
 PARTITIONS = 3
 REPORTS = (

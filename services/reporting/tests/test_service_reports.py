@@ -108,3 +108,20 @@ async def test_the_dashboard_shows_open_cases_terms_at_risk_figures_and_signals(
     assert "Meldingen per onderwerp, 2025" in page
     assert "Nog geen signalen verstuurd." in page
     assert "Ontvangen in 2025" in page
+
+
+async def test_openapi_lists_the_reporting_api_and_bad_years_are_refused(harness: Harness) -> None:
+    paths = (await harness.json("/openapi.json"))["paths"]
+    for path in (
+        "/api/v1/reports/annual/{year}",
+        "/api/v1/reports/providers/{provider}/{period}",
+        "/api/v1/reports/mediated/{year}",
+        "/api/v1/signals",
+        "/api/v1/open-data/{year}.csv",
+        "/",
+    ):
+        assert path in paths
+    assert (await harness.get("/api/v1/reports/annual/12345")).status_code == 422
+    assert (await harness.get("/api/v1/open-data/twintig.csv")).status_code == 422
+    empty = await harness.json("/api/v1/reports/annual/2031")
+    assert empty["total"] == 0 and empty["summary_sentences"] == ["In 2031 zijn geen klachten geregistreerd."]

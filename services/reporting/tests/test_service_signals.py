@@ -17,12 +17,13 @@ from typing import Any, ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
-from klachtstroom.contracts.intake_events import ImportedHistory
-from klachtstroom.contracts.vocabulary import Category, Outcome
-from klachtstroom.reporting.store import SignalDelivery
 from reporting_events import Story, interleave
 from reporting_harness import Harness, start_harness
 from sqlalchemy import select, update
+
+from klachtstroom.contracts.intake_events import ImportedHistory
+from klachtstroom.contracts.vocabulary import Category, Outcome
+from klachtstroom.reporting.store import SignalDelivery
 
 SECRET = "gedeeld-geheim"
 DESCRIPTION = "Mevrouw Pietersen (Kerkstraat 12) zit zonder eten en verwarming."

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 import pytest
+
 from klachtstroom.contracts.vocabulary import Category, Handler, Kind
 from klachtstroom.reporting.facts import CaseFacts
 from klachtstroom.reporting.trends import TrendSignal, detect_trends, is_rise, window_index

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import select
+
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
@@ -23,7 +25,6 @@ from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.routing.app import create_service
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.settings import RoutingSettings
-from sqlalchemy import select
 
 AMS = ZoneInfo("Europe/Amsterdam")
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=AMS)  # Tuesday 3 March 2026

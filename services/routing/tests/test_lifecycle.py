@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from klachtstroom.contracts.vocabulary import Category, Channel, DeclineGround, Handler, Outcome, Resolution
 from klachtstroom.routing.domain import (
     COMMANDS,

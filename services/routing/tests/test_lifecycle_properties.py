@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from klachtstroom.contracts.vocabulary import Channel, DeclineGround, Handler, Outcome, Resolution
 from klachtstroom.routing.domain import (
     ACTIVE_STATES,

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
 from klachtstroom.contracts.deadline_events import DeadlineBreached
 from klachtstroom.contracts.vocabulary import DeadlineKind
 from klachtstroom.routing.providers import DeliverySender

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler
 from klachtstroom.routing.lifecycle import open_case
 from klachtstroom.routing.rules import (

@@ -20,6 +20,7 @@ pytest.importorskip("jsonschema", reason="the ZGW contract tests need jsonschema
 pytest.importorskip("yaml", reason="the ZGW contract tests need PyYAML (routing's dev group)")
 
 import uvicorn
+
 from klachtstroom.routing.zgw import ZgwSettings, zgw_token
 from klachtstroom.routing.zgw_sender import ZgwSender
 

@@ -10,13 +10,14 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import DueDate
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.store import CalendarDayRecord, CaseRecord, TermRecord, load_calendar
 from klachtstroom.deadlines.tracking import recompute_open_cases
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 router = APIRouter(prefix="/api/v1")
 

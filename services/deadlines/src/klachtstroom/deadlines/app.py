@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+
 from klachtstroom.contracts import topics
 from klachtstroom.deadlines import api, escalation_api
 from klachtstroom.deadlines.escalation import EscalationBook

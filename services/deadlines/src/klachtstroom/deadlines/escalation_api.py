@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
 from klachtstroom.deadlines.api import unprocessable
 from klachtstroom.deadlines.escalation import EscalationConfig
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, utc
-from sqlalchemy import select
 
 router = APIRouter(prefix="/api/v1")
 

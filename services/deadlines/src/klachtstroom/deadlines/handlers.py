@@ -7,11 +7,12 @@ aside on the case with its reason; it never stops the consumer.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts import case_events
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.deadlines.tracking import TermTracker
 from klachtstroom.platform.consumer import EventHandler
-from sqlalchemy.ext.asyncio import AsyncSession
 
 CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseOpened,

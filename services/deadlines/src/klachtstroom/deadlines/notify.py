@@ -30,11 +30,12 @@ from typing import Any
 
 import aiosmtplib
 import httpx
+from sqlalchemy import func, or_, select, update
+
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import NotificationRecord, utc
 from klachtstroom.platform.db import Database
-from sqlalchemy import func, or_, select, update
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.notify import NotificationSender
 from klachtstroom.deadlines.settings import DeadlinesSettings

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from klachtstroom.contracts.vocabulary import DeadlineKind
-from klachtstroom.deadlines.terms import TermPolicy
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.deadlines.terms import TermPolicy
 
 # The escalation ladder after a breach, in order (DESIGN: handler -> coordinator -> manager -> college).
 LADDER = ("handler", "coordinator", "manager", "college")

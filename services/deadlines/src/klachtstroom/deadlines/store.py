@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar, default_decree_days
-from klachtstroom.platform.tables import Serial, define_platform_tables
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -27,6 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from klachtstroom.deadlines.calendar import TermijnenwetCalendar, default_decree_days
+from klachtstroom.platform.tables import Serial, define_platform_tables
 
 
 class Base(DeclarativeBase):

@@ -22,6 +22,9 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.deadline_events import DeadlineBreached, DeadlineEscalated, DeadlineWarning
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.contracts.timekeeping import local_date
@@ -41,8 +44,6 @@ from klachtstroom.deadlines.store import (
 from klachtstroom.deadlines.tracking import FIRED, PENDING, TermTracker
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.outbox import Outbox
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class TimerEngine:
         self.fired = 0
         self.wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._swept: tuple[dt.date, set[str]] = (dt.date.min, set())
+        self._swept_on = dt.date.min
 
     # -- the loop ------------------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class TimerEngine:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
             self.wakeup.clear()
 
-    async def run_due(self) -> int:
+    async def run_due(self, *, clock_moved: bool = False) -> int:
         """Fire every due timer (in batches, in due order), then recompute terms the day passed."""
         async with self._lock:
             fired = 0
@@ -109,7 +110,7 @@ class TimerEngine:
                 fired += n
                 if n < self.batch:
                     break
-            swept = await self.sweep()
+            swept = await self.sweep(force=clock_moved)
         if fired or swept:
             self.outbox.notify()
         if fired:
@@ -117,7 +118,7 @@ class TimerEngine:
         return fired
 
     async def on_clock_moved(self) -> None:
-        await self.run_due()
+        await self.run_due(clock_moved=True)
 
     async def seconds_to_next(self) -> float:
         async with self.db.reading() as session:
@@ -168,13 +169,16 @@ class TimerEngine:
 
     # -- the day passing -----------------------------------------------------------------------------
 
-    async def sweep(self) -> int:
+    async def sweep(self, *, force: bool = False) -> int:
         """Recompute cases whose running terms passed their due date (state -> breached, or a
-        decline term lapsing), so the stored terms and `deadline.set` follow the clock."""
+        decline term lapsing), so the stored terms and `deadline.set` follow the clock.
+
+        Once per Dutch calendar day is enough — only a new day turns a running term into a late
+        one; everything else that changes a term recomputes it right away — and again whenever
+        the test clock moved (`force`)."""
         today = local_date(self.now())
-        if self._swept[0] != today:
-            self._swept = (today, set())
-        done = self._swept[1]
+        if today == self._swept_on and not force:
+            return 0
         total, after = 0, ""
         while True:
             async with self.db.reading() as session:
@@ -192,16 +196,14 @@ class TimerEngine:
                     )
                 ).all()
             if not found:
-                return total
+                break
             after = found[-1]
-            todo = [case_id for case_id in found if case_id not in done]
-            if todo:
-                async with self.db.transaction() as session:
-                    for case_id in todo:
-                        await self.tracker.recompute(session, case_id)
-            # Once a day per case is enough: only a new day turns a running term into a late one.
-            done.update(todo)
-            total += len(todo)
+            async with self.db.transaction() as session:
+                for case_id in found:
+                    await self.tracker.recompute(session, case_id)
+            total += len(found)
+        self._swept_on = today
+        return total
 
 
 class _FiringContext:

@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.deadline_events import DeadlineMet, DeadlineSet
 from klachtstroom.contracts.envelope import Payload
@@ -28,8 +31,6 @@ from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, Ti
 from klachtstroom.deadlines.terms import Term, TermError, compute_terms
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.outbox import Outbox
-from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class TermTracker:
         """Add the event's facts to the case and recompute its terms."""
         case = await session.get(CaseRecord, event.case_id, with_for_update=True, populate_existing=True)
         now = self.now()
+        fresh = case is None  # nothing stored for it yet: no terms or timers to compare with
         if case is None:
             case = CaseRecord(case_id=event.case_id, opened=False, facts=[], rejected=[], updated_at=now)
             session.add(case)
@@ -83,7 +85,7 @@ class TermTracker:
         case.facts, case.updated_at = facts, now
         if case.error == WAITING_FOR_OPENING:
             case.error, case.error_at = None, None  # a refusal stays visible; only the wait is over
-        await self._store(session, case, terms, now)
+        await self._store(session, case, terms, now, fresh=fresh)
 
     # -- recomputing (calendar change, the clock passing a due date) ----------------------------
 
@@ -111,26 +113,33 @@ class TermTracker:
     # -- storing terms, events and timers -------------------------------------------------------
 
     async def _store(
-        self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime
+        self,
+        session: AsyncSession,
+        case: CaseRecord,
+        terms: list[Term],
+        now: dt.datetime,
+        *,
+        fresh: bool = False,
     ) -> None:
-        stored = {
-            t.key: t
-            for t in (
-                await session.scalars(select(TermRecord).where(TermRecord.case_id == case.case_id))
-            ).all()
-        }
+        stored: dict[str, TermRecord] = {}
+        if not fresh:
+            query = select(TermRecord).where(TermRecord.case_id == case.case_id)
+            stored = {t.key: t for t in (await session.scalars(query)).all()}
         events: list[Payload] = []
+        added: list[dict[str, Any]] = []
         for key, term in zip(term_keys(terms), terms, strict=True):
             record = stored.get(key)
             if record is None:
-                record = TermRecord(case_id=case.case_id, key=key, kind=term.kind.value)
-                session.add(record)
+                added.append(
+                    {"case_id": case.case_id, "key": key, "kind": term.kind.value, **_columns(term, now)}
+                )
                 changed, met = True, term.state is DeadlineState.met
             else:
                 changed = (record.due, record.state, record.start) != (term.due, term.state.value, term.start)
                 met = term.state is DeadlineState.met and record.state != DeadlineState.met.value
-            if changed or _details_differ(record, term):
-                _copy(record, term, now)
+                if changed or _details_differ(record, term):
+                    for name, value in _columns(term, now).items():
+                        setattr(record, name, value)
             if changed:
                 events.append(_deadline_set(case.case_id, term, now))
             if met and term.met_on is not None:
@@ -139,12 +148,14 @@ class TermTracker:
                         case_id=case.case_id, kind=term.kind, due=term.due, at=now, met_on=term.met_on
                     )
                 )
+        if added:  # one statement for all new rows (the hot path: every new case)
+            await session.execute(insert(TermRecord), added)
         for payload in events:
             await self.outbox.add(session, payload, subject=case.case_id)
-        await self._reconcile_timers(session, case, terms, now)
+        await self._reconcile_timers(session, case, terms, now, fresh=fresh)
 
     async def _reconcile_timers(
-        self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime
+        self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime, *, fresh: bool
     ) -> None:
         """Make the pending timers of the case exactly the planned ones.
 
@@ -159,16 +170,16 @@ class TermTracker:
         for key, term in zip(term_keys(terms), terms, strict=True):
             for timer in plan_timers(term, self.plan, calendar, sensitive=case.sensitive):
                 wanted[(key, timer.step, timer.due)] = (term, timer)
-        # Locked and re-read: a timer the engine fires right now is seen as fired, never cancelled.
-        rows = (
-            await session.scalars(
+        have: dict[tuple[str, str, dt.date], TimerRecord] = {}
+        if not fresh:
+            # Locked and re-read: a timer the engine fires right now is seen as fired, never cancelled.
+            query = (
                 select(TimerRecord)
                 .where(TimerRecord.case_id == case.case_id)
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
-        ).all()
-        have = {(t.term_key, t.step, t.due): t for t in rows}
+            have = {(t.term_key, t.step, t.due): t for t in (await session.scalars(query)).all()}
         for ident, row in have.items():
             if row.state == FIRED:
                 continue  # history: each step fires once per due date
@@ -181,21 +192,22 @@ class TermTracker:
                 row.state = PENDING
             if row.state == PENDING and utc(row.fire_at) != timer.fire_at:
                 row.fire_at = timer.fire_at
-        for ident, (term, timer) in wanted.items():
-            if ident in have or timer.is_stale(today):
-                continue
-            session.add(
-                TimerRecord(
-                    case_id=case.case_id,
-                    term_key=ident[0],
-                    kind=term.kind.value,
-                    step=timer.step,
-                    due=timer.due,
-                    fire_at=timer.fire_at,
-                    state=PENDING,
-                    created_at=now,
-                )
-            )
+        added = [
+            {
+                "case_id": case.case_id,
+                "term_key": ident[0],
+                "kind": term.kind.value,
+                "step": timer.step,
+                "due": timer.due,
+                "fire_at": timer.fire_at,
+                "state": PENDING,
+                "created_at": now,
+            }
+            for ident, (term, timer) in wanted.items()
+            if ident not in have and not timer.is_stale(today)
+        ]
+        if added:
+            await session.execute(insert(TimerRecord), added)
 
 
 def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:
@@ -226,12 +238,19 @@ def _details_differ(record: TermRecord, term: Term) -> bool:
     )
 
 
-def _copy(record: TermRecord, term: Term, now: dt.datetime) -> None:
-    record.start, record.due, record.unmoved_due = term.start, term.due, term.unmoved_due
-    record.state, record.extended_weeks = term.state.value, term.extended_weeks
-    record.met_on, record.closed_on, record.provider = term.met_on, term.closed_on, term.provider
-    record.explanation = list(term.explanation)
-    record.updated_at = now
+def _columns(term: Term, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "start": term.start,
+        "due": term.due,
+        "unmoved_due": term.unmoved_due,
+        "state": term.state.value,
+        "extended_weeks": term.extended_weeks,
+        "met_on": term.met_on,
+        "closed_on": term.closed_on,
+        "provider": term.provider,
+        "explanation": list(term.explanation),
+        "updated_at": now,
+    }
 
 
 def _deadline_set(case_id: str, term: Term, now: dt.datetime) -> DeadlineSet:

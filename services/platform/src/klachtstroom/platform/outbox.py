@@ -18,11 +18,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
-from klachtstroom.platform.db import Database
+from klachtstroom.platform.db import Database, before_commit
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
+_PENDING = "klachtstroom.outbox.pending"
 
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
 
@@ -52,20 +53,28 @@ class Outbox:
     async def add_envelope(
         self, session: AsyncSession, topic: str, envelope: Envelope, extra_headers: dict[str, str] | None = None
     ) -> None:
+        """Buffer the row; all rows of the unit of work are inserted at once before it commits."""
         headers = {"ce_type": envelope.type, "ce_id": envelope.id, "content-type": "application/json"}
         if envelope.traceparent:
             headers["traceparent"] = envelope.traceparent
         headers.update(extra_headers or {})
-        await session.execute(
-            insert(self.tables.outbox).values(
-                event_id=envelope.id,
-                topic=topic,
-                key=envelope.subject,
-                value=envelope.model_dump_json().encode(),
-                headers=headers,
-                created_at=datetime.now(UTC),
-            )
+        rows: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+        rows.append(
+            {
+                "event_id": envelope.id,
+                "topic": topic,
+                "key": envelope.subject,
+                "value": envelope.model_dump_json().encode(),
+                "headers": headers,
+                "created_at": datetime.now(UTC),
+            }
         )
+        before_commit(session, self._insert_pending)
+
+    async def _insert_pending(self, session: AsyncSession) -> None:
+        rows = session.info.pop(_PENDING, [])
+        if rows:
+            await session.execute(insert(self.tables.outbox), rows)
 
     def notify(self) -> None:
         """Call after commit: wakes the relay at once instead of at its next poll."""

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.reporting.annual import annual_report, received_in
 from klachtstroom.reporting.provider_report import mediated_overview, provider_report

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from klachtstroom.contracts import topics
 from klachtstroom.platform import cli
 from klachtstroom.platform.service import Service
@@ -19,6 +21,7 @@ from klachtstroom.reporting.signals import SignalDesk
 from klachtstroom.reporting.store import Base, platform_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def create_service(
@@ -26,6 +29,8 @@ def create_service(
 ) -> tuple[Service, FastAPI]:
     service = Service("reporting", Base.metadata, platform_tables, MIGRATIONS, settings)
     config = reporting_settings or ReportingSettings()
+    if config.college_webhook and not config.webhook_secret:
+        log.warning("reporting: a college webhook without KLACHTSTROOM_REPORTING_WEBHOOK_SECRET is not used")
     service.publishes(topics.SIGNAL)
     sender = SignalSender(service.db, platform_tables, config)
     desk = SignalDesk(service.outbox, config, service.clock.now, sender.wake)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.contracts.vocabulary import Category, Channel, Outcome, dutch
 from klachtstroom.reporting.annual import annual_report, percentage

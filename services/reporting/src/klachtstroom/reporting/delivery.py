@@ -22,6 +22,8 @@ from typing import Any
 
 import aiosmtplib
 import httpx
+from sqlalchemy import select
+
 from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.outbox import Lease
@@ -29,7 +31,6 @@ from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.reporting import signal_text
 from klachtstroom.reporting.settings import ReportingSettings
 from klachtstroom.reporting.store import Signal, SignalDelivery
-from sqlalchemy import select
 
 log = logging.getLogger(__name__)
 

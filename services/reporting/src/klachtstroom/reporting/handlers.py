@@ -6,12 +6,13 @@ batch of 500 events costs 500 small inserts here and one fold per touched compla
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.platform.consumer import EventHandler
 from klachtstroom.reporting.projection import LOGGED_PAYLOADS, log_entries, time_us
 from klachtstroom.reporting.projector import append, live_set
 from klachtstroom.reporting.store import ProjectionSet
-from sqlalchemy.ext.asyncio import AsyncSession
 
 _SET_KEY = "reporting.projection_set"
 

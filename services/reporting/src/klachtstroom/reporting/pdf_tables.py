@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from klachtstroom.reporting.pdf_style import BLUE, BOLD, FONT, PALE, RULE, STYLES, TEXT_W
-from klachtstroom.reporting.render_html import Table
 from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, TableStyle
 from reportlab.platypus import Table as PdfTable
+
+from klachtstroom.reporting.pdf_style import BLUE, BOLD, FONT, PALE, RULE, STYLES, TEXT_W
+from klachtstroom.reporting.render_html import Table
 
 WIDE = 5  # more numeric columns than this: turned headings
 HEAD_SIZE = 7.5

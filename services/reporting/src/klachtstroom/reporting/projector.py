@@ -12,14 +12,15 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.projection import CaseRecord, LogEntry, LoggedEvent, fold
-from klachtstroom.reporting.store import POINTER, SETS, CaseRow, ProjectionSet, ProjectionState
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+
+from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
+from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.projection import CaseRecord, LogEntry, LoggedEvent, fold
+from klachtstroom.reporting.store import POINTER, SETS, CaseRow, ProjectionSet, ProjectionState
 
 REFOLD_CHUNK = 500
 

@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select, update
+
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.registry import UnknownEventType, payload_model
@@ -33,8 +36,6 @@ from klachtstroom.platform.service import Service
 from klachtstroom.reporting.projection import LOGGED_PAYLOADS, log_entries, time_us
 from klachtstroom.reporting.projector import append, live_set, refold_pending
 from klachtstroom.reporting.store import POINTER, ProjectionSet, ProjectionState, other_set
-from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, update
 
 SOURCE_TOPICS = (topics.INTAKE, topics.CASE, topics.DEADLINE)
 _LOGGED_TYPES = frozenset(p.event_type for p in LOGGED_PAYLOADS)

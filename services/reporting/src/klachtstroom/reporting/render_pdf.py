@@ -16,6 +16,23 @@ from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+)
+
 from klachtstroom.contracts.vocabulary import Category, Channel, dutch
 from klachtstroom.reporting.annual import AnnualReport, percentage
 from klachtstroom.reporting.pdf_charts import grouped_bars
@@ -34,22 +51,6 @@ from klachtstroom.reporting.pdf_style import (
 )
 from klachtstroom.reporting.pdf_tables import pdf_table
 from klachtstroom.reporting.render_html import Section, annual_sections, annual_title, dutch_date
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import cm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    Image,
-    KeepTogether,
-    NextPageTemplate,
-    PageBreak,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-)
 
 
 def render_annual_pdf(report: AnnualReport, organisation: str | None = None) -> bytes:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import Request
+
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.service import Service
 from klachtstroom.reporting.delivery import SignalSender

@@ -28,7 +28,7 @@ class ReportingSettings(BaseSettings):
 
     # Trend signals: how often `detect_trends` runs at the latest (it also runs after new events).
     trend_interval_seconds: float = 300.0
-    trend_min_gap_seconds: float = 5.0
+    trend_min_gap_seconds: float = 60.0
 
     # Open data (Woo): a unit or municipality name is published only when at least this many
     # registrations of the year carry it (and, when the lists below are set, it is on them).

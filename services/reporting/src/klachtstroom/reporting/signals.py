@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.reporting import signal_text, trends
@@ -23,8 +26,6 @@ from klachtstroom.reporting.projection import CaseRecord
 from klachtstroom.reporting.projector import cases_table, facts_of, read_records
 from klachtstroom.reporting.settings import ReportingSettings
 from klachtstroom.reporting.store import Signal, SignalDelivery
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 # History needed for the trend rules: 7 windows of 30 days, and breaches of terms that ran
 # up to 14 weeks (6 + 4 weeks extension + advisory committee) within the last 90 days.
@@ -54,8 +55,8 @@ class SignalDesk:
         channels = []
         if self.settings.college_email:
             channels.append("email")
-        if self.settings.college_webhook:
-            channels.append("webhook")
+        if self.settings.college_webhook and self.settings.webhook_secret:
+            channels.append("webhook")  # never unsigned (DESIGN: signed bodies for webhooks)
         return channels
 
     async def raise_urgent(self, session: AsyncSession, records: Iterable[CaseRecord]) -> int:

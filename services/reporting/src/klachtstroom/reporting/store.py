@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from klachtstroom.platform.tables import Serial, define_platform_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from klachtstroom.platform.tables import Serial, define_platform_tables
 
 
 class Base(DeclarativeBase):

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution
 from klachtstroom.routing import domain as d
-from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_ACTOR = "medewerker"
 TEXT = 20_000

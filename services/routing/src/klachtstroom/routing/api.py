@@ -11,13 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
-from pydantic import ValidationError
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

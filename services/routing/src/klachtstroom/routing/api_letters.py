@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
+
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.api import casework, not_found
 from klachtstroom.routing.letter_render import to_html, to_pdf

@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from sqlalchemy import select
+
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import Outcome, Resolution
 from klachtstroom.routing.api import casework, invalid, not_found
@@ -25,8 +28,6 @@ from klachtstroom.routing.providers import find_provider, provider_key, signatur
 from klachtstroom.routing.repository import CaseNotFound, case_of, load_row
 from klachtstroom.routing.store import DeliveryRow, ProviderRow, utc
 from klachtstroom.routing.views import delivery_entry
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
-from sqlalchemy import select
 
 router = APIRouter(prefix="/api/v1", tags=["providers"])
 

@@ -9,6 +9,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
 from klachtstroom.contracts.vocabulary import Category, Handler
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.rulebook import (
@@ -21,8 +24,6 @@ from klachtstroom.routing.rulebook import (
 )
 from klachtstroom.routing.rules import InvalidRuleSet
 from klachtstroom.routing.store import RuleSetRow, utc
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 router = APIRouter(prefix="/api/v1", tags=["routing rules"])
 

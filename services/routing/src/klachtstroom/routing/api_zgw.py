@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.casework import system_event
 from klachtstroom.routing.store import CaseRow, ZaakRow
 from klachtstroom.routing.zgw import ZgwSettings
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 router = APIRouter(prefix="/api/v1/zgw", tags=["zgw"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from klachtstroom.contracts import topics
 from klachtstroom.platform import cli
 from klachtstroom.platform.service import Service

@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
 from klachtstroom.platform.service import Service
 from klachtstroom.routing.domain import Case, CaseEvent, Command, JsonValue, TransitionForbidden
 from klachtstroom.routing.events import case_event_payload
@@ -20,8 +23,6 @@ from klachtstroom.routing.lifecycle import apply
 from klachtstroom.routing.repository import append_history, case_of, load_row, store_case
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import CaseRow
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 log = logging.getLogger(__name__)
 

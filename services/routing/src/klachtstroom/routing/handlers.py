@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMerged
@@ -19,7 +21,6 @@ from klachtstroom.routing.lifecycle import with_decision_due
 from klachtstroom.routing.opening import open_from_complaint
 from klachtstroom.routing.repository import case_of, store_case
 from klachtstroom.routing.store import CaseRow, DeadlineRow
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:

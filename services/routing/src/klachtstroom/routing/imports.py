@@ -12,6 +12,8 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.intake_events import ImportedHistory
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import DeclineGround, Handler, Outcome, Resolution
@@ -33,7 +35,6 @@ from klachtstroom.routing.domain import (
 )
 from klachtstroom.routing.repository import case_of
 from klachtstroom.routing.store import CaseRow
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,12 @@ import io
 from dataclasses import dataclass
 from html import escape
 
-from klachtstroom.routing.letters import Letter, dutch_day
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from klachtstroom.routing.letters import Letter, dutch_day
 
 
 @dataclass(frozen=True)

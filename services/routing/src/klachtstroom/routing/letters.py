@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, dutch
 from klachtstroom.routing.repository import case_of

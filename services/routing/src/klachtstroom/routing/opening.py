@@ -4,6 +4,8 @@ rule applies. An imported register entry is then brought to its recorded final s
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
 from klachtstroom.routing.casework import ROUTING_ACTOR, CaseWork
@@ -15,7 +17,6 @@ from klachtstroom.routing.repository import append_history, new_row
 from klachtstroom.routing.rulebook import current_rules, ensure_seeded, known_values
 from klachtstroom.routing.rules import RoutingDecision
 from klachtstroom.routing.store import CaseRow, DeadlineRow
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _not_a_complaint(kind: Kind) -> str:

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+
 from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution, dutch
 from klachtstroom.routing.actions import ACTIONS, parse_command
@@ -24,7 +26,6 @@ from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, Transitio
 from klachtstroom.routing.letters import GROUNDS, dutch_day
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
-from pydantic import ValidationError
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(

@@ -20,11 +20,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
 from klachtstroom.routing.domain import JsonValue
 from klachtstroom.routing.store import CaseRow, DeliveryRow, ProviderRow
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

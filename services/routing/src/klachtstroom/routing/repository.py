@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.routing.codec import case_from_json, case_to_json
 from klachtstroom.routing.domain import CLOSED_STATES, Case, CaseEvent
 from klachtstroom.routing.store import CaseRow, DeadlineRow, HistoryRow, utc
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class CaseNotFound(LookupError):

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.vocabulary import Category, Handler
 from klachtstroom.routing.rules import InvalidRuleSet, KnownValues, Routable, RoutingRule, RuleSet
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import ProviderRow, RuleSetRow
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 SEED_RULE_ID = "standaard"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from klachtstroom.platform.tables import Serial, define_platform_tables
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from klachtstroom.platform.tables import Serial, define_platform_tables
 
 
 class Base(DeclarativeBase):

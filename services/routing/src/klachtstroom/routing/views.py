@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.contracts.vocabulary import Handler
 from klachtstroom.routing.actions import api_action
 from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, CaseState
@@ -21,8 +24,6 @@ from klachtstroom.routing.repository import (
     load_row,
 )
 from klachtstroom.routing.store import CaseRow, DeliveryRow, ZaakRow, utc
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 OPEN = [s.value for s in OPEN_STATES]
 

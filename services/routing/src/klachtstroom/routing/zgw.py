@@ -19,12 +19,13 @@ import json
 import time
 from typing import Any
 
-from klachtstroom.routing.casework import CaseWork, Transition
-from klachtstroom.routing.domain import STATE_LABELS, Case, CaseState
-from klachtstroom.routing.store import CaseRow, ZgwCallRow
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from klachtstroom.routing.casework import CaseWork, Transition
+from klachtstroom.routing.domain import STATE_LABELS, Case, CaseState
+from klachtstroom.routing.store import CaseRow, ZgwCallRow
 
 CRS = "EPSG:4326"  # required headers of the Zaken API (also when no geometry is sent)
 

@@ -14,11 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from klachtstroom.routing.casework import CaseWork, system_event
 from klachtstroom.routing.store import CaseRow, ZaakRow, ZgwCallRow
 from klachtstroom.routing.zgw import CRS, ZgwSettings, zgw_token
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

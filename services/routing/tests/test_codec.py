@@ -1,0 +1,45 @@
+"""The stored form of a case: every field of the domain Case survives the round trip."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from klachtstroom.contracts.vocabulary import Channel, Handler, Outcome, Resolution
+from klachtstroom.routing.codec import _READERS, case_from_json, case_to_json
+from klachtstroom.routing.domain import Case, CaseState
+from klachtstroom.routing.lifecycle import open_case
+
+
+def test_every_field_of_case_is_stored() -> None:
+    assert {f.name for f in fields(Case)} - {"history"} == set(_READERS)
+
+
+def test_round_trip_keeps_every_value() -> None:
+    case = open_case(
+        id="c-1", at=datetime(2026, 3, 3, 10, tzinfo=ZoneInfo("Europe/Amsterdam")), channel=Channel.email
+    )
+    full = replace(
+        case,
+        state=CaseState.suspended,
+        unit="Inkomen",
+        provider="Zorg BV",
+        handler=Handler.provider,
+        handler_name="A. Bakker",
+        about_employee="B. de Wit",
+        formal_requested=True,
+        resolution=Resolution.formal,
+        outcome=Outcome.upheld,
+        acknowledged_on=date(2026, 3, 5),
+        resolved_on=date(2026, 4, 1),
+        extended_weeks=3,
+        extensions_used=1,
+        suspended_from_state=CaseState.formal,
+        hearing_held=True,
+        advisory_committee=True,
+        decision_due=date(2026, 4, 14),
+        ombudsman_referred=True,
+        reopened_count=2,
+    )
+    assert case_from_json(case_to_json(full)) == full
