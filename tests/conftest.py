@@ -28,6 +28,18 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
         node.stop()
 
 
+@pytest.fixture(scope="module")
+def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
+    """A Kafka node of the test module's own: a second stack on the session's Kafka would join
+    the same consumer groups and take half of the partitions from the session's services."""
+    node = KafkaNode(tmp_path_factory.mktemp("own-kafka"), port=free_port(), controller_port=free_port())
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The four services over the session's Kafka, supervised like `make run` does."""

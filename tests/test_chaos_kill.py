@@ -15,8 +15,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def chaos_stack(kafka: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    running: Stack = make_stack(tmp_path_factory.mktemp("chaos"), kafka)
+def chaos_stack(own_kafka: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    running: Stack = make_stack(tmp_path_factory.mktemp("chaos"), own_kafka)
     running.start_services()
     running.supervise()
     try:

@@ -99,12 +99,17 @@ def new_case_id() -> str:
     return str(uuid.uuid4())
 
 
+def reference_of(case_id: str) -> str:
+    """The reference `opened()` gives a case (like the KL-2026-000042 a resident reads out)."""
+    return f"KL-2026-{uuid.UUID(case_id).int % 1_000_000:06d}"
+
+
 def opened(case_id: str, received_at: datetime = RECEIVED, **fields: Any) -> ev.CaseOpened:
     values: dict[str, Any] = {
         "case_id": case_id,
         "state": "received",
         "at": received_at,
-        "reference": f"KL-2026-{uuid.UUID(case_id).int % 1_000_000:06d}",
+        "reference": reference_of(case_id),
         "received_at": received_at,
         "channel": Channel.phone,
         "kind": Kind.complaint,

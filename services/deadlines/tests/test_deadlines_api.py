@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from deadlines_harness import Instance, at, change, new_case_id, opened
+from deadlines_harness import Instance, at, change, new_case_id, opened, reference_of
 
 from klachtstroom.contracts import case_events as ev
 
@@ -154,3 +154,15 @@ async def test_openapi_is_served(deadlines: Instance) -> None:
         "/api/v1/calendar/due",
         "/api/v1/escalation",
     } <= set(paths)
+
+
+async def test_the_overview_page_lists_late_and_coming_terms(deadlines: Instance) -> None:
+    late, coming = new_case_id(), new_case_id()
+    await deadlines.deliver(opened(late, received_at=at(2, month=2)), opened(coming))
+    page = await deadlines.http.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert html.startswith("<!doctype html>") and 'lang="nl"' in html and "<script" not in html
+    late_part, coming_part = html.split("Eindigt binnen twee weken")
+    assert reference_of(late) in late_part and reference_of(coming) not in late_part
+    assert "contacttermijn" in coming_part and "dinsdag 10 maart 2026" in coming_part

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from klachtstroom.contracts import topics
-from klachtstroom.deadlines import api, escalation_api
+from klachtstroom.deadlines import api, escalation_api, page
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.handlers import make_handlers
 from klachtstroom.deadlines.notify import NotificationSender
@@ -80,7 +80,7 @@ def create_service(
 
     app = service.create_app(
         "klachtstroom deadlines",
-        [api.router, escalation_api.router],
+        [api.router, escalation_api.router, page.router],
         description=(
             "Termijnbewaking volgens de Algemene termijnenwet: termijnen per klacht, de kalender, "
             "waarschuwingen, overschrijdingen en de escalatieladder."

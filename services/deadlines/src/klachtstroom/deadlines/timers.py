@@ -66,7 +66,7 @@ class TimerEngine:
         self.outbox = outbox
         self.tracker = tracker
         self.book = book
-        self.now = lambda: utc(now())  # SQLite compares wall times: always UTC
+        self._clock = now
         self.batch = batch
         self.max_sleep = max_sleep
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -75,6 +75,10 @@ class TimerEngine:
         self.wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._swept_on = dt.date.min
+
+    def now(self) -> dt.datetime:
+        """The service clock in UTC (SQLite compares wall times: never store another zone)."""
+        return utc(self._clock())
 
     # -- the loop ------------------------------------------------------------------------------------
 

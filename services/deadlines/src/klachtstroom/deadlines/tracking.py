@@ -44,7 +44,11 @@ class TermTracker:
     def __init__(self, plan: TimerPlan, outbox: Outbox, now: Callable[[], dt.datetime]) -> None:
         self.plan = plan
         self.outbox = outbox
-        self.now = lambda: utc(now())  # SQLite keeps wall times: store UTC only
+        self._clock = now
+
+    def now(self) -> dt.datetime:
+        """The service clock in UTC (SQLite keeps wall times: store UTC only)."""
+        return utc(self._clock())
 
     # -- a case event --------------------------------------------------------------------------
 

@@ -1,0 +1,79 @@
+"""`GET /`: the term watch at a glance for the complaints coordinator (server-rendered, no JavaScript).
+
+Late terms first, then the terms that end within the next two weeks. Only case ids, references
+and dates: nothing about the complainant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.deadlines.calendar import dutch_date
+from klachtstroom.deadlines.messages import TERM_NAMES
+from klachtstroom.deadlines.runtime import deadlines_of
+from klachtstroom.deadlines.store import CaseRecord, TermRecord
+
+router = APIRouter()
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;line-height:1.5}"
+    "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;"
+    "border-bottom:1px solid #ccc}caption{text-align:left;font-weight:bold;margin:1rem 0 .3rem}"
+)
+
+
+def _table(title: str, rows: list[tuple[TermRecord, str | None]]) -> str:
+    if not rows:
+        return f"<h2>{escape(title)}</h2><p>Geen.</p>"
+    body = "".join(
+        f"<tr><td>{escape(ref or term.case_id)}</td><td>{escape(TERM_NAMES[DeadlineKind(term.kind)])}</td>"
+        f"<td>{escape(dutch_date(term.due))}</td>"
+        f'<td><a href="/api/v1/deadlines?case_id={escape(term.case_id)}">uitleg</a></td></tr>'
+        for term, ref in rows
+    )
+    return (
+        f"<h2>{escape(title)}</h2><table><thead><tr><th scope=col>Kenmerk</th><th scope=col>Termijn</th>"
+        f"<th scope=col>Einddatum</th><th scope=col>Berekening</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def overview(request: Request) -> HTMLResponse:
+    runtime = deadlines_of(request)
+    today = local_date(runtime.tracker.now())
+    soon = today + dt.timedelta(days=14)
+    query = (
+        select(TermRecord, CaseRecord.reference)
+        .join(CaseRecord, CaseRecord.case_id == TermRecord.case_id)
+        .order_by(TermRecord.due, TermRecord.id)
+        .limit(200)
+    )
+    async with runtime.service.db.reading() as session:
+        late = (
+            await session.execute(query.where(TermRecord.state == "breached", TermRecord.closed_on.is_(None)))
+        ).all()
+        coming = (
+            await session.execute(
+                # The decline term (Awb 9:8) only lapses: not something to chase.
+                query.where(
+                    TermRecord.state == "running", TermRecord.due <= soon, TermRecord.kind != "decline"
+                )
+            )
+        ).all()
+    html = (
+        f'<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Termijnbewaking</title>'
+        f"<style>{_STYLE}</style></head><body><main><h1>Termijnbewaking</h1>"
+        f"<p>Stand van {escape(dutch_date(today))}. Termijnen volgens de Algemene termijnenwet; "
+        f'zie ook de <a href="/api/v1/calendar/{today.year}">kalender {today.year}</a>.</p>'
+        + _table("Overschreden en nog niet afgehandeld", [(t, r) for t, r in late])
+        + _table("Eindigt binnen twee weken", [(t, r) for t, r in coming])
+        + "</main></body></html>"
+    )
+    return HTMLResponse(html)
