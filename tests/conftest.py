@@ -42,8 +42,10 @@ def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
 
 @pytest.fixture(scope="session")
 def stack(kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The four services over the session's Kafka, supervised like `make run` does."""
-    running = make_stack(tmp_path_factory.mktemp("stack"), kafka, **_database_env(tmp_path_factory))
+    """The four services over the session's Kafka, supervised like `make run` does: on SQLite, the
+    default. (The deadlines and reporting end-to-end modules run theirs on PostgreSQL when
+    `make test` provides one, so both storage engines are covered end to end.)"""
+    running = make_stack(tmp_path_factory.mktemp("stack"), kafka)
     running.write_dev_token()
     running.start_services()
     running.supervise()

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from conftest import Api, _database_env, make_stack
+from conftest import Api, _database_env, free_port, make_stack
+from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
 from stack import Stack
 
@@ -48,11 +49,26 @@ def sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="module")
-def term_stack(kafka: Any, tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Iterator[Stack]:
+def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
+    """A Kafka node of this module: a second stack on the session's Kafka would share its
+    consumer groups with the session stack, and the two would split the partitions."""
+    home = tmp_path_factory.mktemp("deadlines-kafka")
+    node = KafkaNode(home, port=free_port(), controller_port=free_port())
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def term_stack(
+    own_kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink
+) -> Iterator[Stack]:
     """The four services; deadlines mails to the test's SMTP server and retries quickly."""
     running: Stack = make_stack(
         tmp_path_factory.mktemp("deadlines-e2e"),
-        kafka,
+        own_kafka,
         KLACHTSTROOM_DEADLINES_SMTP_HOST="127.0.0.1",
         KLACHTSTROOM_DEADLINES_SMTP_PORT=str(sink.port),
         KLACHTSTROOM_DEADLINES_RETRY_FIRST_SECONDS="0.2",
@@ -173,7 +189,7 @@ async def _read_topic(bootstrap: str, topic: str) -> list[dict[str, Any]]:
 
 
 def test_kill_9_with_timers_due_fires_every_timer_exactly_once(
-    apis: dict[str, Api], term_stack: Stack, sink: SmtpSink, kafka: Any
+    apis: dict[str, Api], term_stack: Stack, sink: SmtpSink, own_kafka: KafkaNode
 ) -> None:
     assert apis["deadlines"].call("PUT", "/api/v1/escalation", ESCALATION)[0] == 200
     set_clock(apis, "2026-03-03T12:00:00+01:00")
@@ -219,7 +235,7 @@ def test_kill_9_with_timers_due_fires_every_timer_exactly_once(
 
     # Events on the topic: one event id per (case, term, step); a relay resend repeats the same id.
     def on_topic() -> Any:
-        envelopes = asyncio.run(_read_topic(f"127.0.0.1:{kafka.port}", "complaints.deadline.v1"))
+        envelopes = asyncio.run(_read_topic(own_kafka.bootstrap, "complaints.deadline.v1"))
         ours = set(cases)
         mine = [e for e in envelopes if e["subject"] in ours and e["type"].split(".")[-2] in TIMER_EVENTS]
         distinct = list({e["id"]: e for e in mine}.values())

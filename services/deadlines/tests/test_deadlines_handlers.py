@@ -168,6 +168,21 @@ async def test_events_before_the_opening_wait_for_it(deadlines: Instance) -> Non
     assert (await deadlines.http.get(f"/api/v1/deadlines/cases/{case_id}")).json()["error"] is None
 
 
+async def test_facts_that_waited_for_the_opening_are_checked_one_by_one(deadlines: Instance) -> None:
+    case_id = new_case_id()
+    await deadlines.deliver(
+        change(ev.CaseResumed, case_id, at(4)),  # never suspended: refused once the opening is in
+        change(ev.CaseAcknowledged, case_id, at(5)),
+    )
+    await deadlines.deliver(opened(case_id))
+    facts = (await deadlines.http.get(f"/api/v1/deadlines/cases/{case_id}")).json()
+    assert [f["type"] for f in facts["facts"]] == ["opened", "acknowledged"]
+    assert [(f["type"], f["error"]) for f in facts["rejected"]] == [
+        ("resumed", "De beslistermijn is niet opgeschort.")
+    ]
+    assert (await deadlines.deadlines(case_id))["contact"]["state"] == "met"
+
+
 async def test_provider_referral_response_and_taking_back(deadlines: Instance) -> None:
     case_id = new_case_id()
     await deadlines.deliver(opened(case_id))

@@ -93,8 +93,10 @@ class TimerEngine:
         backoff = 0.5
         while True:
             try:
-                await self.run_due()
+                fired = await self.run_due()
                 delay = await self.seconds_to_next()
+                if delay == 0 and not fired:
+                    delay = 0.05  # due timers held by another instance: let it commit first
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise

@@ -64,32 +64,39 @@ class TermTracker:
         new = [fact_to_json(f) | {"event_id": event_id} for f in facts_of(event)]
         if any(f.get("event_id") == event_id for f in (*case.facts, *case.rejected)):
             return  # already recorded (the inbox dedupes too; this guards a replay after a DLQ move)
+        case.updated_at = now
         if isinstance(event, ev.CaseOpened):
             if case.opened:
                 return  # opened twice: the first opening stands
+            # An opening that arrives late (replayed from the dead-letter topic) goes first; the
+            # facts that waited for it are then checked one event at a time.
             case.opened = True
-            facts = [*new, *case.facts]  # an opening replayed late goes first
+            accepted: list[dict[str, Any]] = []
+            groups = [new, *_by_event(case.facts)]
         else:
-            facts = [*case.facts, *new]
-        if not new:
-            case.updated_at = now
+            accepted, groups = list(case.facts), [new] if new else []
+        if not groups:
             return
         if not case.opened:
-            case.facts, case.error, case.error_at, case.updated_at = facts, WAITING_FOR_OPENING, now, now
+            case.facts, case.error, case.error_at = [*accepted, *new], WAITING_FOR_OPENING, now
             return
-        try:
-            terms = await self._compute(session, facts, now)
-        except TermError as error:
-            # A fact the term rules refuse must not stop the consumer: keep it aside with the
-            # reason, and keep computing the case from the facts that were accepted.
-            case.rejected = [*case.rejected, *({**f, "error": str(error)} for f in new)]
-            case.error, case.error_at, case.updated_at = str(error), now, now
-            log.warning("deadlines: case %s: fact refused by the term rules: %s", case.case_id, error)
-            return
-        case.facts, case.updated_at = facts, now
+        terms: list[Term] | None = None
+        for group in groups:
+            try:
+                terms = await self._compute(session, [*accepted, *group], now)
+            except TermError as error:
+                # A fact the term rules refuse must not stop the consumer: keep it aside with the
+                # reason, and keep computing the case from the facts that were accepted.
+                case.rejected = [*case.rejected, *({**f, "error": str(error)} for f in group)]
+                case.error, case.error_at = str(error), now
+                log.warning("deadlines: case %s: fact refused by the term rules: %s", case.case_id, error)
+                continue
+            accepted += group
+        case.facts = accepted
         if case.error == WAITING_FOR_OPENING:
             case.error, case.error_at = None, None  # a refusal stays visible; only the wait is over
-        await self._store(session, case, terms, now, fresh=fresh)
+        if terms is not None:
+            await self._store(session, case, terms, now, fresh=fresh)
 
     # -- recomputing (calendar change, the clock passing a due date) ----------------------------
 
@@ -212,6 +219,14 @@ class TermTracker:
         ]
         if added:
             await session.execute(insert(TimerRecord), added)
+
+
+def _by_event(facts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Stored facts grouped by the event that brought them, in order."""
+    groups: dict[object, list[dict[str, Any]]] = {}
+    for fact in facts:
+        groups.setdefault(fact.get("event_id", id(fact)), []).append(fact)
+    return list(groups.values())
 
 
 def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:

@@ -173,7 +173,8 @@ class Registrar:
             reference=reference,
             channel=new.channel.value,
             description=new.description,
-            received_at=new.received_at,
+            # Stored in UTC: SQLite keeps no offset, so only UTC survives a round trip.
+            received_at=new.received_at.astimezone(UTC),
             complainant_id=complainant.id,
             municipality=new.municipality,
             unit=new.unit,

@@ -62,6 +62,14 @@ class ComplaintIn(BaseModel):
     formal: bool | None = None
     handover_note: str | None = Field(default=None, max_length=5000)
 
+    @field_validator("received_at", mode="before")
+    @classmethod
+    def _date_stays_a_date(cls, value: object) -> object:
+        # "2026-03-03" is a day, not midnight: terms and report years follow the Dutch date.
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return date.fromisoformat(value.strip())
+        return value
+
     @field_validator("received_at")
     @classmethod
     def _plausible(cls, value: datetime | date | None) -> datetime | date | None:
