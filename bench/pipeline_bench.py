@@ -45,13 +45,25 @@ def envelopes(n: int) -> list[tuple[bytes, bytes]]:
     for i in range(n):
         cid = str(uuid.uuid4())
         payload = ComplaintReceived(
-            complaint_id=cid, reference=f"KL-2026-{i:06d}", channel=Channel.web_form,
+            complaint_id=cid,
+            reference=f"KL-2026-{i:06d}",
+            channel=Channel.web_form,
             description="Ik wacht al zes weken op een reactie over mijn bijstandsuitkering.",
-            received_at=received_at, complainant_id=str(uuid.uuid4()),
-            complainant_reachable=True, municipality="Voorbeeldstad", unit="Inkomen", kind=Kind.complaint,
-            category=Category.handling_time, urgent=False,
-            triage=TriageVerdict(kind=Kind.complaint, category=Category.handling_time, urgent=False,
-                                 confidence=0.8, reasons=["Woord 'wacht' wijst op behandeltermijn"]),
+            received_at=received_at,
+            complainant_id=str(uuid.uuid4()),
+            complainant_reachable=True,
+            municipality="Voorbeeldstad",
+            unit="Inkomen",
+            kind=Kind.complaint,
+            category=Category.handling_time,
+            urgent=False,
+            triage=TriageVerdict(
+                kind=Kind.complaint,
+                category=Category.handling_time,
+                urgent=False,
+                confidence=0.8,
+                reasons=["Woord 'wacht' wijst op behandeltermijn"],
+            ),
         )
         env = make_envelope(payload, source="bench", subject=cid)
         result.append((cid.encode(), env.model_dump_json().encode()))
@@ -68,12 +80,13 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]
         await producer.stop()
 
 
-async def count_until(
-    bootstrap: str, topic: str, n: int, *fragments: bytes, timeout: float = 600
-) -> float:
+async def count_until(bootstrap: str, topic: str, n: int, *fragments: bytes, timeout: float = 600) -> float:
     """Wait until `n` distinct keys (complaints) carried an event holding every fragment."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4()}", auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -104,7 +117,9 @@ async def raw_rate(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> float
 async def pipeline_rates(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> tuple[float, float]:
     start = time.perf_counter()
     opened = asyncio.create_task(count_until(bootstrap, topics.CASE, len(messages), b"case.opened"))
-    terms = asyncio.create_task(count_until(bootstrap, topics.DEADLINE, len(messages), b"deadline.set", b'"kind":"decision"'))
+    terms = asyncio.create_task(
+        count_until(bootstrap, topics.DEADLINE, len(messages), b"deadline.set", b'"kind":"decision"')
+    )
     await produce(bootstrap, topics.INTAKE, messages)
     end_opened = await opened
     end_terms = await terms
@@ -114,10 +129,16 @@ async def pipeline_rates(bootstrap: str, messages: list[tuple[bytes, bytes]]) ->
 def run(n: int = N) -> list[dict[str, Any]]:
     work = Path(tempfile.mkdtemp(prefix="klachtstroom-bench-"))
     kafka = KafkaNode(work, port=free_port(), controller_port=free_port())
-    kafka.start(topics={**{t: 6 for t in topics.ALL}, "bench.raw": 6, **{topics.dlq(t): 1 for t in topics.ALL}})
-    stack = Stack(data_dir=work, kafka_port=kafka.port, controller_port=kafka.controller_port,
-                  ports={s: free_port() for s in ("intake", "routing", "deadlines", "reporting")},
-                  smtp_port=free_port())
+    kafka.start(
+        topics={**{t: 6 for t in topics.ALL}, "bench.raw": 6, **{topics.dlq(t): 1 for t in topics.ALL}}
+    )
+    stack = Stack(
+        data_dir=work,
+        kafka_port=kafka.port,
+        controller_port=kafka.controller_port,
+        ports={s: free_port() for s in ("intake", "routing", "deadlines", "reporting")},
+        smtp_port=free_port(),
+    )
     try:
         stack.start_services(("routing", "deadlines"))
         stack.wait_ready(timeout=120)
@@ -129,14 +150,38 @@ def run(n: int = N) -> list[dict[str, Any]]:
         kafka.stop()
     print(f"   raw aiokafka {raw:,.0f} msg/s; routing hop {routed:,.0f}/s; through deadlines {termed:,.0f}/s")
     return [
-        {"name": "pipeline.raw_aiokafka_rate", "value": round(raw, 1), "unit": "msg/s", "aim": 0,
-         "direction": "max"},
-        {"name": "pipeline.routing_hop_rate", "value": round(routed, 1), "unit": "msg/s", "aim": raw / 2,
-         "direction": "max", "baseline": round(raw, 1), "ratio": round(routed / raw, 3)},
-        {"name": "pipeline.to_deadlines_rate", "value": round(termed, 1), "unit": "msg/s", "aim": raw / 2,
-         "direction": "max", "baseline": round(raw, 1), "ratio": round(termed / raw, 3)},
-        {"name": "pipeline.ratio_to_raw", "value": round(termed / raw, 3), "unit": "ratio", "aim": 0.5,
-         "direction": "max"},
+        {
+            "name": "pipeline.raw_aiokafka_rate",
+            "value": round(raw, 1),
+            "unit": "msg/s",
+            "aim": 0,
+            "direction": "max",
+        },
+        {
+            "name": "pipeline.routing_hop_rate",
+            "value": round(routed, 1),
+            "unit": "msg/s",
+            "aim": raw / 2,
+            "direction": "max",
+            "baseline": round(raw, 1),
+            "ratio": round(routed / raw, 3),
+        },
+        {
+            "name": "pipeline.to_deadlines_rate",
+            "value": round(termed, 1),
+            "unit": "msg/s",
+            "aim": raw / 2,
+            "direction": "max",
+            "baseline": round(raw, 1),
+            "ratio": round(termed / raw, 3),
+        },
+        {
+            "name": "pipeline.ratio_to_raw",
+            "value": round(termed / raw, 3),
+            "unit": "ratio",
+            "aim": 0.5,
+            "direction": "max",
+        },
     ]
 
 

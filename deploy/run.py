@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import SERVICES, Stack  # noqa: E402
+from stack import SERVICES, Stack
 
 
 def main() -> int:

@@ -122,7 +122,9 @@ class Stack:
 
     def start_services(self, names: tuple[str, ...] = SERVICES) -> None:
         for name in names:
-            proc = ServiceProcess(name, self.ports[name], self.env_for(name), self.data_dir / "logs" / f"{name}.log")
+            proc = ServiceProcess(
+                name, self.ports[name], self.env_for(name), self.data_dir / "logs" / f"{name}.log"
+            )
             proc.start()
             self.services[name] = proc
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope, make_envelope
 from klachtstroom.contracts.intake_events import ComplaintReceived

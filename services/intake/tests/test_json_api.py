@@ -36,7 +36,11 @@ def _outbox_types(tmp_path: Path) -> list[str]:
 def test_accepts_while_kafka_is_down_and_keeps_the_event(client: TestClient, tmp_path: Path) -> None:
     response = client.post(
         "/api/v1/complaints",
-        json={"channel": "letter", "description": "Mijn uitkering is te laat betaald.", "received_at": "2026-02-02"},
+        json={
+            "channel": "letter",
+            "description": "Mijn uitkering is te laat betaald.",
+            "received_at": "2026-02-02",
+        },
     )
     assert response.status_code == 202
     body = response.json()
@@ -50,7 +54,11 @@ def test_accepts_while_kafka_is_down_and_keeps_the_event(client: TestClient, tmp
 def test_field_level_errors_and_nothing_stored(client: TestClient, tmp_path: Path) -> None:
     response = client.post(
         "/api/v1/complaints",
-        json={"channel": "web_form", "description": "x", "complainant": {"email": "geen-adres", "bsn": "123456789"}},
+        json={
+            "channel": "web_form",
+            "description": "x",
+            "complainant": {"email": "geen-adres", "bsn": "123456789"},
+        },
     )
     assert response.status_code == 422
     fields = {error["loc"][-1] for error in response.json()["detail"]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.vocabulary import (
@@ -16,7 +18,6 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
-from pydantic import Field
 
 
 class CaseChange(Payload):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from pydantic import Field
 
 
 class DeadlinePayload(Payload):

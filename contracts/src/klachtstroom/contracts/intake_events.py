@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
-from pydantic import Field
 
 
 class TriageVerdict(Payload):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
-from pydantic import Field
 
 
 class UrgentSignal(Payload):

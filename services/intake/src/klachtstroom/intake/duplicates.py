@@ -14,9 +14,12 @@ WINDOW = timedelta(days=30)
 THRESHOLD = 0.5
 
 _STOPWORDS = frozenset(
-    "de het een en van in op te dat die is ik niet met voor aan er maar om zijn was ook als bij mijn "
-    "me mij heb heeft hebben wordt werd nog al dan of wat naar uit over zo u jullie we wij ze zij "
-    "hij haar hun je jij nu geen meer kan kunnen moet wil zou zal omdat want door tot dit deze".split()
+    (  # noqa: SIM905 - a word list reads best as text
+        "de het een en van in op te dat die is ik niet met voor aan er maar om zijn was ook als bij "
+        "mijn me mij heb heeft hebben wordt werd nog al dan of wat naar uit over zo u jullie we wij "
+        "ze zij hij haar hun je jij nu geen meer kan kunnen moet wil zou zal omdat want door tot "
+        "dit deze"
+    ).split()
 )
 
 

@@ -18,7 +18,9 @@ DEFAULT_UNITS = [
 class IntakeSettings(BaseSettings):
     """Every setting has a working default, so `make run` needs no configuration."""
 
-    model_config = SettingsConfigDict(env_prefix="KLACHTSTROOM_INTAKE_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KLACHTSTROOM_INTAKE_", extra="ignore", populate_by_name=True
+    )
 
     smtp_port: int = Field(
         default=2525,

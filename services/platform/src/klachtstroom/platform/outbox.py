@@ -142,7 +142,7 @@ class OutboxRelay:
     def wake(self) -> None:
         self.wakeup.set()
 
-    async def run(self, ready: Callable[[], Awaitable[None]]) -> None:
+    async def run(self, ready: Callable[[], Awaitable[object]]) -> None:
         await ready()
         backoff = 0.2
         last_cleanup = datetime.now(UTC)

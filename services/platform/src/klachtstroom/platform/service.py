@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -85,7 +85,7 @@ class Service:
         )
         self.outbox = Outbox(tables, source=f"klachtstroom-{name}", wake=self.relay.wake)
         self.consumers: list[EventConsumer] = []
-        self.background: list[Callable[[], Awaitable[None]]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.clock_hooks: list[Callable[[], Awaitable[None]]] = []
         self._publishers: dict[str, Any] = {}
         self._broker_ready = asyncio.Event()
