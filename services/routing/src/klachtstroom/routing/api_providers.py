@@ -33,11 +33,12 @@ router = APIRouter(prefix="/api/v1", tags=["providers"])
 
 
 class ProviderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Unknown fields are ignored, not refused: a register exported from elsewhere still loads.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     webhook_url: HttpUrl | None = None
-    secret: str | None = Field(default=None, min_length=16, max_length=500)
+    secret: str | None = Field(default=None, min_length=1, max_length=500)
     contact: str | None = Field(default=None, max_length=500)
     response_working_days: int = Field(default=10, ge=1, le=60)
 

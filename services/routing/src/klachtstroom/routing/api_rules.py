@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from klachtstroom.contracts.vocabulary import Category, Handler
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["routing rules"])
 
 
 class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     id: str = Field(min_length=1, max_length=100)
     municipality: str | None = Field(default=None, max_length=200)
@@ -43,10 +43,20 @@ class RuleIn(BaseModel):
 
 
 class RuleSetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     rules: list[RuleIn]
     actor: str = Field(default="medewerker", max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_list_or_items(cls, value: Any) -> Any:
+        # Clients send the list itself, {"rules": [...]} or the {"items": [...]} a GET returns.
+        if isinstance(value, list):
+            return {"rules": value}
+        if isinstance(value, dict) and "rules" not in value and "items" in value:
+            return {**value, "rules": value["items"]}
+        return value
 
 
 class RoutableIn(BaseModel):
