@@ -115,8 +115,8 @@ async def test_bad_input_is_422_with_the_field_and_unknown_case_is_404(routing: 
     assert too_long.json()["detail"][0]["loc"] == ["body", "weeks"]
     no_ground = await routing.act(case_id, "decline", reason="geen zin")
     assert no_ground.status_code == 422 and no_ground.json()["detail"][0]["loc"][:2] == ["body", "reason"]
-    typo = await routing.act(case_id, "assign", handler="x")
-    assert typo.status_code == 422
+    nobody = await routing.act(case_id, "assign", unit="Inkomen")
+    assert nobody.status_code == 422 and nobody.json()["detail"][0]["loc"][:2] == ["body", "handler_name"]
     before = await routing.act(case_id, "acknowledge", at="2026-03-01")
     assert before.status_code == 422 and before.json()["detail"][0]["loc"] == ["body", "at"]
     missing = await routing.act("onbekend", "acknowledge")

@@ -170,11 +170,13 @@ def test_formal_resolve_without_hearing_is_allowed_but_noted() -> None:
     assert waived.data["hearing_waived"] is True and "hearing_note" not in waived.data
 
 
-def test_formal_resolution_needs_formal_handling_first() -> None:
+def test_formal_resolution_without_escalation_is_recorded_and_noted() -> None:
+    # Registration follows what happened (e.g. a formal outcome decided in another system).
     case = run(new_case(), Mediate(at=day(1), actor="c"))
-    with pytest.raises(InvalidCommand) as bad:
-        apply(case, Resolve(at=day(2), actor="c", outcome=Outcome.upheld, resolution=Resolution.formal))
-    assert bad.value.field == "resolution"
+    formal = Resolve(at=day(2), actor="c", outcome=Outcome.upheld, resolution=Resolution.formal)
+    case, event = apply(case, formal)
+    assert case.resolution == Resolution.formal
+    assert event.data["formal_without_escalation"] is True
 
 
 def test_hearing_belongs_to_formal_handling() -> None:
@@ -407,11 +409,19 @@ def test_actor_is_required_and_acknowledge_happens_once() -> None:
         apply(case, Acknowledge(at=day(2), actor="c"))
 
 
-@pytest.mark.parametrize("outcome", [Outcome.withdrawn, Outcome.inadmissible, "gewonnen"])
-def test_resolve_rejects_outcomes_that_belong_to_other_actions(outcome: Outcome) -> None:
+def test_resolve_refuses_an_unknown_outcome() -> None:
     with pytest.raises(InvalidCommand) as bad:
-        apply(new_case(), Resolve(at=day(1), actor="c", outcome=outcome, resolution=Resolution.informal))
+        apply(new_case(), Resolve(at=day(1), actor="c", outcome="gewonnen", resolution=Resolution.informal))
     assert bad.value.field == "outcome"
+
+
+@pytest.mark.parametrize("outcome", [Outcome.withdrawn, Outcome.inadmissible])
+def test_resolve_records_outcomes_that_have_their_own_action_with_a_note(outcome: Outcome) -> None:
+    case, event = apply(
+        new_case(), Resolve(at=day(1), actor="c", outcome=outcome, resolution=Resolution.informal)
+    )
+    assert case.outcome == outcome
+    assert "outcome_note" in event.data
 
 
 def test_open_case_rejects_unknown_vocabulary_with_a_dutch_hint() -> None:

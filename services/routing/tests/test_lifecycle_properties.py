@@ -128,8 +128,10 @@ def check_invariants(case: Case, accepted: int) -> None:
         assert case.outcome == Outcome.inadmissible
     if case.state == CaseState.withdrawn:
         assert case.outcome == Outcome.withdrawn
-    if case.state == CaseState.resolved:
-        assert case.outcome not in (Outcome.withdrawn, Outcome.inadmissible)
+    if case.state == CaseState.resolved and case.outcome in (Outcome.withdrawn, Outcome.inadmissible):
+        # Recorded as given through 'resolve', and noted in the event.
+        resolves = [e for e in case.history if e.event_type == "resolved"]
+        assert resolves and "outcome_note" in resolves[-1].data
         assert case.resolution is not None
     # Awb 9:11 lid 2: one postponement of at most 4 weeks.
     assert case.extensions_used <= 1 and 0 <= case.extended_weeks <= 4
@@ -148,7 +150,10 @@ def check_invariants(case: Case, accepted: int) -> None:
         assert case.history[-1].data["from_state"] in ("resolved", "declined")
     formal_decision = case.resolution == Resolution.formal and case.state == CaseState.resolved
     if formal_decision and case.handler == Handler.municipality:
-        assert any(e.event_type == "escalated_formal" for e in case.history)
+        resolves = [e for e in case.history if e.event_type == "resolved"]
+        assert any(e.event_type == "escalated_formal" for e in case.history) or (
+            resolves and resolves[-1].data.get("formal_without_escalation")
+        )
     if case.state == CaseState.referred:
         assert case.handler == Handler.provider and case.provider
     # Awb 9:8: declining only within 4 weeks of receipt.

@@ -15,7 +15,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ComplainantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     name: str | None = Field(default=None, max_length=300)
     email: str | None = Field(default=None, max_length=320)
@@ -46,7 +46,7 @@ class ComplainantIn(BaseModel):
 
 
 class ComplaintIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     channel: Channel
     description: str = Field(min_length=1, max_length=50_000)

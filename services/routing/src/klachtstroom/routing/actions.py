@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution
@@ -20,7 +20,8 @@ TEXT = 20_000
 
 
 class ActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Unknown fields are ignored: a client that sends a note along is not refused for it.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     at: date | datetime | None = None
     actor: str | None = Field(default=None, max_length=200)
@@ -38,7 +39,10 @@ class ActionBody(BaseModel):
 
 
 class AssignBody(ActionBody):
-    handler_name: str = Field(max_length=200)
+    handler_name: str = Field(
+        max_length=200,
+        validation_alias=AliasChoices("handler_name", "assignee", "handler", "employee", "name"),
+    )
     unit: str | None = Field(default=None, max_length=200)
     provider: str | None = Field(default=None, max_length=200)
 
@@ -111,10 +115,79 @@ class ResolveBody(ActionBody):
 
 class DeclineBody(ActionBody):
     reason: DeclineGround  # Awb 9:8: a ground, not free text
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _ground_from_words(cls, value: object) -> object:
+        """Accept the ground's name, or Dutch words / an article reference that name one."""
+        if isinstance(value, str):
+            return decline_ground_from_text(value) or value
+        return value
+
     explanation: str | None = Field(default=None, max_length=TEXT)
 
     def command(self, now: datetime) -> d.Command:
         return d.Decline(**self.common(now) | {"reason": self.reason}, explanation=self.explanation)
+
+
+# Awb 9:8 in the words case workers use; the first match wins.
+_GROUND_WORDS: tuple[tuple[DeclineGround, tuple[str, ...]], ...] = (
+    (
+        DeclineGround.older_than_one_year,
+        (
+            "ouder dan een jaar",
+            "meer dan een jaar",
+            "langer dan een jaar",
+            "9:8 lid 1 sub b",
+            "9:8 lid 1 b",
+            "verjaard",
+        ),
+    ),
+    (
+        DeclineGround.already_handled,
+        (
+            "al behandeld",
+            "eerder behandeld",
+            "al eerder",
+            "reeds behandeld",
+            "9:8 lid 1 sub a",
+            "9:8 lid 1 a",
+            "herhaling",
+        ),
+    ),
+    (
+        DeclineGround.court_ruling,
+        (
+            "rechter",
+            "uitspraak",
+            "beroep ingesteld",
+            "9:8 lid 1 sub e",
+            "9:8 lid 1 e",
+            "9:8 lid 1 sub f",
+            "9:8 lid 1 f",
+        ),
+    ),
+    (
+        DeclineGround.objection_possible,
+        ("bezwaar", "beroep", "9:8 lid 1 sub c", "9:8 lid 1 c", "9:8 lid 1 sub d", "9:8 lid 1 d"),
+    ),
+    (
+        DeclineGround.too_small_interest,
+        ("gering", "te klein", "onvoldoende belang", "kennelijk", "ernst", "9:8 lid 2"),
+    ),
+    (DeclineGround.complainant_not_cooperating, ("werkt niet mee", "geen medewerking", "reageert niet")),
+)
+
+
+def decline_ground_from_text(text: str) -> DeclineGround | None:
+    plain = " ".join(text.lower().replace("_", " ").split())
+    for ground in DeclineGround:
+        if plain == ground.value.replace("_", " "):
+            return ground
+    for ground, words in _GROUND_WORDS:
+        if any(word in plain for word in words):
+            return ground
+    return None
 
 
 _SIMPLE: Mapping[str, type[d.Command]] = {

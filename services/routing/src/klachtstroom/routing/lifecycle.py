@@ -320,17 +320,20 @@ def _resume(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]
 
 
 def _resolve(case: Case, cmd: Resolve, target: CaseState) -> tuple[Changes, Data]:
-    outcome = _decision_outcome(cmd.outcome)
+    outcome = _enum(Outcome, cmd.outcome, "outcome")
     resolution = _enum(Resolution, cmd.resolution, "resolution")
-    if resolution == Resolution.formal and case.state != S.formal:
-        raise InvalidCommand(
-            "resolution", "Een formele afhandeling kan pas na 'formeel behandelen' (escaleren)."
-        )
     data: Data = {
         "outcome": outcome.value,
         "resolution": resolution.value,
         "summary": _optional_text(cmd.summary),
     }
+    if resolution == Resolution.formal and case.state != S.formal:
+        # Registration follows what happened: a formal outcome recorded without the case
+        # having been escalated here (e.g. handled in another system) is kept, and noted.
+        data["formal_without_escalation"] = True
+    if outcome in _OWN_ACTION_OUTCOMES:
+        # 'withdrawn' / 'inadmissible' have their own actions; recorded as given, and noted.
+        data["outcome_note"] = f"Gewoonlijk via de actie '{ACTION_LABELS[_OWN_ACTION_OUTCOMES[outcome]]}'."
     if case.state == S.formal:
         # Awb 9:10 lid 2: horen may be skipped (e.g. the complainant waived it); record, don't block.
         data |= {"hearing_held": case.hearing_held, "hearing_waived": bool(cmd.hearing_waived)}
