@@ -1,8 +1,14 @@
-"""Triage quality on the labelled Dutch evaluation set, per split (dev / test / all).
+"""Triage quality on two labelled Dutch sets, per split, and its speed.
+
+- ``triage_eval.jsonl``: written with the first rules (dev 215 / test 95).
+- ``triage_fresh.jsonl``: written later and blind, in phrasing the rules did not know
+  (dev 127 / test 84); see ``data/LABELLING.md`` for the labelling guide and the history.
 
 Run: ``PYTHONPATH=contracts/src:services/intake/src python bench/triage_bench.py [--json out.json]``.
-The test split was fixed before the rules were written; tune only on dev.
-``run()`` returns rows ``{"name", "value", "unit", "aim", "direction"}`` for ``make bench``.
+Both test splits were fixed before the rules were tuned on them; tune only on the dev splits.
+``fresh_test`` is the honest figure for how triage does on new phrasing.
+``run()`` returns rows ``{"name", "value", "unit", "aim", "direction"}`` for ``make bench``,
+named ``triage.<split>.<metric>`` (e.g. ``triage.fresh_test.urgent_recall``).
 """
 
 from __future__ import annotations
@@ -16,10 +22,26 @@ from pathlib import Path
 from typing import Any
 
 from klachtstroom.contracts.vocabulary import Category, Kind
+from klachtstroom.intake import triage as triage_module
 from klachtstroom.intake.triage import triage
 
 DATA = Path(__file__).resolve().parent / "data" / "triage_eval.jsonl"
-AIMS = {"kind_macro_f1": 0.85, "category_macro_f1": 0.80, "urgent_recall": 0.95, "urgent_precision": 0.70}
+FRESH = Path(__file__).resolve().parent / "data" / "triage_fresh.jsonl"
+# Aims per split. Urgent recall is the safety figure: on the set the rules were written with it
+# must stay at 0.95; on fresh phrasing the aim is 0.90 while precision stays at 0.60 or more.
+AIMS_EVAL = {
+    "kind_macro_f1": 0.85,
+    "category_macro_f1": 0.80,
+    "urgent_recall": 0.95,
+    "urgent_precision": 0.70,
+}
+AIMS_FRESH = {
+    "kind_macro_f1": 0.85,
+    "category_macro_f1": 0.75,
+    "urgent_recall": 0.90,
+    "urgent_precision": 0.60,
+}
+AIMS = AIMS_EVAL  # kept for callers of the first version
 
 
 def load(path: Path = DATA) -> list[dict[str, Any]]:
@@ -71,15 +93,20 @@ def _print_confusion(confusion: Counter[tuple[str, str]]) -> None:
         print(f"    {g:<18} " + " ".join(f"{confusion.get((g, p), 0):>8}" for p in labels))
 
 
+def splits() -> dict[str, list[dict[str, Any]]]:
+    """The named splits: eval_dev, eval_test, fresh_dev, fresh_test."""
+    named: dict[str, list[dict[str, Any]]] = {}
+    for prefix, path in (("eval", DATA), ("fresh", FRESH)):
+        rows = load(path)
+        for split in ("dev", "test"):
+            named[f"{prefix}_{split}"] = [r for r in rows if r["split"] == split]
+    return named
+
+
 def run(verbose: bool = False) -> list[dict[str, Any]]:
-    rows = load()
-    splits = {
-        "dev": [r for r in rows if r["split"] == "dev"],
-        "test": [r for r in rows if r["split"] == "test"],
-        "all": rows,
-    }
+    named = splits()
     results: list[dict[str, Any]] = []
-    for name, subset in splits.items():
+    for name, subset in named.items():
         figures = evaluate(subset)
         if verbose:
             print(
@@ -88,17 +115,19 @@ def run(verbose: bool = False) -> list[dict[str, Any]]:
                 f"urgent recall {figures['urgent_recall']:.3f}  precision {figures['urgent_precision']:.3f}"
             )
             _print_confusion(figures["confusion"])
-        for metric, aim in AIMS.items():
+        for metric, aim in (AIMS_FRESH if name.startswith("fresh") else AIMS_EVAL).items():
             results.append(
                 {
-                    "name": f"triage.{metric}.{name}",
+                    "name": f"triage.{name}.{metric}",
                     "value": round(figures[metric], 4),
                     "unit": "ratio",
                     "aim": aim,
                     "direction": "max",
                 }
             )
-    texts = [r["text"] for r in rows]
+    texts = [r["text"] for subset in named.values() for r in subset]
+    triage_module.stem.cache_clear()  # time it cold: words not seen before, as in production
+    triage_module.canonical.cache_clear()
     start = time.perf_counter()
     for text in texts:
         triage(text)
@@ -113,19 +142,22 @@ def run(verbose: bool = False) -> list[dict[str, Any]]:
         }
     )
     if verbose:
-        print(f"latency {per_text_ms:.2f} ms per text")
+        print(f"latency {per_text_ms:.2f} ms per text (cold caches, {len(texts)} texts)")
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path, help="write the result rows to this file")
-    parser.add_argument("--errors", choices=["dev", "test", "all"], help="list the misclassified texts")
+    parser.add_argument(
+        "--errors",
+        choices=["eval_dev", "eval_test", "fresh_dev", "fresh_test"],
+        help="list the misclassified texts of a split (tune on the dev splits only)",
+    )
     args = parser.parse_args(argv)
     results = run(verbose=True)
     if args.errors:
-        subset = [r for r in load() if args.errors == "all" or r["split"] == args.errors]
-        for r, p in evaluate(subset)["errors"]:
+        for r, p in evaluate(splits()[args.errors])["errors"]:
             print(
                 f"  gold {r['kind']}/{r['category']}/{r['urgent']}  got {p.kind.value}/{p.category.value}/"
                 f"{p.urgent}  {r['text'][:110]}"

@@ -133,6 +133,87 @@ def test_urgency_catches_danger_and_not_mere_anger(text: str, urgent: bool) -> N
     assert triage(text).urgent is urgent
 
 
+# ---------------------------------------------------------------- new phrasing (bench/data/LABELLING.md)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Niemand belt mij terug over mijn Wmo aanvraag.", Category.information),
+        # repeatedly late = an agreement not kept (nalatigheid); a one-off late ride stays Overig
+        ("De thuiszorg van Zorg Plus komt steeds te laat.", Category.information),
+        ("Consulent zou terugbellen. Niet gebeurd.", Category.information),
+        ("Mijn formulieren zijn zoek en niemand weet waar ze zijn.", Category.information),
+        ("Zijn mijn papieren nu alweer kwijtgeraakt?", Category.information),
+        ("Ik word van het kastje naar de muur gestuurd.", Category.referral),
+        ("Ze schuiven het op elkaar af, de gemeente en de zorgaanbieder.", Category.referral),
+        ("Ik word van hot naar her gestuurd.", Category.referral),
+        ("Die handhaver was echt lomp en asociaal.", Category.conduct),
+        ("Ik werd aan de balie genegeerd.", Category.conduct),
+        ("Waar blijft mijn parkeervergunning? Betaald in februari.", Category.handling_time),
+        ("Het schiet maar niet op met mijn aanvraag.", Category.handling_time),
+        ("Wie verzint het dat je maar vier weken per jaar op vakantie mag?", Category.policy),
+        (
+            "Bij nacontrole zagen we dat 20 terugbelverzoeken verdwenen zijn. Wij bellen ze alsnog.",
+            Category.proactive,
+        ),
+    ],
+)
+def test_everyday_phrasing_finds_its_category(text: str, category: Category) -> None:
+    result = triage(text)
+    assert (result.kind, result.category) == (Kind.complaint, category)
+    assert not any("Geen woorden" in r for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Ik ga hier tegenin, de afwijzing van mijn traplift klopt niet.", Kind.objection),
+        ("Ik vecht de afwijzing van mijn kwijtschelding aan.", Kind.objection),
+        ("Daar ga ik tegen in bezwaar.", Kind.objection),
+        ("Ik vroeg me af of ik recht heb op een parkeervergunning.", Kind.question),
+        ("Weet u tot wanneer ik de energietoeslag kan aanvragen?", Kind.question),
+        # rhetorical questions and "niemand kan me vertellen" are complaints
+        ("Hoe kan het dat een uittreksel zeven weken duurt?", Kind.complaint),
+        ("Het formulier werkt niet en niemand kan me vertellen hoe het wel moet.", Kind.complaint),
+    ],
+)
+def test_kind_without_the_usual_words(text: str, kind: Kind) -> None:
+    assert triage(text).kind is kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik zie het niet meer zitten.",
+        "ik trek het niet meer, ik heb een potje pillen klaarstaan",
+        "Geen geld voor eten, de pot is leeg.",
+        "We worden donderdag afgesloten van gas en licht.",
+        "De meter wordt donderdag dichtgezet door Vattenfall.",
+        "De ontruimingsdatum is volgende week.",
+        "Ik kom verhaal halen, ik weet waar ze haar auto parkeert.",
+        "Morgen staat er een interview in de Gelderlander.",
+        "Hij pakte mijn arm vast en trok me de kamer in.",
+    ],
+)
+def test_urgent_in_everyday_words(text: str) -> None:
+    result = triage(text)
+    assert result.urgent and result.urgent_reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "De consulent sloeg een toon aan die ik niet pik.",
+        "Mijn paspoort is gestolen, moet ik eerst aangifte doen bij de politie?",
+        "Geacht college van burgemeester en wethouders, de consulent was onbeschoft.",
+        "Ik schaamde me dood toen hij dat hardop zei.",
+    ],
+)
+def test_hard_negatives_are_not_urgent(text: str) -> None:
+    assert not triage(text).urgent
+
+
 # ---------------------------------------------------------------- negation and typos
 
 
@@ -287,20 +368,43 @@ def test_override_memory_round_trips_through_json() -> None:
 
 def test_quality_on_the_labelled_evaluation_set() -> None:
     bench = _bench()
-    rows = bench.load()
-    assert len(rows) >= 240
-    test = bench.evaluate([r for r in rows if r["split"] == "test"])
-    dev = bench.evaluate([r for r in rows if r["split"] == "dev"])
+    named = bench.splits()
+    assert len(named["eval_dev"]) + len(named["eval_test"]) >= 240
+    test = bench.evaluate(named["eval_test"])
+    dev = bench.evaluate(named["eval_dev"])
     assert test["urgent_recall"] >= 0.95 and dev["urgent_recall"] >= 0.95
-    assert bench.evaluate(rows)["urgent_recall"] >= 0.95
-    assert test["category_macro_f1"] >= 0.88  # measured 0.926 on the held-out split
-    assert test["kind_macro_f1"] >= 0.93  # measured 0.976
+    assert bench.evaluate(named["eval_dev"] + named["eval_test"])["urgent_recall"] >= 0.95
+    assert test["category_macro_f1"] >= 0.92  # measured 0.950 on the held-out split
+    assert test["kind_macro_f1"] >= 0.95  # measured 1.000
+
+
+def test_quality_on_fresh_phrasing() -> None:
+    """The blind set written later (bench/data/LABELLING.md); fresh_test was never tuned on."""
+    bench = _bench()
+    named = bench.splits()
+    assert len(named["fresh_dev"]) + len(named["fresh_test"]) >= 150
+    test = bench.evaluate(named["fresh_test"])
+    assert test["urgent_recall"] >= 0.93  # measured 1.000 (15 of 15); before this work 0.333
+    assert test["urgent_precision"] >= 0.72  # measured 0.789
+    assert test["category_macro_f1"] >= 0.74  # measured 0.770; before 0.353
+    assert test["kind_macro_f1"] >= 0.85  # measured 0.885; before 0.693
+    dev = bench.evaluate(named["fresh_dev"])  # tuned on: floors only guard against regressions
+    assert dev["urgent_recall"] >= 0.95 and dev["category_macro_f1"] >= 0.95
 
 
 def test_bench_rows_have_the_shape_make_bench_expects() -> None:
     rows = _bench().run()
     names = {r["name"] for r in rows}
-    assert {"triage.urgent_recall.test", "triage.category_macro_f1.test", "triage.kind_macro_f1.all"} <= names
+    assert {
+        "triage.eval_test.urgent_recall",
+        "triage.eval_test.category_macro_f1",
+        "triage.fresh_test.urgent_recall",
+        "triage.fresh_test.urgent_precision",
+        "triage.fresh_test.category_macro_f1",
+        "triage.latency_per_text",
+    } <= names
     for row in rows:
         assert set(row) == {"name", "value", "unit", "aim", "direction"}
         assert row["direction"] in {"min", "max"} and isinstance(row["aim"], float)
+    latency = next(r for r in rows if r["name"] == "triage.latency_per_text")
+    assert latency["value"] < 5.0

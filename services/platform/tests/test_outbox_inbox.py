@@ -128,7 +128,9 @@ async def test_poison_event_goes_to_the_dead_letter_topic_after_max_attempts(db:
     await consumer.process(events, _records(events))  # third attempt: dead-lettered, batch goes on
     async with db.reading() as session:
         assert (await session.execute(select(func.count()).select_from(counted))).scalar_one() == 5
-        dlq = (await session.execute(select(tables.outbox).where(tables.outbox.c.topic == "test.things.dlq"))).all()
+        dlq = (
+            await session.execute(select(tables.outbox).where(tables.outbox.c.topic == "test.things.dlq"))
+        ).all()
     assert len(dlq) == 1
     assert dlq[0].headers["x-attempts"] == "3"
     assert "cannot handle 3" in dlq[0].headers["x-error"]
@@ -138,7 +140,9 @@ async def test_undecodable_record_is_dead_lettered_not_fatal(db: Database) -> No
     consumer = EventConsumer("c", db, tables, Outbox(tables, "test"), {}, max_attempts=1)
     raw = decode_record(b"not json", "test.things", 0, 7)
     envelope = Envelope.model_validate(raw)
-    await consumer.process([envelope], [SimpleNamespace(topic="test.things", partition=0, offset=7, value=b"x")])
+    await consumer.process(
+        [envelope], [SimpleNamespace(topic="test.things", partition=0, offset=7, value=b"x")]
+    )
     async with db.reading() as session:
         rows = (await session.execute(select(tables.outbox))).all()
     assert [r.topic for r in rows] == ["test.things.dlq"]

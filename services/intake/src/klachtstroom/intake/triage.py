@@ -53,7 +53,9 @@ def stem(word: str) -> str:
             break
     else:
         plural_s = w.endswith("s") and len(w) >= 6 and w[-2] not in "aeiousj"  # regels, not niets/huis
-        if w.endswith("en") and len(w) >= 5:
+        if w.endswith("ies") and len(w) >= 6:
+            w = w[:-1]  # fracties -> fractie
+        elif w.endswith("en") and len(w) >= 5:
             w = w[:-2]
         elif plural_s or (w.endswith("e") and len(w) >= 4 and w[-2] not in "aeiou"):
             w = w[:-1]
@@ -344,7 +346,12 @@ def _triage(raw: str, overrides: OverrideMemory | None) -> TriageResult:
         eligible = {c: score.get(c, 0.0) for c in _CATEGORIES}
         if eligible["proactive"] < 3.0:  # proactive is rare: only on clear staff wording
             eligible["proactive"] = 0.0
-        top = max(_CATEGORIES, key=lambda c: (eligible[c], -_CATEGORIES.index(c)))
+        # Clear staff wording decides: a proactive report always describes some failure
+        # (a lost callback, a late letter), so the failure's own category must not outvote it.
+        top = max(
+            _CATEGORIES,
+            key=lambda c: (c == "proactive" and eligible[c] > 0, eligible[c], -_CATEGORIES.index(c)),
+        )
         category = Category(top) if eligible[top] >= 1.0 else Category.other
         cat_score = eligible[category.value]
         rest = sum(v for c, v in eligible.items() if c != category.value and v > 0)

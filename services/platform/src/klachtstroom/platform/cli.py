@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import uvicorn
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
@@ -70,7 +70,9 @@ async def replay_dlq(service: Service, topic: str, limit: int | None = None) -> 
     return replayed
 
 
-def main(service_factory: Callable[[], tuple[Service, FastAPI]], extra_commands: dict[str, Any] | None = None) -> None:
+def main(
+    service_factory: Callable[[], tuple[Service, FastAPI]], extra_commands: dict[str, Any] | None = None
+) -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the service (default)")

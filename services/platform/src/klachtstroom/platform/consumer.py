@@ -4,6 +4,13 @@ A batch is handled in one database transaction (inbox rows and outbox rows toget
 offsets are committed only after that transaction (FastStream NACK_ON_ERROR: commit on
 success, seek back on error). A message that keeps failing is isolated by handling the
 batch one message at a time, counted, and after `max_attempts` written to `<topic>.dlq`.
+
+Handlers take one event at a time, or, wrapped in `BatchHandler`, a run of consecutive events
+of the batch at once (so a service can load and write a whole run with a few statements).
+Either way events are handled in the order they came, which keeps the order per complaint.
+
+Tracing: one span per batch, linked to the producer of every event in it; while an event is
+handled, the events written carry its trace context on (`telemetry.propagating`).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +33,7 @@ from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.platform.tables import PlatformTables
-from klachtstroom.platform.telemetry import context_from_traceparent
+from klachtstroom.platform.telemetry import context_from_traceparent, links_to, propagating
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("klachtstroom.platform.consumer")
@@ -36,6 +44,23 @@ dead_lettered = metrics.get_meter("klachtstroom.platform").create_counter(
 UNDECODABLE = "nl.klachtstroom.undecodable"
 
 EventHandler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+Run = Sequence[tuple[Envelope, Any]]
+
+
+class BatchHandler:
+    """Handles a run of consecutive events of a batch (envelope and typed payload, in order).
+
+    Register the same instance for several payload types to receive them in one run. It is
+    called inside the batch transaction, like an EventHandler, and is also callable for a
+    single event. It handles each event `with telemetry.propagating(envelope.traceparent)`,
+    so the events it writes carry that event's trace context.
+    """
+
+    def __init__(self, handle: Callable[[AsyncSession, Run], Awaitable[None]]) -> None:
+        self.handle = handle
+
+    async def __call__(self, session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        await self.handle(session, [(envelope, payload)])
 
 
 class RetryLater(Exception):
@@ -62,6 +87,14 @@ def decode_record(value: bytes | None, topic: str, partition: int, offset: int) 
         }
 
 
+def decode_envelope(value: bytes | None, topic: str, partition: int, offset: int) -> Envelope:
+    """Decode one Kafka record into an Envelope in one pass; never raises (see decode_record)."""
+    try:
+        return Envelope.model_validate_json(value or b"")
+    except (ValueError, ValidationError, TypeError):
+        return Envelope.model_validate(decode_record(None, topic, partition, offset))
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -73,6 +106,7 @@ class EventConsumer:
         *,
         max_attempts: int = 5,
         after_commit: Callable[[], Awaitable[None]] | None = None,
+        span_per_event: bool = False,
     ) -> None:
         self.name = name
         self.db = db
@@ -81,15 +115,27 @@ class EventConsumer:
         self.handlers = {model.event_type: (model, handler) for model, handler in handlers.items()}
         self.max_attempts = max_attempts
         self.after_commit = after_commit
+        self.span_per_event = span_per_event  # for debugging a trace; costs a span per event
         self.handled = 0
         self.dead_lettered = 0
+        self.batches = 0
 
     async def process(self, envelopes: Sequence[Envelope], records: Sequence[Any]) -> None:
-        try:
-            async with self.db.transaction() as session:
-                await self._handle(session, envelopes)
-        except Exception:
-            await self._process_one_by_one(envelopes, records)
+        self.batches += 1
+        with tracer.start_as_current_span(
+            f"{self.name} process",
+            kind=trace.SpanKind.CONSUMER,
+            links=links_to(e.traceparent for e in envelopes),
+            attributes={
+                "messaging.batch.message_count": len(envelopes),
+                "messaging.consumer.group.name": self.name,
+            },
+        ):
+            try:
+                async with self.db.transaction() as session:
+                    await self._handle(session, envelopes)
+            except Exception:
+                await self._process_one_by_one(envelopes, records)
         self.outbox.notify()
         if self.after_commit is not None:
             await self.after_commit()
@@ -104,7 +150,11 @@ class EventConsumer:
                 if attempts < self.max_attempts:
                     log.warning(
                         "%s: event %s failed (%s), attempt %d of %d",
-                        self.name, envelope.id, type(error).__name__, attempts, self.max_attempts,
+                        self.name,
+                        envelope.id,
+                        type(error).__name__,
+                        attempts,
+                        self.max_attempts,
                     )
                     await asyncio.sleep(min(0.2 * 2**attempts, 5.0))
                     raise RetryLater(envelope.id) from error
@@ -124,6 +174,8 @@ class EventConsumer:
         )
         now = datetime.now(UTC)
         fresh: list[dict[str, Any]] = []
+        run: list[tuple[Envelope, Any]] = []
+        run_handler: BatchHandler | None = None
         for envelope in envelopes:
             if envelope.id in done:
                 continue
@@ -134,16 +186,33 @@ class EventConsumer:
             if entry is not None:
                 model, handler = entry
                 payload = model.model_validate(envelope.data)
-                with tracer.start_as_current_span(
-                    f"{self.name} {envelope.type}",
-                    context=context_from_traceparent(envelope.traceparent),
-                    attributes={"messaging.message.id": envelope.id, "klachtstroom.subject": envelope.subject},
-                ):
-                    await handler(session, envelope, payload)
+                if isinstance(handler, BatchHandler):
+                    if handler is not run_handler and run_handler is not None:
+                        await run_handler.handle(session, run)
+                        run = []
+                    run_handler = handler
+                    run.append((envelope, payload))
+                else:
+                    if run_handler is not None:  # what came before is handled first: order kept
+                        await run_handler.handle(session, run)
+                        run, run_handler = [], None
+                    with self._event_span(envelope), propagating(envelope.traceparent):
+                        await handler(session, envelope, payload)
             fresh.append({"consumer": self.name, "event_id": envelope.id, "processed_at": now})
+        if run_handler is not None:
+            await run_handler.handle(session, run)
         if fresh:
             await session.execute(insert(processed), fresh)
         self.handled += len(fresh)
+
+    def _event_span(self, envelope: Envelope) -> Any:
+        if not self.span_per_event:
+            return nullcontext()
+        return tracer.start_as_current_span(
+            f"{self.name} {envelope.type}",
+            context=context_from_traceparent(envelope.traceparent),
+            attributes={"messaging.message.id": envelope.id, "klachtstroom.subject": envelope.subject},
+        )
 
     async def _count_failure(self, envelope: Envelope, error: Exception) -> int:
         attempts_table = self.tables.delivery_attempts
@@ -200,7 +269,9 @@ class EventConsumer:
             )
         self.dead_lettered += 1
         dead_lettered.add(1, {"consumer": self.name, "topic": topic})
-        log.error("%s: event %s sent to %s after %d attempts", self.name, envelope.id, topics.dlq(topic), attempts)
+        log.error(
+            "%s: event %s sent to %s after %d attempts", self.name, envelope.id, topics.dlq(topic), attempts
+        )
 
     async def forget_failures(self, event_ids: Sequence[str]) -> None:
         """Before a DLQ replay: give replayed events a fresh set of attempts."""
@@ -213,6 +284,7 @@ class EventConsumer:
                 )
             )
             await session.execute(
-                delete(processed).where(processed.c.consumer == self.name, processed.c.event_id.in_(event_ids))
+                delete(processed).where(
+                    processed.c.consumer == self.name, processed.c.event_id.in_(event_ids)
+                )
             )
-

@@ -7,6 +7,7 @@ retrying, ordered by outbox id, with an idempotent acks=all producer, and marks 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +25,7 @@ from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("klachtstroom.platform.outbox")
 _PENDING = "klachtstroom.outbox.pending"
 
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
@@ -51,7 +54,11 @@ class Outbox:
         return envelope
 
     async def add_envelope(
-        self, session: AsyncSession, topic: str, envelope: Envelope, extra_headers: dict[str, str] | None = None
+        self,
+        session: AsyncSession,
+        topic: str,
+        envelope: Envelope,
+        extra_headers: dict[str, str] | None = None,
     ) -> None:
         """Buffer the row; all rows of the unit of work are inserted at once before it commits."""
         headers = {"ce_type": envelope.type, "ce_id": envelope.id, "content-type": "application/json"}
@@ -90,6 +97,14 @@ class Lease:
         self.name = name
         self.ttl = timedelta(seconds=ttl)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._held_until: datetime | None = None
+
+    async def hold(self) -> bool:
+        """Acquire or renew, but skip the write while the lease surely stays ours: renewed
+        once a third of its time has passed, so a busy relay does not write it every batch."""
+        if self._held_until is not None and datetime.now(UTC) < self._held_until - 2 * self.ttl / 3:
+            return True
+        return await self.acquire()
 
     async def acquire(self) -> bool:
         now = datetime.now(UTC)
@@ -102,15 +117,18 @@ class Lease:
                 await session.execute(
                     insert(leases).values(name=self.name, holder=self.holder, expires_at=now + self.ttl)
                 )
+                self._held_until = now + self.ttl
                 return True
             expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
             if row.holder != self.holder and expires > now:
+                self._held_until = None
                 return False
             await session.execute(
                 update(leases)
                 .where(leases.c.name == self.name)
                 .values(holder=self.holder, expires_at=now + self.ttl)
             )
+            self._held_until = now + self.ttl
             return True
 
 
@@ -148,7 +166,7 @@ class OutboxRelay:
         last_cleanup = datetime.now(UTC)
         while not self._stopping:
             try:
-                if not await self.lease.acquire():
+                if not await self.lease.hold():
                     await self._sleep(self.lease.ttl.total_seconds() / 3)
                     continue
                 sent = await self.relay_once()
@@ -163,15 +181,15 @@ class OutboxRelay:
                 raise
             except Exception as error:  # Kafka or the database is down: keep the rows, retry later
                 self.last_error = type(error).__name__
-                log.warning("outbox relay: publish failed (%s); retrying in %.1fs", type(error).__name__, backoff)
+                log.warning(
+                    "outbox relay: publish failed (%s); retrying in %.1fs", type(error).__name__, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wakeup.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
         self.wakeup.clear()
 
     async def relay_once(self) -> int:
@@ -189,22 +207,27 @@ class OutboxRelay:
             return 0
         # Send the whole batch before awaiting: the idempotent producer keeps per-partition
         # order, and a failure leaves every row unsent, to be sent again (consumers dedupe).
-        confirmations = [
-            await self.publish(row.topic, row.value, row.key.encode(), dict(row.headers)) for row in rows
-        ]
-        await asyncio.gather(*confirmations)
+        with tracer.start_as_current_span(
+            "outbox relay publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.batch.message_count": len(rows)},
+        ):
+            confirmations = [
+                await self.publish(row.topic, row.value, row.key.encode(), dict(row.headers)) for row in rows
+            ]
+            await asyncio.gather(*confirmations)
         ids = [row.id for row in rows]
         async with self.db.transaction() as session:
-            await session.execute(update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=datetime.now(UTC)))
+            await session.execute(
+                update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=datetime.now(UTC))
+            )
         self.published += len(rows)
         return len(rows)
 
     async def _cleanup(self) -> None:
         outbox = self.tables.outbox
         async with self.db.transaction() as session:
-            await session.execute(
-                delete(outbox).where(outbox.c.sent_at < datetime.now(UTC) - self.keep_sent)
-            )
+            await session.execute(delete(outbox).where(outbox.c.sent_at < datetime.now(UTC) - self.keep_sent))
 
     async def pending(self) -> int:
         from sqlalchemy import func

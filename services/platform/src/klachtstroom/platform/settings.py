@@ -25,6 +25,10 @@ class PlatformSettings(BaseSettings):
     consumer_batch: int = 500
     relay_batch: int = 1000
     relay_poll_seconds: float = 0.2
+    # Record batches of the relay's producer (bytes): fewer, larger produce requests.
+    relay_max_batch_bytes: int = 512 * 1024
+    # A span for every consumed event (besides the one per batch): for debugging a trace.
+    trace_each_event: bool = False
     # A test clock for end-to-end tests (never in production): PUT /api/v1/test/clock.
     test_clock: bool = False
     auth_required: bool = False

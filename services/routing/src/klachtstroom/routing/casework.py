@@ -39,7 +39,9 @@ class Transition:
 
 
 TransitionHook = Callable[[AsyncSession, Transition], Awaitable[None]]
-OpenHook = Callable[[AsyncSession, CaseRow, Case], Awaitable[None]]
+# Called when a case opens, with the case and its reference (the row may be one of many
+# inserted at once, so a hook gets what it needs to read, not the row to change).
+OpenHook = Callable[[AsyncSession, Case, str], Awaitable[None]]
 EventData = Callable[[AsyncSession, Transition], Awaitable[dict[str, JsonValue]]]
 
 ROUTING_ACTOR = "routering"

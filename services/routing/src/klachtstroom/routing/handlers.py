@@ -14,27 +14,27 @@ from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMerged
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from klachtstroom.platform.consumer import EventHandler
+from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
 from klachtstroom.routing.casework import CaseWork, system_event
+from klachtstroom.routing.deadline_terms import keep_terms
 from klachtstroom.routing.domain import OPEN_STATES
-from klachtstroom.routing.lifecycle import with_decision_due
-from klachtstroom.routing.opening import open_from_complaint
-from klachtstroom.routing.repository import case_of, store_case
+from klachtstroom.routing.opening import open_many
+from klachtstroom.routing.repository import case_of
 from klachtstroom.routing.store import CaseRow, DeadlineRow
 
 
 def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:
-    async def on_received(session: AsyncSession, _envelope: Envelope, event: ComplaintReceived) -> None:
-        await open_from_complaint(work, session, event)
+    """Received complaints and terms are handled a run at a time (a consumed batch holds many);
+    each event still applies in its order, with the same effect as one by one."""
+
+    async def on_received(session: AsyncSession, run: Run) -> None:
+        await open_many(work, session, run)
+
+    async def on_terms(session: AsyncSession, run: Run) -> None:
+        await keep_terms(session, run, work.now(), on_deadline_breached)
 
     async def on_merged(session: AsyncSession, _envelope: Envelope, event: ComplaintsMerged) -> None:
         await mark_merged(work, session, event)
-
-    async def on_deadline_set(session: AsyncSession, _envelope: Envelope, event: de.DeadlineSet) -> None:
-        await keep_deadline(work, session, event)
-
-    async def on_deadline_met(session: AsyncSession, _envelope: Envelope, event: de.DeadlineMet) -> None:
-        await deadline_state(work, session, event, DeadlineState.met)
 
     async def on_deadline_breached(
         session: AsyncSession, _envelope: Envelope, event: de.DeadlineBreached
@@ -43,35 +43,14 @@ def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:
         if event.kind == DeadlineKind.provider_response:
             await provider_too_late(work, session, event)
 
+    terms = BatchHandler(on_terms)
     return {
-        ComplaintReceived: on_received,
+        ComplaintReceived: BatchHandler(on_received),
         ComplaintsMerged: on_merged,
-        de.DeadlineSet: on_deadline_set,
-        de.DeadlineMet: on_deadline_met,
-        de.DeadlineBreached: on_deadline_breached,
+        de.DeadlineSet: terms,
+        de.DeadlineMet: terms,
+        de.DeadlineBreached: terms,
     }
-
-
-async def keep_deadline(work: CaseWork, session: AsyncSession, event: de.DeadlineSet) -> None:
-    row = await session.get(DeadlineRow, (event.case_id, event.kind.value))
-    if row is None:
-        row = DeadlineRow(case_id=event.case_id, kind=event.kind.value)
-        session.add(row)
-    row.start = event.start
-    row.due = event.due
-    row.unmoved_due = event.unmoved_due
-    row.state = event.state.value
-    row.extended_weeks = event.extended_weeks
-    row.explanation = list(event.explanation)
-    row.updated_at = work.now()
-    await session.flush()
-    if event.kind == DeadlineKind.decision:
-        case_row = await session.get(CaseRow, event.case_id)
-        if case_row is not None:
-            # The due date as the deadlines service computed it (Termijnenwet); an extension
-            # before this date is allowed (Awb 9:11 lid 2).
-            store_case(case_row, with_decision_due(case_of(case_row), event.due), work.now())
-            await session.flush()
 
 
 async def deadline_state(

@@ -1,22 +1,40 @@
 """A received complaint becomes a case: routed by the rules (the decision explains itself and
 names rule id and version), stored, announced (`CaseOpened`), and referred when a provider
-rule applies. An imported register entry is then brought to its recorded final state."""
+rule applies. An imported register entry is then brought to its recorded final state.
+
+`open_many` opens a run of received complaints with a few statements for the whole run (the
+consumer's batch); a complaint referred by rule or imported from a register takes the
+one-by-one path, `open_from_complaint`, in its turn, so the order of events is kept."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
+from klachtstroom.platform.telemetry import propagating
 from klachtstroom.routing.casework import ROUTING_ACTOR, CaseWork
 from klachtstroom.routing.domain import Assign, Case, CaseEvent, Refer
 from klachtstroom.routing.events import opened_payload
 from klachtstroom.routing.imports import replay_imported
 from klachtstroom.routing.lifecycle import open_case, with_decision_due
-from klachtstroom.routing.repository import append_history, new_row
-from klachtstroom.routing.rulebook import current_rules, ensure_seeded, known_values
-from klachtstroom.routing.rules import RoutingDecision
-from klachtstroom.routing.store import CaseRow, DeadlineRow
+from klachtstroom.routing.repository import append_history, case_values, history_values, new_row
+from klachtstroom.routing.rulebook import (
+    current_rules,
+    ensure_seeded,
+    known_for,
+    known_values,
+    provider_names,
+)
+from klachtstroom.routing.rules import KnownValues, RoutingDecision, RuleSet
+from klachtstroom.routing.store import CaseRow, DeadlineRow, HistoryRow
 
 
 def _not_a_complaint(kind: Kind) -> str:
@@ -35,7 +53,63 @@ async def open_from_complaint(
     now = work.now()
     await ensure_seeded(session, work.settings, now)
     rules = await current_rules(session, work.settings)
-    decision = rules.match(received, known=await known_values(session, work.settings, rules, received))
+    known = await known_values(session, work.settings, rules, received)
+    term = await session.get(DeadlineRow, (received.complaint_id, "decision"))
+    opening = decide_opening(received, rules, known, term.due if term is not None else None)
+    case, decision = opening.case, opening.decision
+    row = new_row(case, reference=received.reference, now=now, **opening.columns(received))
+    session.add(row)
+    await session.flush()
+    await append_history(session, case.id, opening.entry(), now)
+    await work.service.outbox.add(
+        session, opened_payload(case, received.reference, decision, flagged=opening.flagged), subject=case.id
+    )
+    quiet = received.imported is not None
+    if not quiet:
+        for hook in work.on_open:
+            await hook(session, case, received.reference)
+    if opening.by_provider:
+        await _refer_by_rule(work, session, row, received, decision, quiet=quiet)
+    if received.imported is not None:
+        await replay_imported(work, session, row, received.imported)
+    return row
+
+
+@dataclass(frozen=True)
+class Opening:
+    """How a received complaint opens: its case, the routing decision and what it says."""
+
+    case: Case
+    decision: RoutingDecision
+    explanation: str
+    flagged: bool
+
+    @property
+    def by_provider(self) -> bool:
+        """A provider rule applies: the complaint is referred at once (a transition)."""
+        return self.decision.handler == Handler.provider and bool(self.decision.provider)
+
+    def columns(self, received: ComplaintReceived) -> dict[str, Any]:
+        """The case row's columns beyond the case itself."""
+        return {
+            "flagged": self.flagged,
+            "rule_id": self.decision.rule_id,
+            "rule_version": self.decision.rule_version,
+            "routing_explanation": self.explanation,
+            "description": received.description,
+            "handover_note": received.handover_note,
+            "complainant_id": received.complainant_id,
+        }
+
+    def entry(self) -> CaseEvent:
+        return _opened_entry(self.case, self.decision, self.explanation, self.flagged)
+
+
+def decide_opening(
+    received: ComplaintReceived, rules: RuleSet, known: KnownValues, decision_due: date | None
+) -> Opening:
+    """Route a received complaint and build its new case (pure: no database)."""
+    decision = rules.match(received, known=known)
     explanation = decision.explanation
     flagged = decision.flagged_unknown
     if received.kind != Kind.complaint:
@@ -56,34 +130,70 @@ async def open_from_complaint(
         handler=decision.handler,
         handler_name=decision.handler_name,
     )
-    case = await _with_known_due(session, case)
-    row = new_row(
-        case,
-        reference=received.reference,
-        now=now,
-        flagged=flagged,
-        rule_id=decision.rule_id,
-        rule_version=decision.rule_version,
-        routing_explanation=explanation,
-        description=received.description,
-        handover_note=received.handover_note,
-        complainant_id=received.complainant_id,
+    if decision_due is not None:  # a decision term may have been stored before the case
+        case = with_decision_due(case, decision_due)  # (events of two topics race)
+    return Opening(case, decision, explanation, flagged)
+
+
+async def open_many(
+    work: CaseWork, session: AsyncSession, run: Sequence[tuple[Envelope, ComplaintReceived]]
+) -> None:
+    """Open the cases of a run of received complaints, in order, with a few statements.
+
+    One query finds the cases that exist already (a replay), one the decision terms stored
+    before their case; rules and the provider register are read once; the new cases and
+    their first history entries are inserted together (seq 1: a new case has no history).
+    """
+    ids = list({received.complaint_id for _envelope, received in run})
+    existing = set((await session.execute(select(CaseRow.id).where(CaseRow.id.in_(ids)))).scalars())
+    found = await session.execute(
+        select(DeadlineRow.case_id, DeadlineRow.due).where(
+            DeadlineRow.kind == "decision", DeadlineRow.case_id.in_(ids)
+        )
     )
-    session.add(row)
-    await session.flush()
-    await append_history(session, case.id, _opened_entry(case, decision, explanation, flagged), now)
-    await work.service.outbox.add(
-        session, opened_payload(case, received.reference, decision, flagged=flagged), subject=case.id
-    )
-    quiet = received.imported is not None
-    if not quiet:
-        for hook in work.on_open:
-            await hook(session, row, case)
-    if decision.handler == Handler.provider and decision.provider:
-        await _refer_by_rule(work, session, row, received, decision, quiet=quiet)
-    if received.imported is not None:
-        await replay_imported(work, session, row, received.imported)
-    return row
+    terms: dict[str, date] = {case_id: due for case_id, due in found}
+    now = work.now()
+    await ensure_seeded(session, work.settings, now)
+    rules = await current_rules(session, work.settings)
+    providers = await provider_names(session)
+    cases: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for envelope, received in run:
+        if received.complaint_id in existing:
+            continue  # the same complaint again (e.g. a replay): the case is already there
+        existing.add(received.complaint_id)
+        with propagating(envelope.traceparent):
+            known = known_for(work.settings, rules, received, providers)
+            opening = decide_opening(received, rules, known, terms.get(received.complaint_id))
+            if opening.by_provider or received.imported is not None:
+                # A transition or a replayed register follows: the one-by-one path, in turn.
+                await _insert(session, cases, history)
+                await open_from_complaint(work, session, received)
+                continue
+            case = opening.case
+            cases.append(
+                case_values(
+                    case, reference=received.reference, now=now, version=1, **opening.columns(received)
+                )
+            )
+            history.append(history_values(case.id, 1, opening.entry(), now))
+            await work.service.outbox.add(
+                session,
+                opened_payload(case, received.reference, opening.decision, flagged=opening.flagged),
+                subject=case.id,
+            )
+            for hook in work.on_open:
+                await hook(session, case, received.reference)
+    await _insert(session, cases, history)
+
+
+async def _insert(session: AsyncSession, cases: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
+    if cases:
+        # Core inserts of the tables (not the ORM's bulk path): one executemany each.
+        await session.execute(insert(cast(Table, CaseRow.__table__)), cases)
+        await session.execute(insert(cast(Table, HistoryRow.__table__)), history)
+        cases.clear()
+        history.clear()
 
 
 def _opened_entry(case: Case, decision: RoutingDecision, explanation: str, flagged: bool) -> CaseEvent:
@@ -125,9 +235,3 @@ async def _refer_by_rule(
     else:
         command = Refer(at=at, actor=actor, provider=provider, note=received.handover_note)
     await work.transition(session, row, command, quiet=quiet)
-
-
-async def _with_known_due(session: AsyncSession, case: Case) -> Case:
-    """A decision term may have been stored before the case (events of two topics race)."""
-    term = await session.get(DeadlineRow, (case.id, "decision"))
-    return with_decision_due(case, term.due) if term is not None else case

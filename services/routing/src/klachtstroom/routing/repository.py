@@ -42,15 +42,20 @@ def _columns(case: Case) -> dict[str, Any]:
 
 
 def new_row(case: Case, *, reference: str, now: datetime, **extra: Any) -> CaseRow:
-    return CaseRow(
-        id=case.id,
-        reference=reference,
-        received_at=case.received_at.astimezone(UTC),
-        created_at=now,
-        updated_at=now,
+    return CaseRow(**case_values(case, reference=reference, now=now, **extra))
+
+
+def case_values(case: Case, *, reference: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    """The columns of a new case row (for `new_row`, or a bulk insert of many at once)."""
+    return {
+        "id": case.id,
+        "reference": reference,
+        "received_at": case.received_at.astimezone(UTC),
+        "created_at": now,
+        "updated_at": now,
         **_columns(case),
         **extra,
-    )
+    }
 
 
 def store_case(row: CaseRow, case: Case, now: datetime, event: CaseEvent | None = None) -> None:
@@ -75,20 +80,25 @@ async def append_history(session: AsyncSession, case_id: str, event: CaseEvent, 
     last = (
         await session.execute(select(func.max(HistoryRow.seq)).where(HistoryRow.case_id == case_id))
     ).scalar_one_or_none()
-    entry = HistoryRow(
-        case_id=case_id,
-        seq=(last or 0) + 1,
-        action=event.action,
-        event_type=event.event_type or None,
-        at=event.at.astimezone(UTC) if event.at.tzinfo else event.at,
-        actor=event.actor,
-        reason=event.reason,
-        data=_jsonable(event.data),
-        recorded_at=now,
-    )
+    entry = HistoryRow(**history_values(case_id, (last or 0) + 1, event, now))
     session.add(entry)
     await session.flush()
     return entry
+
+
+def history_values(case_id: str, seq: int, event: CaseEvent, now: datetime) -> dict[str, Any]:
+    """The columns of history entry `seq` of a case (a new case's first entry is seq 1)."""
+    return {
+        "case_id": case_id,
+        "seq": seq,
+        "action": event.action,
+        "event_type": event.event_type or None,
+        "at": event.at.astimezone(UTC) if event.at.tzinfo else event.at,
+        "actor": event.actor,
+        "reason": event.reason,
+        "data": _jsonable(event.data),
+        "recorded_at": now,
+    }
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

@@ -122,7 +122,17 @@ async def known_values(
     session: AsyncSession, settings: RoutingSettings, rules: RuleSet, complaint: Routable
 ) -> KnownValues:
     """What counts as known. A field without any register (settings or rules) knows every value."""
-    providers = frozenset((await session.execute(select(ProviderRow.name))).scalars())
+    return known_for(settings, rules, complaint, await provider_names(session))
+
+
+async def provider_names(session: AsyncSession) -> frozenset[str]:
+    return frozenset((await session.execute(select(ProviderRow.name))).scalars())
+
+
+def known_for(
+    settings: RoutingSettings, rules: RuleSet, complaint: Routable, providers: frozenset[str]
+) -> KnownValues:
+    """`known_values` with the provider register already read (once for a run of complaints)."""
 
     def register(field: str, configured: frozenset[str]) -> frozenset[str]:
         in_rules = any(getattr(rule, field) is not None for rule in rules.rules)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.routing.casework import CaseWork, Transition
 from klachtstroom.routing.domain import STATE_LABELS, Case, CaseState
-from klachtstroom.routing.store import CaseRow, ZgwCallRow
+from klachtstroom.routing.store import ZgwCallRow
 
 CRS = "EPSG:4326"  # required headers of the Zaken API (also when no geometry is sent)
 
@@ -76,17 +76,17 @@ def zgw_token(client_id: str, secret: str, issued_at: int | None = None) -> str:
     return f"{signing_input}.{_b64(signature)}"
 
 
-def zaak_body(settings: ZgwSettings, row: CaseRow, case: Case) -> dict[str, Any]:
+def zaak_body(settings: ZgwSettings, reference: str, case: Case) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "identificatie": row.reference,
+        "identificatie": reference,
         "bronorganisatie": settings.bronorganisatie,
         "verantwoordelijkeOrganisatie": settings.verantwoordelijke_organisatie or settings.bronorganisatie,
         "zaaktype": settings.zaaktype,
-        "omschrijving": f"Klacht {row.reference}"[:80],
+        "omschrijving": f"Klacht {reference}"[:80],
         "startdatum": case.received_on.isoformat(),
         "registratiedatum": case.received_on.isoformat(),
         "vertrouwelijkheidaanduiding": "vertrouwelijk",
-        "kenmerken": [{"kenmerk": row.id[:40], "bron": "klachtstroom"}],
+        "kenmerken": [{"kenmerk": case.id[:40], "bron": "klachtstroom"}],
     }
     return body
 
@@ -112,10 +112,10 @@ class ZgwQueue:
             )
         )
 
-    async def on_open(self, session: AsyncSession, row: CaseRow, case: Case) -> None:
+    async def on_open(self, session: AsyncSession, case: Case, reference: str) -> None:
         if not self.settings.enabled:
             return
-        self._call(session, case.id, "create_zaak", zaak_body(self.settings, row, case))
+        self._call(session, case.id, "create_zaak", zaak_body(self.settings, reference, case))
         self._status(session, case.id, case.state, case.received_at.isoformat())
 
     async def on_transition(self, session: AsyncSession, done: Transition) -> None:
