@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy"))
 sys.path.insert(0, str(ROOT / "deploy" / "kafka"))
 
-from e2e import Api, eventually, free_port, make_stack  # noqa: E402,F401
+from e2e import Api, eventually, free_port, make_stack, started_stack  # noqa: E402,F401
 from kafka_node import KafkaNode  # noqa: E402
 from stack import SERVICES, Stack  # noqa: E402
 
@@ -46,15 +46,8 @@ def stack(kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     default. (The deadlines and reporting end-to-end modules run theirs on PostgreSQL when
     `make test` provides one, so both storage engines are covered end to end.)"""
     running = make_stack(tmp_path_factory.mktemp("stack"), kafka)
-    running.write_dev_token()
-    running.start_services()
-    running.supervise()
-    try:
-        running.wait_healthy(timeout=120)
-        running.wait_ready(timeout=120)
-        yield running
-    finally:
-        running.stop()
+    with started_stack(running) as started:
+        yield started
 
 
 def _database_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:

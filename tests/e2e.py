@@ -7,7 +7,8 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,20 @@ def make_stack(data_dir: Path, kafka: KafkaNode, **extra_env: str) -> Stack:
         smtp_port=free_port(),
         extra_env={"KLACHTSTROOM_TEST_CLOCK": "true", **extra_env},
     )
+
+
+@contextmanager
+def started_stack(stack: Stack) -> Iterator[Stack]:
+    """Start a stack's services under the supervisor, wait until they are ready, stop them after."""
+    stack.write_dev_token()
+    stack.start_services()
+    stack.supervise()
+    try:
+        stack.wait_healthy(timeout=120)
+        stack.wait_ready(timeout=120)
+        yield stack
+    finally:
+        stack.stop()
 
 
 def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:

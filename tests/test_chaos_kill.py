@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from e2e import Api, eventually, make_stack
+from e2e import Api, eventually, make_stack, started_stack
 from stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
@@ -17,14 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def chaos_stack(own_kafka: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     running: Stack = make_stack(tmp_path_factory.mktemp("chaos"), own_kafka)
-    running.start_services()
-    running.supervise()
-    try:
-        running.wait_healthy(timeout=120)
-        running.wait_ready(timeout=120)
-        yield running
-    finally:
-        running.stop()
+    with started_stack(running) as started:
+        yield started
 
 
 @pytest.mark.parametrize("victim", SERVICES)

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from conftest import Api, _database_env, free_port, make_stack
+from conftest import _database_env
+from e2e import Api, free_port, make_stack, started_stack
+from e2e import eventually as e2e_eventually
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
 from stack import Stack
@@ -32,14 +34,7 @@ TIMER_EVENTS = {"warning", "breached", "escalated"}
 
 
 def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
+    return e2e_eventually(check, timeout=timeout, interval=interval)
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +72,8 @@ def term_stack(
         KLACHTSTROOM_DEADLINES_TIMER_BATCH="10",
         **_database_env(tmp_path_factory),
     )
-    running.write_dev_token()
-    running.start_services()
-    running.supervise()
-    try:
-        running.wait_healthy(timeout=120)
-        running.wait_ready(timeout=120)
-        yield running
-    finally:
-        running.stop()
+    with started_stack(running) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
-import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
+from e2e import eventually as e2e_eventually
 
 # The `apis` fixture's clients (tests/conftest.py `Api`), typed loosely: conftest is not importable
 # as a module under --import-mode=importlib.
@@ -24,14 +24,7 @@ PDF = b"%PDF-1.4\n% e2e\n"
 
 
 def eventually(check: Callable[[], Any], timeout: float = 45.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
+    return e2e_eventually(check, timeout=timeout, interval=interval)
 
 
 def the_complaint(apis: dict[str, Api], query: str) -> dict[str, Any]:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from conftest import Api, _database_env, free_port, make_stack
+from conftest import _database_env
+from e2e import Api, free_port, make_stack, started_stack
+from e2e import eventually as e2e_eventually
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
 from stack import Stack, venv_bin
@@ -36,14 +38,7 @@ URGENT_TEXT = "Mevrouw Van Dijk, Lindelaan 4, heeft sinds vrijdag geen verwarmin
 
 
 def eventually(check: Callable[[], Any], timeout: float = 90.0, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
+    return e2e_eventually(check, timeout=timeout, interval=interval)
 
 
 class CollegeWebhook(BaseHTTPRequestHandler):
@@ -101,15 +96,8 @@ def reporting_stack(
         KLACHTSTROOM_REPORTING_ORGANISATION="Gemeente Voorbeeldstad",
         **_database_env(tmp_path_factory),
     )
-    running.write_dev_token()
-    running.start_services()
-    running.supervise()
-    try:
-        running.wait_healthy(timeout=120)
-        running.wait_ready(timeout=120)
-        yield running
-    finally:
-        running.stop()
+    with started_stack(running) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
