@@ -3,7 +3,9 @@
 raw:       produce N envelopes (idempotent, acks=all) and consume them in a consumer group.
 pipeline:  produce the same N `complaint.received` envelopes onto complaints.intake.v1 and wait
            until routing has opened every case (consume -> db transaction -> outbox -> relay ->
-           complaints.case.v1), and until deadlines has set their terms (a second hop).
+           complaints.case.v1), and until deadlines has set their decision terms (a second hop).
+           Counted per complaint (distinct keys), so redeliveries or more events per complaint
+           do not end the wait early; the complaints are received today, so no term is overdue.
 DESIGN.md: the pipeline must keep at least half the raw rate.
 """
 

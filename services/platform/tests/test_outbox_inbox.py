@@ -16,10 +16,18 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
-from klachtstroom.platform.consumer import EventConsumer, RetryLater, decode_record
+from klachtstroom.platform.consumer import (
+    UNDECODABLE,
+    BatchHandler,
+    EventConsumer,
+    RetryLater,
+    decode_envelope,
+    decode_record,
+)
 from klachtstroom.platform.db import Database, upgrade_database
 from klachtstroom.platform.outbox import Outbox, OutboxRelay
 from klachtstroom.platform.tables import define_platform_tables
+from klachtstroom.platform.telemetry import propagating
 
 metadata = MetaData()
 tables = define_platform_tables(metadata)
@@ -30,6 +38,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class Thing(Payload):
     event_type: ClassVar[str] = "nl.klachtstroom.test.thing.v1"
+    topic: ClassVar[str] = "test.things"
+    n: int
+
+
+class Other(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.test.other.v1"
     topic: ClassVar[str] = "test.things"
     n: int
 
@@ -112,6 +126,45 @@ async def test_consumer_handles_each_event_once(db: Database) -> None:
     await consumer.process(events[:5], _records(events[:5]))  # redelivery after a crash
     async with db.reading() as session:
         assert (await session.execute(select(func.count()).select_from(counted))).scalar_one() == 10
+
+
+async def test_batch_handler_gets_runs_in_order_and_writes_carry_each_events_trace(db: Database) -> None:
+    calls: list[tuple[str, list[int]]] = []
+    outbox = Outbox(tables, "test")
+
+    async def many(session: Any, run: Any) -> None:
+        calls.append(("run", [payload.n for _envelope, payload in run]))
+        for envelope, payload in run:
+            with propagating(envelope.traceparent):
+                await outbox.add(session, Other(n=payload.n), subject=envelope.subject)
+
+    async def one(session: Any, envelope: Envelope, payload: Other) -> None:
+        calls.append(("one", [payload.n]))
+
+    consumer = EventConsumer("c", db, tables, outbox, {Thing: BatchHandler(many), Other: one})
+    trace = "00-0af7651916cd43dd8448eb211c80319c-{:016x}-01"
+    things = [
+        make_envelope(Thing(n=n), source="t", subject=f"s{n}", traceparent=trace.format(n + 1))
+        for n in range(4)
+    ]
+    other = make_envelope(Other(n=9), source="t", subject="s9")
+    batch = [things[0], things[1], things[1], other, things[2], things[3]]  # a duplicate, and a run broken
+    await consumer.process(batch, _records(batch))
+    await consumer.process(things, _records(things))  # redelivered: nothing handled twice
+    assert calls == [("run", [0, 1]), ("one", [9]), ("run", [2, 3])]
+    async with db.reading() as session:
+        rows = (await session.execute(select(tables.outbox.c.value).order_by(tables.outbox.c.id))).scalars()
+        written = [Envelope.model_validate_json(value) for value in rows]
+    assert [e.subject for e in written] == ["s0", "s1", "s2", "s3"]
+    assert [e.traceparent for e in written] == [trace.format(n + 1) for n in range(4)]
+
+
+def test_a_record_is_decoded_once_or_becomes_a_placeholder() -> None:
+    envelope = make_envelope(Thing(n=1), source="t", subject="s")
+    assert decode_envelope(envelope.model_dump_json().encode(), "test.things", 0, 1) == envelope
+    for broken in (b"not json", b"[1]", b'{"id": "x"}', None):
+        placeholder = decode_envelope(broken, "test.things", 0, 7)
+        assert placeholder.type == UNDECODABLE and placeholder.id == "undecodable:test.things:0:7"
 
 
 async def test_poison_event_goes_to_the_dead_letter_topic_after_max_attempts(db: Database) -> None:

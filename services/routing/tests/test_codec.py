@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from klachtstroom.contracts.vocabulary import Channel, Handler, Outcome, Resolution
-from klachtstroom.routing.codec import _READERS, case_from_json, case_to_json
+from klachtstroom.routing.codec import _READERS, case_from_json, case_to_json, json_with
 from klachtstroom.routing.domain import Case, CaseState
 from klachtstroom.routing.lifecycle import open_case
 
@@ -43,3 +43,12 @@ def test_round_trip_keeps_every_value() -> None:
         reopened_count=2,
     )
     assert case_from_json(case_to_json(full)) == full
+
+
+def test_a_field_replaced_in_the_stored_form_is_the_field_replaced_in_the_case() -> None:
+    at = datetime(2026, 3, 3, 10, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    case = open_case(id="c-2", at=at, channel="phone")
+    stored = case_to_json(case)
+    for due in (date(2026, 4, 14), None):
+        assert json_with(stored, decision_due=due) == case_to_json(replace(case, decision_due=due))
+        assert case_from_json(json_with(stored, decision_due=due)) == replace(case, decision_due=due)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+log = logging.getLogger(__name__)
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
 BEFORE_COMMIT = "klachtstroom.before_commit"
 
@@ -30,6 +32,11 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Pages in the WAL before a commit checkpoints it itself. `Database.checkpoints` does that
+# in a thread long before, so this is the fallback when it does not run (a CLI command).
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+
+
 def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
     """WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front,
     so a transaction never fails half-way on a lock upgrade."""
@@ -40,6 +47,7 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -117,6 +125,15 @@ def _inline_sqlite_creator(url: str) -> Callable[[], Awaitable[aiosqlite.Connect
     return create
 
 
+def _checkpoint(path: str) -> None:
+    # A connection per round, used by one thread only (a cancelled wait leaves it to finish).
+    connection = sqlite3.connect(path, timeout=1)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        connection.close()
+
+
 class Database:
     """One service's database: a writer and a reader session factory.
 
@@ -164,6 +181,24 @@ class Database:
             return True
         except Exception:
             return False
+
+    async def checkpoints(self, every: float = 1.0) -> None:
+        """SQLite: copy the WAL into the database file in a thread, every `every` seconds.
+
+        Statements run on the event loop (InlineSqliteConnection); left to itself, SQLite
+        checkpoints inside the commit that fills the WAL, on the event loop, fsyncs included.
+        A PASSIVE checkpoint on a connection of its own waits for no reader or writer, and
+        the sqlite3 module lets go of the GIL while it copies, so the loop keeps serving.
+        """
+        if not is_sqlite(self.url):
+            return
+        path = self.url.split("///", 1)[1]
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(_checkpoint, path)
+            except sqlite3.Error as error:  # e.g. the file is briefly locked: next round
+                log.info("sqlite checkpoint skipped (%s)", type(error).__name__)
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()

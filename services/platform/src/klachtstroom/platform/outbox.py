@@ -29,6 +29,10 @@ tracer = trace.get_tracer("klachtstroom.platform.outbox")
 _PENDING = "klachtstroom.outbox.pending"
 
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
+# (topic, value, key, headers) of each row, in outbox order.
+Message = tuple[str, bytes, bytes, dict[str, str]]
+# Sends all messages (order kept per key) and returns once every one is acknowledged.
+PublishMany = Callable[[Sequence[Message]], Awaitable[None]]
 
 
 class Outbox:
@@ -144,10 +148,12 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_seconds: float = 0.2,
         keep_sent: timedelta = timedelta(days=1),
+        publish_many: PublishMany | None = None,
     ) -> None:
         self.db = db
         self.tables = tables
         self.publish = publish
+        self.publish_many = publish_many
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.keep_sent = keep_sent
@@ -212,10 +218,11 @@ class OutboxRelay:
             kind=trace.SpanKind.PRODUCER,
             attributes={"messaging.batch.message_count": len(rows)},
         ):
-            confirmations = [
-                await self.publish(row.topic, row.value, row.key.encode(), dict(row.headers)) for row in rows
-            ]
-            await asyncio.gather(*confirmations)
+            messages = [(row.topic, row.value, row.key.encode(), dict(row.headers)) for row in rows]
+            if self.publish_many is not None:
+                await self.publish_many(messages)
+            else:
+                await asyncio.gather(*[await self.publish(*message) for message in messages])
         ids = [row.id for row in rows]
         async with self.db.transaction() as session:
             await session.execute(

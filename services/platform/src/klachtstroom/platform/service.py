@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream import Context
@@ -27,12 +29,14 @@ from klachtstroom.contracts.registry import payloads_on
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
 from klachtstroom.platform.db import Database, upgrade_database
-from klachtstroom.platform.outbox import Outbox, OutboxRelay
+from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import configure_logging, configure_tracing
 
 log = logging.getLogger(__name__)
+
+_partitioner = DefaultPartitioner()
 
 DEFAULT_PORTS = {"intake": 8000, "routing": 8001, "deadlines": 8002, "reporting": 8003}
 
@@ -83,6 +87,7 @@ class Service:
             self._publish,
             batch_size=self.settings.relay_batch,
             poll_seconds=self.settings.relay_poll_seconds,
+            publish_many=self._publish_many,
         )
         self.outbox = Outbox(tables, source=f"klachtstroom-{name}", wake=self.relay.wake)
         self.consumers: list[EventConsumer] = []
@@ -107,6 +112,39 @@ class Service:
         return await self._producer.send(
             topic, value, key=key, headers=[(name, text.encode()) for name, text in headers.items()]
         )
+
+    async def _publish_many(self, messages: Sequence[Message]) -> None:
+        """Send outbox rows as record batches, one per partition at a time, and wait for all acks.
+
+        Each row goes to the partition the producer's default partitioner picks for its key
+        (the complaint id), so the order per complaint is kept as with `send`; appending to a
+        batch skips the per-message work of `send` (a future and a queue entry per message).
+        """
+        producer = self._producer
+        if producer is None:
+            raise ConnectionError("Kafka producer not started")
+        partitions: dict[str, list[int]] = {}
+        chosen: dict[tuple[str, bytes], int] = {}
+        filling: dict[tuple[str, int], Any] = {}
+        delivered: list[Awaitable[Any]] = []
+        for topic, value, key, headers in messages:
+            partition = chosen.get((topic, key))
+            if partition is None:
+                if topic not in partitions:
+                    partitions[topic] = sorted(await producer.partitions_for(topic))
+                partition = _partitioner(key, partitions[topic], partitions[topic])
+                chosen[(topic, key)] = partition
+            encoded = [(name, text.encode()) for name, text in headers.items()]
+            batch = filling.get((topic, partition))
+            if batch is None:
+                batch = filling[(topic, partition)] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=encoded) is None:  # full
+                delivered.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = filling[(topic, partition)] = producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None, headers=encoded)
+        for (topic, partition), batch in filling.items():
+            delivered.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*delivered)
 
     async def _start_producer(self) -> None:
         producer = AIOKafkaProducer(
@@ -205,8 +243,11 @@ class Service:
         await asyncio.to_thread(self.migrate)
         self._tasks.append(asyncio.create_task(self._start_broker()))
         self._tasks.append(asyncio.create_task(self.relay.run(self._broker_ready.wait)))
+        self._tasks.append(asyncio.create_task(self.db.checkpoints()))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job()))
+        if self.settings.gc_threshold > 0:
+            tune_garbage_collector(self.settings.gc_threshold)
 
     async def stop(self) -> None:
         self.relay.stop()
@@ -234,6 +275,7 @@ class Service:
         if db_ok:
             detail["outbox_pending"] = await self.relay.pending()
         detail["dead_lettered"] = sum(c.dead_lettered for c in self.consumers)
+        detail["consumed"] = {c.name: {"batches": c.batches, "events": c.handled} for c in self.consumers}
         return db_ok and kafka_ok, detail
 
     # --- HTTP -------------------------------------------------------------------------------
@@ -288,6 +330,20 @@ class Service:
         """Hook for services with timers (deadlines): run what became due."""
         for hook in self.clock_hooks:
             await hook()
+
+
+def tune_garbage_collector(threshold: int) -> None:
+    """Keep Python's cycle collector off the hot path.
+
+    A consumed batch allocates many short-lived objects (envelopes, rows, statements); with
+    the default thresholds the collector runs every 700 allocations and, every so often,
+    walks everything the service holds (modules, the app, the ORM's registries). Objects
+    alive after start-up are moved out of its way (`gc.freeze`; reference counting still
+    frees them) and it runs less often. Measured on routing's consumer: a quarter less CPU.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(threshold, 10, 10)
 
 
 def port_for(service: str) -> int:

@@ -27,6 +27,8 @@ class PlatformSettings(BaseSettings):
     relay_poll_seconds: float = 0.2
     # Record batches of the relay's producer (bytes): fewer, larger produce requests.
     relay_max_batch_bytes: int = 512 * 1024
+    # Young-generation threshold of Python's cycle collector once started (0: leave as is).
+    gc_threshold: int = 10_000
     # A span for every consumed event (besides the one per batch): for debugging a trace.
     trace_each_event: bool = False
     # A test clock for end-to-end tests (never in production): PUT /api/v1/test/clock.

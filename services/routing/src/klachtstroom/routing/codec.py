@@ -69,6 +69,12 @@ def case_to_json(case: Case) -> dict[str, Any]:
     return {f.name: _json(getattr(case, f.name)) for f in fields(case) if f.name != "history"}
 
 
+def json_with(data: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """Stored JSON with some fields of the case replaced: what storing
+    `replace(case_from_json(data), **changes)` gives, without decoding the whole case."""
+    return {**data, **{name: _json(value) for name, value in changes.items()}}
+
+
 def case_from_json(data: Mapping[str, Any], history: tuple[CaseEvent, ...] = ()) -> Case:
     present: dict[str, Any] = {name: read(data[name]) for name, read in _READERS.items() if name in data}
     return Case(**present, history=history)

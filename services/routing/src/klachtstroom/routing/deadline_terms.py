@@ -23,9 +23,8 @@ from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.platform.telemetry import propagating
-from klachtstroom.routing.codec import case_from_json, case_to_json
-from klachtstroom.routing.domain import CLOSED_STATES
-from klachtstroom.routing.lifecycle import with_decision_due
+from klachtstroom.routing.codec import json_with
+from klachtstroom.routing.domain import CLOSED_STATES, CaseState
 from klachtstroom.routing.store import CaseRow, DeadlineRow
 
 DeadlineEvent = de.DeadlineSet | de.DeadlineMet | de.DeadlineBreached
@@ -153,22 +152,22 @@ async def _move_decision_due(session: AsyncSession, due: dict[str, date], now: d
         return
     rows = (
         await session.execute(
-            select(CaseRow.id, CaseRow.data, CaseRow.version, CaseRow.resolved_at).where(
+            select(CaseRow.id, CaseRow.state, CaseRow.data, CaseRow.version, CaseRow.resolved_at).where(
                 CaseRow.id.in_(list(due))
             )
         )
     ).all()
     updates = []
     for row in rows:
-        case = with_decision_due(case_from_json(row.data), due[row.id])
         updates.append(
             {
                 "k_id": row.id,
                 "k_version": row.version,
                 "v_version": row.version + 1,
-                "v_decision_due": case.decision_due,
-                "v_data": case_to_json(case),
-                "v_resolved_at": row.resolved_at if case.state in CLOSED_STATES else None,
+                "v_decision_due": due[row.id],
+                # with_decision_due(case, due), stored: only that field of the case changes
+                "v_data": json_with(row.data, decision_due=due[row.id]),
+                "v_resolved_at": row.resolved_at if CaseState(row.state) in CLOSED_STATES else None,
                 "v_updated_at": now,
             }
         )

@@ -1,0 +1,48 @@
+"""A server span per HTTP request, so a trace runs from the request through the outbox to Kafka.
+
+The incoming `traceparent` header (if any) is continued; the span is current while the route
+runs, so events written to the outbox carry its trace context (see telemetry.current_traceparent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+tracer = trace.get_tracer("klachtstroom.platform.http")
+
+Scope = dict[str, Any]
+
+
+class TracingMiddleware:
+    """Pure ASGI middleware (no per-request task switching, works with streaming responses)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") in ("/healthz", "/readyz"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        context = propagate.extract(headers)
+        method = scope.get("method", "GET")
+        route = scope.get("path", "")
+        with tracer.start_as_current_span(
+            f"{method} {route}",
+            context=context,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": route},
+        ) as span:
+
+            async def send_with_status(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+                await send(message)
+
+            await self.app(scope, receive, send_with_status)
