@@ -19,6 +19,10 @@ if [ "${KLACHTSTROOM_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/nul
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || true
 fi
 
+echo "== lint: ruff, mypy --strict"
+.venv/bin/ruff check contracts services tests bench deploy
+.venv/bin/mypy contracts/src services/*/src
+
 echo "== contract check: AsyncAPI document is current"
 $PY deploy/asyncapi.py --check contracts/asyncapi.json
 

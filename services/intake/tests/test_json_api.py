@@ -101,3 +101,19 @@ def test_same_idempotency_key_returns_the_same_complaint(client: TestClient, tmp
     second = client.post("/api/v1/complaints", json=payload, headers={"Idempotency-Key": "k1"})
     assert first.json()["id"] == second.json()["id"]
     assert _outbox_types(tmp_path).count("nl.klachtstroom.complaint.received.v1") == 1
+
+
+def test_trace_context_runs_from_the_request_into_the_event(client: TestClient, tmp_path: Path) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    client.post(
+        "/api/v1/complaints",
+        json={"channel": "web_form", "description": "Ik ben niet teruggebeld."},
+        headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+    )
+    engine = create_engine(f"sqlite:///{tmp_path / 'intake' / 'intake.db'}")
+    with engine.connect() as conn:
+        headers, value = conn.execute(text("SELECT headers, value FROM outbox")).one()
+    engine.dispose()
+    headers = json.loads(headers) if isinstance(headers, str) else headers
+    assert headers["traceparent"].split("-")[1] == trace_id
+    assert json.loads(value)["traceparent"].split("-")[1] == trace_id

@@ -29,6 +29,7 @@ from klachtstroom.contracts.registry import payloads_on
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
 from klachtstroom.platform.db import Database, upgrade_database
+from klachtstroom.platform.http_tracing import TracingMiddleware
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.tables import PlatformTables
@@ -290,6 +291,7 @@ class Service:
                 await self.stop()
 
         app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app.add_middleware(TracingMiddleware)
         app.state.service = self
 
         @app.get("/healthz", tags=["operations"])
