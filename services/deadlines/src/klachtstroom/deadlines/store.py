@@ -176,14 +176,27 @@ async def extra_days(session: AsyncSession) -> list[CalendarDayRecord]:
     return list((await session.scalars(select(CalendarDayRecord).order_by(CalendarDayRecord.day))).all())
 
 
+# The calendar of the last rows read, shared by the sessions of this process: building one (and
+# its holidays per year) is dear, the rows of added days are few. Equal rows are the version check.
+_calendar_cache: dict[tuple[tuple[date, str, str], ...], TermijnenwetCalendar] = {}
+
+
 async def load_calendar(session: AsyncSession) -> TermijnenwetCalendar:
-    """The shipped decrees plus the days added through the API (cached for the session)."""
+    """The shipped decrees plus the days added through the API (cached for the session, and
+    reused across sessions while the added days stay the same)."""
     cached = session.info.get("deadlines.calendar")
     if isinstance(cached, TermijnenwetCalendar):
         return cached
-    rows = await extra_days(session)
-    decrees = [*default_decree_days(), *((r.day, r.name) for r in rows if r.source == "besluit")]
-    local = [(r.day, r.name) for r in rows if r.source == "gemeente"]
-    calendar = TermijnenwetCalendar(decree_days=decrees, local_days=local)
+    query = select(CalendarDayRecord.day, CalendarDayRecord.source, CalendarDayRecord.name).order_by(
+        CalendarDayRecord.day, CalendarDayRecord.source
+    )
+    rows = tuple((r.day, r.source, r.name) for r in (await session.execute(query)).all())
+    calendar = _calendar_cache.get(rows)
+    if calendar is None:
+        decrees = [*default_decree_days(), *((day, name) for day, source, name in rows if source == "besluit")]
+        local = [(day, name) for day, source, name in rows if source == "gemeente"]
+        calendar = TermijnenwetCalendar(decree_days=decrees, local_days=local)
+        _calendar_cache.clear()  # keep one: the days only change through the API
+        _calendar_cache[rows] = calendar
     session.info["deadlines.calendar"] = calendar
     return calendar

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select
@@ -34,10 +34,29 @@ from klachtstroom.platform.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
+# Core executemany on the tables: the ORM-enabled bulk insert costs far more per statement, and
+# nothing here needs the new rows as objects (a later query of the case loads them).
+TERMS, TIMERS, CASES = TermRecord.__table__, TimerRecord.__table__, CaseRecord.__table__
+
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 WAITING_FOR_OPENING = (
     "Nog geen opening van de zaak ontvangen; de termijnen worden berekend zodra die binnen is."
 )
+
+
+@dataclass
+class NewRows:
+    """Rows of new cases, terms and timers of a run, inserted together (see batches.py)."""
+
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    terms: list[dict[str, Any]] = field(default_factory=list)
+    timers: list[dict[str, Any]] = field(default_factory=list)
+
+    async def insert(self, session: AsyncSession) -> None:
+        for table, rows in ((CASES, self.cases), (TERMS, self.terms), (TIMERS, self.timers)):
+            if rows:
+                await session.execute(insert(table), rows)
+        self.cases, self.terms, self.timers = [], [], []
 
 
 class TermTracker:
@@ -54,12 +73,29 @@ class TermTracker:
 
     async def record(self, session: AsyncSession, event: ev.CaseChange, event_id: str) -> None:
         """Add the event's facts to the case and recompute its terms."""
-        case = await session.get(CaseRecord, event.case_id, with_for_update=True, populate_existing=True)
+        # Locked (FOR UPDATE always reads the row). No populate_existing: in the consumer's
+        # session a case row is only ever loaded here, locked, so the copy it holds is current.
+        case = await session.get(CaseRecord, event.case_id, with_for_update=True)
         now = self.now()
         fresh = case is None  # nothing stored for it yet: no terms or timers to compare with
         if case is None:
             case = CaseRecord(case_id=event.case_id, opened=False, facts=[], rejected=[], updated_at=now)
             session.add(case)
+        await self.apply(session, case, event, event_id, now, fresh=fresh)
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        case: CaseRecord,
+        event: ev.CaseChange,
+        event_id: str,
+        now: dt.datetime,
+        *,
+        fresh: bool,
+        sink: NewRows | None = None,
+    ) -> None:
+        """`record` once the case is at hand; with a `sink`, new term and timer rows are collected
+        there (the caller inserts them, and a fresh case, together with other cases)."""
         _update_handler(case, event)
         new = [fact_to_json(f) | {"event_id": event_id} for f in facts_of(event)]
         if any(f.get("event_id") == event_id for f in (*case.facts, *case.rejected)):
@@ -96,7 +132,7 @@ class TermTracker:
         if case.error == WAITING_FOR_OPENING:
             case.error, case.error_at = None, None  # a refusal stays visible; only the wait is over
         if terms is not None:
-            await self._store(session, case, terms, now, fresh=fresh)
+            await self._store(session, case, terms, now, fresh=fresh, sink=sink)
 
     # -- recomputing (calendar change, the clock passing a due date) ----------------------------
 
@@ -131,6 +167,7 @@ class TermTracker:
         now: dt.datetime,
         *,
         fresh: bool = False,
+        sink: NewRows | None = None,
     ) -> None:
         stored: dict[str, TermRecord] = {}
         if not fresh:
@@ -159,14 +196,23 @@ class TermTracker:
                         case_id=case.case_id, kind=term.kind, due=term.due, at=now, met_on=term.met_on
                     )
                 )
-        if added:  # one statement for all new rows (the hot path: every new case)
-            await session.execute(insert(TermRecord), added)
+        if sink is not None:
+            sink.terms += added
+        elif added:  # one Core executemany for all new rows (the hot path: every new case)
+            await session.execute(insert(TERMS), added)
         for payload in events:
             await self.outbox.add(session, payload, subject=case.case_id)
-        await self._reconcile_timers(session, case, terms, now, fresh=fresh)
+        await self._reconcile_timers(session, case, terms, now, fresh=fresh, sink=sink)
 
     async def _reconcile_timers(
-        self, session: AsyncSession, case: CaseRecord, terms: list[Term], now: dt.datetime, *, fresh: bool
+        self,
+        session: AsyncSession,
+        case: CaseRecord,
+        terms: list[Term],
+        now: dt.datetime,
+        *,
+        fresh: bool,
+        sink: NewRows | None = None,
     ) -> None:
         """Make the pending timers of the case exactly the planned ones.
 
@@ -217,8 +263,10 @@ class TermTracker:
             for ident, (term, timer) in wanted.items()
             if ident not in have and not timer.is_stale(today)
         ]
-        if added:
-            await session.execute(insert(TimerRecord), added)
+        if sink is not None:
+            sink.timers += added
+        elif added:
+            await session.execute(insert(TIMERS), added)
 
 
 def _by_event(facts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
