@@ -10,9 +10,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events
-from klachtstroom.contracts.envelope import Envelope, Payload
+from klachtstroom.contracts.envelope import Payload
+from klachtstroom.deadlines.batches import record_run
 from klachtstroom.deadlines.tracking import TermTracker
-from klachtstroom.platform.consumer import EventHandler
+from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
 
 CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseOpened,
@@ -32,7 +33,11 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
 
 
 def make_handlers(tracker: TermTracker) -> dict[type[Payload], EventHandler]:
-    async def on_case_event(session: AsyncSession, envelope: Envelope, event: case_events.CaseChange) -> None:
-        await tracker.record(session, event, envelope.id)
+    """All case events are handled a run at a time (batches.py): new cases are opened with a few
+    statements, every other event one by one in its order, with the same outcome."""
 
-    return {model: on_case_event for model in CASE_EVENTS}
+    async def on_case_events(session: AsyncSession, run: Run) -> None:
+        await record_run(tracker, session, run)
+
+    handler = BatchHandler(on_case_events)
+    return {model: handler for model in CASE_EVENTS}

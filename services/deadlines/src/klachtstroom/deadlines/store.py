@@ -193,7 +193,10 @@ async def load_calendar(session: AsyncSession) -> TermijnenwetCalendar:
     rows = tuple((r.day, r.source, r.name) for r in (await session.execute(query)).all())
     calendar = _calendar_cache.get(rows)
     if calendar is None:
-        decrees = [*default_decree_days(), *((day, name) for day, source, name in rows if source == "besluit")]
+        decrees = [
+            *default_decree_days(),
+            *((day, name) for day, source, name in rows if source == "besluit"),
+        ]
         local = [(day, name) for day, source, name in rows if source == "gemeente"]
         calendar = TermijnenwetCalendar(decree_days=decrees, local_days=local)
         _calendar_cache.clear()  # keep one: the days only change through the API

@@ -14,9 +14,9 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events as ev
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Core executemany on the tables: the ORM-enabled bulk insert costs far more per statement, and
 # nothing here needs the new rows as objects (a later query of the case loads them).
-TERMS, TIMERS, CASES = TermRecord.__table__, TimerRecord.__table__, CaseRecord.__table__
+TERMS, TIMERS, CASES = (cast(Table, r.__table__) for r in (TermRecord, TimerRecord, CaseRecord))
 
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 WAITING_FOR_OPENING = (
