@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -65,6 +64,5 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("name", String(100), primary_key=True),
         Column("holder", String(100), nullable=False),
         Column("expires_at", DateTime(timezone=True), nullable=False),
-        UniqueConstraint("name"),
     )
     return PlatformTables(outbox, processed, attempts, leases)

@@ -20,8 +20,8 @@ NEW_TABLES = ("complaint_messages", "duplicate_suspicions", "import_jobs")
 def upgrade() -> None:
     from klachtstroom.intake.store import Base
 
-    # The baseline creates store.py's current metadata, so on a new database all of this exists;
-    # a database made at version 0.1 gets the new tables and column here.
+    # The written-out baseline already holds these; a database made by an earlier development
+    # build (whose baseline created only the first tables) gets the new tables and column here.
     bind = op.get_bind()
     tables = [Base.metadata.tables[name] for name in NEW_TABLES]
     Base.metadata.create_all(bind, tables=tables, checkfirst=True)
