@@ -195,8 +195,11 @@ def test_provider_first_line_with_a_zaak_in_the_case_system(
     # Meanwhile the case system got a zaak of the complaint zaaktype, with statuses and a result,
     # every request and answer valid against the official Zaken API specification.
     def zaak_closed() -> Any:
+        # The result is set first, then the closing status (the Zaken API closes the zaak on it).
         zaken = list(zaken_api.zaken.values())
-        return zaken[0] if zaken and zaken[0].get("resultaat") else None
+        statuses = [s["statustype"].rsplit("/", 1)[-1] for s in zaken_api.statussen]
+        done = zaken and zaken[0].get("resultaat") and statuses and statuses[-1] == "resolved"
+        return zaken[0] if done else None
 
     zaak = eventually(zaak_closed, timeout=45)
     assert zaak["identificatie"] == accepted["reference"]
