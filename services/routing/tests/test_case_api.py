@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import TYPE_CHECKING
 
 from klachtstroom.contracts.vocabulary import Category, Kind
@@ -160,3 +161,19 @@ async def test_list_filters_and_pages(routing: Harness) -> None:
     assert await ids_for(category="policy") == {objection}
     assert await ids_for(flagged="true") == {objection}
     assert await ids_for(overdue="true") == set()
+
+
+async def test_a_case_asked_for_right_after_intake_accepted_it_is_waited_for(routing: Harness) -> None:
+    # Intake answered 202 a moment ago; the case opens while the client already asks for it.
+    complaint_id = str(uuid.uuid4())
+
+    async def opens_a_little_later() -> None:
+        await asyncio.sleep(0.4)
+        await routing.receive(complaint_id=complaint_id)
+
+    opening = asyncio.create_task(opens_a_little_later())
+    response = await routing.http.get(f"/api/v1/cases/{complaint_id}")
+    await opening
+    assert response.status_code == 200 and response.json()["id"] == complaint_id
+    # A plainly unknown id is answered at once.
+    assert (await routing.http.get("/api/v1/cases/onbekend")).status_code == 404

@@ -7,6 +7,9 @@ unknown case (right after intake's 202 the case may not be opened yet: poll and 
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
@@ -18,6 +21,7 @@ from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
+from klachtstroom.routing.store import CaseRow
 from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -76,15 +80,35 @@ async def cases(
     return {"items": [case_summary(r, today) for r in rows], "next": next_url}
 
 
+async def case_appears(work: CaseWork, case_id: str) -> bool:
+    """Read-your-writes for clients of intake: a complaint accepted a moment ago (202) becomes a
+    case within a second or so. Wait briefly for it instead of answering 404 at once — only for
+    ids shaped like complaint ids, so a plainly unknown id is still answered at once."""
+    try:
+        uuid.UUID(case_id)
+    except ValueError:
+        return False
+    deadline = time.monotonic() + work.settings.new_case_wait_seconds
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        async with work.service.db.reading() as session:
+            if await session.get(CaseRow, case_id) is not None:
+                return True
+    return False
+
+
 @router.get("/cases/{case_id}", name="case")
 async def case(case_id: str, request: Request) -> dict[str, Any]:
     work = casework(request)
-    try:
-        async with work.service.db.reading() as session:
-            resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
-            return resource
-    except CaseNotFound:
-        raise not_found() from None
+    for attempt in (1, 2):
+        try:
+            async with work.service.db.reading() as session:
+                resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
+                return resource
+        except CaseNotFound:
+            if attempt == 2 or not await case_appears(work, case_id):
+                raise not_found() from None
+    raise not_found()
 
 
 @router.post("/cases/{case_id}/{action}", responses={404: {}, 409: {}, 422: {}})
@@ -108,7 +132,12 @@ async def act(
         ]
         return JSONResponse({"detail": details}, status_code=422)
     try:
-        await work.execute(case_id, command)
+        try:
+            await work.execute(case_id, command)
+        except CaseNotFound:
+            if not await case_appears(work, case_id):
+                raise
+            await work.execute(case_id, command)
     except CaseNotFound:
         raise not_found() from None
     except InvalidCommand as error:
