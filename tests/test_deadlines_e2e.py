@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from conftest import _database_env
-from e2e import Api, free_port, make_stack, started_stack
+from e2e import Api, make_stack, started_stack
 from e2e import eventually as e2e_eventually
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
@@ -41,19 +41,6 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float 
 def sink() -> Iterator[SmtpSink]:
     with SmtpSink() as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
-    """A Kafka node of this module: a second stack on the session's Kafka would share its
-    consumer groups with the session stack, and the two would split the partitions."""
-    home = tmp_path_factory.mktemp("deadlines-kafka")
-    node = KafkaNode(home, port=free_port(), controller_port=free_port())
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import pytest
 from conftest import _database_env
-from e2e import Api, free_port, make_stack, started_stack
+from e2e import Api, make_stack, started_stack
 from e2e import eventually as e2e_eventually
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
@@ -52,18 +52,6 @@ class CollegeWebhook(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
-    node = KafkaNode(
-        tmp_path_factory.mktemp("reporting-kafka"), port=free_port(), controller_port=free_port()
-    )
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,13 @@ def invalid(field: str, message: str, kind: str = "invalid_command") -> JSONResp
     return JSONResponse({"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}, status_code=422)
 
 
+def refused(error: InvalidCommand | TransitionForbidden) -> JSONResponse:
+    """A command the case refuses: 422 for bad input, 409 for a transition the lifecycle forbids."""
+    if isinstance(error, InvalidCommand):
+        return invalid(error.field, error.message)
+    return JSONResponse({"detail": error.reason}, status_code=409)
+
+
 @router.get("/cases")
 async def cases(
     request: Request,
@@ -140,9 +147,7 @@ async def act(
             await work.execute(case_id, command)
     except CaseNotFound:
         raise not_found() from None
-    except InvalidCommand as error:
-        return invalid(error.field, error.message)
-    except TransitionForbidden as error:
-        return JSONResponse({"detail": error.reason}, status_code=409)
+    except (InvalidCommand, TransitionForbidden) as error:
+        return refused(error)
     async with work.service.db.reading() as session:
         return await case_resource(session, case_id, local_date(work.now()))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import Outcome, Resolution
-from klachtstroom.routing.api import casework, invalid, not_found
+from klachtstroom.routing.api import casework, not_found, refused
 from klachtstroom.routing.domain import (
     InvalidCommand,
     ProviderStatus,
@@ -179,8 +179,6 @@ async def provider_status(
         done = await work.execute(case_id, command)
     except CaseNotFound:
         raise not_found() from None
-    except InvalidCommand as error:
-        return invalid(error.field, error.message)
-    except TransitionForbidden as error:
-        return JSONResponse({"detail": error.reason}, status_code=409)
+    except (InvalidCommand, TransitionForbidden) as error:
+        return refused(error)
     return {"id": case_id, "reference": done.row.reference, "state": done.case.state.value}
