@@ -31,6 +31,7 @@ from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_e
 from klachtstroom.platform.db import Database, upgrade_database
 from klachtstroom.platform.http_tracing import TracingMiddleware
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
+from klachtstroom.platform.peers import Peers
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import configure_logging, configure_tracing
@@ -72,6 +73,8 @@ class Service:
         self.database_url = self.settings.database_url(name)
         self.db = Database(self.database_url)
         self.clock = Clock()
+        # Calls to other services' APIs (claim check, requests for access); see peers.py.
+        self.peers = Peers()
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
             client_id=f"klachtstroom-{name}",
@@ -261,6 +264,7 @@ class Service:
             with suppress(Exception):
                 await self._producer.stop()
             self._producer = None
+        await self.peers.aclose()
         await self.db.dispose()
         self.tracer_provider.shutdown()
 
