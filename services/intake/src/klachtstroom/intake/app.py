@@ -28,7 +28,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_service(
     settings: PlatformSettings | None = None, intake_settings: IntakeSettings | None = None
 ) -> tuple[Service, FastAPI]:
-    service = Service("intake", Base.metadata, platform_tables, MIGRATIONS, settings)
+    service = Service(
+        "intake", Base.metadata, platform_tables, MIGRATIONS, settings, ready_without_broker=True
+    )
     intake = intake_settings or IntakeSettings()
     service.publishes(topics.INTAKE)
     service.consume([topics.CASE], HANDLERS, consumer_name="intake-status")

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.metrics import handled_events
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import context_from_traceparent, links_to, propagating
@@ -205,6 +206,7 @@ class EventConsumer:
         if fresh:
             await session.execute(insert(processed), fresh)
         self.handled += len(fresh)
+        handled_events.add(len(fresh), {"consumer": self.name})
 
     def _event_context(self, envelope: Envelope) -> Any:
         """While one event is handled: its trace context is the one events written carry on,

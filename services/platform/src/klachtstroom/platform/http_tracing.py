@@ -6,10 +6,13 @@ runs, so events written to the outbox carry its trace context (see telemetry.cur
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from klachtstroom.platform.metrics import http_duration
 
 tracer = trace.get_tracer("klachtstroom.platform.http")
 
@@ -23,7 +26,7 @@ class TracingMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("path") in ("/healthz", "/readyz"):
+        if scope["type"] != "http" or scope.get("path") in ("/healthz", "/readyz", "/metrics"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -36,8 +39,11 @@ class TracingMiddleware:
             kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "url.path": route},
         ) as span:
+            started = time.perf_counter()
+            status = 500
 
             async def send_with_status(message: dict[str, Any]) -> None:
+                nonlocal status
                 if message["type"] == "http.response.start":
                     status = int(message["status"])
                     span.set_attribute("http.response.status_code", status)
@@ -45,4 +51,17 @@ class TracingMiddleware:
                         span.set_status(Status(StatusCode.ERROR))
                 await send(message)
 
-            await self.app(scope, receive, send_with_status)
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                # By route template (`/api/v1/cases/{case_id}`), never the raw path: bounded labels.
+                matched = scope.get("route")
+                template = getattr(matched, "path_format", None) or getattr(matched, "path", None)
+                http_duration.record(
+                    time.perf_counter() - started,
+                    {
+                        "http.request.method": method,
+                        "http.route": template or "unmatched",
+                        "http.response.status_code": status,
+                    },
+                )

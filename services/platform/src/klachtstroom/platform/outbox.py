@@ -245,6 +245,25 @@ class OutboxRelay:
                 (await session.execute(select(func.count()).where(outbox.c.sent_at.is_(None)))).scalar_one()
             )
 
+    async def backlog(self) -> dict[str, float]:
+        """Unpublished rows and the age in seconds of the oldest (the `/metrics` gauges)."""
+        from datetime import UTC, datetime
+
+        from sqlalchemy import func
+
+        outbox = self.tables.outbox
+        async with self.db.reading() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
+                )
+            ).one()
+        age = 0.0
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+        return {"klachtstroom.outbox.pending": float(count), "klachtstroom.outbox.oldest_age": age}
+
     def stop(self) -> None:
         self._stopping = True
         self.wakeup.set()

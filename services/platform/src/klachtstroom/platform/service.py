@@ -15,7 +15,7 @@ from typing import Any, Union
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream import Context
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -30,6 +30,7 @@ from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
 from klachtstroom.platform.db import Database, upgrade_database
 from klachtstroom.platform.http_tracing import TracingMiddleware
+from klachtstroom.platform.metrics import PROMETHEUS_CONTENT_TYPE, Gauges, configure_metrics
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.peers import Peers
 from klachtstroom.platform.settings import PlatformSettings
@@ -62,11 +63,17 @@ class Service:
         tables: PlatformTables,
         migrations: Path,
         settings: PlatformSettings | None = None,
+        *,
+        ready_without_broker: bool = False,
     ) -> None:
         self.name = name
         self.settings = settings or PlatformSettings()
+        # Intake keeps answering 202 while Kafka is down (the outbox holds the events), so it
+        # stays ready; a service that consumes cannot work without the broker.
+        self.ready_without_broker = ready_without_broker
         configure_logging(name, self.settings.log_level)
         self.tracer_provider = configure_tracing(name, self.settings)
+        configure_metrics(name, self.settings)
         self.metadata = metadata
         self.tables = tables
         self.migrations = migrations
@@ -94,6 +101,10 @@ class Service:
             publish_many=self._publish_many,
         )
         self.outbox = Outbox(tables, source=f"klachtstroom-{name}", wake=self.relay.wake)
+        self.gauges = Gauges(name)
+        self.gauges.probes.append(self.relay.backlog)
+        self.gauges.probes.append(self._consumer_lag)
+        self._subscribers: list[Any] = []
         self.consumers: list[EventConsumer] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.clock_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -204,7 +215,7 @@ class Service:
             # Envelopes, not dicts: validated once here, then passed through as they are.
             return [decode_envelope(r.value, r.topic, r.partition, r.offset) for r in message.raw_message]
 
-        @self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             *topics,
             group_id=f"klachtstroom-{name}",
             batch=True,
@@ -215,10 +226,26 @@ class Service:
             decoder=decode,
             title=f"{name}:{'+'.join(topics)}",
         )
+        self._subscribers.append(subscriber)
+
+        @subscriber
         async def on_batch(events: list[Envelope], message: Any = Context("message")) -> None:  # noqa: B008
             await consumer.process(events, message.raw_message)
 
         return consumer
+
+    async def _consumer_lag(self) -> dict[str, float]:
+        """Records on this service's assigned partitions that its consumers have not reached yet."""
+        lag = 0
+        for subscriber in self._subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            for partition in consumer.assignment():
+                end = consumer.highwater(partition)
+                if end is not None:
+                    lag += max(0, end - await consumer.position(partition))
+        return {"klachtstroom.consumer.lag": float(lag)}
 
     async def _start_broker(self) -> None:
         delay = 0.5
@@ -281,7 +308,7 @@ class Service:
             detail["outbox_pending"] = await self.relay.pending()
         detail["dead_lettered"] = sum(c.dead_lettered for c in self.consumers)
         detail["consumed"] = {c.name: {"batches": c.batches, "events": c.handled} for c in self.consumers}
-        return db_ok and kafka_ok, detail
+        return db_ok and (kafka_ok or self.ready_without_broker), detail
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -306,6 +333,11 @@ class Service:
         async def readyz() -> JSONResponse:
             ready, detail = await self.readiness()
             return JSONResponse({"ready": ready, **detail}, status_code=200 if ready else 503)
+
+        @app.get("/metrics", tags=["operations"], response_class=Response)
+        async def metrics() -> Response:
+            """Prometheus text (scraped inside the cluster): outbox, consumers, HTTP, deliveries, timers."""
+            return Response(await self.gauges.exposition(), media_type=PROMETHEUS_CONTENT_TYPE)
 
         if self.settings.test_clock:
 

@@ -1,0 +1,106 @@
+"""Metrics of every service: an OpenTelemetry MeterProvider, read as Prometheus text at `/metrics`.
+
+One MeterProvider per process (the global one), with a Prometheus reader on a registry of its
+own and, when `KLACHTSTROOM_OTEL_EXPORTER=otlp` (or the standard `OTEL_EXPORTER_OTLP_*`
+variables) asks for it, an OTLP reader beside it. Instruments are created against the global
+meter wherever they are counted (the consumer counts handled and dead-lettered events, the HTTP
+middleware times requests, the outbound module counts deliveries by state).
+
+Gauges that need the database (outbox pending rows and the age of the oldest) or the broker
+(consumer lag) are measured when `/metrics` is scraped: `Gauges.refresh` runs the queries, the
+observable gauges then report what it found. Values carry the service's name as attribute.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+
+from opentelemetry import metrics
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry, generate_latest
+
+from klachtstroom.platform.settings import PlatformSettings
+
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+registry = CollectorRegistry(auto_describe=False)
+_configured = threading.Lock()
+_provider: MeterProvider | None = None
+
+meter = metrics.get_meter("klachtstroom.platform")
+
+handled_events = meter.create_counter(
+    "klachtstroom.consumer.events", unit="{event}", description="events handled by a consumer"
+)
+http_duration = meter.create_histogram(
+    "http.server.request.duration", unit="s", description="duration of HTTP requests, by route template"
+)
+timer_lag = meter.create_histogram(
+    "klachtstroom.timer.lag", unit="s", description="how late a durable timer fired after it was due"
+)
+
+# (gauge name, service) -> value, filled by Gauges.refresh at scrape time.
+_gauge_values: dict[tuple[str, str], float] = {}
+
+
+def _observer(name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def observe(_options: CallbackOptions) -> Iterable[Observation]:
+        values = _gauge_values.items()
+        return [Observation(value, {"service": svc}) for (gauge, svc), value in values if gauge == name]
+
+    return observe
+
+
+for _name, _description, _unit in (
+    ("klachtstroom.outbox.pending", "outbox rows not yet published to Kafka", "{row}"),
+    ("klachtstroom.outbox.oldest_age", "age of the oldest unpublished outbox row", "s"),
+    ("klachtstroom.consumer.lag", "records on the subscribed partitions not yet consumed", "{record}"),
+):
+    meter.create_observable_gauge(_name, callbacks=[_observer(_name)], unit=_unit, description=_description)
+
+
+def configure_metrics(service: str, settings: PlatformSettings) -> None:
+    """Install the process's MeterProvider once (the first service of a process does it)."""
+    global _provider
+    with _configured:
+        if _provider is not None:
+            return
+        readers: list[MetricReader] = [PrometheusMetricReader(registry=registry)]
+        if settings.otel_exporter == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+            endpoint = f"{settings.otel_endpoint.rstrip('/')}/v1/metrics" if settings.otel_endpoint else None
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint)))
+        _provider = MeterProvider(
+            metric_readers=readers, resource=Resource.create({"service.name": f"klachtstroom-{service}"})
+        )
+        metrics.set_meter_provider(_provider)
+
+
+Probe = Callable[[], Awaitable[dict[str, float]]]
+
+
+class Gauges:
+    """The scrape-time gauges of one service: each probe returns {gauge name: value}."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.probes: list[Probe] = []
+
+    async def refresh(self) -> None:
+        for probe in self.probes:
+            try:
+                values = await probe()
+            except Exception:  # a probe that fails (database away) leaves the last value
+                continue
+            for name, value in values.items():
+                _gauge_values[(name, self.service)] = value
+
+    async def exposition(self) -> bytes:
+        await self.refresh()
+        return generate_latest(registry)
