@@ -43,6 +43,7 @@ from klachtstroom.deadlines.store import (
 )
 from klachtstroom.deadlines.tracking import FIRED, PENDING, TermTracker
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.metrics import timer_lag
 from klachtstroom.platform.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,8 @@ class TimerEngine:
                 )
             if notifications:
                 await session.execute(insert(NotificationRecord), notifications)
+        for timer in timers:  # how late each fired, after its transaction committed
+            timer_lag.record(max(0.0, (now - utc(timer.fire_at)).total_seconds()))
         self.fired += len(timers)
         return len(timers)
 
