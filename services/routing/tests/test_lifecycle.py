@@ -377,12 +377,37 @@ def test_assign_to_a_provider_contact_is_a_referral() -> None:
 # --- time, errors, history ------------------------------------------------------------------
 
 
-def test_at_before_receipt_is_invalid_and_changes_nothing() -> None:
+def test_at_before_the_day_of_receipt_is_invalid_and_changes_nothing() -> None:
     case = new_case()
     with pytest.raises(InvalidCommand) as bad:
-        apply(case, Acknowledge(at=RECEIVED - timedelta(minutes=1), actor="c"))
+        apply(case, Acknowledge(at=datetime(2026, 3, 2, 23, 59, tzinfo=AMS), actor="c"))
     assert bad.value.field == "at" and "03-03-2026" in bad.value.message
     assert case.history == () and case.state == CaseState.received
+
+
+def test_an_action_on_the_day_of_receipt_is_accepted_whatever_the_hour() -> None:
+    """Compared by Dutch day: on the day of receipt an action is never "before receipt"; its
+    history entry is not earlier than the receipt itself."""
+    case = new_case()  # received 10:00
+    acked, event = apply(case, Acknowledge(at=RECEIVED - timedelta(hours=2), actor="c"))
+    assert acked.acknowledged_on == date(2026, 3, 3)
+    assert event.at == RECEIVED
+
+
+def test_a_date_only_receipt_starts_at_the_beginning_of_that_dutch_day() -> None:
+    """KCC registers a call with today's date only: an action at 00:30 that day is accepted."""
+    from klachtstroom.contracts.timekeeping import moment_of
+
+    received = moment_of(date(2026, 12, 6))
+    assert received == datetime(2026, 12, 6, 0, 0, tzinfo=UTC)  # 01:00 in Amsterdam
+    case = new_case(at=received)
+    assert case.received_on == date(2026, 12, 6)
+    assigned, _ = apply(
+        case, Assign(at=datetime(2026, 12, 6, 0, 30, tzinfo=AMS), actor="kcc", handler_name="A. Bakker")
+    )
+    assert assigned.state == CaseState.assigned
+    acked, _ = apply(assigned, Acknowledge(at=moment_of(date(2026, 12, 6)), actor="kcc"))
+    assert acked.acknowledged_on == date(2026, 12, 6)
 
 
 def test_naive_times_are_dutch_local_time_and_dates_follow_the_dutch_calendar() -> None:
@@ -390,7 +415,7 @@ def test_naive_times_are_dutch_local_time_and_dates_follow_the_dutch_calendar() 
     case = new_case(at=late_evening_utc)
     assert case.received_on == date(2026, 3, 4)
     with pytest.raises(InvalidCommand):
-        apply(case, Acknowledge(at=datetime(2026, 3, 4, 0, 15), actor="c"))
+        apply(case, Acknowledge(at=datetime(2026, 3, 3, 23, 55), actor="c"))  # 3 March, Dutch time
     acked, _ = apply(case, Acknowledge(at=datetime(2026, 3, 4, 0, 45), actor="c"))
     assert acked.acknowledged_on == date(2026, 3, 4)
 

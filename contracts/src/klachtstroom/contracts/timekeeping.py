@@ -16,7 +16,19 @@ def local_date(moment: datetime) -> date:
 
 
 def moment_of(value: date | datetime) -> datetime:
-    """A date given without a time means that day; noon keeps it that day in every time zone."""
+    """A date given without a time means that Dutch day: it is stored as `start_of_day`."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=AMSTERDAM)
-    return datetime.combine(value, time(12, 0), tzinfo=AMSTERDAM)
+    return start_of_day(value)
+
+
+def start_of_day(day: date) -> datetime:
+    """The moment that stands for a Dutch calendar day given without a time: 00:00 UTC.
+
+    That is 01:00 or 02:00 in Amsterdam, so `local_date` gives the same day, and the stored
+    moment reads as the given date in UTC and in Dutch time alike. Not noon: a complaint
+    registered with only today's date must never make the present moment "before receipt"
+    (routing compares actions with the receipt by Dutch day, and the first hour or two of
+    the day are covered by that).
+    """
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)

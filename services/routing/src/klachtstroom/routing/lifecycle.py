@@ -123,7 +123,8 @@ def apply(case: Case, command: Command) -> tuple[Case, CaseEvent]:
     event = CaseEvent(
         action=command.action,
         event_type=EVENT_TYPES[key],
-        at=command.at,
+        # An action on the day of receipt but timed before it happened at receipt, at the earliest.
+        at=max(instant(command.at), instant(case.received_at)),
         actor=command.actor.strip(),
         reason=_optional_text(command.reason),
         data={"from_state": case.state.value, "to_state": target.value, **data},
@@ -162,7 +163,9 @@ def _check_common(case: Case, command: Command) -> None:
         raise InvalidCommand("at", "Geef datum en tijd op waarop de actie plaatsvond.")
     if _optional_text(command.actor) is None:
         raise InvalidCommand("actor", "Geef op wie de actie uitvoert.")
-    if instant(command.at) < instant(case.received_at):
+    # Compared by Dutch day: a receipt registered with only its date (00:00 that day), or an
+    # action given as a date, is never "before receipt" on the day itself.
+    if local_date(command.at) < case.received_on:
         raise InvalidCommand(
             "at",
             "Het tijdstip ligt vóór de ontvangst van de klacht "

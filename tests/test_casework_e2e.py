@@ -1,0 +1,85 @@
+"""Case handling as a coordinator and a case worker do it (issue 19), over real Kafka with all
+four services: date-only receipts, Awb 9:10 hearing and waiver, Awb 9:11 postponement with
+consent, forwarding objections and questions, routing precedence, merging duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from e2e import Api, eventually, make_stack, started_stack
+from kafka_node import KafkaNode
+from stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture(scope="module")
+def case_stack(own_kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this module's own: the tests move routing's clock."""
+    running: Stack = make_stack(tmp_path_factory.mktemp("casework-e2e"), own_kafka)
+    with started_stack(running) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def apis(case_stack: Stack) -> dict[str, Api]:
+    return {name: Api(proc.url) for name, proc in case_stack.services.items()}
+
+
+def dutch_date(moment: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(AMSTERDAM).date()
+
+
+def submit(apis: dict[str, Api], description: str, **fields: Any) -> str:
+    body = {"channel": "phone", "description": description, "received_at": "2026-11-02", **fields}
+    status, accepted = apis["intake"].post("/api/v1/complaints", body)
+    assert status == 202, accepted
+    return str(accepted["id"])
+
+
+def opened_case(apis: dict[str, Api], case_id: str) -> dict[str, Any]:
+    def case() -> Any:
+        code, body = apis["routing"].get(f"/api/v1/cases/{case_id}")
+        return body if code == 200 else None
+
+    found: dict[str, Any] = eventually(case, timeout=45.0)
+    return found
+
+
+def act(apis: dict[str, Api], case_id: str, action: str, **body: Any) -> tuple[int, dict[str, Any]]:
+    return apis["routing"].post(f"/api/v1/cases/{case_id}/{action}", body)
+
+
+def deadlines(apis: dict[str, Api], case_id: str) -> dict[str, dict[str, Any]]:
+    code, body = apis["deadlines"].get(f"/api/v1/deadlines?case_id={case_id}")
+    assert code == 200, body
+    return {item["kind"]: item for item in body["items"]}
+
+
+def test_a_date_only_receipt_accepts_actions_all_that_day(apis: dict[str, Api]) -> None:
+    """KCC registers a call with only today's date; at 08:00 Dutch time the case worker acts
+    without giving a time (now) and with the date only: both are accepted, terms run from
+    that day."""
+    code, body = apis["routing"].call("PUT", "/api/v1/test/clock", {"now": "2026-12-06T08:00:00+01:00"})
+    assert code == 200, body
+    case_id = submit(apis, "De consulent belt niet terug, al drie weken niet.", received_at="2026-12-06")
+    case = opened_case(apis, case_id)
+    assert dutch_date(case["received_at"]) == date(2026, 12, 6)
+    assert case["received_at"].startswith("2026-12-06")
+
+    code, case = act(apis, case_id, "assign", handler_name="A. Bakker")
+    assert code == 200, case
+    code, case = act(apis, case_id, "acknowledge", at="2026-12-06")
+    assert code == 200, case
+    assert case["acknowledged_on"] == "2026-12-06"
+    code, refused = act(apis, case_id, "suspend", reason="Wacht op stukken.", at="2026-12-05")
+    assert code == 422, refused  # the day before receipt is still refused
+
+    terms = eventually(lambda: deadlines(apis, case_id).get("decision"))
+    assert terms["start"] == "2026-12-06"
