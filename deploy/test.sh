@@ -29,6 +29,9 @@ $PY deploy/asyncapi.py --check contracts/asyncapi.json
 echo "== unit tests (every service) and storage tests (SQLite + PostgreSQL)"
 $PY -m pytest contracts services -q -p no:cacheprovider
 
+echo "== container image steps (deploy/Dockerfile) on this host: same paths, same user"
+bash deploy/image_check.sh
+
 echo "== end-to-end tests over real Kafka"
 $PY -m pytest tests -q -p no:cacheprovider
 

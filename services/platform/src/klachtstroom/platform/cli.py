@@ -1,10 +1,14 @@
-"""Command line of every service: `serve` (default) and `replay-dlq`."""
+"""Command line of every service: `serve` (default), `migrate`, `check-config`, `healthcheck`,
+`replay-dlq`, and the service's own commands."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import sys
+import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -70,21 +74,62 @@ async def replay_dlq(service: Service, topic: str, limit: int | None = None) -> 
     return replayed
 
 
+SECRET_WORDS = ("KEY", "SECRET", "PASSWORD", "TOKEN")
+
+
+def check_config(service: Service) -> None:
+    """Every setting with its value's source; secrets only as set/not set, never their value."""
+    settings = service.settings
+    print(f"klachtstroom-{service.name}: settings (prefix KLACHTSTROOM_)")
+    for name in type(settings).model_fields:
+        variable = f"KLACHTSTROOM_{name.upper()}"
+        source = "environment" if variable in os.environ else "default"
+        print(f"  {variable:<44} {source:<12} {getattr(settings, name)!s}")
+    print("  other KLACHTSTROOM_ variables in the environment:")
+    known = {f"KLACHTSTROOM_{name.upper()}" for name in type(settings).model_fields}
+    for variable in sorted(v for v in os.environ if v.startswith("KLACHTSTROOM_") and v not in known):
+        secret = any(word in variable for word in SECRET_WORDS)
+        shown = ("set" if os.environ[variable] else "empty") if secret else os.environ[variable]
+        print(f"  {variable:<44} {'environment':<12} {shown}")
+    print(f"  database: {service.database_url.split('://', 1)[0]}")
+
+
+def healthcheck(service_name: str) -> int:
+    """Exit 0 when this service answers `/healthz` on its port (for a container HEALTHCHECK)."""
+    url = f"http://127.0.0.1:{port_for(service_name)}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return 0 if response.status == 200 else 1
+    except OSError:
+        return 1
+
+
 def main(
     service_factory: Callable[[], tuple[Service, FastAPI]], extra_commands: dict[str, Any] | None = None
 ) -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the service (default)")
+    sub.add_parser("migrate", help="bring the service's database to the current schema, then exit")
+    sub.add_parser("check-config", help="print every setting and its source (secrets: set or not)")
+    sub.add_parser("healthcheck", help="exit 0 when the running service answers /healthz")
     replay = sub.add_parser("replay-dlq", help="move dead-lettered events back onto their topic")
     replay.add_argument("topic", choices=list(topics.ALL))
     replay.add_argument("--limit", type=int)
     for name, (help_text, _fn) in (extra_commands or {}).items():
         sub.add_parser(name, help=help_text)
     args = parser.parse_args()
+    if args.command == "healthcheck":  # before building the service: no database, no logging set-up
+        program = os.path.basename(sys.argv[0])
+        raise SystemExit(healthcheck(program.removeprefix("klachtstroom-")))
     service, app = service_factory()
     if args.command in (None, "serve"):
         asyncio.run(serve(app, service, getattr(app.state, "extra_servers", ())))
+    elif args.command == "migrate":
+        service.migrate()
+        print(f"klachtstroom-{service.name}: database at the current schema")
+    elif args.command == "check-config":
+        check_config(service)
     elif args.command == "replay-dlq":
         service.migrate()
         count = asyncio.run(replay_dlq(service, args.topic, args.limit))
