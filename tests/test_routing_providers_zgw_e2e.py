@@ -9,13 +9,13 @@ against the official Zaken API specification (services/routing/tests/zgw/openapi
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import sys
 import threading
 import urllib.request
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +29,7 @@ import uvicorn
 from e2e import Api, eventually, free_port, make_stack, started_stack
 from kafka_node import KafkaNode
 from stack import Stack
+from standardwebhooks.webhooks import Webhook
 
 ZGW_DIR = Path(__file__).resolve().parent.parent / "services" / "routing" / "tests" / "zgw"
 sys.path.insert(0, str(ZGW_DIR))
@@ -36,7 +37,7 @@ from fake_zaken_api import PREFIX, FakeZakenApi  # type: ignore[import-not-found
 
 pytestmark = pytest.mark.e2e
 
-PROVIDER_SECRET = "geheim-van-zorg-plus-2025"
+PROVIDER_SECRET = "whsec_Z2VoZWltLXZhbi16b3JnLXBsdXMtMjAyNQ=="
 ZGW_SECRET = "zgw-geheim-e2e"
 CATALOGI = "https://catalogi.example/catalogi/api/v1"
 STATUSTYPEN = {s: f"{CATALOGI}/statustypen/{s}" for s in ("received", "assigned", "referred", "resolved")}
@@ -95,6 +96,8 @@ def provider_stack(
     running = make_stack(
         tmp_path_factory.mktemp("providers"),
         own_kafka,
+        # The fake provider listens on 127.0.0.1, which only an allowed host may be.
+        KLACHTSTROOM_OUTBOUND_ALLOWED_HOSTS="127.0.0.1",
         KLACHTSTROOM_ROUTING_DELIVERY_POLL_SECONDS="0.2",
         KLACHTSTROOM_ROUTING_ZGW_ZAKEN_URL=f"{zaken_api.base_url}{PREFIX}",
         KLACHTSTROOM_ROUTING_ZGW_ZAAKTYPE=f"{CATALOGI}/zaaktypen/klacht",
@@ -110,15 +113,18 @@ def provider_stack(
         yield started
 
 
-def signed_post(url: str, body: dict[str, Any], secret: str) -> int:
+def signed_post(url: str, body: dict[str, Any], secret: str, message_id: str | None = None) -> int:
+    """A Standard Webhooks request as a provider's system sends it (signed by the reference package)."""
     raw = json.dumps(body).encode()
-    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(
-        url,
-        data=raw,
-        method="POST",
-        headers={"Content-Type": "application/json", "X-Klachtstroom-Signature": f"sha256={digest}"},
-    )
+    message_id = message_id or f"msg_{uuid.uuid4().hex}"
+    now = datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, now, raw),
+    }
+    request = urllib.request.Request(url, data=raw, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status)
@@ -170,17 +176,18 @@ def test_provider_first_line_with_a_zaak_in_the_case_system(
 
     # The warm hand-over reached the provider, signed with its secret.
     headers, body = eventually(lambda: Receiver.received[0] if Receiver.received else None, timeout=30)
-    expected = "sha256=" + hmac.new(PROVIDER_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert headers["X-Klachtstroom-Signature"] == expected
+    Webhook(PROVIDER_SECRET).verify(body, headers)  # raises unless signed as Standard Webhooks
     handover = json.loads(body)
     assert handover["reference"] == accepted["reference"]
     assert handover["handover_note"] == "Mevrouw wil graag teruggebeld worden."
 
     # The provider reports back; a wrong signature is refused and changes nothing.
     status_url = f"{routing.base}/api/v1/providers/Zorg Plus/cases/{case_id}/status".replace(" ", "%20")
-    assert signed_post(status_url, {"status": "registered"}, "verkeerd-geheim") == 401
-    assert signed_post(status_url, {"status": "registered"}, PROVIDER_SECRET) == 200
+    wrong = "whsec_dmVya2VlcmQtZ2VoZWlt"
+    assert signed_post(status_url, {"case_id": case_id, "status": "registered"}, wrong) == 401
+    assert signed_post(status_url, {"case_id": case_id, "status": "registered"}, PROVIDER_SECRET) == 200
     report = {
+        "case_id": case_id,
         "status": "resolved",
         "outcome": "upheld",
         "resolution": "informal",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import socket
 import sys
@@ -16,7 +14,10 @@ import httpx
 import pytest
 from deadlines_harness import Instance, at, new_case_id, opened
 from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
 
+from klachtstroom.deadlines.escalation import EscalationConfig
+from klachtstroom.deadlines.escalation import Webhook as Hook
 from klachtstroom.deadlines.store import NotificationRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
@@ -103,7 +104,10 @@ async def test_without_a_mail_server_the_row_stays_and_is_retried_with_backoff(
     assert (row.state, row.attempts) == ("sent", 2)
 
 
-async def test_webhooks_are_signed_and_retried_until_taken(make_instance: Callable[..., Any]) -> None:
+async def test_webhooks_are_signed_and_retried_until_taken(
+    make_instance: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLACHTSTROOM_OUTBOUND_ALLOWED_HOSTS", "hooks.gemeente.example")
     calls: list[httpx.Request] = []
     answers = [503, 204]
 
@@ -124,19 +128,43 @@ async def test_webhooks_are_signed_and_retried_until_taken(make_instance: Callab
 
     assert await instance.rt.sender.deliver_due() == 1
     [row] = await rows(instance)
-    assert (row.state, row.last_error) == ("pending", "DeliveryFailed: HTTP 503")
+    assert (row.state, row.last_error) == ("pending", "HTTP 503")
     await asyncio.sleep(0.1)
     assert await instance.rt.sender.deliver_due() == 1
     [row] = await rows(instance)
     assert row.state == "sent"
 
     request = calls[-1]
-    expected = "sha256=" + hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
-    assert request.headers["X-Klachtstroom-Signature"] == expected
+    # Standard Webhooks, checked by the reference package; an old-style secret is its key's bytes.
+    Webhook(SECRET.encode()).verify(request.content, dict(request.headers))
     envelope = json.loads(request.content)
     assert envelope["type"] == "nl.klachtstroom.deadline.warning.v1"
     assert envelope["data"]["case_id"] == case_id
-    assert request.headers["X-Klachtstroom-Delivery"] == str(row.id)
+    assert calls[0].headers["webhook-id"] == request.headers["webhook-id"]  # the same on a retry
+
+
+async def test_a_webhook_to_an_internal_address_is_refused_and_never_called(
+    make_instance: Callable[..., Any],
+) -> None:
+    instance: Instance = await make_instance()
+    for url in ("http://127.0.0.1:8002/x", "http://169.254.169.254/latest", "http://[::1]/x"):
+        response = await instance.http.put(
+            "/api/v1/escalation", json={"webhooks": [{"url": url, "secret": SECRET}]}
+        )
+        assert response.status_code == 422, url
+    assert (await instance.http.get("/api/v1/escalation")).json()["webhooks"] == []
+
+    # Stored before the check existed (or the name now resolves inside): refused when sent.
+    calls: list[httpx.Request] = []
+    instance.rt.sender.transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(204))
+    hook = "http://127.0.0.1:9/termijnen"
+    instance.rt.book.replace(EscalationConfig(webhooks=[Hook(url=hook, secret=SECRET)]))
+    await instance.deliver(opened(new_case_id()))
+    await instance.move_clock(at(5, hour=9))
+    assert await instance.rt.sender.deliver_due() == 1
+    assert calls == []
+    [row] = await rows(instance)
+    assert (row.state, row.last_error) == ("pending", "niet bereikbaar")
 
 
 async def test_a_put_without_secret_keeps_the_stored_one(deadlines: Instance) -> None:

@@ -1,18 +1,25 @@
 """Providers as first line: referral by rule, signed warm hand-over with retries and dead-letter,
-signed status reports from the provider, taking a case back, and a provider that is late."""
+signed status reports from the provider, taking a case back, and a provider that is late.
+
+Both directions are Standard Webhooks; the fake receiver and the fake provider use the
+`standardwebhooks` package itself, so a deviation from the specification fails here.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
-from datetime import date, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from klachtstroom.contracts.deadline_events import DeadlineBreached
 from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.platform.outbound.destinations import OutboundPolicy, guarded_client
 from klachtstroom.routing.providers import DeliverySender
 
 if TYPE_CHECKING:
@@ -27,10 +34,30 @@ PROVIDER = {
 }
 
 
-def signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+# An old-style secret (stored before Standard Webhooks) stands for the key of its UTF-8 bytes.
+STANDARD_SECRET = "whsec_" + base64.b64encode(SECRET.encode()).decode()
+
+
+def signed(
+    body: dict[str, Any],
+    secret: str = STANDARD_SECRET,
+    *,
+    message_id: str | None = None,
+    at: datetime | None = None,
+) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body).encode()
-    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return raw, {"X-Klachtstroom-Signature": f"sha256={digest}", "Content-Type": "application/json"}
+    message_id = message_id or f"msg_{uuid.uuid4().hex}"
+    moment = at or datetime.now(UTC)
+    return raw, {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": StandardWebhook(secret).sign(message_id, moment, raw),
+        "Content-Type": "application/json",
+    }
+
+
+async def public_resolver(host: str, port: int) -> list[str]:
+    return ["93.184.215.14"]  # zorg-bv.example stands for a provider on the public internet
 
 
 async def provider_routed(routing: Harness) -> str:
@@ -56,8 +83,10 @@ class Webhook:
         self.requests.append(request)
         return httpx.Response(self.status)
 
-    def sender(self, routing: Harness) -> DeliverySender:
-        return DeliverySender(routing.work, httpx.AsyncClient(transport=httpx.MockTransport(self)))
+    def sender(self, routing: Harness, resolver: Any = public_resolver) -> DeliverySender:
+        policy = OutboundPolicy(allowed_hosts=frozenset(), resolver=resolver)
+        client = guarded_client(transport=httpx.MockTransport(self), policy=policy)
+        return DeliverySender(routing.work, client)
 
 
 async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> None:
@@ -75,8 +104,11 @@ async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> N
     webhook = Webhook()
     assert await webhook.sender(routing).send_due() == 1
     [request] = webhook.requests
-    expected = "sha256=" + hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
-    assert request.headers["X-Klachtstroom-Signature"] == expected
+    StandardWebhook(STANDARD_SECRET).verify(request.content, dict(request.headers))  # raises if not
+    assert request.headers["webhook-id"] and request.headers["webhook-signature"].startswith("v1,")
+    # The connection went to the checked address, the Host header and TLS name stay the provider's.
+    assert request.url.host == "93.184.215.14" and request.headers["host"] == "zorg-bv.example"
+    assert request.extensions["sni_hostname"] == "zorg-bv.example"
     body = json.loads(request.content)
     assert body["reference"] == case["reference"] and body["category"] == "conduct" and body["unit"] == "Wmo"
     assert body["description"] and body["handover_note"] == "Klager wil teruggebeld worden."
@@ -107,15 +139,22 @@ async def test_failing_webhook_is_retried_with_backoff_then_dead_lettered(routin
 async def test_provider_reports_status_signed_and_resolves(routing: Harness) -> None:
     case_id = await provider_routed(routing)
     url = f"/api/v1/providers/Zorg BV/cases/{case_id}/status"
-    raw, headers = signed({"status": "registered"})
+    raw, headers = signed({"case_id": case_id, "status": "registered"})
     assert (await routing.http.post(url, content=raw, headers=headers)).status_code == 200
 
-    raw, headers = signed({"status": "in_handling"}, secret="verkeerd-geheim-0123456789")
+    wrong = "whsec_" + base64.b64encode(b"verkeerd-geheim-0123456789").decode()
+    raw, headers = signed({"case_id": case_id, "status": "in_handling"}, secret=wrong)
     assert (await routing.http.post(url, content=raw, headers=headers)).status_code == 401
     assert (await routing.http.post(url, content=raw)).status_code == 401
 
     raw, headers = signed(
-        {"status": "resolved", "outcome": "upheld", "measures": "Extra scholing team.", "at": "2026-03-20"}
+        {
+            "case_id": case_id,
+            "status": "resolved",
+            "outcome": "upheld",
+            "measures": "Extra scholing team.",
+            "at": "2026-03-20",
+        }
     )
     response = await routing.http.post(url, content=raw, headers=headers)
     assert response.status_code == 200 and response.json()["state"] == "resolved"
@@ -136,7 +175,7 @@ async def test_provider_reports_status_signed_and_resolves(routing: Harness) -> 
 async def test_status_for_a_case_of_another_provider_is_not_accepted(routing: Harness) -> None:
     await provider_routed(routing)
     other = await routing.receive()
-    raw, headers = signed({"status": "registered"})
+    raw, headers = signed({"case_id": other, "status": "registered"})
     response = await routing.http.post(
         f"/api/v1/providers/Zorg BV/cases/{other}/status", content=raw, headers=headers
     )
@@ -179,3 +218,79 @@ async def test_provider_register_hides_secrets_and_keeps_them(routing: Harness) 
     await routing.http.put("/api/v1/providers", json=[without_secret])
     listed = (await routing.http.get("/api/v1/providers")).json()["items"]
     assert listed[0]["has_secret"] and listed[0]["contact"] == "nieuw"
+
+
+async def test_a_replayed_status_report_has_no_second_effect(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    url = f"/api/v1/providers/Zorg BV/cases/{case_id}/status"
+    raw, headers = signed({"case_id": case_id, "status": "registered"})
+    first = await routing.http.post(url, content=raw, headers=headers)
+    again = await routing.http.post(url, content=raw, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.json()["repeated"] is True
+    assert await routing.events(case_id) == ["opened", "referred", "provider_status"]
+
+
+async def test_a_status_report_outside_five_minutes_is_refused(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    url = f"/api/v1/providers/Zorg BV/cases/{case_id}/status"
+    for moment in (datetime.now(UTC) - timedelta(minutes=6), datetime.now(UTC) + timedelta(minutes=6)):
+        raw, headers = signed({"case_id": case_id, "status": "registered"}, at=moment)
+        assert (await routing.http.post(url, content=raw, headers=headers)).status_code == 401
+    assert await routing.events(case_id) == ["opened", "referred"]
+
+
+async def test_a_status_report_for_another_case_than_the_path_is_refused(routing: Harness) -> None:
+    case_id = await provider_routed(routing)
+    other = await routing.receive(provider="zorg bv", unit="Wmo")
+    raw, headers = signed({"case_id": other, "status": "registered"})
+    response = await routing.http.post(
+        f"/api/v1/providers/Zorg BV/cases/{case_id}/status", content=raw, headers=headers
+    )
+    assert response.status_code == 422
+    assert await routing.events(case_id) == ["opened", "referred"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8001/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/hook",
+        "http://192.168.1.2/hook",
+        "http://100.64.0.1/hook",
+        "http://[::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://224.0.0.1/hook",
+        "http://0.0.0.0/hook",
+        "http://localhost:8001/hook",
+    ],
+)
+async def test_a_webhook_to_an_internal_address_is_refused_when_saved(routing: Harness, url: str) -> None:
+    response = await routing.http.put("/api/v1/providers/Zorg BV", json=PROVIDER | {"webhook_url": url})
+    assert response.status_code == 422, url
+    listed = await routing.http.put("/api/v1/providers", json=[PROVIDER | {"webhook_url": url}])
+    assert listed.status_code == 422
+    assert (await routing.http.get("/api/v1/providers")).json()["items"] == []
+
+
+async def test_an_allowed_host_may_be_internal(routing: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLACHTSTROOM_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1, demo.local")
+    response = await routing.http.put(
+        "/api/v1/providers/Zorg BV", json=PROVIDER | {"webhook_url": "http://127.0.0.1:9/hook"}
+    )
+    assert response.status_code == 200
+
+
+async def test_a_name_that_resolves_internally_when_sent_is_not_called(routing: Harness) -> None:
+    """DNS rebinding: public when saved, 127.0.0.1 when sent. Nothing is sent; the error says nothing."""
+    case_id = await provider_routed(routing)
+
+    async def rebound(host: str, port: int) -> list[str]:
+        return ["93.184.215.14", "127.0.0.1"]
+
+    webhook = Webhook()
+    assert await webhook.sender(routing, resolver=rebound).send_due() == 1
+    assert webhook.requests == []
+    [delivery] = (await routing.case(case_id))["deliveries"]
+    assert delivery["status"] == "pending" and delivery["last_error"] == "niet bereikbaar"

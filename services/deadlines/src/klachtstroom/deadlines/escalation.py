@@ -29,7 +29,8 @@ def _check_address(value: str) -> str:
 
 class Webhook(BaseModel):
     url: str = Field(pattern=r"^https?://", max_length=500)
-    # HMAC-SHA256 key for the `X-Klachtstroom-Signature` header; at least 16 characters.
+    # The Standard Webhooks secret (`whsec_<base64>`; any other string of at least 16
+    # characters is used as the key itself).
     secret: str | None = Field(default=None, min_length=16, max_length=200)
 
 

@@ -12,6 +12,7 @@ from klachtstroom.deadlines.api import unprocessable
 from klachtstroom.deadlines.escalation import EscalationConfig
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, utc
+from klachtstroom.platform.outbound.destinations import UnsafeDestination, check_destination
 
 router = APIRouter(prefix="/api/v1")
 
@@ -24,7 +25,15 @@ async def get_escalation(request: Request) -> dict[str, object]:
 
 @router.put("/escalation", tags=["escalation"])
 async def put_escalation(body: EscalationConfig, request: Request) -> dict[str, object]:
-    """Replace the configuration. A webhook without `secret` keeps the secret stored for its URL."""
+    """Replace the configuration. A webhook without `secret` keeps the secret stored for its URL.
+
+    A webhook URL pointing at an internal address (loopback, link-local, private) is refused.
+    """
+    for index, hook in enumerate(body.webhooks):
+        try:
+            await check_destination(hook.url)
+        except UnsafeDestination as error:
+            raise unprocessable(("body", f"webhooks.{index}.url", str(error))) from None
     try:
         config = deadlines_of(request).book.replace(body)
     except ValueError as error:

@@ -5,10 +5,12 @@ PostgreSQL) so two instances do not send it twice, sent, and then marked sent. W
 server or the webhook receiver is away the row stays, with the error and an exponentially
 growing wait before the next attempt: the service itself never fails because of it.
 Delivery is at-least-once (a crash between sending and marking sends again); every e-mail
-carries a Message-ID and every webhook call an `X-Klachtstroom-Delivery` id to recognise a repeat.
+carries a Message-ID and every webhook call a `webhook-id` to recognise a repeat.
 
 Webhook bodies are the CloudEvents envelope of the deadline event, signed with the webhook's
-secret: `X-Klachtstroom-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+secret as a Standard Webhooks request (`webhook-id`, `webhook-timestamp`, `webhook-signature`),
+and sent only to a checked public address (or an allowed host); what the API shows of a failed
+call says no more than "niet bereikbaar" or the HTTP status.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import email.policy
-import hashlib
-import hmac
 import logging
 import os
 import random
@@ -36,17 +36,18 @@ from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import NotificationRecord, utc
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.outbound.destinations import GuardedTransport, failure_text
+from klachtstroom.platform.outbound.signing import signed_headers
 
 log = logging.getLogger(__name__)
 
 N = NotificationRecord
-SIGNATURE_HEADER = "X-Klachtstroom-Signature"
 SENT, PENDING, DROPPED = "sent", "pending", "dropped"
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The value of the signature header for `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def webhook_message_id(notification_id: int) -> str:
+    """The `webhook-id` of a notification: the same on every retry of it."""
+    return f"msg_deadlines_{notification_id}"
 
 
 def _wall_clock() -> dt.datetime:
@@ -163,8 +164,10 @@ class NotificationSender:
         except _Dropped as dropped:
             return f"{DROPPED}:{dropped}"
         except DeliveryFailed as error:
-            return f"DeliveryFailed: {error}"
-        except (OSError, aiosmtplib.SMTPException, httpx.HTTPError) as error:
+            return str(error)
+        except httpx.HTTPError:
+            return failure_text()  # refused, timed out or not allowed look the same (no port scanner)
+        except (OSError, aiosmtplib.SMTPException) as error:
             return type(error).__name__  # the server is away or refused: no addresses in the reason
         except Exception as error:  # a bug: keep the row, say so loudly, try again later
             log.exception("notification %s (%s): unexpected error", row.id, row.channel)
@@ -234,19 +237,18 @@ class NotificationSender:
         body = row.body.encode()
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: signature(secret, body),
-            "X-Klachtstroom-Delivery": str(row.id),
             "X-Klachtstroom-Event": row.subject,
+            **signed_headers(secret, webhook_message_id(row.id), body),
         }
         response = await self._client().post(row.target, content=body, headers=headers)
         if not 200 <= response.status_code < 300:
-            raise DeliveryFailed(f"HTTP {response.status_code}")
+            raise DeliveryFailed(failure_text(status_code=response.status_code))
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(
                 timeout=self.settings.webhook_timeout_seconds,
-                transport=self.transport,
+                transport=GuardedTransport(self.transport),
                 follow_redirects=False,
             )
         return self._http

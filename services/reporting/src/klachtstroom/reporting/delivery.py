@@ -4,16 +4,15 @@ A sender task picks due deliveries from `signal_deliveries`, one holder at a tim
 so two replicas never both send), and retries with backoff: 1, 2, 4, 8, 16, 30, 30, ...
 seconds, so a short outage still delivers within a minute, until `delivery_max_attempts`.
 A delivery marked sent is never sent again. The receiver can still see a repeat after a crash
-between sending and marking: the e-mail's Message-ID and the webhook's
-`X-Klachtstroom-Signal-Id` are the signal id, so it can drop it.
+between sending and marking: the e-mail's Message-ID and the webhook's `webhook-id` are the
+signal id, so it can drop it. The webhook is a Standard Webhooks request (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`) signed with `KLACHTSTROOM_REPORTING_WEBHOOK_SECRET`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from sqlalchemy import select
 
 from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.outbound.signing import signed_headers
 from klachtstroom.platform.outbox import Lease
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.reporting import signal_text
@@ -34,13 +34,7 @@ from klachtstroom.reporting.store import Signal, SignalDelivery
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Klachtstroom-Signature"
 MAX_BACKOFF_SECONDS = 30.0
-
-
-def sign(secret: str, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256 over the exact body bytes."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -138,10 +132,10 @@ class SignalSender:
         body = webhook_body(kind, payload)
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, body),
             "X-Klachtstroom-Signal-Id": payload["signal_id"],
+            **signed_headers(secret, f"msg_{payload['signal_id']}", body),
         }
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False) as client:
             response = await client.post(url, content=body, headers=headers)
             response.raise_for_status()
 

@@ -1,22 +1,30 @@
 """The provider register, deliveries to providers, and the provider's own status reports.
 
-A provider reports on a complaint handed over to it with a body signed by its secret
-(`X-Klachtstroom-Signature: sha256=<hex>`); without a valid signature: 401, nothing stored.
+A provider reports on a complaint handed over to it as a Standard Webhooks request signed with
+its secret (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Without a valid signature,
+or with a timestamp more than 5 minutes off: 401, nothing stored. A `webhook-id` already handled
+has no second effect (the answer repeats the case's state). The body names its case, and that
+must be the case in the path (422), handed over to this provider (404 otherwise).
+A webhook URL pointing at an internal address is refused when saved (422).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import Outcome, Resolution
+from klachtstroom.platform.outbound.destinations import UnsafeDestination, check_destination
+from klachtstroom.platform.outbound.signing import SignatureInvalid, VerifiedWebhook, verify
 from klachtstroom.routing.api import casework, not_found, refused
 from klachtstroom.routing.domain import (
     InvalidCommand,
@@ -24,12 +32,14 @@ from klachtstroom.routing.domain import (
     ReportProviderStatus,
     TransitionForbidden,
 )
-from klachtstroom.routing.providers import find_provider, provider_key, signature_valid
+from klachtstroom.routing.providers import find_provider, provider_key
 from klachtstroom.routing.repository import CaseNotFound, case_of, load_row
-from klachtstroom.routing.store import DeliveryRow, ProviderRow, utc
+from klachtstroom.routing.store import DeliveryRow, ProviderMessageRow, ProviderRow, utc
 from klachtstroom.routing.views import delivery_entry
 
 router = APIRouter(prefix="/api/v1", tags=["providers"])
+
+OTHER_CASE = "De klacht in de melding is niet die in het adres."
 
 
 class ProviderIn(BaseModel):
@@ -52,6 +62,7 @@ class ProvidersIn(BaseModel):
 class StatusReport(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    case_id: str = Field(min_length=1, max_length=64)
     status: ProviderStatus
     outcome: Outcome | None = None
     resolution: Resolution | None = None
@@ -87,6 +98,8 @@ async def put_providers(body: ProvidersIn | list[ProviderIn], request: Request) 
     keys = [provider_key(p.name) for p in items]
     if len(set(keys)) != len(keys):
         raise HTTPException(422, detail="Een zorgaanbieder staat twee keer in de lijst.")
+    for item in items:
+        await _check_webhook(item)
     work = casework(request)
     async with work.service.db.transaction() as session:
         existing = {r.key: r for r in (await session.execute(select(ProviderRow))).scalars()}
@@ -102,11 +115,21 @@ async def put_providers(body: ProvidersIn | list[ProviderIn], request: Request) 
 async def put_provider(name: str, body: ProviderIn, request: Request) -> dict[str, Any]:
     if provider_key(name) != provider_key(body.name):
         raise HTTPException(422, detail="De naam in het adres en in de gegevens verschillen.")
+    await _check_webhook(body)
     work = casework(request)
     async with work.service.db.transaction() as session:
         row = _upsert(session, await find_provider(session, name), provider_key(name), body, work.now())
         await session.flush()
         return provider_json(row)
+
+
+async def _check_webhook(item: ProviderIn) -> None:
+    if item.webhook_url is None:
+        return
+    try:
+        await check_destination(str(item.webhook_url))
+    except UnsafeDestination as error:
+        raise HTTPException(422, detail=str(error)) from None
 
 
 def _upsert(session: Any, row: ProviderRow | None, key: str, item: ProviderIn, now: datetime) -> ProviderRow:
@@ -135,19 +158,18 @@ async def deliveries(name: str, request: Request, status: str | None = None) -> 
 
 
 @router.post("/providers/{name}/cases/{case_id}/status", responses={401: {}, 404: {}, 409: {}, 422: {}})
-async def provider_status(
-    name: str,
-    case_id: str,
-    request: Request,
-    signature: Annotated[str | None, Header(alias="X-Klachtstroom-Signature")] = None,
-) -> Any:
+async def provider_status(name: str, case_id: str, request: Request) -> Any:
     """A provider reports registration, handling, outcome or measures of a complaint it handles."""
     work = casework(request)
     raw = await request.body()
     async with work.service.db.reading() as session:
         provider = await find_provider(session, name)
-    if provider is None or not signature_valid(provider.secret, raw, signature):
-        raise HTTPException(401, detail="Ongeldige of ontbrekende handtekening.")
+    try:
+        if provider is None:
+            raise SignatureInvalid("unknown provider")
+        message = verify(provider.secret, raw, request.headers)
+    except SignatureInvalid:
+        raise HTTPException(401, detail="Ongeldige of ontbrekende handtekening.") from None
     try:
         report = StatusReport.model_validate(json.loads(raw or b"{}"))
     except (ValueError, ValidationError) as error:
@@ -160,13 +182,25 @@ async def provider_status(
             {"detail": [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in errors]},
             status_code=422,
         )
+    if report.case_id != case_id:
+        return JSONResponse(
+            {
+                "detail": [
+                    {"loc": ["body", "case_id"], "msg": "De klacht in de melding is niet die in het adres."}
+                ]
+            },
+            status_code=422,
+        )
     try:
         async with work.service.db.reading() as session:
             case = case_of(await load_row(session, case_id))
+            seen = await session.get(ProviderMessageRow, (provider.key, message.message_id))
     except CaseNotFound:
         raise not_found() from None
     if provider_key(case.provider or "") != provider.key:
         raise HTTPException(404, detail="Deze klacht is niet aan uw organisatie overgedragen.")
+    if seen is not None:
+        return await _repeat(work, case_id)
     command = ReportProviderStatus(
         at=moment_of(report.at) if report.at else work.now(),
         actor=report.actor or f"zorgaanbieder {provider.name}",
@@ -176,9 +210,32 @@ async def provider_status(
         measures=report.measures,
     )
     try:
-        done = await work.execute(case_id, command)
+        done = await work.execute(
+            case_id, command, alongside=_remember(provider.key, message, case_id, work.now())
+        )
     except CaseNotFound:
         raise not_found() from None
+    except IntegrityError:  # the same message arrived twice at once: the other one was handled
+        return await _repeat(work, case_id)
     except (InvalidCommand, TransitionForbidden) as error:
         return refused(error)
     return {"id": case_id, "reference": done.row.reference, "state": done.case.state.value}
+
+
+def _remember(provider: str, message: VerifiedWebhook, case_id: str, now: datetime) -> Any:
+    async def add(session: AsyncSession) -> None:
+        session.add(
+            ProviderMessageRow(
+                provider_key=provider, message_id=message.message_id, case_id=case_id, received_at=now
+            )
+        )
+        await session.flush()
+
+    return add
+
+
+async def _repeat(work: Any, case_id: str) -> dict[str, Any]:
+    """The answer to a message already handled: where the case stands now, nothing changed."""
+    async with work.service.db.reading() as session:
+        row = await load_row(session, case_id)
+    return {"id": case_id, "reference": row.reference, "state": row.state, "repeated": True}

@@ -63,11 +63,23 @@ class CaseWork:
         moment: datetime = self.service.clock.now()
         return moment
 
-    async def execute(self, case_id: str, command: Command) -> Transition:
-        """An action from the API in its own transaction, retried when another action raced it."""
+    async def execute(
+        self,
+        case_id: str,
+        command: Command,
+        *,
+        alongside: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> Transition:
+        """An action from the API in its own transaction, retried when another action raced it.
+
+        `alongside` writes more rows in the same transaction (e.g. the `webhook-id` of the
+        provider's report that caused the action, so a repeat has no second effect).
+        """
         for _attempt in range(RETRIES):
             try:
                 async with self.service.db.transaction() as session:
+                    if alongside is not None:
+                        await alongside(session)
                     row = await load_row(session, case_id)
                     done = await self.transition(session, row, command)
                 self.service.outbox.notify()

@@ -1,9 +1,10 @@
 """Providers as first line: the warm hand-over (warme overdracht) to the provider's webhook.
 
 A referral queues a delivery in the case's own transaction; the `DeliverySender` posts it,
-signed with the provider's secret (`X-Klachtstroom-Signature: sha256=<hex>` over the raw
-body), retries with exponential backoff, and after the last attempt marks it `failed`
-(dead-lettered): visible in the case and in the provider's deliveries, and flagged for the
+signed with the provider's secret as a Standard Webhooks request (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`), only to a checked public address, retries with
+exponential backoff, and after the last attempt marks it `failed` (dead-lettered): visible in
+the case and in the provider's deliveries, and flagged for the
 coordinator, who then hands the complaint over by phone.
 """
 
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -23,27 +22,22 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from klachtstroom.platform.outbound.destinations import failure_text, guarded_client
+from klachtstroom.platform.outbound.signing import ID_HEADER, signed_headers
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
 from klachtstroom.routing.domain import JsonValue
 from klachtstroom.routing.store import CaseRow, DeliveryRow, ProviderRow
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Klachtstroom-Signature"
-
 
 def provider_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_valid(secret: str | None, body: bytes, header: str | None) -> bool:
-    if not secret or not header:
-        return False
-    return hmac.compare_digest(sign(secret, body), header.strip())
+def delivery_message_id(delivery: DeliveryRow) -> str:
+    """The `webhook-id` of a hand-over: the same on every retry, so the provider can drop a repeat."""
+    return f"msg_routing_{delivery.case_id}_{delivery.id}"
 
 
 def handover_body(row: CaseRow, transition: Transition) -> bytes:
@@ -139,7 +133,7 @@ class DeliverySender:
     def __init__(self, work: CaseWork, client: httpx.AsyncClient | None = None) -> None:
         self.work = work
         self.settings = work.settings
-        self.client = client or httpx.AsyncClient(timeout=work.settings.delivery_timeout_seconds)
+        self.client = client or guarded_client(work.settings.delivery_timeout_seconds)
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -177,22 +171,21 @@ class DeliverySender:
     async def _attempt(self, delivery: DeliveryRow, provider: ProviderRow) -> None:
         error: str | None = None
         status_code: int | None = None
+        message_id = delivery_message_id(delivery)
+        headers = {"Content-Type": "application/json", "X-Klachtstroom-Event": delivery.kind}
+        if provider.secret:
+            headers |= signed_headers(provider.secret, message_id, delivery.body)
+        else:  # a provider registered without a secret still gets the id to drop repeats
+            headers[ID_HEADER] = message_id
         try:
             response = await self.client.post(
-                provider.webhook_url or "",
-                content=delivery.body,
-                headers={
-                    "Content-Type": "application/json",
-                    SIGNATURE_HEADER: sign(provider.secret or "", delivery.body),
-                    "X-Klachtstroom-Delivery": str(delivery.id),
-                    "X-Klachtstroom-Event": delivery.kind,
-                },
+                provider.webhook_url or "", content=delivery.body, headers=headers
             )
             status_code = response.status_code
             if not response.is_success:
-                error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as failure:
-            error = type(failure).__name__
+                error = failure_text(status_code=response.status_code)
+        except httpx.HTTPError:
+            error = failure_text()  # refused, timed out or not allowed look the same to the API
         await self._record(delivery.id, error, status_code)
 
     async def _record(self, delivery_id: int, error: str | None, status_code: int | None) -> None:

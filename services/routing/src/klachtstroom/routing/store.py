@@ -144,6 +144,17 @@ class ProviderRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ProviderMessageRow(Base):
+    """A provider's status report already handled (its `webhook-id`): a repeat has no second effect."""
+
+    __tablename__ = "provider_messages"
+
+    provider_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class DeliveryRow(Base):
     """A signed webhook call to a provider, retried with backoff, dead-lettered as 'failed'."""
 
