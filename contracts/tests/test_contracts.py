@@ -28,10 +28,18 @@ DESIGN_EVENTS = {
 }
 
 
+# Events added after the table in DESIGN.md was written (the resident's side, issue 18): the
+# feedback after closing and the ombudsman's conclusion, both without free text.
+ADDED_EVENTS = {
+    topics.INTAKE: {"feedback_given"},
+    topics.CASE: {"ombudsman_outcome"},
+}
+
+
 @pytest.mark.parametrize("topic", list(DESIGN_EVENTS))
 def test_every_event_of_the_design_has_a_typed_payload(topic: str) -> None:
     names = {p.event_type.split(".")[-2] for p in payloads_on(topic)}
-    assert names == DESIGN_EVENTS[topic]
+    assert names == DESIGN_EVENTS[topic] | ADDED_EVENTS.get(topic, set())
 
 
 def test_event_types_are_versioned_and_unique() -> None:

@@ -55,5 +55,5 @@ def start_intake(data_dir: Path, **intake_settings: Any) -> tuple[Service, FastA
     settings = PlatformSettings(data_dir=data_dir, kafka_bootstrap="127.0.0.1:9", log_level="WARNING")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("klachtstroom.platform.service").setLevel(logging.ERROR)
-    defaults: dict[str, Any] = {"smtp_enabled": False}
+    defaults: dict[str, Any] = {"smtp_enabled": False, "mail_enabled": False}
     return create_service(settings, IntakeSettings(**{**defaults, **intake_settings}))

@@ -45,7 +45,9 @@ def test_accepts_while_kafka_is_down_and_keeps_the_event(client: TestClient, tmp
     assert response.status_code == 202
     body = response.json()
     assert body["reference"] == "KL-2026-000001"
-    assert body["status_url"].endswith(body["id"])
+    # The resident's own link: absolute, an unguessable code, not the complaint id.
+    assert body["status_url"].startswith("http://testserver/status/")
+    assert body["id"] not in body["status_url"]
     assert _outbox_types(tmp_path) == ["nl.klachtstroom.complaint.received.v1"]
     status = client.get(f"/api/v1/complaints/{body['id']}").json()
     assert status["status"] == "received" and status["channel"] == "letter"

@@ -10,11 +10,13 @@ from pydantic import Field
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.vocabulary import (
+    Achievement,
     Category,
     Channel,
     DeclineGround,
     Handler,
     Kind,
+    Norm,
     Outcome,
     Resolution,
 )
@@ -112,6 +114,8 @@ class CaseResolved(CaseChange):
     outcome: Outcome
     resolution: Resolution
     summary: str | None = None
+    desired_outcome_achieved: Achievement | None = None
+    norms: list[Norm] = Field(default_factory=list, description="behoorlijkheidsnormen the judgement names")
 
 
 class CaseWithdrawn(CaseChange):
@@ -129,3 +133,12 @@ class CaseReopened(CaseChange):
 
 class OmbudsmanReferred(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.ombudsman_referred.v1"
+
+
+class OmbudsmanOutcomeRecorded(CaseChange):
+    """What the ombudsman concluded after a referral; the recommendations' text stays in routing."""
+
+    event_type: ClassVar[str] = "nl.klachtstroom.case.ombudsman_outcome.v1"
+    ombudsman_outcome: Outcome
+    recommendations: int = Field(default=0, ge=0, description="how many recommendations were made")
+    norms: list[Norm] = Field(default_factory=list)

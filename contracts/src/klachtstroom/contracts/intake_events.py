@@ -63,6 +63,9 @@ class ComplaintReceived(Payload):
     in_reply_to: str | None = None
     handover_note: str | None = None
     imported: ImportedHistory | None = None
+    desired_outcome_given: bool = Field(
+        default=False, description="the complainant said what they want to achieve (text kept in intake)"
+    )
 
 
 class ComplaintTriaged(Payload):
@@ -97,4 +100,21 @@ class ComplaintsMerged(Payload):
     complaint_id: str = Field(description="the complaint that is kept")
     merged_id: str = Field(description="the complaint merged into it")
     actor: str
+    at: datetime
+
+
+class FeedbackGiven(Payload):
+    """The resident answered the question after closing: a mark and whether they felt heard.
+
+    The optional remark is free text written by the resident: it stays in intake.
+    """
+
+    event_type: ClassVar[str] = "nl.klachtstroom.complaint.feedback_given.v1"
+    topic: ClassVar[str] = topics.INTAKE
+
+    complaint_id: str
+    score: int = Field(ge=1, le=10)
+    heard: bool
+    follow_up: bool = Field(description="a poor answer (5 or lower, or not heard): call the resident")
+    has_comment: bool = False
     at: datetime

@@ -78,6 +78,69 @@ class DeadlineState(StrEnum):
     cancelled = "cancelled"
 
 
+class Achievement(StrEnum):
+    """Whether what the complainant wanted ("wat wilt u bereiken") was achieved, as the handler judges."""
+
+    yes = "yes"
+    partly = "partly"
+    no = "no"
+
+
+class MeasureStatus(StrEnum):
+    """A measure in the register of lessons from complaints (leren van klachten)."""
+
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+
+
+class Norm(StrEnum):
+    """The 22 behoorlijkheidsnormen of the Nationale ombudsman (Behoorlijkheidswijzer), in four groups."""
+
+    # open en duidelijk
+    transparency = "transparency"
+    good_information = "good_information"
+    listening = "listening"
+    reasoned_decision = "reasoned_decision"
+    # respectvol
+    fundamental_rights = "fundamental_rights"
+    active_participation = "active_participation"
+    decent_treatment = "decent_treatment"
+    fair_play = "fair_play"
+    proportionality = "proportionality"
+    special_care = "special_care"
+    # betrokken en oplossingsgericht
+    customisation = "customisation"
+    cooperation = "cooperation"
+    accommodating = "accommodating"
+    promptness = "promptness"
+    de_escalation = "de_escalation"
+    # eerlijk en betrouwbaar
+    integrity = "integrity"
+    reliability = "reliability"
+    impartiality = "impartiality"
+    reasonableness = "reasonableness"
+    good_preparation = "good_preparation"
+    good_organisation = "good_organisation"
+    professionalism = "professionalism"
+
+
+NORM_GROUPS: dict[str, tuple[Norm, ...]] = {
+    "Open en duidelijk": (Norm.transparency, Norm.good_information, Norm.listening, Norm.reasoned_decision),
+    "Respectvol": (
+        Norm.fundamental_rights, Norm.active_participation, Norm.decent_treatment,
+        Norm.fair_play, Norm.proportionality, Norm.special_care,
+    ),
+    "Betrokken en oplossingsgericht": (
+        Norm.customisation, Norm.cooperation, Norm.accommodating, Norm.promptness, Norm.de_escalation,
+    ),
+    "Eerlijk en betrouwbaar": (
+        Norm.integrity, Norm.reliability, Norm.impartiality, Norm.reasonableness,
+        Norm.good_preparation, Norm.good_organisation, Norm.professionalism,
+    ),
+}  # fmt: skip
+
+
 DUTCH_LABELS: dict[str, str] = {
     # channel
     "web_form": "Digitaal formulier",
@@ -111,6 +174,37 @@ DUTCH_LABELS: dict[str, str] = {
     # handler
     "municipality": "Gemeente",
     "provider": "Zorgaanbieder",
+    # achievement of the desired outcome
+    "yes": "Ja",
+    "partly": "Gedeeltelijk",
+    "no": "Nee",
+    # measure status
+    "planned": "Gepland",
+    "in_progress": "In uitvoering",
+    "done": "Uitgevoerd",
+    # behoorlijkheidsnormen
+    "transparency": "Transparant",
+    "good_information": "Goede informatieverstrekking",
+    "listening": "Luisteren naar de burger",
+    "reasoned_decision": "Goede motivering",
+    "fundamental_rights": "Respecteren van grondrechten",
+    "active_participation": "Bevorderen van actieve deelname door de burger",
+    "decent_treatment": "Fatsoenlijke bejegening",
+    "fair_play": "Fair play",
+    "proportionality": "Evenredigheid",
+    "special_care": "Bijzondere zorg",
+    "customisation": "Maatwerk",
+    "cooperation": "Samenwerking",
+    "accommodating": "Coulante opstelling",
+    "promptness": "Voortvarendheid",
+    "de_escalation": "De-escalatie",
+    "integrity": "Integriteit",
+    "reliability": "Betrouwbaarheid",
+    "impartiality": "Onpartijdigheid",
+    "reasonableness": "Redelijkheid",
+    "good_preparation": "Goede voorbereiding",
+    "good_organisation": "Goede organisatie",
+    "professionalism": "Professionaliteit",
 }
 
 

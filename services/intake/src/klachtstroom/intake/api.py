@@ -18,6 +18,7 @@ from klachtstroom.intake.registration import (
     NewComplaint,
     Registrar,
 )
+from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import (
     Accepted,
     ComplaintIn,
@@ -26,7 +27,7 @@ from klachtstroom.intake.schemas import (
     TriageOut,
 )
 from klachtstroom.intake.status import public_status
-from klachtstroom.intake.store import Complaint, ComplaintMessage
+from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
 from klachtstroom.intake.triage import triage
 from klachtstroom.platform.service import Service
 
@@ -76,6 +77,7 @@ def new_complaint_from(body: ComplaintIn) -> NewComplaint:
         urgent=body.urgent,
         formal=bool(body.formal),
         handover_note=body.handover_note,
+        desired_outcome=body.desired_outcome or None,
     )
 
 
@@ -90,7 +92,7 @@ async def submit_complaint(
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     try:
         registered = await _registrar(request).register(
-            new, idempotency_key=idempotency_key, request_hash=request_hash
+            new, idempotency_key=idempotency_key, request_hash=request_hash, public_base=str(request.base_url)
         )
     except IdempotencyConflict:
         raise HTTPException(
@@ -101,12 +103,15 @@ async def submit_complaint(
                 "type": "idempotency_key_reused",
             }],
         ) from None
+    assert registered.status_code is not None
     accepted = Accepted(
         id=registered.id,
         reference=registered.reference,
-        status_url=str(request.url_for("complaint_status", complaint_id=registered.id)),
+        # The resident's own link (absolute): DESIGN.md's status_url.
+        status_url=status_url(_registrar(request).public_base(str(request.base_url)), registered.status_code),
     )
-    return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": accepted.status_url})
+    location = str(request.url_for("complaint_status", complaint_id=registered.id))
+    return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": location})
 
 
 @router.get("/complaints", response_model=ComplaintList)
@@ -169,9 +174,10 @@ async def complaint_status(complaint_id: str, request: Request) -> ComplaintStat
     service: Service = request.app.state.service
     async with service.db.reading() as session:
         complaint = await session.get(Complaint, complaint_id)
+        desired = await session.get(DesiredOutcome, complaint_id)
     if complaint is None:
         raise HTTPException(404, detail="Deze klacht kennen we niet.")
-    return public_status(complaint)
+    return public_status(complaint).model_copy(update={"desired_outcome": desired.text if desired else None})
 
 
 @router.post("/triage", response_model=TriageOut)

@@ -10,9 +10,13 @@ from fastapi.staticfiles import StaticFiles
 from klachtstroom.contracts import topics
 from klachtstroom.intake import api, form, import_routes, kcc, merge, reclassify
 from klachtstroom.intake.bulk_import import ImportRunner
-from klachtstroom.intake.handlers import HANDLERS
+from klachtstroom.intake.handlers import build_handlers
 from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.registration import Registrar
+from klachtstroom.intake.resident import pages as resident_pages
+from klachtstroom.intake.resident import templates_api
+from klachtstroom.intake.resident.follow import Follower
+from klachtstroom.intake.resident.sender import ResidentMailer
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.smtp import MailIntake, SmtpReceiver
 from klachtstroom.intake.store import Base, platform_tables
@@ -33,15 +37,20 @@ def create_service(
     )
     intake = intake_settings or IntakeSettings()
     service.publishes(topics.INTAKE)
-    service.consume([topics.CASE], HANDLERS, consumer_name="intake-status")
+    data_dir = service.settings.service_dir("intake")
+    vault = Vault(data_dir)
+    follower = Follower(vault, intake.show_handler_names)
+    service.consume([topics.CASE, topics.DEADLINE], build_handlers(follower), consumer_name="intake-status")
     app = service.create_app(
         "klachtstroom intake",
-        [api.router, merge.router, reclassify.router, import_routes.router, form.router, kcc.router],
+        [
+            api.router, merge.router, reclassify.router, import_routes.router, form.router, kcc.router,
+            resident_pages.router, templates_api.router,
+        ],
         description="Klachten ontvangen via formulier, API, e-mail, telefoon, brief en balie.",
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    data_dir = service.settings.service_dir("intake")
-    registrar = Registrar(service, Vault(data_dir), OverrideMemory())
+    registrar = Registrar(service, vault, OverrideMemory(), intake)
     app.state.registrar = registrar
     app.state.web = Web(
         pages=Pages(intake.organisation),
@@ -58,6 +67,10 @@ def create_service(
     # Background jobs start after the migrations and are cancelled when the service stops.
     service.background.append(learn_corrections)
     service.background.append(imports.run)
+    if intake.mail_enabled:
+        mailer = ResidentMailer(service, vault, intake, registrar.public_base())
+        app.state.resident_mailer = mailer
+        service.background.append(mailer.run)
     if intake.smtp_enabled:
         receiver = SmtpReceiver(
             MailIntake(registrar), service.settings.host, intake.smtp_port, intake.smtp_hostname

@@ -27,6 +27,7 @@ from klachtstroom.intake.attachments import (
     too_large,
 )
 from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
+from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import ComplainantIn
 from klachtstroom.intake.web import CsrfGuard, Web, client_address, one_time_token
 
@@ -36,7 +37,7 @@ MAX_DESCRIPTION = 20_000
 # Three files of 10 MB plus the text; anything far larger is refused before it is read.
 MAX_REQUEST_BYTES = 100 * 1024 * 1024
 FIELD_ORDER = (
-    "omschrijving", "afdeling", "gemeente", "wanneer", "contact",
+    "omschrijving", "bereiken", "afdeling", "gemeente", "wanneer", "contact",
     "naam", "email", "telefoon", "adres", "bsn", "behandeling", "bijlagen",
 )
 CONTACT_MESSAGES = {
@@ -58,6 +59,7 @@ class FormValues:
     """What the resident typed, kept as typed so an error page shows it again (WCAG 3.3.7)."""
 
     omschrijving: str = ""
+    bereiken: str = ""
     afdeling: str = ""
     gemeente: str = ""
     wanneer: str = ""
@@ -77,6 +79,7 @@ class FormValues:
 
         return cls(
             omschrijving=text("omschrijving", MAX_DESCRIPTION + 1000),
+            bereiken=text("bereiken", 6000),
             afdeling=text("afdeling", 200),
             gemeente=text("gemeente", 200),
             wanneer=text("wanneer", 300),
@@ -97,6 +100,8 @@ class FormValues:
             errors["omschrijving"] = (
                 "Uw tekst is te lang. Gebruik maximaal 20.000 tekens. Meer kwijt? Voeg dan een bestand toe."
             )
+        if len(self.bereiken) > 5000:
+            errors["bereiken"] = "Schrijf dit korter: gebruik maximaal 5.000 tekens."
         if len(self.wanneer) > 200:
             errors["wanneer"] = "Schrijf dit korter: gebruik maximaal 200 tekens."
         try:
@@ -287,12 +292,15 @@ async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:
         unit=values.afdeling or None,
         formal=values.behandeling == "formeel",
         attachments=files,
+        desired_outcome=values.bereiken or None,
     )
     digest = request_digest(values, files)
     # One filled-in form registers once, however often it is sent: the hidden one-time token
     # plus its content is the idempotency key (changed content after 'back' is a new complaint).
     key = f"form:{one_time_token(form_token)}:{digest[:16]}"
-    registered = await registrar.register(new, idempotency_key=key, request_hash=digest)
+    registered = await registrar.register(
+        new, idempotency_key=key, request_hash=digest, public_base=str(request.base_url)
+    )
     return web.pages.render(
         request,
         "confirmation.html",
@@ -303,5 +311,9 @@ async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:
             "formal": new.formal,
             "attachments": len(files),
             "form_url": str(request.url_for("show_form").path),
+            "resident_url": status_url(registrar.public_base(str(request.base_url)), registered.status_code)
+            if registered.status_code
+            else None,
+            "resident_mail": bool(contact.email),
         },
     )

@@ -1,4 +1,4 @@
-"""Intake listens to the case topic to keep the status a complainant sees up to date."""
+"""Intake listens to the case and deadline topics to keep what a complainant sees up to date."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from klachtstroom.contracts import case_events
+from klachtstroom.contracts import case_events, deadline_events
 from klachtstroom.contracts.envelope import Envelope, Payload
+from klachtstroom.intake.resident.follow import Follower
 from klachtstroom.intake.status import CASE_STATE_TO_STATUS
 from klachtstroom.intake.store import Complaint
 from klachtstroom.platform.consumer import EventHandler
@@ -30,6 +31,8 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseAssigned,
     case_events.CaseReferred,
     case_events.CaseAcknowledged,
+    case_events.HearingHeld,
+    case_events.TermExtended,
     case_events.EscalatedFormal,
     case_events.MediationStarted,
     case_events.CaseSuspended,
@@ -41,4 +44,16 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.OmbudsmanReferred,
 )
 
-HANDLERS: dict[type[Payload], EventHandler] = {model: on_case_changed for model in CASE_EVENTS}
+# Events that do not move the status a resident sees, but do matter to them.
+STATUS_NEUTRAL = (case_events.HearingHeld, case_events.TermExtended)
+
+
+def build_handlers(follower: Follower) -> dict[type[Payload], EventHandler]:
+    async def on_case(session: AsyncSession, envelope: Envelope, event: case_events.CaseChange) -> None:
+        if not isinstance(event, STATUS_NEUTRAL):
+            await on_case_changed(session, envelope, event)
+        await follower.on_case(session, envelope, event)
+
+    handlers: dict[type[Payload], EventHandler] = {model: on_case for model in CASE_EVENTS}
+    handlers[deadline_events.DeadlineSet] = follower.on_deadline
+    return handlers

@@ -20,6 +20,7 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind, dutch
 from klachtstroom.intake.api import new_complaint_from
 from klachtstroom.intake.registration import Registrar
+from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import ComplaintIn
 from klachtstroom.intake.store import Complaint
 from klachtstroom.intake.web import CsrfGuard, Web, one_time_token
@@ -27,11 +28,11 @@ from klachtstroom.intake.web import CsrfGuard, Web, one_time_token
 router = APIRouter(include_in_schema=False)
 
 TEXT_FIELDS = (
-    "received_at", "description", "municipality", "unit", "provider", "about_employee",
+    "received_at", "description", "desired_outcome", "municipality", "unit", "provider", "about_employee",
     "name", "email", "phone", "address", "bsn", "handover_note",
 )
 CONTACT = ("name", "email", "phone", "address", "bsn")
-ROUTING_FIELDS = ("municipality", "unit", "provider", "about_employee", "handover_note")
+ROUTING_FIELDS = ("municipality", "unit", "provider", "about_employee", "handover_note", "desired_outcome")
 KCC_CHANNELS = (Channel.phone, Channel.letter, Channel.in_person, Channel.email)
 MESSAGES = {
     "received_at": "Vul de datum van ontvangst in, bijvoorbeeld 03-03-2026. "
@@ -50,6 +51,7 @@ MESSAGES = {
     "provider": "Gebruik maximaal 200 tekens.",
     "about_employee": "Gebruik maximaal 200 tekens.",
     "handover_note": "Gebruik maximaal 5.000 tekens.",
+    "desired_outcome": "Gebruik maximaal 5.000 tekens.",
 }
 
 
@@ -96,7 +98,7 @@ def _page(request: Request, values: dict[str, Any], errors: dict[str, str], stat
           form_token: str | None = None) -> HTMLResponse:
     web: Web = request.app.state.web
     token = web.csrf.token_for(request)
-    order = ("received_at", "channel", "description", "kind", "category", *CONTACT,
+    order = ("received_at", "channel", "description", "desired_outcome", "kind", "category", *CONTACT,
              "municipality", "unit", "provider", "about_employee", "handover_note")
     context = {
         "title": "Klacht registreren (KCC)",
@@ -148,7 +150,7 @@ async def kcc_submit(request: Request) -> HTMLResponse:
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     registered = await registrar.register(
         new_complaint_from(body), idempotency_key=f"kcc:{one_time_token(form_token)}:{digest[:16]}",
-        request_hash=digest,
+        request_hash=digest, public_base=str(request.base_url),
     )
     async with registrar.service.db.reading() as session:
         complaint = await session.get(Complaint, registered.id)
@@ -162,5 +164,9 @@ async def kcc_submit(request: Request) -> HTMLResponse:
         "duplicate": duplicate,
         "status_url": str(request.url_for("complaint_status", complaint_id=registered.id).path),
         "again_url": str(request.url_for("kcc_form").path),
+        "resident_url": status_url(registrar.public_base(str(request.base_url)), registered.status_code)
+        if registered.status_code
+        else None,
+        "resident_mail": bool(body.complainant.email),
     }
     return web.pages.render(request, "kcc_done.html", context)

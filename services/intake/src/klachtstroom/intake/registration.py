@@ -24,6 +24,8 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
 from klachtstroom.intake.duplicates import WINDOW, Candidate, suspect_duplicate
 from klachtstroom.intake.personal_data import Vault, normalise_name, normalise_phone
+from klachtstroom.intake.resident.start import new_link, start_following
+from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.store import (
     Attachment,
     Complainant,
@@ -33,6 +35,7 @@ from klachtstroom.intake.store import (
     ReferenceCounter,
 )
 from klachtstroom.intake.triage import OverrideMemory, triage
+from klachtstroom.platform.peers import peer_url
 from klachtstroom.platform.service import Service
 
 
@@ -75,6 +78,7 @@ class NewComplaint:
     in_reply_to: str | None = None
     source_ref: str | None = None
     imported: ImportedHistory | None = None
+    desired_outcome: str | None = None  # "wat wilt u bereiken", in the complainant's words
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Registered:
     reference: str
     replayed: bool = False
     duplicate_of: str | None = None
+    # The code of the resident's own link (shown once; only its hash is stored). None for imports.
+    status_code: str | None = None
 
 
 # An imported register row that is already closed keeps that state (status the complainant sees).
@@ -99,23 +105,40 @@ class IdempotencyConflict(Exception):
 
 
 class Registrar:
-    def __init__(self, service: Service, vault: Vault, overrides: OverrideMemory) -> None:
+    def __init__(
+        self,
+        service: Service,
+        vault: Vault,
+        overrides: OverrideMemory,
+        settings: IntakeSettings | None = None,
+    ) -> None:
         self.service = service
         self.vault = vault
         self.overrides = overrides
+        self.settings = settings or IntakeSettings()
+
+    def public_base(self, request_base: str | None = None) -> str:
+        """Where residents reach intake: the configured public address, else the request's."""
+        base = self.settings.public_base_url or request_base
+        return (base or peer_url("intake")).rstrip("/")
 
     async def register(
-        self, new: NewComplaint, *, idempotency_key: str | None = None, request_hash: str = ""
+        self,
+        new: NewComplaint,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str = "",
+        public_base: str | None = None,
     ) -> Registered:
         try:
-            return await self._register(new, idempotency_key, request_hash)
+            return await self._register(new, idempotency_key, request_hash, public_base)
         except IntegrityError:
             # Two requests at the same moment (a double click on PostgreSQL, the first reference of a
             # new year): the whole transaction rolled back, so one retry sees the other's row and replays.
-            return await self._register(new, idempotency_key, request_hash)
+            return await self._register(new, idempotency_key, request_hash, public_base)
 
     async def _register(
-        self, new: NewComplaint, idempotency_key: str | None, request_hash: str
+        self, new: NewComplaint, idempotency_key: str | None, request_hash: str, public_base: str | None
     ) -> Registered:
         async with self.service.db.transaction() as session:
             if idempotency_key:
@@ -125,8 +148,10 @@ class Registrar:
                         raise IdempotencyConflict(idempotency_key)
                     complaint = await session.get(Complaint, earlier.complaint_id)
                     assert complaint is not None
-                    return Registered(complaint.id, complaint.reference, replayed=True)
-            registered = await self._store(session, new)
+                    # The first code was never stored: a retry gets a link of its own to the same page.
+                    code = await new_link(session, complaint.id, datetime.now(UTC))
+                    return Registered(complaint.id, complaint.reference, replayed=True, status_code=code)
+            registered = await self._store(session, new, public_base)
             if idempotency_key:
                 session.add(
                     IdempotencyKey(
@@ -139,7 +164,7 @@ class Registrar:
         self.service.outbox.notify()
         return registered
 
-    async def _store(self, session: AsyncSession, new: NewComplaint) -> Registered:
+    async def _store(self, session: AsyncSession, new: NewComplaint, public_base: str | None) -> Registered:
         now = datetime.now(UTC)
         complaint_id = str(uuid.uuid4())
         reference = await self._next_reference(session, local_date(new.received_at).year)
@@ -243,12 +268,24 @@ class Registrar:
             in_reply_to=new.in_reply_to,
             handover_note=new.handover_note,
             imported=new.imported,
+            desired_outcome_given=bool(new.desired_outcome),
         )
         await self.service.outbox.add(session, received, subject=complaint_id)
         duplicate_of = None
+        code = None
         if new.imported is None:
             duplicate_of = await self._check_duplicate(session, complaint, complainant)
-        return Registered(complaint_id, reference, duplicate_of=duplicate_of)
+            code = await start_following(
+                session,
+                self.vault,
+                complaint,
+                desired_outcome=new.desired_outcome,
+                base_url=self.public_base(public_base),
+                organisation=self.settings.organisation,
+                show_names=self.settings.show_handler_names,
+                now=now,
+            )
+        return Registered(complaint_id, reference, duplicate_of=duplicate_of, status_code=code)
 
     async def _next_reference(self, session: AsyncSession, year: int) -> str:
         counter = await session.get(ReferenceCounter, year, with_for_update=True)

@@ -61,6 +61,8 @@ class ComplaintIn(BaseModel):
     urgent: bool | None = None
     formal: bool | None = None
     handover_note: str | None = Field(default=None, max_length=5000)
+    # "Wat wilt u bereiken?": what the complainant wants to achieve, in their own words.
+    desired_outcome: str | None = Field(default=None, max_length=5000)
 
     @field_validator("received_at", mode="before")
     @classmethod
@@ -104,6 +106,7 @@ class ComplaintStatus(BaseModel):
     received_at: datetime
     updated_at: datetime
     outcome: str | None = None
+    desired_outcome: str | None = None
 
 
 class TriageIn(BaseModel):

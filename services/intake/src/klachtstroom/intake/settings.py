@@ -40,3 +40,23 @@ class IntakeSettings(BaseSettings):
     form_rate_window_seconds: float = 600.0
     import_batch: int = 100
     import_max_bytes: int = 20 * 1024 * 1024
+
+    # --- the resident's side (resident/) ---
+    # The public address of intake, used in the resident's own link (status_url) and e-mails;
+    # empty: the address of the request (behind a proxy, set this).
+    public_base_url: str | None = None
+    # Show the handler's name on the status page and in e-mails (else only the role).
+    show_handler_names: bool = False
+    # Outgoing mail to residents (receipt, new handler, extension, suspension, outcome).
+    mail_enabled: bool = True
+    mail_smtp_host: str = "127.0.0.1"
+    mail_smtp_port: int = 25
+    mail_from: str = "klachten@gemeente.example"
+    mail_starttls: bool = False
+    mail_username: str | None = None
+    mail_password: str | None = None
+    mail_timeout_seconds: float = 15.0
+    mail_poll_seconds: float = 1.0
+    mail_retry_first_seconds: float = 2.0
+    mail_retry_max_seconds: float = 900.0
+    mail_max_attempts: int = 30

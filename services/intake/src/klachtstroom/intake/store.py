@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -178,3 +180,109 @@ class ImportJob(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- the resident's side: own link, progress, feedback, messages (resident/) --------------------
+
+
+class StatusLink(Base):
+    """The resident's own link: only a hash of the code is kept, so a database copy opens nothing."""
+
+    __tablename__ = "status_links"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DesiredOutcome(Base):
+    """What the complainant wants to achieve ("wat wilt u bereiken"): their own words, kept here."""
+
+    __tablename__ = "desired_outcomes"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ResidentProgress(Base):
+    """What the resident may know about their complaint, followed from routing's and deadlines' events."""
+
+    __tablename__ = "resident_progress"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handler_kind: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(200))
+    handler_name: Mapped[str | None] = mapped_column(String(200))
+    decision_due: Mapped[date | None] = mapped_column(Date)
+    deadline_extended_weeks: Mapped[int] = mapped_column(Integer, default=0)
+    extended_weeks: Mapped[int] = mapped_column(Integer, default=0)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extension_told: Mapped[int] = mapped_column(Integer, default=0)  # weeks the resident was told of
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentUpdate(Base):
+    """One line of the timeline on the resident's page, in B1 Dutch."""
+
+    __tablename__ = "resident_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Feedback(Base):
+    """The resident's answer after closing: once per complaint."""
+
+    __tablename__ = "feedback"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    heard: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentMessage(Base):
+    """A message to the resident, queued in the transaction of the change it tells about.
+
+    E-mails are sent by the sender task with retries; letters wait in the print queue. Recipient
+    and body are encrypted (the receipt holds the status link); the body is wiped once sent.
+    """
+
+    __tablename__ = "resident_messages"
+    __table_args__ = (UniqueConstraint("complaint_id", "kind", "seq", name="uq_resident_message_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str] = mapped_column(String(10))  # email | letter
+    state: Mapped[str] = mapped_column(String(10), index=True)  # pending | sent | printed | failed
+    recipient_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MessageTemplate(Base):
+    """A municipality's own wording of a message to residents (defaults ship with the code)."""
+
+    __tablename__ = "message_templates"
+
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,150 @@
+"""Messages to the resident: queued once, in the transaction of the change they tell about.
+
+A message goes by e-mail when the resident gave an address, else as a letter in the print
+queue when a postal address is known, else not at all (the status page still shows it all).
+The receipt is written at registration (it carries the link just made); every later message
+is written when it is sent, from the current state, with a fresh link of its own: no code is
+ever stored, only hashes of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from klachtstroom.intake.personal_data import Vault
+from klachtstroom.intake.resident import links
+from klachtstroom.intake.resident.progress import OMBUDSMAN, OUTCOME_TEXT, dutch_date, handler_role
+from klachtstroom.intake.resident.wording import DEFAULTS, Wording, render
+from klachtstroom.intake.store import (
+    Complainant,
+    Complaint,
+    MessageTemplate,
+    ResidentMessage,
+    ResidentProgress,
+    StatusLink,
+)
+
+EMAIL, LETTER = "email", "letter"
+PENDING, SENT, PRINT, FAILED = "pending", "sent", "print", "failed"
+
+
+async def wording_for(session: AsyncSession, kind: str) -> Wording:
+    row = await session.get(MessageTemplate, kind)
+    return Wording(row.subject, row.body) if row is not None else DEFAULTS[kind]
+
+
+async def recipient_of(session: AsyncSession, vault: Vault, complaint: Complaint) -> tuple[str, str] | None:
+    """(channel, encrypted-free recipient): e-mail first, else a letter to the postal address."""
+    person = await session.get(Complainant, complaint.complainant_id)
+    if person is None:
+        return None
+    email = vault.decrypt(person.email_enc)
+    if email:
+        return EMAIL, email
+    address = vault.decrypt(person.address_enc)
+    if address:
+        return LETTER, address
+    return None
+
+
+async def queue(
+    session: AsyncSession,
+    vault: Vault,
+    complaint: Complaint,
+    kind: str,
+    now: datetime,
+    *,
+    subject: str = "",
+    body: str | None = None,
+) -> ResidentMessage | None:
+    """Queue one message of `kind` (numbered per complaint, so a repeat of one change is refused)."""
+    if complaint.merged_into:
+        return None  # DESIGN.md: a merged complaint gets no messages
+    recipient = await recipient_of(session, vault, complaint)
+    if recipient is None:
+        return None
+    channel, address = recipient
+    seq = (
+        await session.scalar(
+            select(func.count())
+            .select_from(ResidentMessage)
+            .where(ResidentMessage.complaint_id == complaint.id, ResidentMessage.kind == kind)
+        )
+    ) or 0
+    message = ResidentMessage(
+        complaint_id=complaint.id,
+        kind=kind,
+        seq=seq,
+        channel=channel,
+        state=PENDING,
+        recipient_enc=vault.encrypt(address),
+        subject=subject or kind,
+        body_enc=vault.encrypt(body) if body is not None else None,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def mint_link(session: AsyncSession, complaint_id: str, now: datetime) -> str:
+    code = links.new_code()
+    session.add(StatusLink(code_hash=links.code_hash(code), complaint_id=complaint_id, created_at=now))
+    await session.flush()
+    return code
+
+
+def message_context(
+    complaint: Complaint,
+    progress: ResidentProgress | None,
+    *,
+    organisation: str,
+    status_url: str,
+    show_names: bool,
+) -> dict[str, Any]:
+    """The variables of every template, from what intake knows now."""
+    role = "de klachtcoördinator van de gemeente"
+    decision_due = ""
+    weeks = 0
+    reason = awaited = ""
+    next_step = ""
+    if progress is not None:
+        role = handler_role(
+            progress.handler_kind,
+            progress.unit,
+            progress.provider,
+            progress.handler_name,
+            show_name=show_names,
+        )
+        decision_due = dutch_date(progress.decision_due)
+        weeks = progress.extended_weeks
+        reason = (
+            progress.extension_reason or "We hebben meer tijd nodig om uw klacht zorgvuldig te behandelen."
+        )
+        awaited = progress.suspended_reason or "de informatie die we u hebben gevraagd"
+        if progress.resolution == "informal":
+            next_step = "Bent u toch niet tevreden? Dan kunt u ons vragen uw klacht formeel te behandelen."
+        else:
+            next_step = f"Bent u het niet eens met ons oordeel? Dan kunt u binnen een jaar naar {OMBUDSMAN}."
+    return {
+        "organisation": organisation,
+        "reference": complaint.reference,
+        "status_url": status_url,
+        "decision_due": decision_due,
+        "handler": role,
+        "weeks": weeks,
+        "reason": reason,
+        "awaited": awaited,
+        "outcome": OUTCOME_TEXT.get(complaint.outcome or "", complaint.outcome or ""),
+        "next_step": next_step,
+    }
+
+
+async def compose(session: AsyncSession, kind: str, context: dict[str, Any]) -> tuple[str, str]:
+    return render(await wording_for(session, kind), context)
