@@ -20,7 +20,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from klachtstroom.contracts.deadline_events import DeadlineBreached
 from klachtstroom.contracts.vocabulary import DeadlineKind
 from klachtstroom.platform.outbound.destinations import OutboundPolicy, guarded_client
-from klachtstroom.routing.providers import DeliverySender
+from klachtstroom.routing.providers import ProviderHandovers
 
 if TYPE_CHECKING:
     from conftest import Harness
@@ -83,10 +83,10 @@ class Webhook:
         self.requests.append(request)
         return httpx.Response(self.status)
 
-    def sender(self, routing: Harness, resolver: Any = public_resolver) -> DeliverySender:
+    def sender(self, routing: Harness, resolver: Any = public_resolver) -> ProviderHandovers:
         policy = OutboundPolicy(allowed_hosts=frozenset(), resolver=resolver)
         client = guarded_client(transport=httpx.MockTransport(self), policy=policy)
-        return DeliverySender(routing.work, client)
+        return ProviderHandovers(routing.work, routing.app.state.outbound, client)
 
 
 async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> None:

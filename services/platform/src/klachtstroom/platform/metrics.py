@@ -40,6 +40,11 @@ handled_events = meter.create_counter(
 http_duration = meter.create_histogram(
     "http.server.request.duration", unit="s", description="duration of HTTP requests, by route template"
 )
+outbound_deliveries = meter.create_counter(
+    "klachtstroom.outbound.deliveries",
+    unit="{call}",
+    description="attempts of outbound calls by kind and state (sent, retry, dead)",
+)
 timer_lag = meter.create_histogram(
     "klachtstroom.timer.lag", unit="s", description="how late a durable timer fired after it was due"
 )

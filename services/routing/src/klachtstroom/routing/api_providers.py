@@ -32,10 +32,10 @@ from klachtstroom.routing.domain import (
     ReportProviderStatus,
     TransitionForbidden,
 )
-from klachtstroom.routing.providers import find_provider, provider_key
+from klachtstroom.routing.providers import HANDOVER_KINDS, find_provider, provider_key
 from klachtstroom.routing.repository import CaseNotFound, case_of, load_row
-from klachtstroom.routing.store import DeliveryRow, ProviderMessageRow, ProviderRow, utc
-from klachtstroom.routing.views import delivery_entry
+from klachtstroom.routing.store import ProviderMessageRow, ProviderRow, outbound_calls, utc
+from klachtstroom.routing.views import DELIVERY_STATUS, delivery_entry
 
 router = APIRouter(prefix="/api/v1", tags=["providers"])
 
@@ -150,10 +150,14 @@ async def deliveries(name: str, request: Request, status: str | None = None) -> 
     """Hand-overs to this provider; `status=failed` shows the dead-lettered ones."""
     work = casework(request)
     async with work.service.db.reading() as session:
-        query = select(DeliveryRow).where(DeliveryRow.provider_key == provider_key(name))
+        calls = outbound_calls.c
+        query = select(outbound_calls).where(
+            calls.recipient == provider_key(name), calls.kind.in_(HANDOVER_KINDS)
+        )
         if status:
-            query = query.where(DeliveryRow.status == status)
-        rows = (await session.execute(query.order_by(DeliveryRow.id.desc()).limit(500))).scalars()
+            states = [state for state, shown in DELIVERY_STATUS.items() if shown == status] or [status]
+            query = query.where(calls.state.in_(states))
+        rows = (await session.execute(query.order_by(calls.id.desc()).limit(500))).all()
         return {"items": [delivery_entry(r) for r in rows], "next": None}
 
 

@@ -8,14 +8,15 @@ from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
 from klachtstroom.platform import cli
+from klachtstroom.platform.outbound.queue import OutboundQueue, RetryPolicy
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.routing import api, api_letters, api_providers, api_rules, api_zgw, pages
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.handlers import build_handlers
-from klachtstroom.routing.providers import DeliverySender, delivery_hook, provider_terms
+from klachtstroom.routing.providers import ProviderHandovers, delivery_hook, provider_terms
 from klachtstroom.routing.settings import RoutingSettings
-from klachtstroom.routing.store import Base, platform_tables
+from klachtstroom.routing.store import Base, outbound_calls, platform_tables
 from klachtstroom.routing.zgw import ZgwQueue, ZgwSettings
 from klachtstroom.routing.zgw_sender import ZgwSender
 
@@ -30,10 +31,14 @@ def create_service(
     service = Service("routing", Base.metadata, platform_tables, MIGRATIONS, settings)
     own = routing_settings or RoutingSettings()
     work = CaseWork(service, own)
-    work.on_transition.append(delivery_hook(work))
+    # One outbound queue for every call routing makes (leased: safe with several instances).
+    outbound = OutboundQueue(
+        service.db, outbound_calls, policy=RetryPolicy(poll_seconds=own.delivery_poll_seconds), now=work.now
+    )
+    work.on_transition.append(delivery_hook(work, outbound))
     work.event_data.append(provider_terms)
-    sender = DeliverySender(work)
-    service.background.append(sender.run)
+    sender = ProviderHandovers(work, outbound)
+    service.background.append(outbound.run)
     zgw = zgw_settings or ZgwSettings()
     queue = ZgwQueue(work, zgw)
     work.on_open.append(queue.on_open)
@@ -56,6 +61,7 @@ def create_service(
     )
     app.state.casework = work
     app.state.deliveries = sender
+    app.state.outbound = outbound
     app.state.zgw_settings = zgw
     app.state.zgw_sender = zgw_sender
     return service, app

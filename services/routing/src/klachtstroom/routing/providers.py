@@ -1,32 +1,30 @@
 """Providers as first line: the warm hand-over (warme overdracht) to the provider's webhook.
 
-A referral queues a delivery in the case's own transaction; the `DeliverySender` posts it,
+A referral queues a call on the platform's outbound queue in the case's own transaction (kind
+`case.referred` or `case.taken_over`, one sequence per case). `ProviderHandovers` delivers it:
 signed with the provider's secret as a Standard Webhooks request (`webhook-id`,
-`webhook-timestamp`, `webhook-signature`), only to a checked public address, retries with
-exponential backoff, and after the last attempt marks it `failed` (dead-lettered): visible in
-the case and in the provider's deliveries, and flagged for the
-coordinator, who then hands the complaint over by phone.
+`webhook-timestamp`, `webhook-signature`), only to a checked public address, the queue retrying
+with backoff and jitter under a lease (several routing instances never send it twice). After the
+last attempt the call is dead (`failed` in the API): visible in the case and in the provider's
+deliveries, and flagged for the coordinator, who then hands the complaint over by phone.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.platform.outbound.destinations import failure_text, guarded_client
+from klachtstroom.platform.outbound.queue import DeliveryResult, OutboundCall, OutboundQueue, RetryPolicy
 from klachtstroom.platform.outbound.signing import ID_HEADER, signed_headers
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
 from klachtstroom.routing.domain import JsonValue
-from klachtstroom.routing.store import CaseRow, DeliveryRow, ProviderRow
+from klachtstroom.routing.store import CaseRow, ProviderRow
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +33,7 @@ def provider_key(name: str) -> str:
     return name.strip().casefold()
 
 
-def delivery_message_id(delivery: DeliveryRow) -> str:
-    """The `webhook-id` of a hand-over: the same on every retry, so the provider can drop a repeat."""
-    return f"msg_routing_{delivery.case_id}_{delivery.id}"
+HANDOVER_KINDS = ("case.referred", "case.taken_over")
 
 
 def handover_body(row: CaseRow, transition: Transition) -> bytes:
@@ -80,7 +76,7 @@ async def find_provider(session: AsyncSession, name: str | None) -> ProviderRow 
     return await session.get(ProviderRow, provider_key(name))
 
 
-def delivery_hook(work: CaseWork) -> Callable[[AsyncSession, Transition], Any]:
+def delivery_hook(work: CaseWork, queue: OutboundQueue) -> Callable[[AsyncSession, Transition], Any]:
     async def on_transition(session: AsyncSession, done: Transition) -> None:
         if done.quiet:
             return
@@ -103,17 +99,13 @@ def delivery_hook(work: CaseWork) -> Callable[[AsyncSession, Transition], Any]:
                 await work.note(session, done.row, entry)
             return
         body = handover_body(done.row, done) if referred else taken_over_body(done.row, done, provider.name)
-        session.add(
-            DeliveryRow(
-                provider_key=provider.key,
-                case_id=done.case.id,
-                kind="case.referred" if referred else "case.taken_over",
-                body=body,
-                status="pending",
-                attempts=0,
-                next_attempt_at=work.now(),
-                created_at=work.now(),
-            )
+        await queue.enqueue(
+            session,
+            HANDOVER_KINDS[0] if referred else HANDOVER_KINDS[1],
+            body,
+            subject=done.case.id,
+            recipient=provider.key,
+            sequence_key=f"provider:{done.case.id}",  # the take-over never overtakes the hand-over
         )
 
     return on_transition
@@ -127,102 +119,55 @@ async def provider_terms(session: AsyncSession, done: Transition) -> dict[str, J
     return {"response_working_days": provider.response_working_days} if provider else {}
 
 
-class DeliverySender:
-    """Sends due deliveries; one attempt per row per pass, backoff doubling per attempt."""
+class ProviderHandovers:
+    """Delivers the hand-over calls of the outbound queue to the provider's webhook."""
 
-    def __init__(self, work: CaseWork, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, work: CaseWork, queue: OutboundQueue, client: httpx.AsyncClient | None = None) -> None:
         self.work = work
-        self.settings = work.settings
-        self.client = client or guarded_client(work.settings.delivery_timeout_seconds)
-        self.wake = asyncio.Event()
+        self.queue = queue
+        settings = work.settings
+        self.client = client or guarded_client(settings.delivery_timeout_seconds)
+        retry = RetryPolicy(
+            max_attempts=settings.delivery_max_attempts,
+            first_backoff_seconds=settings.delivery_backoff_seconds,
+        )
+        for kind in HANDOVER_KINDS:
+            queue.register(kind, self.deliver, on_dead=self.dead_lettered, retry=retry)
 
-    async def run(self) -> None:
-        while True:
-            try:
-                sent = await self.send_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database is briefly unavailable: try again later
-                log.warning("delivery sender: pass failed (%s)", type(error).__name__)
-                sent = 0
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.settings.delivery_poll_seconds)
-                self.wake.clear()
+    async def send_due(self) -> int:
+        """One round of the queue (tests drive it; in the service the queue's own task runs)."""
+        return await self.queue.deliver_due()
 
-    async def send_due(self, limit: int = 20) -> int:
-        now = self.work.now()
+    async def deliver(self, call: OutboundCall) -> DeliveryResult:
         async with self.work.service.db.reading() as session:
-            due = list(
-                (
-                    await session.execute(
-                        select(DeliveryRow, ProviderRow)
-                        .join(ProviderRow, ProviderRow.key == DeliveryRow.provider_key)
-                        .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
-                        .order_by(DeliveryRow.id)
-                        .limit(limit)
-                    )
-                ).all()
-            )
-        for delivery, provider in due:
-            await self._attempt(delivery, provider)
-        return len(due)
-
-    async def _attempt(self, delivery: DeliveryRow, provider: ProviderRow) -> None:
-        error: str | None = None
-        status_code: int | None = None
-        message_id = delivery_message_id(delivery)
-        headers = {"Content-Type": "application/json", "X-Klachtstroom-Event": delivery.kind}
+            provider = await session.get(ProviderRow, call.recipient or "")
+        if provider is None or not provider.webhook_url:
+            return DeliveryResult(error="geen webhook meer bekend", permanent=True)
+        headers = {"Content-Type": "application/json", "X-Klachtstroom-Event": call.kind}
         if provider.secret:
-            headers |= signed_headers(provider.secret, message_id, delivery.body)
+            headers |= signed_headers(provider.secret, call.message_id, call.body)
         else:  # a provider registered without a secret still gets the id to drop repeats
-            headers[ID_HEADER] = message_id
+            headers[ID_HEADER] = call.message_id
         try:
-            response = await self.client.post(
-                provider.webhook_url or "", content=delivery.body, headers=headers
-            )
-            status_code = response.status_code
-            if not response.is_success:
-                error = failure_text(status_code=response.status_code)
+            response = await self.client.post(provider.webhook_url, content=call.body, headers=headers)
         except httpx.HTTPError:
-            error = failure_text()  # refused, timed out or not allowed look the same to the API
-        await self._record(delivery.id, error, status_code)
+            return DeliveryResult(error=failure_text())  # refused, timed out or not allowed look the same
+        if not response.is_success:
+            code = response.status_code
+            return DeliveryResult(error=failure_text(status_code=code), status_code=code)
+        return DeliveryResult(status_code=response.status_code)
 
-    async def _record(self, delivery_id: int, error: str | None, status_code: int | None) -> None:
-        now = self.work.now()
-        async with self.work.service.db.transaction() as session:
-            row = await session.get(DeliveryRow, delivery_id)
-            if row is None or row.status != "pending":
-                return
-            row.attempts += 1
-            row.last_status_code = status_code
-            row.last_error = error
-            if error is None:
-                row.status, row.finished_at = "delivered", now
-            elif row.attempts >= self.settings.delivery_max_attempts:
-                row.status, row.finished_at = "failed", now
-                await self._dead_lettered(session, row)
-            else:
-                backoff = self.settings.delivery_backoff_seconds * 2 ** (row.attempts - 1)
-                row.next_attempt_at = now + timedelta(seconds=backoff)
-        if error is not None:
-            log.info("delivery %s to a provider failed (%s), attempt recorded", delivery_id, error)
-
-    async def _dead_lettered(self, session: AsyncSession, row: DeliveryRow) -> None:
-        case_row = await session.get(CaseRow, row.case_id)
+    async def dead_lettered(self, session: AsyncSession, call: OutboundCall, result: DeliveryResult) -> None:
+        case_row = await session.get(CaseRow, call.subject or "")
         if case_row is None:
             return
+        attempts = call.attempts + 1
         entry = system_event(
             "handover",
             self.work.now(),
-            {
-                "delivery_id": row.id,
-                "delivered": False,
-                "attempts": row.attempts,
-                "last_error": row.last_error,
-            },
+            {"delivery_id": call.id, "delivered": False, "attempts": attempts, "last_error": result.error},
             reason=(
-                f"De overdracht aan de zorgaanbieder is na {row.attempts} pogingen niet gelukt. "
+                f"De overdracht aan de zorgaanbieder is na {attempts} pogingen niet gelukt. "
                 "Draag de klacht telefonisch over."
             ),
         )

@@ -17,13 +17,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from klachtstroom.platform.outbound.queue import define_outbound_table
 from klachtstroom.platform.tables import Serial, define_platform_tables
 
 
@@ -32,6 +32,8 @@ class Base(DeclarativeBase):
 
 
 platform_tables = define_platform_tables(Base.metadata)
+# Provider hand-overs (and Zaken API calls) wait here for the platform's outbound queue.
+outbound_calls = define_outbound_table(Base.metadata)
 
 
 def utc(moment: datetime) -> datetime:
@@ -153,26 +155,6 @@ class ProviderMessageRow(Base):
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
-class DeliveryRow(Base):
-    """A signed webhook call to a provider, retried with backoff, dead-lettered as 'failed'."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
-    provider_key: Mapped[str] = mapped_column(String(200), index=True)
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(20))  # pending, delivered, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ZaakRow(Base):

@@ -15,6 +15,7 @@ from klachtstroom.contracts.vocabulary import Handler
 from klachtstroom.routing.actions import api_action
 from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, CaseState
 from klachtstroom.routing.lifecycle import allowed_actions
+from klachtstroom.routing.providers import HANDOVER_KINDS
 from klachtstroom.routing.repository import (
     case_of,
     deadline_entry,
@@ -23,7 +24,7 @@ from klachtstroom.routing.repository import (
     history_of,
     load_row,
 )
-from klachtstroom.routing.store import CaseRow, DeliveryRow, ZaakRow, utc
+from klachtstroom.routing.store import CaseRow, ZaakRow, outbound_calls, utc
 
 OPEN = [s.value for s in OPEN_STATES]
 
@@ -60,15 +61,21 @@ def case_summary(row: CaseRow, today: date) -> dict[str, Any]:
     }
 
 
-def delivery_entry(row: DeliveryRow) -> dict[str, Any]:
+# The states of the platform's outbound queue as this API has always named them.
+DELIVERY_STATUS = {"pending": "pending", "sent": "delivered", "dead": "failed"}
+
+
+def delivery_entry(row: Any) -> dict[str, Any]:
+    """A hand-over to a provider (a row of `outbound_calls`)."""
+    status = DELIVERY_STATUS.get(row.state, row.state)
     return {
         "id": row.id,
-        "provider": row.provider_key,
-        "case_id": row.case_id,
+        "provider": row.recipient,
+        "case_id": row.subject,
         "kind": row.kind,
-        "status": row.status,
+        "status": status,
         "attempts": row.attempts,
-        "next_attempt_at": utc(row.next_attempt_at).isoformat() if row.status == "pending" else None,
+        "next_attempt_at": utc(row.next_attempt_at).isoformat() if status == "pending" else None,
         "last_error": row.last_error,
         "last_status_code": row.last_status_code,
         "created_at": utc(row.created_at).isoformat(),
@@ -79,8 +86,11 @@ def delivery_entry(row: DeliveryRow) -> dict[str, Any]:
 async def case_resource(session: AsyncSession, case_id: str, today: date) -> dict[str, Any]:
     row = await load_row(session, case_id)
     case = case_of(row)
+    calls = outbound_calls.c
     deliveries = await session.execute(
-        select(DeliveryRow).where(DeliveryRow.case_id == case_id).order_by(DeliveryRow.id)
+        select(outbound_calls)
+        .where(calls.subject == case_id, calls.kind.in_(HANDOVER_KINDS))
+        .order_by(calls.id)
     )
     zaak = await session.get(ZaakRow, case_id)
     return case_summary(row, today) | {
@@ -102,7 +112,7 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
         "description": row.description,
         "handover_note": row.handover_note,
         "allowed_actions": [api_action(a) for a in allowed_actions(case)],
-        "deliveries": [delivery_entry(d) for d in deliveries.scalars()],
+        "deliveries": [delivery_entry(d) for d in deliveries.all()],
         "zaak_url": zaak.zaak_url if zaak else None,
         "version": row.version,
     }
