@@ -37,7 +37,7 @@ def dutch_date(moment: str) -> date:
 
 
 def submit(apis: dict[str, Api], description: str, **fields: Any) -> str:
-    body = {"channel": "phone", "description": description, "received_at": "2026-11-02", **fields}
+    body = {"channel": "phone", "description": description, "received_at": "2026-03-03", **fields}
     status, accepted = apis["intake"].post("/api/v1/complaints", body)
     assert status == 202, accepted
     return str(accepted["id"])
@@ -83,3 +83,46 @@ def test_a_date_only_receipt_accepts_actions_all_that_day(apis: dict[str, Api]) 
 
     terms = eventually(lambda: deadlines(apis, case_id).get("decision"))
     assert terms["start"] == "2026-12-06"
+
+
+def test_hearing_waiver_and_postponement_with_consent(apis: dict[str, Api]) -> None:
+    """Awb 9:10: a formal outcome needs a hearing or a recorded waiver; a hearing without its
+    report is flagged until the report is added. Awb 9:11 lid 2: a second postponement only
+    with the complainant's written consent, and deadlines follows it."""
+    heard = submit(apis, "De medewerker van Werk schreeuwde tegen mij aan de telefoon.")
+    opened_case(apis, heard)
+    code, refused = act(apis, heard, "resolve", outcome="upheld", resolution="formal", at="2026-03-04")
+    assert code == 409 and "9:10" in refused["detail"], refused  # straight from "received": no
+    code, case = act(apis, heard, "escalate", handler_name="C. Jansen", at="2026-03-05")
+    assert code == 200, case
+    code, case = act(apis, heard, "hear", at="2026-03-10")  # heard; the report follows
+    assert code == 200, case
+    assert [f["kind"] for f in case["flags"]] == ["hearing_report_missing"]
+    assert "verslag ontbreekt" in case["flags"][0]["text"]
+    code, case = act(apis, heard, "hear", report="Klager en medewerker gehoord op 10 maart.", at="2026-03-12")
+    assert code == 200, case
+    assert case["flags"] == []
+
+    code, case = act(apis, heard, "extend", weeks=4, reason="Advies van de afdeling nodig.", at="2026-03-20")
+    assert code == 200, case
+    code, refused = act(apis, heard, "extend", weeks=2, reason="Nog meer tijd nodig.", at="2026-04-01")
+    assert code == 409 and "schriftelijke instemming" in refused["detail"], refused
+    code, case = act(
+        apis, heard, "extend", weeks=3, reason="Deskundige gevraagd.", consent=True, at="2026-04-02"
+    )
+    assert code == 200, case
+    assert case["history"][-1]["data"]["consent"] is True
+    # 6 weeks from 3 March is 14 April; plus 4 and 3 weeks: Tuesday 2 June 2026.
+    assert eventually(lambda: deadlines(apis, heard)["decision"]["due"] == "2026-06-02")
+    code, case = act(apis, heard, "resolve", outcome="upheld", resolution="formal", at="2026-05-20")
+    assert (code, case["state"]) == (200, "resolved"), case
+
+    waived = submit(apis, "Ik kreeg geen antwoord op mijn brief over bijzondere bijstand.")
+    opened_case(apis, waived)
+    code, case = act(apis, waived, "escalate", at="2026-03-05")
+    assert code == 200, case
+    code, case = act(apis, waived, "hear", waived=True, at="2026-03-06")
+    assert code == 200, case
+    assert case["flags"] == [] and case["history"][-1]["data"]["waived"] is True
+    code, case = act(apis, waived, "resolve", outcome="not_upheld", resolution="formal", at="2026-03-20")
+    assert (code, case["state"]) == (200, "resolved"), case

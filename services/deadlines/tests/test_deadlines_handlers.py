@@ -143,6 +143,7 @@ async def test_a_fact_the_rules_refuse_is_recorded_and_the_consumer_carries_on(d
             "type": "extended",
             "on": "2026-03-23",
             "weeks": 2,
+            "consent": False,
             "error": "De beslistermijn is al eens verlengd; dat kan maar één keer (Awb 9:11 lid 2).",
         }
     ]

@@ -60,6 +60,7 @@ async def test_extension_and_outcome_letters(routing: Harness) -> None:
     status, html = await letter(routing, case_id, "verdaging.html")
     assert status == 200 and "3 weken" in html and "We wachten op advies" in html and "9:11" in html
     assert (await letter(routing, case_id, "uitkomst.html"))[0] == 409
+    await routing.act(case_id, "hear", report="Klager en medewerker gehoord.", at="2026-04-15")
     await routing.act(
         case_id, "resolve", outcome="partly_upheld", resolution="formal", resolved_at="2026-05-01"
     )

@@ -159,21 +159,29 @@ def test_formal_path_with_hearing_and_extension() -> None:
     assert len(case.history) == 5
 
 
-def test_formal_resolve_without_hearing_is_allowed_but_noted() -> None:
+def test_formal_resolve_needs_a_hearing_or_a_recorded_waiver() -> None:
+    """Awb 9:10 lid 2: no formal outcome without hearing, unless the complainant waived it."""
+    formal = Resolve(at=day(9), actor="c", outcome=Outcome.not_upheld, resolution=Resolution.formal)
+    with pytest.raises(TransitionForbidden, match="9:10"):
+        apply(new_case(), formal)  # straight from "received"
     case = run(new_case(), Escalate(at=day(1), actor="c", handler_name="M. de Vries"))
-    _, silent = apply(case, Resolve(at=day(9), actor="c", outcome="not_upheld", resolution="formal"))  # type: ignore[arg-type]
-    assert "9:10" in str(silent.data["hearing_note"])
-    _, waived = apply(
-        case,
-        Resolve(at=day(9), actor="c", outcome="not_upheld", resolution="formal", hearing_waived=True),  # type: ignore[arg-type]
-    )
-    assert waived.data["hearing_waived"] is True and "hearing_note" not in waived.data
+    with pytest.raises(TransitionForbidden, match="waived"):
+        apply(case, formal)
+    waiver, event = apply(case, Hear(at=day(3), actor="c", waived=True))
+    assert waiver.hearing_waived and not waiver.hearing_held and event.data["waived"] is True
+    resolved, decided = apply(waiver, formal)
+    assert resolved.state == CaseState.resolved and decided.data["hearing_waived"] is True
+    # The waiver may also be recorded with the decision itself.
+    _, at_once = apply(case, replace(formal, hearing_waived=True))
+    assert at_once.data["hearing_waived"] is True and "hearing_note" not in at_once.data
 
 
 def test_formal_resolution_without_escalation_is_recorded_and_noted() -> None:
     # Registration follows what happened (e.g. a formal outcome decided in another system).
     case = run(new_case(), Mediate(at=day(1), actor="c"))
-    formal = Resolve(at=day(2), actor="c", outcome=Outcome.upheld, resolution=Resolution.formal)
+    formal = Resolve(
+        at=day(2), actor="c", outcome=Outcome.upheld, resolution=Resolution.formal, hearing_waived=True
+    )
     case, event = apply(case, formal)
     assert case.resolution == Resolution.formal
     assert event.data["formal_without_escalation"] is True
@@ -184,8 +192,35 @@ def test_hearing_belongs_to_formal_handling() -> None:
         apply(new_case(), Hear(at=day(1), actor="c", report="verslag"))
     case = run(new_case(), Escalate(at=day(1), actor="c"))
     with pytest.raises(InvalidCommand) as bad:
-        apply(case, Hear(at=day(2), actor="c", report="  "))
-    assert bad.value.field == "report"
+        apply(case, Hear(at=day(2), actor="c", report="verslag", waived=True))
+    assert bad.value.field == "waived"
+
+
+def test_a_hearing_without_report_is_flagged_until_the_report_is_added() -> None:
+    """Awb 9:10 lid 3: the report may follow the hearing; until then the case is flagged."""
+    case = run(new_case(), Escalate(at=day(1), actor="c"))
+    heard, event = apply(case, Hear(at=day(5), actor="c", report="  "))
+    assert heard.hearing_held and heard.hearing_report_missing
+    assert event.data["report_missing"] is True and "report" not in event.data
+    formal = Resolve(at=day(9), actor="c", outcome=Outcome.upheld, resolution=Resolution.formal)
+    resolved, _ = apply(heard, formal)  # heard: the decision may follow, the flag stays
+    assert resolved.hearing_report_missing
+    completed, added = apply(resolved, Hear(at=day(10), actor="c", report="Verslag van 8 maart."))
+    assert not completed.hearing_report_missing and completed.state == CaseState.resolved
+    assert added.data["report_added"] is True
+    with pytest.raises(TransitionForbidden, match="gesloten"):
+        apply(completed, Hear(at=day(11), actor="c", report="nog een"))
+
+
+def test_a_second_postponement_needs_the_complainants_written_consent() -> None:
+    """Awb 9:11 lid 2: once at most 4 weeks; further (or longer) only with written consent."""
+    case = run(new_case(), Escalate(at=day(1), actor="c"), Extend(at=day(2), actor="c", weeks=4, reason="r"))
+    with pytest.raises(TransitionForbidden, match="schriftelijke instemming") as refused:
+        apply(case, Extend(at=day(3), actor="c", weeks=2, reason="nog meer tijd"))
+    assert "consent" in refused.value.reason
+    longer, event = apply(case, Extend(at=day(3), actor="c", weeks=6, reason="deskundige", consent=True))
+    assert longer.extended_weeks == 10 and longer.extensions_used == 2
+    assert event.data["consent"] is True and event.data["weeks"] == 6
 
 
 @pytest.mark.parametrize(
@@ -302,6 +337,7 @@ def test_ombudsman_only_after_a_decision() -> None:
     resolved = run(
         new_case(),
         Escalate(at=day(1), actor="c"),
+        Hear(at=day(20), actor="c", report="Beide kanten gehoord."),
         Resolve(at=day(30), actor="c", outcome=Outcome.not_upheld, resolution=Resolution.formal),
     )
     case, event = apply(resolved, ReferOmbudsman(at=day(60), actor="c"))
@@ -484,6 +520,7 @@ def test_transition_table_covers_every_action_and_names_only_known_states() -> N
     for state in (CaseState.withdrawn, CaseState.ombudsman):
         assert allowed_actions(replace(new_case(), state=state)) == ["reopen"]
     assert allowed_actions(replace(new_case(), state=CaseState.resolved)) == [
+        "hear",  # only to add a missing hearing report
         "provider_status",
         "refer_ombudsman",
         "reopen",

@@ -89,7 +89,7 @@ async def test_imported_register_entry_reaches_its_final_state_with_original_dat
     assert (case["state"], case["outcome"], case["resolution"]) == ("ombudsman", "partly_upheld", "formal")
     assert case["resolved_at"].startswith("2025-03-14")
     assert await routing.events(case_id) == [
-        "opened", "acknowledged", "escalated_formal", "resolved", "ombudsman_referred"
+        "opened", "acknowledged", "escalated_formal", "hearing_held", "resolved", "ombudsman_referred"
     ]  # fmt: skip
     resolved = next(e for e in await routing.outbox() if e["type"].endswith("resolved.v1"))
     assert resolved["data"]["at"].startswith("2025-03-14")

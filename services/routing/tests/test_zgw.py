@@ -133,6 +133,7 @@ async def test_a_case_is_mirrored_as_a_zaak_with_statuses_and_result(
 
     await routing.act(case_id, "assign", handler_name="A. Bakker")
     await routing.act(case_id, "escalate")
+    await routing.act(case_id, "hear", waived=True)
     await routing.act(case_id, "resolve", outcome="upheld", resolution="formal", resolved_at="2026-04-01")
     await drain(sender)
     types = [s["statustype"].rsplit("/", 1)[-1] for s in zaken_api.statussen]

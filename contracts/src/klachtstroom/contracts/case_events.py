@@ -84,12 +84,18 @@ class ProviderStatusReported(CaseChange):
 
 
 class HearingHeld(CaseChange):
+    """Awb 9:10: a hearing (its report may follow: `report_missing`) or the complainant's waiver."""
+
     event_type: ClassVar[str] = "nl.klachtstroom.case.hearing_held.v1"
+    waived: bool = False
+    report_missing: bool = False
 
 
 class TermExtended(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.term_extended.v1"
-    weeks: int = Field(ge=1, le=4)
+    # Awb 9:11 lid 2: once at most 4 weeks; further or longer only with written consent.
+    weeks: int = Field(ge=1, le=52)
+    consent: bool = Field(default=False, description="the complainant consented in writing")
 
 
 class CaseSuspended(CaseChange):

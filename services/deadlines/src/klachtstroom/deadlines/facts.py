@@ -72,7 +72,7 @@ def facts_of(event: ev.CaseChange) -> list[CaseFact]:
                 facts.append(Resolved(on))
             return facts
         case ev.TermExtended():
-            return [Extended(on, event.weeks)]
+            return [Extended(on, event.weeks, event.consent)]
         case ev.CaseSuspended():
             return [Suspended(on)]
         case ev.CaseResumed():

@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import DueDate, TermijnenwetCalendar, dutch_date
 
+# Awb 9:11 lid 2: with the complainant's written consent the term may be postponed further.
+CONSENTED_EXTENSION_WEEKS = 52
+
 
 class TermError(ValueError):
     """A fact the term rules forbid (the message is Dutch, for the case worker)."""
@@ -49,6 +52,7 @@ class Acknowledged:
 class Extended:
     on: dt.date
     weeks: int
+    consent: bool = False  # Awb 9:11 lid 2: the complainant consented in writing to a longer postponement
 
 
 @dataclass(frozen=True)
@@ -290,17 +294,18 @@ class _Case:
 
     def extend(self, fact: Extended) -> None:
         d, limit = self.decision, self.policy.max_extension_weeks
-        if not 1 <= fact.weeks <= limit:
+        if not 1 <= fact.weeks <= (CONSENTED_EXTENSION_WEEKS if fact.consent else limit):
             raise TermError(f"Verlengen kan met ten hoogste {limit} weken (Awb 9:11 lid 2).")
-        if d.extended_weeks:
+        if d.extended_weeks and not fact.consent:
             raise TermError("De beslistermijn is al eens verlengd; dat kan maar één keer (Awb 9:11 lid 2).")
         if not d.is_open:
             raise TermError("De beslistermijn is al afgesloten en kan niet meer worden verlengd.")
         if fact.on > self._effective_decision_due(fact.on):
             # Awb 9:11 lid 2: the postponement must be announced before the term ends.
             raise TermError("De beslistermijn is al verstreken; verlengen kan alleen vóór de einddatum.")
-        d.extended_weeks = fact.weeks
-        d.notes.append(f"Verlengd met {fact.weeks} weken op {dutch_date(fact.on)} (Awb 9:11 lid 2)")
+        d.extended_weeks += fact.weeks
+        consent = " met schriftelijke instemming van de klager" if fact.consent else ""
+        d.notes.append(f"Verlengd met {fact.weeks} weken op {dutch_date(fact.on)}{consent} (Awb 9:11 lid 2)")
         self._recompute_decision()
 
     def suspend(self, fact: Suspended) -> None:

@@ -69,18 +69,22 @@ class ReferBody(ActionBody):
 
 
 class HearBody(ActionBody):
-    report: str = Field(max_length=TEXT * 5)
+    # Awb 9:10: the report may follow later (the case is flagged until then); `waived`: the
+    # complainant declared not to want a hearing (lid 2).
+    report: str | None = Field(default=None, max_length=TEXT * 5)
+    waived: bool = False
 
     def command(self, now: datetime) -> d.Command:
-        return d.Hear(**self.common(now), report=self.report)
+        return d.Hear(**self.common(now), report=self.report, waived=self.waived)
 
 
 class ExtendBody(ActionBody):
     weeks: int
     reason: str = Field(max_length=TEXT)  # Awb 9:11 lid 2: the postponement is reasoned
+    consent: bool = False  # Awb 9:11 lid 2: written consent of the complainant to postpone longer
 
     def command(self, now: datetime) -> d.Command:
-        return d.Extend(**self.common(now), weeks=self.weeks)
+        return d.Extend(**self.common(now), weeks=self.weeks, consent=self.consent)
 
 
 class EscalateBody(ActionBody):

@@ -19,6 +19,10 @@ def _datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _optional_datetime(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
 def _optional(enum: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else enum(value)
 
@@ -52,6 +56,9 @@ _READERS: Mapping[str, Callable[[Any], Any]] = {
     "extensions_used": int,
     "suspended_from_state": _optional(CaseState),
     "hearing_held": bool,
+    "hearing_waived": bool,
+    "hearing_report_missing": bool,
+    "heard_at": _optional_datetime,
     "advisory_committee": bool,
     "decision_due": _date,
     "ombudsman_referred": bool,

@@ -126,6 +126,9 @@ class Case:
     extensions_used: int = 0
     suspended_from_state: CaseState | None = None
     hearing_held: bool = False
+    hearing_waived: bool = False  # Awb 9:10 lid 2: the complainant waived the hearing
+    hearing_report_missing: bool = False  # Awb 9:10 lid 3: heard, report still to be added
+    heard_at: datetime | None = None  # the last hearing (or waiver) recorded
     advisory_committee: bool = False  # Awb 9:11: 10 instead of 6 weeks
     decision_due: date | None = None  # supplied by the deadlines service
     ombudsman_referred: bool = False
@@ -185,14 +188,18 @@ class Acknowledge(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Hear(Command):
+    """Awb 9:10: a hearing (the report may follow later) or the complainant's waiver of it."""
+
     action: ClassVar[str] = "hear"
-    report: str
+    report: str | None = None
+    waived: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
 class Extend(Command):
     action: ClassVar[str] = "extend"
     weeks: int
+    consent: bool = False  # Awb 9:11 lid 2: the complainant's written consent to a longer postponement
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -307,7 +314,8 @@ TRANSITIONS: Mapping[str, Mapping[CaseState, Target]] = {
     "acknowledge": {S.received: S.acknowledged, S.assigned: S.acknowledged, S.referred: S.referred},
     "mediate": {s: S.informal for s in (S.received, S.assigned, S.acknowledged, S.referred)},
     "escalate": {s: S.formal for s in (S.received, S.assigned, S.acknowledged, S.informal, S.referred)},
-    "hear": {S.formal: S.formal},  # Awb 9:10: hearing belongs to formal handling
+    # Awb 9:10: hearing belongs to formal handling; a missing report may be added after the decision.
+    "hear": {S.formal: S.formal, S.resolved: S.resolved},
     "extend": {s: s for s in OPEN_STATES},
     "suspend": {s: S.suspended for s in ACTIVE_STATES},
     "resume": {S.suspended: PREVIOUS},

@@ -62,7 +62,12 @@ def _provider_status(case: Case, event: CaseEvent) -> dict[str, Any]:
 
 
 def _extended(case: Case, event: CaseEvent) -> dict[str, Any]:
-    return {"weeks": event.data["weeks"]}
+    return {"weeks": event.data["weeks"], "consent": bool(event.data.get("consent"))}
+
+
+def _heard(case: Case, event: CaseEvent) -> dict[str, Any]:
+    data = event.data
+    return {"waived": bool(data.get("waived")), "report_missing": bool(data.get("report_missing"))}
 
 
 def _escalated(case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -86,7 +91,7 @@ EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
     "referred": (ce.CaseReferred, _referred),
     "acknowledged": (ce.CaseAcknowledged, _nothing),
     "provider_status": (ce.ProviderStatusReported, _provider_status),
-    "hearing_held": (ce.HearingHeld, _nothing),
+    "hearing_held": (ce.HearingHeld, _heard),
     "term_extended": (ce.TermExtended, _extended),
     "suspended": (ce.CaseSuspended, _nothing),
     "resumed": (ce.CaseResumed, _nothing),

@@ -25,6 +25,7 @@ from klachtstroom.routing.domain import (
     Command,
     Decline,
     Escalate,
+    Hear,
     InvalidCommand,
     Refer,
     ReferOmbudsman,
@@ -89,10 +90,12 @@ def import_commands(imported: ImportedHistory, received_at: datetime, provider: 
     elif final == CaseState.resolved:
         resolution = imported.resolution or Resolution.informal
         if resolution == Resolution.formal:
+            # The old register records no hearing: taken as waived (Awb 9:10 lid 2), as before.
             steps.append(Escalate(at=closed_at, actor=actor))
+            steps.append(Hear(at=closed_at, actor=actor, waived=True))
         outcome = imported.outcome or Outcome.no_judgement
         steps.append(
-            Resolve(at=closed_at, actor=actor, outcome=outcome, resolution=resolution, hearing_waived=True)
+            Resolve(at=closed_at, actor=actor, outcome=outcome, resolution=resolution)
         )
     if final is not None and (imported.ombudsman or (imported.state or "").lower() == "ombudsman"):
         steps.append(ReferOmbudsman(at=closed_at, actor=actor))

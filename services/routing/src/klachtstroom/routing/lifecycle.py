@@ -59,8 +59,19 @@ S = CaseState
 
 # Awb 9:8: the complainant is told within 4 weeks that the complaint is not taken into handling.
 DECLINE_WINDOW = timedelta(days=28)
-# Awb 9:11 lid 2: one postponement of at most 4 weeks.
+# Awb 9:11 lid 2: one postponement of at most 4 weeks; longer only with written consent.
 MAX_EXTENSION_WEEKS = 4
+MAX_CONSENTED_WEEKS = 52
+CONSENT_NEEDED = (
+    "Awb 9:11 lid 2: de termijn is al eens verdaagd (of u verdaagt met meer dan 4 weken). "
+    "Langer uitstellen kan alleen met schriftelijke instemming van de klager: leg die vast "
+    "met 'consent': true."
+)
+HEARING_NEEDED = (
+    "Awb 9:10 lid 2: een formele afhandeling vraagt eerst het horen van klager en medewerker "
+    "(actie 'horen'), of dat de klager afziet van horen (actie 'horen' met 'waived': true)."
+)
+REPORT_MISSING = "Hoorzitting gehouden, verslag ontbreekt (Awb 9:10 lid 3)."
 # Outcomes that have their own action; `resolve` may not set them.
 _OWN_ACTION_OUTCOMES = {Outcome.withdrawn: "withdraw", Outcome.inadmissible: "decline"}
 
@@ -285,20 +296,42 @@ def _escalate(case: Case, cmd: Escalate, target: CaseState) -> tuple[Changes, Da
 
 
 def _hear(case: Case, cmd: Hear, target: CaseState) -> tuple[Changes, Data]:
-    report = _required_text(cmd.report, "report", "Awb 9:10: leg het verslag van het horen vast.")
-    return {"hearing_held": True}, {"report": report}
+    """Awb 9:10: a hearing, with its report now or later (flagged until then), or a waiver."""
+    report = _optional_text(cmd.report, "report")
+    waived = bool(cmd.waived)
+    if waived and report is not None:
+        raise InvalidCommand("waived", "Wie afziet van horen, heeft geen verslag; geef één van beide op.")
+    if case.state == S.resolved and (waived or report is None or not case.hearing_report_missing):
+        raise TransitionForbidden(
+            "De klacht is gesloten: alleen een ontbrekend verslag van het horen kan nog worden toegevoegd."
+        )
+    if waived:
+        changes: Changes = {"hearing_waived": True, "heard_at": cmd.at}
+        return changes, {"waived": True, "report_missing": False}
+    changes = {"hearing_held": True, "hearing_report_missing": report is None}
+    if case.state != S.resolved:
+        changes["heard_at"] = cmd.at
+    data: Data = {"waived": False, "report_missing": report is None}
+    if report is not None:
+        data["report"] = report
+    if case.hearing_report_missing and report is not None:
+        data["report_added"] = True  # the report of an earlier hearing
+    return changes, data
 
 
 def _extend(case: Case, cmd: Extend, target: CaseState) -> tuple[Changes, Data]:
     weeks = cmd.weeks
-    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_EXTENSION_WEEKS:
-        raise InvalidCommand("weeks", "Awb 9:11 lid 2: verdaag met 1 tot en met 4 weken.")
-    reason = _required_text(cmd.reason, "reason", "Geef de reden van het verdagen op.")
-    if case.extensions_used >= 1:
-        raise TransitionForbidden(
-            "Awb 9:11 lid 2: de termijn is al eens verdaagd. Langer uitstellen kan alleen "
-            "met schriftelijke instemming van de klager."
+    consent = bool(cmd.consent)
+    limit = MAX_CONSENTED_WEEKS if consent else MAX_EXTENSION_WEEKS
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= limit:
+        raise InvalidCommand(
+            "weeks",
+            f"Awb 9:11 lid 2: verdaag met 1 tot en met {limit} weken"
+            + ("." if consent else "; langer alleen met schriftelijke instemming van de klager."),
         )
+    reason = _required_text(cmd.reason, "reason", "Geef de reden van het verdagen op.")
+    if case.extensions_used >= 1 and not consent:
+        raise TransitionForbidden(CONSENT_NEEDED)
     on = local_date(cmd.at)
     if case.decision_due is not None and on > case.decision_due:
         raise TransitionForbidden(
@@ -306,9 +339,14 @@ def _extend(case: Case, cmd: Extend, target: CaseState) -> tuple[Changes, Data]:
             f"({case.decision_due:%d-%m-%Y}); die is al verstreken."
         )
     # The new due date is computed by the deadlines service (Termijnenwet).
-    return {"extended_weeks": weeks, "extensions_used": case.extensions_used + 1}, {
+    changes: Changes = {
+        "extended_weeks": case.extended_weeks + weeks,
+        "extensions_used": case.extensions_used + 1,
+    }
+    return changes, {
         "weeks": weeks,
         "reason": reason,
+        "consent": consent,  # the complainant's written consent, recorded in the history
         "previous_due": case.decision_due.isoformat() if case.decision_due else None,
     }
 
@@ -330,6 +368,9 @@ def _resolve(case: Case, cmd: Resolve, target: CaseState) -> tuple[Changes, Data
         "resolution": resolution.value,
         "summary": _optional_text(cmd.summary),
     }
+    waived = case.hearing_waived or bool(cmd.hearing_waived)
+    if resolution == Resolution.formal and not (case.hearing_held or waived):
+        raise TransitionForbidden(HEARING_NEEDED)
     if resolution == Resolution.formal and case.state != S.formal:
         # Registration follows what happened: a formal outcome recorded without the case
         # having been escalated here (e.g. handled in another system) is kept, and noted.
@@ -337,14 +378,16 @@ def _resolve(case: Case, cmd: Resolve, target: CaseState) -> tuple[Changes, Data
     if outcome in _OWN_ACTION_OUTCOMES:
         # 'withdrawn' / 'inadmissible' have their own actions; recorded as given, and noted.
         data["outcome_note"] = f"Gewoonlijk via de actie '{ACTION_LABELS[_OWN_ACTION_OUTCOMES[outcome]]}'."
-    if case.state == S.formal:
-        # Awb 9:10 lid 2: horen may be skipped (e.g. the complainant waived it); record, don't block.
-        data |= {"hearing_held": case.hearing_held, "hearing_waived": bool(cmd.hearing_waived)}
-        if not case.hearing_held and not cmd.hearing_waived:
+    changes = _closing(case, cmd, outcome, resolution)
+    if case.state == S.formal or resolution == Resolution.formal:
+        data |= {"hearing_held": case.hearing_held, "hearing_waived": waived}
+        if cmd.hearing_waived and not case.hearing_waived:
+            changes["hearing_waived"] = True  # the waiver recorded with the decision
+        if not case.hearing_held and not waived:
             data["hearing_note"] = (
                 "Awb 9:10: er is geen hoorzitting vastgelegd en de klager heeft niet afgezien van horen."
             )
-    return _closing(case, cmd, outcome, resolution), data
+    return changes, data
 
 
 def _withdraw(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:

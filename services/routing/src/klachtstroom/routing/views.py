@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import Handler
 from klachtstroom.routing.actions import api_action
-from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, CaseState
+from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, Case, CaseState
+from klachtstroom.routing.flags import Flag, Opened, case_flags
 from klachtstroom.routing.lifecycle import allowed_actions
 from klachtstroom.routing.providers import HANDOVER_KINDS
 from klachtstroom.routing.repository import (
@@ -24,7 +25,7 @@ from klachtstroom.routing.repository import (
     history_of,
     load_row,
 )
-from klachtstroom.routing.store import CaseRow, ZaakRow, outbound_calls, utc
+from klachtstroom.routing.store import CaseRow, HistoryRow, ZaakRow, outbound_calls, utc
 
 OPEN = [s.value for s in OPEN_STATES]
 
@@ -93,9 +94,11 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
         .order_by(calls.id)
     )
     zaak = await session.get(ZaakRow, case_id)
+    history = await history_of(session, case_id)
     return case_summary(row, today) | {
         "deadlines": [deadline_entry(d) for d in await deadlines_of(session, case_id)],
-        "history": [history_entry(h) for h in await history_of(session, case_id)],
+        "history": [history_entry(h) for h in history],
+        "flags": [flag.resource() for flag in flags_of(case, row, history)],
         "about_employee": case.about_employee,
         "formal_requested": case.formal_requested,
         "acknowledged_on": case.acknowledged_on.isoformat() if case.acknowledged_on else None,
@@ -116,6 +119,16 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
         "zaak_url": zaak.zaak_url if zaak else None,
         "version": row.version,
     }
+
+
+def flags_of(case: Case, row: CaseRow, history: list[HistoryRow]) -> list[Flag]:
+    first = history[0] if history and history[0].action == "open" else None
+    opened = None
+    if first is not None:
+        data = first.data or {}
+        unknown = list(data.get("unknown_fields") or [])
+        opened = Opened(utc(first.at), unknown, str(data.get("explanation") or ""))
+    return case_flags(case, routed_by_person=not row.flagged, opened=opened)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,44 @@
+"""Flags: what the complaints coordinator must look at on a case, each with a Dutch text.
+
+Derived from the case and its history (never stored apart), so a flag disappears as soon as
+what caused it is dealt with: a missing hearing report is added, a person routes the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from klachtstroom.routing.domain import Case
+
+# Awb 9:10 lid 3: a report is made of the hearing.
+REPORT_MISSING = "Hoorzitting gehouden, verslag ontbreekt (Awb 9:10 lid 3). Voeg het verslag toe."
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    text: str
+    at: datetime | None
+
+    def resource(self) -> dict[str, str | None]:
+        return {"kind": self.kind, "text": self.text, "at": self.at.isoformat() if self.at else None}
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What the opening of the case recorded (its first history entry)."""
+
+    at: datetime
+    unknown_fields: Sequence[str]
+    explanation: str
+
+
+def case_flags(case: Case, *, routed_by_person: bool, opened: Opened | None) -> list[Flag]:
+    flags: list[Flag] = []
+    if opened is not None and opened.unknown_fields and not routed_by_person:
+        flags.append(Flag("unknown_routing_value", opened.explanation, opened.at))
+    if case.hearing_report_missing:
+        flags.append(Flag("hearing_report_missing", REPORT_MISSING, case.heard_at))
+    return flags
