@@ -32,6 +32,9 @@ $PY -m pytest contracts services -q -p no:cacheprovider
 echo "== container image steps (deploy/Dockerfile) on this host: same paths, same user"
 bash deploy/image_check.sh
 
+echo "== Helm chart: lint, render, check against the Kubernetes API definitions"
+bash deploy/helm_check.sh
+
 echo "== end-to-end tests over real Kafka"
 $PY -m pytest tests -q -p no:cacheprovider
 
