@@ -83,7 +83,7 @@ def use(routing: Harness, settings: ZgwSettings) -> ZgwSender:
     queue_settings = routing.app.state.zgw_settings
     for name, value in settings.model_dump().items():
         setattr(queue_settings, name, value)
-    return ZgwSender(routing.work, queue_settings, httpx.AsyncClient(timeout=5))
+    return ZgwSender(routing.work, queue_settings, routing.app.state.outbound, httpx.AsyncClient(timeout=5))
 
 
 async def drain(sender: ZgwSender) -> None:

@@ -40,11 +40,10 @@ def create_service(
     sender = ProviderHandovers(work, outbound)
     service.background.append(outbound.run)
     zgw = zgw_settings or ZgwSettings()
-    queue = ZgwQueue(work, zgw)
+    queue = ZgwQueue(work, zgw, outbound)
     work.on_open.append(queue.on_open)
     work.on_transition.append(queue.on_transition)
-    zgw_sender = ZgwSender(work, zgw)
-    service.background.append(zgw_sender.run)
+    zgw_sender = ZgwSender(work, zgw, outbound)
     service.publishes(topics.CASE)
     service.consume([topics.INTAKE, topics.DEADLINE], build_handlers(work), consumer_name="routing-cases")
     app = service.create_app(

@@ -166,21 +166,3 @@ class ZaakRow(Base):
     zaak_url: Mapped[str] = mapped_column(String(1000), unique=True)
     identificatie: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ZgwCallRow(Base):
-    """An outbound Zaken API call, queued in the case's transaction and sent afterwards."""
-
-    __tablename__ = "zgw_calls"
-    __table_args__ = (Index("ix_zgw_calls_due", "status", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
-    operation: Mapped[str] = mapped_column(String(30))  # create_zaak, set_status, set_result
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20))  # pending, done, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

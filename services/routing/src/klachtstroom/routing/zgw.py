@@ -2,8 +2,9 @@
 
 When a case opens, a zaak of the complaint zaaktype is created; as the case moves, statuses
 are set (POST /statussen); at its decision the result is set (POST /resultaten) before the
-closing status, as ZGW requires. Calls are queued in `zgw_calls` inside the case's own
-transaction and sent afterwards by `ZgwSender`, in order per case, retried with backoff:
+closing status, as ZGW requires. Calls are queued on the platform's outbound queue inside the
+case's own transaction (kinds `zgw.create_zaak`, `zgw.set_status`, `zgw.set_result`, one
+sequence per case) and sent afterwards by `ZgwSender`, in order per case, retried with backoff:
 an unreachable Zaken API never blocks or loses a case action.
 
 Authentication: a HS256 JWT with `client_id` and `iat` (ZGW "JWT-Claims"), as Bearer token.
@@ -23,10 +24,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from klachtstroom.platform.outbound.queue import OutboundQueue
 from klachtstroom.routing.casework import CaseWork, Transition
 from klachtstroom.routing.domain import STATE_LABELS, Case, CaseState
-from klachtstroom.routing.store import ZgwCallRow
 
+ZGW_KIND_PREFIX = "zgw."
 CRS = "EPSG:4326"  # required headers of the Zaken API (also when no geometry is sent)
 
 
@@ -94,29 +96,24 @@ def zaak_body(settings: ZgwSettings, reference: str, case: Case) -> dict[str, An
 class ZgwQueue:
     """The hooks that queue Zaken API calls with a case's changes (same transaction)."""
 
-    def __init__(self, work: CaseWork, settings: ZgwSettings) -> None:
+    def __init__(self, work: CaseWork, settings: ZgwSettings, queue: OutboundQueue) -> None:
         self.work = work
         self.settings = settings
+        self.queue = queue
 
-    def _call(self, session: AsyncSession, case_id: str, operation: str, payload: dict[str, Any]) -> None:
-        now = self.work.now()
-        session.add(
-            ZgwCallRow(
-                case_id=case_id,
-                operation=operation,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+    async def _call(
+        self, session: AsyncSession, case_id: str, operation: str, payload: dict[str, Any]
+    ) -> None:
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+        await self.queue.enqueue(
+            session, f"{ZGW_KIND_PREFIX}{operation}", body, subject=case_id, sequence_key=f"zgw:{case_id}"
         )
 
     async def on_open(self, session: AsyncSession, case: Case, reference: str) -> None:
         if not self.settings.enabled:
             return
-        self._call(session, case.id, "create_zaak", zaak_body(self.settings, reference, case))
-        self._status(session, case.id, case.state, case.received_at.isoformat())
+        await self._call(session, case.id, "create_zaak", zaak_body(self.settings, reference, case))
+        await self._status(session, case.id, case.state, case.received_at.isoformat())
 
     async def on_transition(self, session: AsyncSession, done: Transition) -> None:
         if not self.settings.enabled or done.quiet:
@@ -127,16 +124,16 @@ class ZgwQueue:
         # ZGW: the result is set before the closing status (eindstatus).
         if outcome and done.before.outcome is None and outcome in self.settings.resultaattypen:
             toelichting = f"Uitkomst: {outcome}"
-            self._call(
+            await self._call(
                 session,
                 case.id,
                 "set_result",
                 {"resultaattype": self.settings.resultaattypen[outcome], "toelichting": toelichting},
             )
         if case.state != done.before.state:
-            self._status(session, case.id, case.state, at)
+            await self._status(session, case.id, case.state, at)
 
-    def _status(self, session: AsyncSession, case_id: str, state: CaseState, at: str) -> None:
+    async def _status(self, session: AsyncSession, case_id: str, state: CaseState, at: str) -> None:
         statustype = self.settings.statustypen.get(state.value)
         if statustype:
             payload = {
@@ -144,4 +141,4 @@ class ZgwQueue:
                 "datumStatusGezet": at,
                 "statustoelichting": STATE_LABELS[state],
             }
-            self._call(session, case_id, "set_status", payload)
+            await self._call(session, case_id, "set_status", payload)

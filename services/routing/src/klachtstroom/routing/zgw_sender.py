@@ -1,44 +1,62 @@
-"""Sends the queued Zaken API calls: in order per case, retried with exponential backoff.
+"""Sends the queued Zaken API calls: in order per case, retried with backoff (the outbound queue).
 
-A 4xx answer (other than 408/429) will not get better by trying again: the call is marked
-`failed` at once, with the answer kept for the functional administrator. Creating a zaak
-first looks it up by `identificatie`, so a retry after a lost answer never makes a second zaak.
+A 4xx answer (other than 408/425/429) will not get better by trying again: the call is dead at
+once, and the case's history says so for the functional administrator. Creating a zaak first
+looks it up by `identificatie`, so a retry after a lost answer never makes a second zaak.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from datetime import timedelta
+import json
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from klachtstroom.platform.outbound.queue import DeliveryResult, OutboundCall, OutboundQueue, RetryPolicy
 from klachtstroom.routing.casework import CaseWork, system_event
-from klachtstroom.routing.store import CaseRow, ZaakRow, ZgwCallRow
-from klachtstroom.routing.zgw import CRS, ZgwSettings, zgw_token
-
-log = logging.getLogger(__name__)
+from klachtstroom.routing.store import CaseRow, ZaakRow
+from klachtstroom.routing.zgw import CRS, ZGW_KIND_PREFIX, ZgwSettings, zgw_token
 
 RETRYABLE = {408, 425, 429}
+OPERATIONS = ("create_zaak", "set_status", "set_result")
 
 
 class CallFailed(Exception):
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, status_code: int | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.status_code = status_code
 
 
 class ZgwSender:
     def __init__(
-        self, work: CaseWork, settings: ZgwSettings, client: httpx.AsyncClient | None = None
+        self,
+        work: CaseWork,
+        settings: ZgwSettings,
+        queue: OutboundQueue,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.work = work
         self.settings = settings
-        self.client = client or httpx.AsyncClient(timeout=settings.timeout_seconds)
+        self.queue = queue
+        # The Zaken API's address is configuration, not caller input: no address check, no redirects.
+        self.client = client or httpx.AsyncClient(timeout=settings.timeout_seconds, follow_redirects=False)
+        retry = RetryPolicy(
+            max_attempts=settings.max_attempts, first_backoff_seconds=settings.backoff_seconds
+        )
+        for operation in OPERATIONS:
+            queue.register(
+                ZGW_KIND_PREFIX + operation,
+                self.deliver,
+                on_sent=self._remember_zaak,
+                on_dead=self._tell_case,
+                retry=retry,
+            )
+
+    async def send_due(self) -> int:
+        """One round of the queue (tests drive it; in the service the queue's own task runs)."""
+        return await self.queue.deliver_due()
 
     def headers(self) -> dict[str, str]:
         return {
@@ -49,77 +67,31 @@ class ZgwSender:
             "Accept": "application/json",
         }
 
-    async def run(self) -> None:
-        if not self.settings.enabled:
-            return
-        while True:
-            try:
-                sent = await self.send_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("zgw sender: pass failed (%s)", type(error).__name__)
-                sent = 0
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.sleep(self.settings.poll_seconds)
-
-    async def send_due(self, limit: int = 200) -> int:
-        """One pass: the first pending call of each case, if it is due. Returns calls attempted."""
-        now = self.work.now()
-        async with self.work.service.db.reading() as session:
-            pending = list(
-                (
-                    await session.execute(
-                        select(ZgwCallRow)
-                        .where(ZgwCallRow.status == "pending")
-                        .order_by(ZgwCallRow.id)
-                        .limit(limit)
-                    )
-                ).scalars()
-            )
-        seen: set[str] = set()
-        attempted = 0
-        for call in pending:
-            if call.case_id in seen:
-                continue  # keep the order per case: a later status never overtakes the zaak
-            seen.add(call.case_id)
-            due = (
-                call.next_attempt_at
-                if call.next_attempt_at.tzinfo
-                else call.next_attempt_at.replace(tzinfo=now.tzinfo)
-            )
-            if due > now:
-                continue
-            attempted += 1
-            await self._attempt(call)
-        return attempted
-
-    async def _attempt(self, call: ZgwCallRow) -> None:
+    async def deliver(self, call: OutboundCall) -> DeliveryResult:
         try:
-            zaak_url = await self._perform(call)
-            error: CallFailed | None = None
+            zaak_url = await self._perform(call.kind.removeprefix(ZGW_KIND_PREFIX), call)
         except CallFailed as failed:
-            error, zaak_url = failed, None
-        except httpx.HTTPError as failure:
-            error, zaak_url = CallFailed(type(failure).__name__, permanent=False), None
-        await self._record(call.id, error, zaak_url)
-
-    async def _perform(self, call: ZgwCallRow) -> str | None:
-        base = self.settings.base
-        if call.operation == "create_zaak":
-            existing = await self._find_zaak(
-                call.payload["identificatie"], call.payload.get("bronorganisatie")
+            return DeliveryResult(
+                error=str(failed)[:200], status_code=failed.status_code, permanent=failed.permanent
             )
+        except httpx.HTTPError as failure:
+            return DeliveryResult(error=type(failure).__name__)
+        return DeliveryResult(data={"zaak_url": zaak_url} if zaak_url else {})
+
+    async def _perform(self, operation: str, call: OutboundCall) -> str | None:
+        base = self.settings.base
+        payload: dict[str, Any] = json.loads(call.body)
+        if operation == "create_zaak":
+            existing = await self._find_zaak(payload["identificatie"], payload.get("bronorganisatie"))
             if existing:
                 return existing
-            return str((await self._post(f"{base}/zaken", call.payload))["url"])
+            return str((await self._post(f"{base}/zaken", payload))["url"])
         async with self.work.service.db.reading() as session:
-            zaak = await session.get(ZaakRow, call.case_id)
+            zaak = await session.get(ZaakRow, call.subject or "")
         if zaak is None:
             raise CallFailed("de zaak bestaat nog niet", permanent=False)
-        path = {"set_status": "statussen", "set_result": "resultaten"}[call.operation]
-        await self._post(f"{base}/{path}", {"zaak": zaak.zaak_url, **call.payload})
+        path = {"set_status": "statussen", "set_result": "resultaten"}[operation]
+        await self._post(f"{base}/{path}", {"zaak": zaak.zaak_url, **payload})
         return None
 
     async def _find_zaak(self, identificatie: str, bronorganisatie: str | None) -> str | None:
@@ -139,52 +111,36 @@ class ZgwSender:
         if response.is_success:
             data: dict[str, Any] = response.json()
             return data
-        permanent = 400 <= response.status_code < 500 and response.status_code not in RETRYABLE
-        detail = response.text[:500]
-        raise CallFailed(f"HTTP {response.status_code}: {detail}", permanent=permanent)
+        code = response.status_code
+        permanent = 400 <= code < 500 and code not in RETRYABLE
+        raise CallFailed(f"HTTP {code}: {response.text[:150]}", permanent=permanent, status_code=code)
 
-    async def _record(self, call_id: int, error: CallFailed | None, zaak_url: str | None) -> None:
-        now = self.work.now()
-        async with self.work.service.db.transaction() as session:
-            call = await session.get(ZgwCallRow, call_id)
-            if call is None or call.status != "pending":
-                return
-            call.attempts += 1
-            call.last_error = str(error) if error else None
-            if error is None:
-                call.status, call.finished_at = "done", now
-                if zaak_url and await session.get(ZaakRow, call.case_id) is None:
-                    identificatie = call.payload.get("identificatie")
-                    session.add(
-                        ZaakRow(
-                            case_id=call.case_id,
-                            zaak_url=zaak_url,
-                            identificatie=identificatie,
-                            created_at=now,
-                        )
-                    )
-            elif error.permanent or call.attempts >= self.settings.max_attempts:
-                call.status, call.finished_at = "failed", now
-                await self._tell_case(session, call)
-            else:
-                call.next_attempt_at = now + timedelta(
-                    seconds=self.settings.backoff_seconds * 2 ** (call.attempts - 1)
-                )
-        if error is not None:
-            log.info(
-                "zgw call %s (%s) failed: attempt recorded",
-                call_id,
-                "permanent" if error.permanent else "retry",
+    async def _remember_zaak(self, session: AsyncSession, call: OutboundCall, result: DeliveryResult) -> None:
+        zaak_url = result.data.get("zaak_url")
+        if not zaak_url or await session.get(ZaakRow, call.subject or "") is not None:
+            return
+        identificatie = json.loads(call.body).get("identificatie")
+        session.add(
+            ZaakRow(
+                case_id=call.subject,
+                zaak_url=zaak_url,
+                identificatie=identificatie,
+                created_at=self.work.now(),
             )
+        )
 
-    async def _tell_case(self, session: AsyncSession, call: ZgwCallRow) -> None:
-        case_row = await session.get(CaseRow, call.case_id)
+    async def _tell_case(self, session: AsyncSession, call: OutboundCall, result: DeliveryResult) -> None:
+        case_row = await session.get(CaseRow, call.subject or "")
         if case_row is None:
             return
         entry = system_event(
             "zgw",
             self.work.now(),
-            {"operation": call.operation, "failed": True, "attempts": call.attempts},
+            {
+                "operation": call.kind.removeprefix(ZGW_KIND_PREFIX),
+                "failed": True,
+                "attempts": call.attempts + 1,
+            },
             reason="Het zaaksysteem nam de wijziging niet aan; de functioneel beheerder kijkt ernaar.",
         )
         await self.work.note(session, case_row, entry)

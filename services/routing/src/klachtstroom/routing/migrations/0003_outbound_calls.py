@@ -52,7 +52,7 @@ def upgrade() -> None:
     old = sa.table(
         "deliveries",
         *(
-            sa.column(name)
+            sa.column(name, sa.DateTime(timezone=True) if name.endswith("_at") else None)
             for name in (
                 "id", "provider_key", "case_id", "kind", "body", "status", "attempts",
                 "next_attempt_at", "last_error", "last_status_code", "created_at", "finished_at",
