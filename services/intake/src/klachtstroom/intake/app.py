@@ -11,6 +11,7 @@ from klachtstroom.contracts import topics
 from klachtstroom.intake import api, form, import_routes, kcc, merge, reclassify
 from klachtstroom.intake.bulk_import import ImportRunner
 from klachtstroom.intake.handlers import build_handlers
+from klachtstroom.intake.imap import MailboxPoller, MailboxSettings
 from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.resident import pages as resident_pages
@@ -71,6 +72,27 @@ def create_service(
         mailer = ResidentMailer(service, vault, intake, registrar.public_base())
         app.state.resident_mailer = mailer
         service.background.append(mailer.run)
+    if intake.imap_host:
+        poller = MailboxPoller(
+            MailIntake(registrar),
+            MailboxSettings(
+                host=intake.imap_host,
+                port=intake.imap_port,
+                security=intake.imap_security,
+                username=intake.imap_username,
+                password=intake.imap_password,
+                oauth2_token_url=intake.imap_oauth2_token_url,
+                oauth2_client_id=intake.imap_oauth2_client_id,
+                oauth2_client_secret=intake.imap_oauth2_client_secret,
+                oauth2_scope=intake.imap_oauth2_scope,
+                folder=intake.imap_folder,
+                processed_folder=intake.imap_processed_folder,
+                refused_folder=intake.imap_refused_folder,
+                poll_seconds=intake.imap_poll_seconds,
+            ),
+        )
+        app.state.mailbox = poller
+        service.background.append(poller.run)
     if intake.smtp_enabled:
         receiver = SmtpReceiver(
             MailIntake(registrar), service.settings.host, intake.smtp_port, intake.smtp_hostname

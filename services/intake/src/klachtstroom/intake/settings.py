@@ -41,6 +41,21 @@ class IntakeSettings(BaseSettings):
     import_batch: int = 100
     import_max_bytes: int = 20 * 1024 * 1024
 
+    # --- an existing mailbox polled over IMAP (imap.py); no host: not polled ---
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_security: str = Field(default="ssl", description="ssl, starttls or none")
+    imap_username: str = ""
+    imap_password: str | None = None
+    imap_oauth2_token_url: str | None = None
+    imap_oauth2_client_id: str | None = None
+    imap_oauth2_client_secret: str | None = None
+    imap_oauth2_scope: str | None = None
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = "klachtstroom-verwerkt"
+    imap_refused_folder: str = "klachtstroom-niet-verwerkt"
+    imap_poll_seconds: float = 30.0
+
     # --- the resident's side (resident/) ---
     # The public address of intake, used in the resident's own link (status_url) and e-mails;
     # empty: the address of the request (behind a proxy, set this).
