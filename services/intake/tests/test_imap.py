@@ -77,14 +77,16 @@ def _message(subject: str, body: str, message_id: str | None) -> bytes:
 
 
 def _poller(intake: Intake, port: int) -> MailboxPoller:
-    settings = MailboxSettings(host="127.0.0.1", port=port, security="none", username="klachten", password="geheim")
+    settings = MailboxSettings(
+        host="127.0.0.1", port=port, security="none", username="klachten", password="geheim"
+    )
     return MailboxPoller(MailIntake(intake.app.state.registrar), settings)
 
 
 async def test_mail_in_a_hosted_mailbox_becomes_complaints_once_and_is_moved(
     intake: Intake, imap_server: int
 ) -> None:
-    _deliver(imap_server, _message("Klacht", "Mijn uitkering is al drie weken niet betaald.", "a1@example.nl"))
+    _deliver(imap_server, _message("Klacht", "Mijn uitkering is drie weken niet betaald.", "a1@example.nl"))
     _deliver(imap_server, _message("Nog een", "Niemand belt mij terug over de schuldhulp.", None))
 
     assert await _poller(intake, imap_server).poll_once() == 2
