@@ -21,6 +21,12 @@ def chaos_stack(own_kafka: Any, tmp_path_factory: pytest.TempPathFactory) -> Any
         yield started
 
 
+def _wait_until(condition: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("victim", SERVICES)
 def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
     intake = Api(chaos_stack.services["intake"].url)
@@ -47,9 +53,12 @@ def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
 
     poster = threading.Thread(target=post_stream)
     poster.start()
-    time.sleep(1.5)
+    # Kill mid-stream: after some posts were accepted (a loaded machine posts slowly), and keep
+    # posting through the outage and the restart until enough were accepted in all.
+    _wait_until(lambda: len(accepted) >= 10, seconds=60)
     chaos_stack.services[victim].kill()  # SIGKILL: no clean shutdown
     time.sleep(3.0)
+    _wait_until(lambda: len(accepted) > 20, seconds=90)
     stop.set()
     poster.join()
     assert len(accepted) > 20
