@@ -54,7 +54,7 @@ async def test_bad_due_requests_get_a_dutch_422(
 ) -> None:
     response = await deadlines.http.get("/api/v1/calendar/due", params=params)
     assert response.status_code == 422
-    problems = {p["loc"][-1]: p["msg"] for p in response.json()["detail"]}
+    problems = {p["field"]: p["message"] for p in response.json()["errors"]}
     assert message in problems[field]
 
 
@@ -91,9 +91,9 @@ async def test_bad_calendar_days_are_refused(deadlines: Instance) -> None:
         "/api/v1/calendar/days", json={"days": [{"date": "2026-13-01", "name": "", "source": "feest"}]}
     )
     assert response.status_code == 422
-    messages = {p["loc"][-1]: p["msg"] for p in response.json()["detail"]}
+    messages = {p["field"].rsplit(".", 1)[-1]: p["message"] for p in response.json()["errors"]}
     assert messages["date"] == "Geef een datum als JJJJ-MM-DD."
-    assert messages["name"] == "Deze tekst is te kort."
+    assert messages["name"].startswith("Deze tekst is te kort")
     assert messages["source"].startswith("Onbekende waarde; kies uit")
 
 
@@ -137,7 +137,7 @@ async def test_deadlines_of_one_case_and_of_all_cases_with_filters_and_pages(dea
 
     bad = await deadlines.http.get("/api/v1/deadlines", params={"state": "open"})
     assert bad.status_code == 422
-    assert "kies uit: running, suspended, met, breached, cancelled" in bad.json()["detail"][0]["msg"]
+    assert "kies uit: running, suspended, met, breached, cancelled" in bad.json()["errors"][0]["message"]
 
 
 async def test_an_unknown_case_has_no_deadlines_yet(deadlines: Instance) -> None:

@@ -174,10 +174,10 @@ async def test_a_put_without_secret_keeps_the_stored_one(deadlines: Instance) ->
     assert deadlines.rt.book.current().secret_for(HOOK) == SECRET
     other = await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK + "/nieuw"}]})
     assert other.status_code == 422
-    assert "geheim" in other.json()["detail"][0]["msg"]
+    assert "geheim" in other.json()["errors"][0]["message"]
     bad = await deadlines.http.put("/api/v1/escalation", json={"levels": {"coordinator": ["geen-adres"]}})
     assert bad.status_code == 422
-    assert "geen geldig e-mailadres" in bad.json()["detail"][0]["msg"]
+    assert "geen geldig e-mailadres" in bad.json()["errors"][0]["message"]
 
 
 async def test_two_senders_on_one_database_send_each_mail_once(

@@ -238,7 +238,7 @@ def test_a_file_with_errors_imports_nothing_and_says_why(intake: Intake) -> None
 def test_an_unreadable_file_is_refused_at_once(intake: Intake) -> None:
     response = intake.client.post("/api/v1/imports", files={"file": ("foto.png", b"\x89PNG\r\n\x1a\n\0\0")})
     assert response.status_code == 422
-    assert "Gebruik een .xlsx- of .csv-bestand" in response.json()["detail"][0]["msg"]
+    assert "Gebruik een .xlsx- of .csv-bestand" in response.json()["errors"][0]["message"]
 
 
 def test_the_import_page_uploads_and_shows_progress_without_javascript(intake: Intake) -> None:

@@ -46,7 +46,7 @@ async def test_seed_rules_and_a_new_version(routing: Harness) -> None:
 async def test_invalid_rules_are_refused_and_the_old_set_stays(routing: Harness) -> None:
     bad = {"rules": [{"id": "x", "handler": "provider"}]}
     response = await routing.http.put("/api/v1/routing-rules", json=bad)
-    assert response.status_code == 422 and "zorgaanbieder" in response.json()["detail"][0]["msg"]
+    assert response.status_code == 422 and "zorgaanbieder" in response.json()["errors"][0]["message"]
     assert (await routing.http.get("/api/v1/routing-rules")).json()["version"] == 1
 
 

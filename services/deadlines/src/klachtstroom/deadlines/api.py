@@ -18,6 +18,7 @@ from klachtstroom.deadlines.calendar import DueDate
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.store import CalendarDayRecord, CaseRecord, TermRecord, load_calendar
 from klachtstroom.deadlines.tracking import recompute_open_cases
+from klachtstroom.platform.problems import FieldError, Problem
 
 router = APIRouter(prefix="/api/v1")
 
@@ -25,12 +26,9 @@ MAX_WEEKS = 520  # ten years: more is a typing error, not a term
 MAX_WORKING_DAYS = 2600
 
 
-def unprocessable(*problems: tuple[str, str, str]) -> HTTPException:
+def unprocessable(*problems: tuple[str, str, str]) -> Problem:
     """422 with one entry per (location, field, Dutch message)."""
-    return HTTPException(
-        422,
-        detail=[{"loc": [where, field], "msg": msg, "type": "value_error"} for where, field, msg in problems],
-    )
+    return Problem(422, errors=[FieldError(field, msg) for _where, field, msg in problems])
 
 
 def _choice(value: str | None, allowed: type[DeadlineKind] | type[DeadlineState], field: str) -> str | None:
@@ -38,7 +36,7 @@ def _choice(value: str | None, allowed: type[DeadlineKind] | type[DeadlineState]
         return None
     if value not in {v.value for v in allowed}:
         options = ", ".join(v.value for v in allowed)
-        raise unprocessable(("query", field, f"Onbekende waarde '{value}'; kies uit: {options}."))
+        raise unprocessable(("query", field, f"Onbekende waarde; kies uit: {options}."))
     return value
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
 from klachtstroom.contracts import topics
 from klachtstroom.deadlines import api, escalation_api, page
@@ -26,7 +25,6 @@ from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import Base, platform_tables
 from klachtstroom.deadlines.timers import TimerEngine
 from klachtstroom.deadlines.tracking import TermTracker, recompute_if_rules_changed
-from klachtstroom.deadlines.validation import dutch_validation_error
 from klachtstroom.platform import cli
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
@@ -86,7 +84,6 @@ def create_service(
             "waarschuwingen, overschrijdingen en de escalatieladder."
         ),
     )
-    app.add_exception_handler(RequestValidationError, dutch_validation_error)
     app.state.deadlines = Deadlines(service, config, tracker, engine, sender, book)
     return service, app
 

@@ -57,7 +57,7 @@ class EscalationConfig(BaseModel):
     def _level_addresses(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         unknown = set(value) - set(LEVELS)
         if unknown:
-            raise ValueError(f"Onbekend niveau: {', '.join(sorted(unknown))}; kies uit {', '.join(LEVELS)}.")
+            raise ValueError(f"Onbekend niveau; kies uit {', '.join(LEVELS)}.")
         return {level: [_check_address(a) for a in addresses] for level, addresses in value.items()}
 
     def handler_addresses(self, *names: str | None) -> list[str]:

@@ -34,8 +34,9 @@ from klachtstroom.intake.web import CsrfGuard, Web, client_address, one_time_tok
 router = APIRouter(include_in_schema=False)
 
 MAX_DESCRIPTION = 20_000
-# Three files of 10 MB plus the text; anything far larger is refused before it is read.
-MAX_REQUEST_BYTES = 100 * 1024 * 1024
+# Three files of 10 MB plus the text (DESIGN.md, Limits); anything larger is refused while it
+# arrives, before it is read whole (the platform's body limit, raised for this route only).
+MAX_REQUEST_BYTES = 31 * 1024 * 1024
 FIELD_ORDER = (
     "omschrijving", "bereiken", "afdeling", "gemeente", "wanneer", "contact",
     "naam", "email", "telefoon", "adres", "bsn", "behandeling", "bijlagen",
@@ -220,7 +221,7 @@ def request_digest(values: FormValues, files: list[AttachmentIn]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-@router.post("/klacht", response_class=HTMLResponse, name="submit_form")
+@router.post("/klacht", response_class=HTMLResponse, name="submit_form", max_body_size=MAX_REQUEST_BYTES)
 async def submit_form(request: Request) -> HTMLResponse:
     web = _web(request)
     allowed, retry_after = web.limiter.allow(client_address(request))
@@ -238,16 +239,12 @@ async def submit_form(request: Request) -> HTMLResponse:
         )
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        return message_page(
-            request,
-            413,
-            "Uw bestanden zijn te groot",
-            ["Een bestand mag maximaal 10 MB zijn. U kunt maximaal 3 bestanden toevoegen.",
-             "Ga terug, kies kleinere bestanden en verstuur het formulier opnieuw."],
-        )
+        return _too_large(request)
     try:
         form = await request.form(max_files=20, max_fields=50, max_part_size=256 * 1024)
-    except StarletteHTTPException:
+    except StarletteHTTPException as refused:
+        if refused.status_code == 413:  # sent without a length (chunked) and grew too large
+            return _too_large(request)
         return message_page(
             request, 400, "Het formulier kon niet worden gelezen", ["Ga terug en probeer het opnieuw."]
         )
@@ -255,6 +252,16 @@ async def submit_form(request: Request) -> HTMLResponse:
         return await _handle(request, web, form)
     finally:
         await form.close()
+
+
+def _too_large(request: Request) -> HTMLResponse:
+    return message_page(
+        request,
+        413,
+        "Uw bestanden zijn te groot",
+        ["Een bestand mag maximaal 10 MB zijn. U kunt maximaal 3 bestanden toevoegen.",
+         "Ga terug, kies kleinere bestanden en verstuur het formulier opnieuw."],
+    )
 
 
 async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:

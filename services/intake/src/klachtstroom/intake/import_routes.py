@@ -78,7 +78,13 @@ def _refusal(refused: FileRefused) -> HTTPException:
     return HTTPException(refused.status, detail=detail)
 
 
-@router.post("/api/v1/imports", status_code=202, response_model=ImportAccepted)
+# An import file is at most 20 MB (DESIGN.md, Limits); the upload may be that plus its form fields.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024 + 64 * 1024
+
+
+@router.post(
+    "/api/v1/imports", status_code=202, response_model=ImportAccepted, max_body_size=MAX_UPLOAD_BYTES
+)
 async def start_import(
     request: Request,
     file: Annotated[UploadFile, File(description="the register, .csv or .xlsx")],
@@ -124,7 +130,7 @@ async def import_page(request: Request) -> HTMLResponse:
     return _upload_page(request)
 
 
-@router.post("/import", include_in_schema=False, name="import_upload")
+@router.post("/import", include_in_schema=False, name="import_upload", max_body_size=MAX_UPLOAD_BYTES)
 async def import_upload(request: Request) -> Response:
     web: Web = request.app.state.web
     try:

@@ -12,6 +12,7 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from klachtstroom.platform.http_edge import TRACE_ID_SCOPE_KEY
 from klachtstroom.platform.metrics import http_duration
 
 tracer = trace.get_tracer("klachtstroom.platform.http")
@@ -38,9 +39,15 @@ class TracingMiddleware:
             context=context,
             kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "url.path": route},
+            # An exception's message and stack values may quote what was sent: record its type only.
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             started = time.perf_counter()
             status = 500
+            context_of_span = span.get_span_context()
+            if context_of_span.is_valid:
+                scope[TRACE_ID_SCOPE_KEY] = f"{context_of_span.trace_id:032x}"
 
             async def send_with_status(message: dict[str, Any]) -> None:
                 nonlocal status
@@ -53,6 +60,11 @@ class TracingMiddleware:
 
             try:
                 await self.app(scope, receive, send_with_status)
+            except Exception as error:
+                name = f"{type(error).__module__}.{type(error).__qualname__}"
+                span.set_status(Status(StatusCode.ERROR, name))
+                span.add_event("exception", {"exception.type": name})
+                raise
             finally:
                 # By route template (`/api/v1/cases/{case_id}`), never the raw path: bounded labels.
                 matched = scope.get("route")

@@ -14,25 +14,27 @@ from typing import Any, Union
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from faststream import Context
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.middlewares import AckPolicy
-from opentelemetry import trace
 from pydantic import BaseModel
 from sqlalchemy import MetaData
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from klachtstroom.contracts.envelope import Envelope, Event, Payload
 from klachtstroom.contracts.registry import payloads_on
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
 from klachtstroom.platform.db import Database, upgrade_database
+from klachtstroom.platform.http_edge import HttpEdge
 from klachtstroom.platform.http_tracing import TracingMiddleware
 from klachtstroom.platform.metrics import PROMETHEUS_CONTENT_TYPE, Gauges, configure_metrics
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.peers import Peers
+from klachtstroom.platform.problems import PROBLEM_JSON, Problem, document_problems, install_problem_handlers
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import configure_logging, configure_tracing
@@ -321,18 +323,29 @@ class Service:
             finally:
                 await self.stop()
 
-        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app = FastAPI(
+            title=title, description=description, version=self.settings.api_version, lifespan=lifespan
+        )
+        # Innermost first: spans per request, the body limit (a route may raise it with
+        # `max_body_size=`), then the edge every response passes (API-Version, last-resort 500).
         app.add_middleware(TracingMiddleware)
+        app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
+        app.add_middleware(HttpEdge, api_version=self.settings.api_version)
+        install_problem_handlers(app)
         app.state.service = self
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:
             return {"status": "ok", "service": self.name}
 
-        @app.get("/readyz", tags=["operations"])
+        @app.get("/readyz", tags=["operations"], responses={503: {"description": "Niet gereed"}})
         async def readyz() -> JSONResponse:
             ready, detail = await self.readiness()
-            return JSONResponse({"ready": ready, **detail}, status_code=200 if ready else 503)
+            if ready:
+                return JSONResponse({"ready": ready, **detail})
+            problem = Problem(503, detail="Deze dienst kan nu niet werken; zie de onderdelen hieronder.")
+            content = {**problem.body("/readyz"), "ready": ready, **detail}
+            return JSONResponse(content, status_code=503, media_type=PROBLEM_JSON)
 
         @app.get("/metrics", tags=["operations"], response_class=Response)
         async def metrics() -> Response:
@@ -347,27 +360,27 @@ class Service:
                 await self.on_clock_moved()
                 return {"now": self.clock.now().isoformat()}
 
-        @app.exception_handler(Exception)
-        async def unexpected(_request: Request, error: Exception) -> JSONResponse:
-            span = trace.get_current_span().get_span_context()
-            trace_id = f"{span.trace_id:032x}" if span.is_valid else None
-            log.exception("unhandled error")
-            return JSONResponse(
-                {
-                    "detail": "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
-                    "trace_id": trace_id,
-                },
-                status_code=500,
-            )
-
         for router in routers:
             app.include_router(router)
+        document_errors(app)
         return app
 
     async def on_clock_moved(self) -> None:
         """Hook for services with timers (deadlines): run what became due."""
         for hook in self.clock_hooks:
             await hook()
+
+
+def document_errors(app: FastAPI) -> None:
+    """The OpenAPI document names the problem+json answers of every operation (DESIGN.md, Errors)."""
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def tune_garbage_collector(threshold: int) -> None:

@@ -34,6 +34,10 @@ class PlatformSettings(BaseSettings):
     # A test clock for end-to-end tests (never in production): PUT /api/v1/test/clock.
     test_clock: bool = False
     auth_required: bool = False
+    # The version of the public API, sent as `API-Version` on every response (NL API Design Rules).
+    api_version: str = "1.0.0"
+    # Request bodies (JSON above all) at most this many bytes; a route may allow more.
+    max_body_bytes: int = 1024 * 1024
 
     def database_url(self, service: str) -> str:
         """`KLACHTSTROOM_<SERVICE>_DATABASE_URL`, else a SQLite file under the data dir."""

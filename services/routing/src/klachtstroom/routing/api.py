@@ -13,10 +13,10 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
@@ -41,15 +41,11 @@ def not_found() -> HTTPException:
     return HTTPException(404, detail=NOT_FOUND)
 
 
-def invalid(field: str, message: str, kind: str = "invalid_command") -> JSONResponse:
-    return JSONResponse({"detail": [{"loc": ["body", field], "msg": message, "type": kind}]}, status_code=422)
-
-
-def refused(error: InvalidCommand | TransitionForbidden) -> JSONResponse:
+def refused(error: InvalidCommand | TransitionForbidden) -> Problem:
     """A command the case refuses: 422 for bad input, 409 for a transition the lifecycle forbids."""
     if isinstance(error, InvalidCommand):
-        return invalid(error.field, error.message)
-    return JSONResponse({"detail": error.reason}, status_code=409)
+        return Problem.invalid(error.field, error.message)
+    return Problem(409, detail=error.reason)
 
 
 @router.get("/cases")
@@ -80,7 +76,7 @@ async def cases(
                 session, where, today, limit=limit or work.settings.page_size, cursor=cursor
             )
     except (ValueError, TypeError):
-        raise HTTPException(422, detail="Ongeldige cursor; begin opnieuw zonder 'cursor'.") from None
+        raise Problem.invalid("cursor", "Ongeldige cursor; begin opnieuw zonder 'cursor'.") from None
     next_url = None
     if next_cursor is not None:
         next_url = str(request.url.include_query_params(cursor=next_cursor))
@@ -129,15 +125,12 @@ async def act(
     mediate, resolve, withdraw, decline, reopen, refer-ombudsman or take-over."""
     name = action.replace("_", "-")
     if name not in ACTIONS:
-        raise HTTPException(404, detail=f"Onbekende actie '{action}'. Mogelijk: {', '.join(ACTIONS)}.")
+        raise Problem(404, detail=f"Onbekende actie. Mogelijk: {', '.join(ACTIONS)}.")
     work = casework(request)
     try:
         command = parse_command(name, body, work.now())
     except ValidationError as error:
-        details = [
-            {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
-        ]
-        return JSONResponse({"detail": details}, status_code=422)
+        raise Problem.from_validation(error.errors(), prefix=("body",)) from None
     try:
         try:
             await work.execute(case_id, command)
@@ -148,6 +141,6 @@ async def act(
     except CaseNotFound:
         raise not_found() from None
     except (InvalidCommand, TransitionForbidden) as error:
-        return refused(error)
+        raise refused(error) from None
     async with work.service.db.reading() as session:
         return await case_resource(session, case_id, local_date(work.now()))

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,7 @@ from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import Outcome, Resolution
 from klachtstroom.platform.outbound.destinations import UnsafeDestination, check_destination
 from klachtstroom.platform.outbound.signing import SignatureInvalid, VerifiedWebhook, verify
+from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.api import casework, not_found, refused
 from klachtstroom.routing.domain import (
     InvalidCommand,
@@ -176,25 +176,12 @@ async def provider_status(name: str, case_id: str, request: Request) -> Any:
         raise HTTPException(401, detail="Ongeldige of ontbrekende handtekening.") from None
     try:
         report = StatusReport.model_validate(json.loads(raw or b"{}"))
-    except (ValueError, ValidationError) as error:
-        errors = (
-            error.errors()
-            if isinstance(error, ValidationError)
-            else [{"loc": (), "msg": "geen geldige JSON"}]
-        )
-        return JSONResponse(
-            {"detail": [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in errors]},
-            status_code=422,
-        )
+    except ValidationError as error:
+        raise Problem.from_validation(error.errors(), prefix=("body",)) from None
+    except ValueError:
+        raise Problem.invalid("body", "De inhoud is geen geldige JSON.") from None
     if report.case_id != case_id:
-        return JSONResponse(
-            {
-                "detail": [
-                    {"loc": ["body", "case_id"], "msg": "De klacht in de melding is niet die in het adres."}
-                ]
-            },
-            status_code=422,
-        )
+        raise Problem.invalid("case_id", "De klacht in de melding is niet die in het adres.")
     try:
         async with work.service.db.reading() as session:
             case = case_of(await load_row(session, case_id))
@@ -222,7 +209,7 @@ async def provider_status(name: str, case_id: str, request: Request) -> Any:
     except IntegrityError:  # the same message arrived twice at once: the other one was handled
         return await _repeat(work, case_id)
     except (InvalidCommand, TransitionForbidden) as error:
-        return refused(error)
+        raise refused(error) from None
     return {"id": case_id, "reference": done.row.reference, "state": done.case.state.value}
 
 

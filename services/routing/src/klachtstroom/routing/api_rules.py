@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from klachtstroom.contracts.vocabulary import Category, Handler
+from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.rulebook import (
     current_rules,
@@ -104,9 +104,7 @@ async def put_rules(body: RuleSetIn, request: Request) -> Any:
         async with work.service.db.transaction() as session:
             new = await replace_rules(session, work.settings, rules, actor=body.actor, now=work.now())
     except InvalidRuleSet as error:
-        detail = [{"loc": ["body", *error.field.replace("[", ".").replace("]", "").split(".")],
-                   "msg": error.message, "type": "invalid_rule_set"}]  # fmt: skip
-        return JSONResponse({"detail": detail}, status_code=422)
+        raise Problem.invalid(error.field.replace("[", ".").replace("]", ""), error.message) from None
     return {"version": new.version, "actor": body.actor, "rules": [rule_to_json(r) for r in new.rules]}
 
 

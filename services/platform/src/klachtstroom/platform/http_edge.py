@@ -1,0 +1,114 @@
+"""The outer edge of every service's HTTP app: API-Version, the last-resort 500, the body limit.
+
+Pure ASGI middleware (no per-request task switching, works with streaming responses):
+
+- every response, whatever produced it (a route, an error handler, a static file, a page),
+  carries the `API-Version` header of the NL API Design Rules;
+- an exception that no handler took becomes a 500 problem+json with the request's trace id;
+  it is logged and recorded on the span by type and place only — an exception's message
+  may hold what was sent (a name, an SQL parameter), so it is never written anywhere;
+- the body limit itself is Starlette's `RequestBodyLimitMiddleware` (counts received bytes,
+  chunked uploads included, and refuses before the body is read whole); a route may raise its
+  own limit (`max_body_size=` on the route). Its plain-text 413 fallback is answered as problem+json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from typing import Any
+
+from klachtstroom.platform.problems import PROBLEM_JSON, Problem
+
+log = logging.getLogger("klachtstroom.http")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+TRACE_ID_SCOPE_KEY = "klachtstroom.trace_id"
+
+
+def error_summary(error: BaseException) -> str:
+    """Where an exception happened and what kind it was — never its message.
+
+    The stack (files, lines, functions) and the chain of exception types, so an operator can
+    find the fault; messages and values stay out (they may quote personal data).
+    """
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        lines.extend(f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in frames)
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines)
+
+
+class HttpEdge:
+    def __init__(self, app: Any, api_version: str) -> None:
+        self.app = app
+        self.header = (b"api-version", api_version.encode())
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        replacing = False
+
+        async def send_with_version(message: Message) -> None:
+            nonlocal started, replacing
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
+                if message["status"] == 413 and _is_plain_text(headers):
+                    # Starlette's body limit answered by itself: answer as every other error.
+                    replacing = True
+                    await self._problem(scope, send, Problem(413))
+                    return
+                message = {**message, "headers": [*headers, self.header]}
+            elif replacing:
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_version)
+        except Exception as error:
+            log.error(
+                "unhandled %s in %s %s\n%s",
+                type(error).__name__,
+                scope.get("method", ""),
+                _route_of(scope),
+                error_summary(error),
+            )
+            if started:
+                raise
+            await self._problem(scope, send, Problem(500))
+
+    async def _problem(self, scope: Scope, send: Any, problem: Problem) -> None:
+        content = problem.body(scope.get("path", ""))
+        if problem.status >= 500:
+            content["trace_id"] = scope.get(TRACE_ID_SCOPE_KEY)
+        body = json.dumps(content, ensure_ascii=False).encode()
+        headers = [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+            self.header,
+            *((k.lower().encode(), v.encode()) for k, v in problem.headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _is_plain_text(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(k.lower() == b"content-type" and v.startswith(b"text/plain") for k, v in headers)
+
+
+def _route_of(scope: Scope) -> str:
+    """The route's template (`/status/{code}`), not the path: a path may hold a secret or a name."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "(no route)"
