@@ -27,6 +27,7 @@ from klachtstroom.intake.store import (
     StatusLink,
 )
 from klachtstroom.intake.web import Web
+from klachtstroom.platform.problems import FieldError, Problem
 from klachtstroom.platform.service import Service
 
 router = APIRouter(tags=["resident"])
@@ -153,7 +154,7 @@ async def resident_status(code: str, request: Request) -> Response:
     standing = await standing_of(request, code)
     if standing is None:
         if _wants_json(request):
-            return JSONResponse({"detail": NOT_FOUND}, status_code=404, headers=PRIVATE_PAGE)
+            raise Problem(404, detail=NOT_FOUND, headers=PRIVATE_PAGE)
         return _not_found(request)
     if _wants_json(request):
         return JSONResponse(standing.as_json(), headers=PRIVATE_PAGE)
@@ -213,26 +214,15 @@ async def resident_feedback(code: str, request: Request) -> Response:
         known = await complaint_for(session, code)
     if known is None:
         if is_json:
-            return JSONResponse({"detail": NOT_FOUND}, status_code=404, headers=PRIVATE_PAGE)
+            raise Problem(404, detail=NOT_FOUND, headers=PRIVATE_PAGE)
         return _not_found(request)
     try:
         answer = FeedbackIn.model_validate(raw)
     except ValidationError as error:
         if is_json:
-            return JSONResponse(
-                {
-                    "detail": [
-                        {
-                            "loc": ["body", *map(str, e["loc"])],
-                            "msg": FORM_ERRORS.get(str(e["loc"][0]), e["msg"]),
-                            "type": e["type"],
-                        }
-                        for e in error.errors()
-                    ]
-                },
-                status_code=422,
-                headers=PRIVATE_PAGE,
-            )
+            wrong = Problem.from_validation(error.errors()).errors
+            messages = [FieldError(f.field, FORM_ERRORS.get(f.field.split(".")[0], f.message)) for f in wrong]
+            raise Problem(422, errors=messages, headers=PRIVATE_PAGE) from None
         standing = await standing_of(request, code)
         assert standing is not None
         errors = {str(e["loc"][0]): FORM_ERRORS.get(str(e["loc"][0]), "Kijk dit na.") for e in error.errors()}
@@ -241,7 +231,7 @@ async def resident_feedback(code: str, request: Request) -> Response:
         given = await record_feedback(service, known.id, answer.score, answer.heard, answer.comment)
     except FeedbackRefused as refused:
         if is_json:
-            return JSONResponse({"detail": refused.message}, status_code=409, headers=PRIVATE_PAGE)
+            raise Problem(409, detail=refused.message, headers=PRIVATE_PAGE) from None
         standing = await standing_of(request, code)
         assert standing is not None
         return _page(request, standing, status=409, notice=refused.message)
