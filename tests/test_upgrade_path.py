@@ -1,0 +1,148 @@
+"""Upgrading from the previous release keeps the data: every service's database at its first
+migration (the 0.1.0 schema) is filled with a row in every table, migrated to the newest
+revision, and every row is still there with every value that still has a column.
+
+Runs on SQLite, and on PostgreSQL when `make test` provides a server.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    create_engine,
+)
+from sqlalchemy import inspect as inspect_db
+from sqlalchemy import types as sqltypes
+
+from klachtstroom.platform.db import ALEMBIC_DIR, sync_url
+
+SERVICES = ("intake", "routing", "deadlines", "reporting")
+# Tables a later migration replaced, moving their rows: (service, old table) -> new table.
+MOVED = {
+    ("routing", "deliveries"): "outbound_calls",
+    ("routing", "zgw_calls"): "outbound_calls",
+}
+FIRST = "0001"
+MOMENT = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+
+
+def _urls(tmp_path: Path, service: str) -> list[str]:
+    urls = [f"sqlite+aiosqlite:///{tmp_path / f'{service}.db'}"]
+    server = os.environ.get("KLACHTSTROOM_TEST_POSTGRES")
+    if server:
+        from postgres import create_databases
+
+        urls += create_databases(server, [f"upgrade_{service}"])
+    return urls
+
+
+def _upgrade(url: str, service: str, revision: str) -> None:
+    store = importlib.import_module(f"klachtstroom.{service}.store")
+    package = importlib.import_module(f"klachtstroom.{service}")
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(Path(str(package.__file__)).parent / "migrations"))
+    config.attributes["target_metadata"] = store.Base.metadata
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def _value(column: Any, n: int) -> Any:
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return True
+    if isinstance(kind, Integer):
+        return 7 + n
+    if isinstance(kind, Float | Numeric):
+        return 1.5
+    if isinstance(kind, DateTime):
+        return MOMENT
+    if isinstance(kind, Date):
+        return date(2025, 3, 3)
+    if isinstance(kind, JSON):
+        return {"kept": n}
+    if isinstance(kind, LargeBinary):
+        return b"kept"
+    if isinstance(kind, sqltypes.String):
+        length = getattr(kind, "length", None) or 32
+        return f"v{n}"[:length]
+    return f"v{n}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_upgrade_from_the_first_release_keeps_every_row(service: str, tmp_path: Path) -> None:
+    for url in _urls(tmp_path, service):
+        _upgrade(url, service, FIRST)
+        engine = create_engine(sync_url(url))
+        before = MetaData()
+        before.reflect(engine)
+        written: dict[str, dict[str, Any]] = {}
+        with engine.begin() as connection:
+            for table in before.sorted_tables:
+                if table.name == "alembic_version":
+                    continue
+                row: dict[str, Any] = {}
+                for n, column in enumerate(table.columns):
+                    reference = next(iter(column.foreign_keys), None)
+                    if reference is not None and reference.column.table.name in written:
+                        row[column.name] = written[reference.column.table.name][reference.column.name]
+                    else:
+                        row[column.name] = _value(column, n)
+                connection.execute(table.insert().values(**row))
+                written[table.name] = row
+        engine.dispose()
+
+        _upgrade(url, service, "head")
+
+        engine = create_engine(sync_url(url))
+        after = MetaData()
+        after.reflect(engine)
+        names = set(inspect_db(engine).get_table_names())
+        with engine.connect() as connection:
+            for table_name, row in written.items():
+                if table_name not in names:
+                    target = MOVED.get((service, table_name))
+                    assert target, f"{service}: table {table_name} lost in the upgrade"
+                    moved = [old for (svc, old), into in MOVED.items() if (svc, into) == (service, target)]
+                    count = len(list(connection.execute(after.tables[target].select())))
+                    assert count >= len(moved), f"{service}: rows of {table_name} not moved into {target}"
+                    continue
+                table = after.tables[table_name]
+                key = [c.name for c in before.tables[table_name].primary_key.columns] or list(row)
+                found = [
+                    dict(r._mapping)
+                    for r in connection.execute(table.select())
+                    if all(r._mapping[k] == row[k] for k in key if not isinstance(row[k], datetime))
+                ]
+                assert len(found) == 1, f"{service}.{table_name}: the row is gone after the upgrade"
+                for name, value in row.items():
+                    if name not in table.columns:
+                        continue
+                    stored = found[0][name]
+                    if isinstance(value, datetime) and isinstance(stored, datetime):
+                        stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+                    assert stored == value, f"{service}.{table_name}.{name} changed in the upgrade"
+        engine.dispose()
