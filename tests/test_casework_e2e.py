@@ -4,6 +4,7 @@ consent, forwarding objections and questions, routing precedence, merging duplic
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -126,3 +127,34 @@ def test_hearing_waiver_and_postponement_with_consent(apis: dict[str, Api]) -> N
     assert case["flags"] == [] and case["history"][-1]["data"]["waived"] is True
     code, case = act(apis, waived, "resolve", outcome="not_upheld", resolution="formal", at="2026-03-20")
     assert (code, case["state"]) == (200, "resolved"), case
+
+
+def test_a_named_provider_wins_over_an_unknown_unit_and_the_form_offers_routings_units(
+    apis: dict[str, Api],
+) -> None:
+    """Routing precedence is data and explained; the public form lists the units routing knows."""
+    rules = [
+        {"id": "standaard", "handler_name": "Klachtcoördinator"},
+        {"id": "inkomen", "unit": "Inkomen", "handler_name": "Team Inkomen"},
+        {"id": "kleine-stap", "provider": "Jeugdzorg De Kleine Stap", "handler": "provider"},
+    ]
+    code, body = apis["routing"].call("PUT", "/api/v1/routing-rules", {"rules": rules})
+    assert code == 200, body
+    code, body = apis["routing"].get("/api/v1/routing-rules")
+    steps = [step["step"] for step in body["precedence"]]
+    assert steps == ["named_provider", "unknown_value", "most_specific"]
+
+    case_id = submit(
+        apis, "Mijn zoon krijgt al weken geen begeleiding.", unit="Jeugd", provider="Jeugdzorg De Kleine Stap"
+    )
+    case = eventually(lambda: (c := opened_case(apis, case_id))["state"] == "referred" and c)
+    assert (case["handler"], case["provider"]) == ("provider", "Jeugdzorg De Kleine Stap")
+    assert case["unit"] == "Jeugd"  # kept as given
+    assert case["flags"] == [] and not case["flagged_for_coordinator"]
+    assert case["routing"]["rule_id"] == "kleine-stap"
+    assert "afdeling 'Jeugd'" in case["routing"]["explanation"]
+    assert case["history"][0]["data"]["precedence"] == "named_provider"
+
+    with urllib.request.urlopen(apis["intake"].base + "/", timeout=10) as response:
+        form = response.read().decode()
+    assert 'value="Inkomen"' in form and 'value="Jeugd"' not in form

@@ -85,6 +85,19 @@ def test_the_provider_named_in_the_complaint_is_the_first_line() -> None:
     assert "eerste lijn" in decision.explanation and not decision.flagged_unknown
 
 
+def test_a_named_provider_wins_over_an_unknown_unit_or_category() -> None:
+    """Precedence is data: the provider rule decides, the unknown unit is named, not flagged."""
+    decision = RULES.match(Complaint(unit="Jeugd", provider="Zorg BV", category="raar"))
+    assert (decision.rule_id, decision.handler) == ("zorg-bv", Handler.provider)
+    assert decision.precedence == "named_provider"
+    assert not decision.flagged_unknown and decision.unknown_fields == ()
+    assert "afdeling 'Jeugd'" in decision.explanation and "gaat voor" in decision.explanation
+    # An unknown municipality is not outranked: which municipality is it for?
+    elsewhere = RULES.match(Complaint(municipality="Atlantis", provider="Zorg BV"))
+    assert elsewhere.precedence == "unknown_value" and elsewhere.flagged_unknown
+    assert RULES.match(Complaint(municipality="Oss")).precedence == "most_specific"
+
+
 @pytest.mark.parametrize(
     ("complaint", "word"),
     [

@@ -18,6 +18,7 @@ from klachtstroom.intake.resident import pages as resident_pages
 from klachtstroom.intake.resident import templates_api
 from klachtstroom.intake.resident.follow import Follower
 from klachtstroom.intake.resident.sender import ResidentMailer
+from klachtstroom.intake.routing_units import RoutingUnits
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.smtp import MailIntake, SmtpReceiver
 from klachtstroom.intake.store import Base, platform_tables
@@ -58,6 +59,7 @@ def create_service(
         csrf=CsrfGuard(data_dir),
         limiter=RateLimiter(intake.form_rate_limit, intake.form_rate_window_seconds),
         settings=intake,
+        units=RoutingUnits(service.peers, intake.units),
     )
     imports = ImportRunner(registrar, batch=intake.import_batch, max_bytes=intake.import_max_bytes)
     app.state.imports = imports

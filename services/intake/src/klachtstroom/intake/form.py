@@ -146,6 +146,7 @@ def _ordered(errors: dict[str, str]) -> dict[str, str]:
 def form_page(
     request: Request,
     values: FormValues,
+    units_known: list[str],
     *,
     errors: dict[str, str] | None = None,
     problems: list[str] | None = None,
@@ -154,8 +155,8 @@ def form_page(
 ) -> HTMLResponse:
     web = _web(request)
     token = web.csrf.token_for(request)
-    units = [("", "Weet ik niet"), *((unit, unit) for unit in web.settings.units)]
-    if values.afdeling and values.afdeling not in web.settings.units:
+    units = [("", "Weet ik niet"), *((unit, unit) for unit in units_known)]
+    if values.afdeling and values.afdeling not in units_known:
         units.append((values.afdeling, values.afdeling))
     municipalities = web.settings.municipalities
     context: dict[str, Any] = {
@@ -197,7 +198,7 @@ def message_page(
 
 @router.get("/", response_class=HTMLResponse, name="show_form")
 async def show_form(request: Request) -> HTMLResponse:
-    return form_page(request, FormValues())
+    return form_page(request, FormValues(), await _web(request).unit_list())
 
 
 async def read_attachments(uploads: list[UploadFile]) -> tuple[list[AttachmentIn], AttachmentRefused | None]:
@@ -272,6 +273,7 @@ async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:
         return form_page(
             request,
             values,
+            await web.unit_list(),
             problems=[
                 "Het formulier is verlopen of kon niet worden gecontroleerd. Uw antwoorden staan er nog. "
                 "Kijk ze na en verstuur het formulier opnieuw."
@@ -286,7 +288,9 @@ async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:
         errors["bijlagen"] = refused.message
     if errors:
         status = refused.status if refused is not None and refused.status == 413 else 422
-        return form_page(request, values, errors=errors, status=status, form_token=form_token)
+        return form_page(
+            request, values, await web.unit_list(), errors=errors, status=status, form_token=form_token
+        )
 
     contact = values.contact_in()
     registrar: Registrar = request.app.state.registrar

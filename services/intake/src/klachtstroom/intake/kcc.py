@@ -112,7 +112,7 @@ def _page(request: Request, values: dict[str, Any], errors: dict[str, str], stat
         "kind_options": [("", "Laat de triage kiezen"), *((k.value, dutch(k.value)) for k in Kind)],
         "category_options": [("", "Laat de triage kiezen"), *((c.value, dutch(c.value)) for c in Category)],
         "urgent_options": [("", "Laat de triage kiezen"), ("ja", "Ja, spoed"), ("nee", "Nee")],
-        "units": web.settings.units,
+        "units": web.units.current if web.units is not None else web.settings.units,
         "import_url": str(request.url_for("import_page").path),
     }
     return web.csrf.attach(request, web.pages.render(request, "kcc.html", context, status=status), token)
@@ -125,6 +125,8 @@ def _today(request: Request) -> str:
 
 @router.get("/kcc", response_class=HTMLResponse, name="kcc_form")
 async def kcc_form(request: Request) -> HTMLResponse:
+    web: Web = request.app.state.web
+    await web.unit_list()  # routing's units, for the hint beside the unit field
     return _page(request, _values(None, _today(request)), {})
 
 

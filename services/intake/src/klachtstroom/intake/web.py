@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from klachtstroom.contracts.vocabulary import dutch
+from klachtstroom.intake.routing_units import RoutingUnits
 from klachtstroom.intake.settings import IntakeSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -171,3 +172,7 @@ class Web:
     csrf: CsrfGuard
     limiter: RateLimiter
     settings: IntakeSettings
+    units: RoutingUnits | None = None  # the units routing knows, for the form's list
+
+    async def unit_list(self) -> list[str]:
+        return await self.units.refresh() if self.units is not None else list(self.settings.units)

@@ -22,7 +22,7 @@ from klachtstroom.routing.rulebook import (
     rule_from_json,
     rule_to_json,
 )
-from klachtstroom.routing.rules import InvalidRuleSet
+from klachtstroom.routing.rules import PRECEDENCE, InvalidRuleSet
 from klachtstroom.routing.store import RuleSetRow, utc
 
 router = APIRouter(prefix="/api/v1", tags=["routing rules"])
@@ -81,6 +81,7 @@ async def _rule_set_json(request: Request, version: int | None = None) -> dict[s
         "actor": row.actor,
         "created_at": utc(row.created_at).isoformat(),
         "rules": row.rules,
+        "precedence": [{"step": p.step, "rule": p.rule} for p in PRECEDENCE],
     }
 
 
@@ -88,6 +89,17 @@ async def _rule_set_json(request: Request, version: int | None = None) -> dict[s
 async def get_rules(request: Request) -> dict[str, Any]:
     """The rules in force; every case records the rule id and version that routed it."""
     return await _rule_set_json(request)
+
+
+@router.get("/routing-rules/units")
+async def known_units(request: Request) -> dict[str, Any]:
+    """The units routing knows (its rules and its configured register), for the public form's
+    list: a form offers no unit that routing would not know. Empty: every unit is accepted."""
+    work = casework(request)
+    async with work.service.db.reading() as session:
+        rules = await current_rules(session, work.settings)
+    units = {rule.unit for rule in rules.rules if rule.unit} | set(work.settings.units)
+    return {"items": sorted(units, key=str.casefold)}
 
 
 @router.get("/routing-rules/{version}")
@@ -124,4 +136,5 @@ async def try_rules(body: RoutableIn, request: Request) -> dict[str, Any]:
         "flagged_for_coordinator": decision.flagged_unknown,
         "unknown_fields": list(decision.unknown_fields),
         "explanation": decision.explanation,
+        "precedence": decision.precedence,
     }

@@ -209,6 +209,7 @@ def _opened_entry(case: Case, decision: RoutingDecision, explanation: str, flagg
             "explanation": explanation,
             "flagged_for_coordinator": flagged,
             "unknown_fields": list(decision.unknown_fields),
+            "precedence": decision.precedence,
             "handler": case.handler.value,
             "handler_name": case.handler_name,
         },

@@ -1,10 +1,11 @@
 """Routing rules as data: which handler gets a complaint, and why.
 
 A rule names the values it matches on (None is a wildcard) and the handler it routes to.
-The most specific matching rule wins; a rule for the provider the complaint names wins over
-the municipality's own rules (the provider is the first line). Routing never refuses a
-complaint: an unknown municipality, unit, provider or category is kept as given, routed to
-the default rule and flagged for the complaints coordinator.
+Which consideration wins is data too (`PRECEDENCE`), and every decision names the step that
+decided it: a rule for the provider the complaint names wins (the provider is the first line),
+also over an unknown unit or category; then an unknown value sends the complaint to the
+default rule, flagged for the complaints coordinator (routing never refuses a complaint);
+otherwise the most specific matching rule wins.
 """
 
 from __future__ import annotations
@@ -23,6 +24,35 @@ MATCH_FIELDS: Mapping[str, str] = {
     "category": "categorie",
     "provider": "zorgaanbieder",
 }
+
+
+@dataclass(frozen=True)
+class PrecedenceStep:
+    step: str
+    rule: str  # Dutch, for the coordinator
+
+
+# Routing precedence, first step that applies decides. Shown with the rules (GET
+# /api/v1/routing-rules) and named in every decision.
+PRECEDENCE: tuple[PrecedenceStep, ...] = (
+    PrecedenceStep(
+        "named_provider",
+        "Noemt de klacht een zorgaanbieder met een regel, dan gaat die regel voor: de zorgaanbieder "
+        "is de eerste lijn. Een onbekende afdeling of categorie verandert dat niet.",
+    ),
+    PrecedenceStep(
+        "unknown_value",
+        "Een onbekende gemeente, afdeling, zorgaanbieder of categorie: de klacht gaat naar de "
+        "standaardregel en wordt gemarkeerd voor de klachtcoördinator.",
+    ),
+    PrecedenceStep(
+        "most_specific",
+        "Anders wint de meest specifieke regel die past; bij gelijke specificiteit de hoogste "
+        "prioriteit, en dan de id.",
+    ),
+)
+# Unknown values a rule for the named provider outranks (an unknown municipality it does not).
+OUTRANKED_BY_PROVIDER = frozenset({"unit", "category"})
 
 
 class InvalidRuleSet(ValueError):
@@ -98,6 +128,7 @@ class RoutingDecision:
     explanation: str  # Dutch, shown to the coordinator
     provider: str | None = None
     unknown_fields: tuple[str, ...] = ()
+    precedence: str = "most_specific"  # the step of PRECEDENCE that decided
 
 
 @dataclass(frozen=True)
@@ -153,20 +184,25 @@ def match(
     """Route one complaint; the decision explains itself in Dutch."""
     pool = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
     unknown = _unknown_values(pool, complaint, known or KnownValues())
-    if unknown:
-        notes = ", ".join(f"{MATCH_FIELDS[name]} '{value}'" for name, value in unknown.items())
-        prefix = (
-            f"Onbekend: {notes}. De klacht is bewaard zoals opgegeven, naar de standaardbehandelaar "
-            "gestuurd en gemarkeerd voor de klachtcoördinator."
-        )
-        return _decide(_best([r for r in pool if r.is_default]), prefix, tuple(unknown))
     candidates = [rule for rule in pool if rule.matches(complaint)]
     for_provider = [rule for rule in candidates if rule.provider is not None]
-    if for_provider:
+    if for_provider and set(unknown) <= OUTRANKED_BY_PROVIDER:
         # The provider handles complaints about its own work first; the municipality is second line.
         prefix = f"De klacht gaat over zorgaanbieder '{complaint.provider}'."
-        return _decide(_best(for_provider), prefix, ())
-    return _decide(_best(candidates), "", ())
+        if unknown:
+            prefix += f" Onbekend: {_notes(unknown)}; de regel voor de zorgaanbieder gaat voor."
+        return _decide(_best(for_provider), prefix, (), "named_provider")
+    if unknown:
+        prefix = (
+            f"Onbekend: {_notes(unknown)}. De klacht is bewaard zoals opgegeven, naar de "
+            "standaardbehandelaar gestuurd en gemarkeerd voor de klachtcoördinator."
+        )
+        return _decide(_best([r for r in pool if r.is_default]), prefix, tuple(unknown), "unknown_value")
+    return _decide(_best(candidates), "", (), "most_specific")
+
+
+def _notes(unknown: Mapping[str, str]) -> str:
+    return ", ".join(f"{MATCH_FIELDS[name]} '{value}'" for name, value in unknown.items())
 
 
 def handler_for_complaint_about(
@@ -193,7 +229,9 @@ def _best(candidates: list[RoutingRule]) -> RoutingRule | None:
     return ordered[0] if ordered else None
 
 
-def _decide(rule: RoutingRule | None, prefix: str, unknown: tuple[str, ...]) -> RoutingDecision:
+def _decide(
+    rule: RoutingRule | None, prefix: str, unknown: tuple[str, ...], precedence: str
+) -> RoutingDecision:
     if rule is None:
         text = "Geen regel past en er is geen standaardregel; de klachtcoördinator routeert deze klacht."
         return RoutingDecision(
@@ -204,6 +242,7 @@ def _decide(rule: RoutingRule | None, prefix: str, unknown: tuple[str, ...]) -> 
             flagged_unknown=True,
             explanation=" ".join(part for part in (prefix, text) if part),
             unknown_fields=unknown,
+            precedence=precedence,
         )
     conditions = rule.conditions()
     if conditions:
@@ -229,6 +268,7 @@ def _decide(rule: RoutingRule | None, prefix: str, unknown: tuple[str, ...]) -> 
         explanation=" ".join(part for part in (prefix, text) if part),
         provider=rule.provider if rule.handler == Handler.provider else None,
         unknown_fields=unknown,
+        precedence=precedence,
     )
 
 
