@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 from intake_harness import Intake
@@ -183,6 +184,24 @@ def test_too_many_or_too_large_files_are_refused_with_a_clear_message(intake: In
     response = _post_files(intake, [("bijlagen", ("groot.pdf", big, "application/pdf"))])
     assert response.status_code == 413
     assert "is te groot. Een bestand mag maximaal 10 MB zijn." in response.text
+    assert intake.rows("SELECT count(*) AS n FROM complaints")[0]["n"] == 0
+
+
+def test_a_form_larger_than_three_files_of_10_mb_is_refused_while_it_arrives(intake: Intake) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the size is only known by counting
+        nonlocal sent
+        yield b"--grens\r\nContent-Disposition: form-data; name=\"bijlagen\"; filename=\"a.pdf\"\r\n\r\n%PDF-"
+        for _ in range(40):
+            sent += 1
+            yield b"0" * (1024 * 1024)
+
+    response = intake.client.post(
+        "/klacht", content=chunks(), headers={"content-type": "multipart/form-data; boundary=grens"}
+    )
+    assert response.status_code == 413 and "te groot" in response.text
+    assert response.headers["api-version"]
     assert intake.rows("SELECT count(*) AS n FROM complaints")[0]["n"] == 0
 
 

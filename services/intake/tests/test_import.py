@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import time
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from intake_harness import Intake
 from openpyxl import Workbook
 
-from klachtstroom.intake.import_register import FileRefused, read_register
+from klachtstroom.intake.import_register import FileRefused, read_register, read_table
 
 TODAY = date(2026, 6, 1)
 HEADERS = [
@@ -125,6 +127,45 @@ def test_a_register_is_read_with_its_history(make: Any) -> None:
     assert second.imported is not None and second.imported.ombudsman and second.imported.handler == "provider"
     assert third.imported is not None and third.imported.state is None and third.category is None
     assert [(w.row, w.field) for w in register.warnings] == [(4, "Categorie")]
+
+
+def declaring_the_whole_grid(content: bytes) -> bytes:
+    """The same workbook, its sheet claiming to be A1:XFD1048576 (16,384 columns, a million rows)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', data)
+                assert b"XFD1048576" in data
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_declared_sheet_size_is_not_trusted() -> None:
+    hostile = declaring_the_whole_grid(xlsx_bytes(HEADERS, ROWS))
+    started = time.monotonic()
+    table = read_table(hostile)
+    assert [n for n, _ in table] == [1, 2, 3, 4]
+    assert all(len(cells) <= len(HEADERS) for _, cells in table)
+    assert time.monotonic() - started < 5
+    assert read_register(hostile, TODAY).total == 3
+
+
+@pytest.mark.parametrize("make", [csv_bytes, xlsx_bytes])
+def test_more_rows_than_allowed_are_refused_while_reading(make: Any) -> None:
+    content = make(HEADERS, ROWS * 4)
+    assert len(read_table(content, max_rows=12)) == 13
+    with pytest.raises(FileRefused) as refused:
+        read_table(content, max_rows=11)
+    assert refused.value.status == 413 and "rijen" in refused.value.message
+
+
+def test_xml_is_parsed_with_defusedxml() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML is True
 
 
 def test_headers_in_other_words_are_recognised() -> None:

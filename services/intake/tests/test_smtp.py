@@ -108,3 +108,16 @@ def test_auto_replies_and_bounces_are_accepted_and_dropped(mailbox: tuple[Intake
     send(port, mail("Klacht", "Ik ben afwezig.", "<a2@example.nl>", Auto_Submitted="auto-replied"))
     send(port, mail("Undelivered", "Could not deliver.", "<b1@example.nl>"), sender="")  # MAIL FROM:<>
     assert count(intake, "complaints") == 0
+
+
+def test_a_message_over_25_mb_is_refused_with_552_and_nothing_stored(mailbox: tuple[Intake, int]) -> None:
+    intake, port = mailbox
+    message = mail("Klacht met grote bijlage", "Zie de bijlage.", "<big@example.nl>")
+    message.add_attachment(b"\0" * (20 * 1024 * 1024), maintype="application", subtype="octet-stream",
+                           filename="groot.bin")  # fmt: skip  (base64: about 27 MB)
+    with pytest.raises(smtplib.SMTPException) as refused:
+        send(port, message)
+    error = refused.value
+    code = getattr(error, "smtp_code", None) or next(iter(getattr(error, "recipients", {}).values()), (0,))[0]
+    assert code == 552
+    assert count(intake, "complaints") == 0

@@ -12,10 +12,12 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import load_workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from pydantic import ValidationError
 
 from klachtstroom.contracts.intake_events import ImportedHistory
@@ -77,18 +79,58 @@ class Register:
     total: int = 0
 
 
-def read_table(content: bytes) -> list[tuple[int, list[Cell]]]:
-    """(row number as the spreadsheet shows it, cells) for every row, XLSX or CSV."""
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            unreadable = "Dit Excel-bestand kunnen we niet lezen. Sla het op als .xlsx of .csv."
-            raise FileRefused(unreadable) from None
+# DESIGN.md, Limits: an import is at most 20 MB (checked at upload) and 50,000 rows, read as a
+# stream. A register has a dozen columns; cells beyond these are not read.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 64
+# An XLSX is a zip: what it unpacks to is bounded as well (a small file can unpack to gigabytes).
+MAX_UNPACKED_BYTES = 400 * 1024 * 1024
+TOO_MANY_ROWS = "Het bestand heeft meer dan 50.000 rijen. Splits het in kleinere bestanden."
+
+
+def read_table(content: bytes, max_rows: int = MAX_ROWS) -> list[tuple[int, list[Cell]]]:
+    """(row number as the spreadsheet shows it, cells) for every non-empty row, XLSX or CSV.
+
+    Rows are read one at a time and at most `max_rows` below the header are kept: a larger
+    file is refused (FileRefused) without being read further.
+    """
+    rows = _xlsx_rows(content) if content.startswith(b"PK\x03\x04") else _csv_rows(content)
+    table: list[tuple[int, list[Cell]]] = []
+    for number, cells in rows:
+        kept = list(cells[:MAX_COLUMNS])
+        if not any(_text(c) for c in kept):
+            continue
+        if len(table) > max_rows:  # the header plus max_rows rows are allowed
+            raise FileRefused(TOO_MANY_ROWS, 413)
+        table.append((number, kept))
+    return table
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, Sequence[Cell]]]:
+    """The first sheet's rows, streamed by openpyxl's read-only reader (XML parsed with defusedxml).
+
+    The sheet's declared dimension is not trusted: read-only mode pads every row to it, so a
+    file that declares A1:XFD1048576 would make each row 16,384 cells and a million rows.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise FileRefused("Dit Excel-bestand is uitgepakt te groot. Sla het op als .csv.", 413)
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        unreadable = "Dit Excel-bestand kunnen we niet lezen. Sla het op als .xlsx of .csv."
+        raise FileRefused(unreadable) from None
+    try:
         sheet = book.worksheets[0]
-        rows = [(i, list(values)) for i, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            sheet.reset_dimensions()
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+    finally:
         book.close()
-        return rows
+
+
+def _csv_rows(content: bytes) -> Iterator[tuple[int, Sequence[Cell]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -96,7 +138,10 @@ def read_table(content: bytes) -> list[tuple[int, list[Cell]]]:
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return [(i, list(cells)) for i, cells in enumerate(reader, start=1)]
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error:
+        raise FileRefused("Dit CSV-bestand kunnen we niet lezen. Sla het opnieuw op als .csv.") from None
 
 
 def _text(cell: Cell) -> str:
@@ -159,7 +204,7 @@ def map_columns(headers: list[Cell]) -> tuple[dict[str, int], dict[str, str], li
 
 
 def read_register(content: bytes, today: date) -> Register:
-    table = [(n, cells) for n, cells in read_table(content) if any(_text(c) for c in cells)]
+    table = read_table(content)
     if not table:
         raise FileRefused("Het bestand is leeg.")
     (_, headers), body = table[0], table[1:]

@@ -27,8 +27,9 @@ from klachtstroom.intake.store import Attachment, Complaint, ComplaintMessage
 
 log = logging.getLogger(__name__)
 
-# Three files of 10 MB grow by a third in base64; the text comes on top.
-DATA_SIZE_LIMIT = 48 * 1024 * 1024
+# DESIGN.md, Limits: a message is at most 25 MB; aiosmtpd answers a larger one with 552 while it
+# arrives (it stops keeping the data, so memory stays bounded) and the sender is told at once.
+DATA_SIZE_LIMIT = 25 * 1024 * 1024
 
 
 class MailIntake:
