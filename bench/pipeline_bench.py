@@ -50,7 +50,6 @@ def envelopes(n: int) -> list[tuple[bytes, bytes]]:
             complaint_id=cid,
             reference=f"KL-2026-{i:06d}",
             channel=Channel.web_form,
-            description="Ik wacht al zes weken op een reactie over mijn bijstandsuitkering.",
             received_at=received_at,
             complainant_id=str(uuid.uuid4()),
             complainant_reachable=True,

@@ -180,6 +180,8 @@ def test_provider_first_line_with_a_zaak_in_the_case_system(
     handover = json.loads(body)
     assert handover["reference"] == accepted["reference"]
     assert handover["handover_note"] == "Mevrouw wil graag teruggebeld worden."
+    # The texts are intake's: routing asked for them when it sent the hand-over (claim check).
+    assert handover["description"] == "De thuishulp van Zorg Plus komt al weken niet opdagen."
 
     # The provider reports back; a wrong signature is refused and changes nothing.
     status_url = f"{routing.base}/api/v1/providers/Zorg Plus/cases/{case_id}/status".replace(" ", "%20")

@@ -107,8 +107,7 @@ def register_2026() -> list[CaseFacts]:
     # g4: 6 conduct by phone about provider Zorg Plus, handled by it, mediated, upheld.
     facts += [
         make_fact(d, unit=None, provider="Zorg Plus", handler=Handler.provider,
-                  resolution=Resolution.informal, outcome=Outcome.upheld, mediated_with_partner=True,
-                  provider_measures="Extra training bejegening")
+                  resolution=Resolution.informal, outcome=Outcome.upheld, mediated_with_partner=True)
         for d in _spread(6, date(2026, 6, 1))
     ]  # fmt: skip
     # g5: 4 policy by letter, Inkomen, declined (outcome left to the 9:8 default).

@@ -73,12 +73,11 @@ class Story:
 
     # --- intake ------------------------------------------------------------------------------
 
-    def received(self, description: str = "Ik ben onvriendelijk behandeld.", **extra: Any) -> Story:
+    def received(self, **extra: Any) -> Story:
         values: dict[str, Any] = {
             "complaint_id": self.id,
             "reference": self.reference,
             "channel": self.channel,
-            "description": description,
             "received_at": self.at(),
             "complainant_id": "p-1",
             "complainant_reachable": True,
@@ -194,7 +193,7 @@ class Story:
             provider=self.provider or "",
             status=status,
             outcome=outcome,
-            measures=measures,
+            has_measures=bool(measures),
             data=data,
         )
 

@@ -44,6 +44,23 @@ class Harness:
             chunk = envelopes[start : start + batch]
             await consumer.process(chunk, [None] * len(chunk))
 
+    def routing_with_measures(self, text: str) -> list[str]:
+        """Routing's case API as far as the provider report asks it (measures are routing's text,
+        never in an event; the real one answers in tests/test_routing_providers_zgw_e2e.py).
+        Every case has `text` as its measures; returns the list of case ids asked for."""
+        asked: list[str] = []
+        routing = FastAPI()
+
+        @routing.get("/api/v1/cases/{case_id}")
+        async def case(case_id: str) -> dict[str, Any]:
+            asked.append(case_id)
+            entry = {"action": "provider-status", "event_type": "provider_status", "data": {"measures": text}}
+            return {"id": case_id, "history": [entry]}
+
+        transport = httpx.ASGITransport(routing)
+        self.service.peers._clients["routing"] = httpx.AsyncClient(transport=transport, base_url="http://routing")
+        return asked
+
     async def get(self, path: str) -> httpx.Response:
         return await self.client.get(path)
 

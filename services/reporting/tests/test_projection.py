@@ -100,7 +100,6 @@ def test_transitions_set_outcome_resolution_and_flags() -> None:
         Resolution.informal,
         D + timedelta(12),
     )
-    assert p.provider_measures == "Training bejegening voor het team"
 
     assert (rows[declined.id].state, rows[declined.id].outcome) == ("declined", Outcome.inadmissible)
     assert rows[declined.id].resolution is None

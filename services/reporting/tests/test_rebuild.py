@@ -47,6 +47,7 @@ async def batches(records: list[Record], size: int = 5) -> AsyncIterator[list[Re
 
 
 async def snapshot(harness: Harness) -> dict[str, bytes]:
+    harness.routing_with_measures("Training bejegening")
     responses = {path: await harness.get(path) for path in REPORTS}
     assert all(r.status_code == 200 for r in responses.values())
     return {path: r.content for path, r in responses.items()}

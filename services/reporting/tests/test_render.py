@@ -198,9 +198,11 @@ def test_empty_year_renders(register: list[CaseFacts]) -> None:
 
 
 def test_provider_html(register: list[CaseFacts], fact: MakeFact) -> None:
-    report = provider_report(register, "Zorg Plus", 2026, 1)
+    measures = ["Extra training bejegening"]
+    report = provider_report(register, "Zorg Plus", 2026, 1, measures)
     page = render_provider_html(report)
-    assert page == render_provider_html(provider_report(list(reversed(register)), "Zorg Plus", 2026, 1))
+    reversed_report = provider_report(list(reversed(register)), "Zorg Plus", 2026, 1, measures)
+    assert page == render_provider_html(reversed_report)
     assert "<title>Halfjaarrapportage klachten Zorg Plus – 2026-H1</title>" in page
     assert "<li>Extra training bejegening</li>" in page
     assert "Periode: 1 januari 2026 tot en met 30 juni 2026." in page

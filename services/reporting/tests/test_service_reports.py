@@ -70,7 +70,9 @@ async def test_csv_html_and_pdf_formats(harness: Harness) -> None:
 
 async def test_provider_report_and_mediated_overview(harness: Harness) -> None:
     await fed(harness)
+    asked = harness.routing_with_measures("Training bejegening")
     report = await harness.json("/api/v1/reports/providers/Zorg Plus/2025-H1")
+    assert len(asked) == 1  # routing is asked for the one case the report covers
     assert (report["provider"], report["period"], report["total"]) == ("Zorg Plus", "2025-H1", 1)
     assert report["by_outcome"]["partly_upheld"] == 1
     assert report["measures"] == ["Training bejegening"]

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
@@ -59,6 +61,21 @@ class Harness:
         self.handlers = {
             model.event_type: handler for model, handler in service.consumers[0].handlers.values()
         }
+        # Intake's staff API as far as routing asks it (claim check: the texts never travel in
+        # an event); the real intake answers in the end-to-end tests.
+        self.intake_texts: dict[str, dict[str, Any]] = {}
+        intake = FastAPI()
+
+        @intake.get("/api/v1/complaints/{complaint_id}")
+        async def complaint(complaint_id: str) -> JSONResponse:
+            texts = self.intake_texts.get(complaint_id)
+            if texts is None:
+                return JSONResponse({"detail": "Deze klacht kennen we niet."}, status_code=404)
+            return JSONResponse({"id": complaint_id, **texts})
+
+        service.peers._clients["intake"] = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=intake), base_url="http://intake"
+        )
 
     async def deliver(self, payload: Payload, subject: str | None = None) -> Envelope:
         """Hand one event to routing's consumer handler, in one transaction, like a batch of one."""
@@ -69,12 +86,18 @@ class Harness:
         return envelope
 
     async def receive(self, **fields: Any) -> str:
+        """A complaint as intake registers it: its texts stay with (fake) intake, the rest is the event."""
         complaint_id = fields.pop("complaint_id", str(uuid.uuid4()))
+        self.intake_texts[complaint_id] = {
+            "description": fields.pop("description", "Ik ben onvriendelijk behandeld aan de telefoon."),
+            "about_employee": fields.pop("about_employee", None),
+            "handover_note": fields.pop("handover_note", None),
+        }
+        fields.setdefault("names_employee", self.intake_texts[complaint_id]["about_employee"] is not None)
         defaults: dict[str, Any] = {
             "complaint_id": complaint_id,
             "reference": f"KL-2026-{uuid.uuid4().int % 1_000_000:06d}",
             "channel": Channel.phone,
-            "description": "Ik ben onvriendelijk behandeld aan de telefoon.",
             "received_at": RECEIVED,
             "complainant_id": str(uuid.uuid4()),
             "complainant_reachable": True,

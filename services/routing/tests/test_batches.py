@@ -43,7 +43,6 @@ def received(case_id: str, **fields: Any) -> ComplaintReceived:
         "complaint_id": case_id,
         "reference": f"KL-2026-{case_id[-2:]}",
         "channel": Channel.web_form,
-        "description": "Ik wacht al weken op antwoord.",
         "received_at": AT,
         "complainant_id": "klager-1",
         "complainant_reachable": True,

@@ -166,9 +166,11 @@ async def test_provider_reports_status_signed_and_resolves(routing: Harness) -> 
         "provider_status",
     ]
     assert (
-        events[-1]["data"]["outcome"] == "upheld" and events[-1]["data"]["measures"] == "Extra scholing team."
+        events[-1]["data"]["outcome"] == "upheld" and events[-1]["data"]["has_measures"] is True
     )
+    assert "Extra scholing" not in str(events)  # the text stays in routing (claim check)
     case = await routing.case(case_id)
+    assert case["history"][-1]["data"]["measures"] == "Extra scholing team."
     assert case["outcome"] == "upheld" and case["resolution"] == "informal"
 
 

@@ -68,7 +68,6 @@ class CaseAssigned(CaseChange):
 class CaseReferred(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.referred.v1"
     provider: str
-    note: str | None = None
 
 
 class CaseAcknowledged(CaseChange):
@@ -80,7 +79,9 @@ class ProviderStatusReported(CaseChange):
     provider: str
     status: str
     outcome: Outcome | None = None
-    measures: str | None = None
+    has_measures: bool = Field(
+        default=False, description="the provider described measures; the text stays in routing"
+    )
 
 
 class HearingHeld(CaseChange):
@@ -119,7 +120,6 @@ class CaseResolved(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.resolved.v1"
     outcome: Outcome
     resolution: Resolution
-    summary: str | None = None
     desired_outcome_achieved: Achievement | None = None
     norms: list[Norm] = Field(default_factory=list, description="behoorlijkheidsnormen the judgement names")
 

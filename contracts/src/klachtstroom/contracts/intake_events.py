@@ -1,7 +1,9 @@
 """Events written by intake to `complaints.intake.v1`.
 
-No personal data travels here: the complainant is an opaque id; name, address, phone,
-e-mail and BSN stay in intake's own database.
+No personal data and no free text travel here (DESIGN.md "Personal data"): the complainant is
+an opaque id; name, address, phone, e-mail, BSN, the description, the employee complained about
+and the KCC's hand-over note stay in intake's own database. A service that needs such a text
+asks intake's API for it when it needs it (claim check: `GET /api/v1/complaints/{id}`).
 """
 
 from __future__ import annotations
@@ -43,14 +45,15 @@ class ComplaintReceived(Payload):
     complaint_id: str
     reference: str
     channel: Channel
-    description: str
     received_at: datetime
     complainant_id: str
     complainant_reachable: bool = Field(description="contact details are known (kept in intake)")
     municipality: str | None = None
     unit: str | None = None
     provider: str | None = None
-    about_employee: str | None = None
+    names_employee: bool = Field(
+        default=False, description="it names an employee (Awb 9:7); the name stays in intake"
+    )
     kind: Kind
     category: Category
     urgent: bool
@@ -61,7 +64,6 @@ class ComplaintReceived(Payload):
     urgent_given: bool = False
     attachments: int = 0
     in_reply_to: str | None = None
-    handover_note: str | None = None
     imported: ImportedHistory | None = None
     desired_outcome_given: bool = Field(
         default=False, description="the complainant said what they want to achieve (text kept in intake)"

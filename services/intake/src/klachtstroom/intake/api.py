@@ -23,10 +23,11 @@ from klachtstroom.intake.schemas import (
     Accepted,
     ComplaintIn,
     ComplaintStatus,
+    StaffComplaint,
     TriageIn,
     TriageOut,
 )
-from klachtstroom.intake.status import public_status
+from klachtstroom.intake.status import public_status, staff_view
 from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
 from klachtstroom.intake.triage import triage
 from klachtstroom.platform.service import Service
@@ -169,15 +170,16 @@ async def complaint_messages(complaint_id: str, request: Request) -> MessageList
     )
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintStatus, name="complaint_status")
-async def complaint_status(complaint_id: str, request: Request) -> ComplaintStatus:
+@router.get("/complaints/{complaint_id}", response_model=StaffComplaint, name="complaint_status")
+async def complaint_status(complaint_id: str, request: Request) -> StaffComplaint:
+    """The complaint as staff see it, texts included (other services ask here: claim check)."""
     service: Service = request.app.state.service
     async with service.db.reading() as session:
         complaint = await session.get(Complaint, complaint_id)
         desired = await session.get(DesiredOutcome, complaint_id)
     if complaint is None:
         raise HTTPException(404, detail="Deze klacht kennen we niet.")
-    return public_status(complaint).model_copy(update={"desired_outcome": desired.text if desired else None})
+    return staff_view(complaint).model_copy(update={"desired_outcome": desired.text if desired else None})
 
 
 @router.post("/triage", response_model=TriageOut)

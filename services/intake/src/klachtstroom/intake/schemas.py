@@ -109,6 +109,20 @@ class ComplaintStatus(BaseModel):
     desired_outcome: str | None = None
 
 
+class StaffComplaint(ComplaintStatus):
+    """The complaint as staff see it, with its texts: the owner's answer to a claim check
+    (routing's case page and provider hand-over ask for it; events never carry these texts)."""
+
+    description: str
+    about_employee: str | None = None
+    handover_note: str | None = None
+    municipality: str | None = None
+    unit: str | None = None
+    provider: str | None = None
+    urgent: bool = False
+    formal: bool = False
+
+
 class TriageIn(BaseModel):
     text: str = Field(max_length=100_000)
 

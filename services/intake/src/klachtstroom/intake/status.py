@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
-from klachtstroom.intake.schemas import ComplaintStatus
+from klachtstroom.intake.schemas import ComplaintStatus, StaffComplaint
 from klachtstroom.intake.store import Complaint
 
 STATUS_TEXT = {
@@ -52,4 +52,19 @@ def public_status(complaint: Complaint) -> ComplaintStatus:
         received_at=_aware(complaint.received_at),
         updated_at=_aware(complaint.status_at),
         outcome=complaint.outcome,
+    )
+
+
+def staff_view(complaint: Complaint) -> StaffComplaint:
+    """The complaint with its texts, for staff and for services that need the text (claim check)."""
+    return StaffComplaint(
+        **public_status(complaint).model_dump(),
+        description=complaint.description,
+        about_employee=complaint.about_employee,
+        handover_note=complaint.handover_note,
+        municipality=complaint.municipality,
+        unit=complaint.unit,
+        provider=complaint.provider,
+        urgent=complaint.urgent,
+        formal=complaint.formal,
     )

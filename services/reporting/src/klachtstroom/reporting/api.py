@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.reporting.annual import annual_report, received_in
-from klachtstroom.reporting.provider_report import mediated_overview, provider_report
+from klachtstroom.reporting.provider_measures import MeasuresUnavailable, measures_of_cases
+from klachtstroom.reporting.provider_report import mediated_overview, provider_cases, provider_report
 from klachtstroom.reporting.render_csv import annual_csv, open_data_csv
 from klachtstroom.reporting.render_html import render_annual_html, render_provider_html
 from klachtstroom.reporting.runtime import reporting_of
@@ -82,8 +83,15 @@ async def provider(
         message = "Geef de periode als jaar en halfjaar, bijvoorbeeld 2026-H1."
         raise HTTPException(422, detail=[{"loc": ["path", "period"], "type": "period", "msg": message}])
     year, half = int(match["year"]), int(match["half"])
-    facts = await reporting_of(request).facts(year, year)
-    report = provider_report(facts, provider, year, half)
+    reporting = reporting_of(request)
+    facts = await reporting.facts(year, year)
+    covered = [fact.id for fact in provider_cases(facts, provider, year, half)]
+    try:
+        measures = await measures_of_cases(reporting.service.peers, covered)
+    except MeasuresUnavailable:
+        message = "De maatregelen zijn nu niet op te vragen bij routing. Probeer het zo opnieuw."
+        raise HTTPException(503, detail=message) from None
+    report = provider_report(facts, provider, year, half, measures)
     if format == "html":
         return HTMLResponse(render_provider_html(report))
     return JSONResponse(dict(report))

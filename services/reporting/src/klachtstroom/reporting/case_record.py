@@ -40,7 +40,6 @@ class CaseRecord:
     acknowledged_on: date | None = None
     ombudsman: bool = False
     mediated_with_partner: bool = False
-    provider_measures: str | None = None
     decision_state: str | None = None
     contact_state: str | None = None
     merged_into: str | None = None
@@ -81,5 +80,4 @@ class CaseRecord:
             acknowledged_on=self.acknowledged_on,
             ombudsman=self.ombudsman,
             mediated_with_partner=self.mediated_with_partner,
-            provider_measures=self.provider_measures,
         )

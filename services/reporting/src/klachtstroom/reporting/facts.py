@@ -66,7 +66,6 @@ class CaseFacts:
     acknowledged_on: date | None = None
     ombudsman: bool = False
     mediated_with_partner: bool = False  # informal handling together with a provider (Awb 9:5)
-    provider_measures: str | None = None
 
     def __post_init__(self) -> None:
         # A projection bug should fail loudly here, not turn into a silently wrong report.

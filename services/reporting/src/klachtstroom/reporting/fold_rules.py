@@ -142,8 +142,6 @@ def _acknowledged(record: CaseRecord, data: Mapping[str, Any]) -> None:
 
 def _provider_status(record: CaseRecord, data: Mapping[str, Any]) -> None:
     _state(record, data)
-    if _opt(data.get("measures")):
-        record.provider_measures = data["measures"].strip()
     if record.state in CLOSED_STATES and data.get("outcome") and record.resolved_on is None:
         # The provider reported its decision: that closes the case.
         record.outcome = Outcome(data["outcome"])

@@ -146,7 +146,6 @@ def record_of(row: CaseRow) -> CaseRecord:
         acknowledged_on=row.acknowledged_on,
         ombudsman=row.ombudsman,
         mediated_with_partner=row.mediated_with_partner,
-        provider_measures=row.provider_measures,
         decision_state=row.decision_state,
         contact_state=row.contact_state,
         merged_into=row.merged_into,

@@ -13,7 +13,7 @@ the annual report's (`annual.py`), so the two reports never disagree about a cas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TypedDict
 
@@ -65,12 +65,21 @@ class MediatedOverview(TypedDict):
     summary_sentences: list[str]
 
 
-def provider_report(facts: Iterable[CaseFacts], provider: str, year: int, half: int) -> ProviderReport:
-    """The report on complaints about `provider` received in half `half` (1 or 2) of `year`."""
+def provider_cases(facts: Iterable[CaseFacts], provider: str, year: int, half: int) -> list[CaseFacts]:
+    """The complaints about `provider` received in half `half` (1 or 2) of `year`, in order."""
     if half not in HALVES:
         raise ValueError(f"half must be 1 or 2, not {half!r}")
+    months, _ordinal = HALVES[half]
+    return received_in((f for f in facts if f.provider == provider), year, months)
+
+
+def provider_report(
+    facts: Iterable[CaseFacts], provider: str, year: int, half: int, measures: Sequence[str] = ()
+) -> ProviderReport:
+    """The report on complaints about `provider` received in half `half` (1 or 2) of `year`;
+    `measures` are the texts the provider reported on those cases (routing keeps them)."""
+    chosen = provider_cases(facts, provider, year, half)
     months, ordinal = HALVES[half]
-    chosen = received_in((f for f in facts if f.provider == provider), year, months)
     terms = count_terms(chosen)
     report: ProviderReport = {
         "provider": provider,
@@ -86,21 +95,12 @@ def provider_report(facts: Iterable[CaseFacts], provider: str, year: int, half: 
         "by_handler": count_vocabulary(Handler, (f.handler for f in chosen)),
         "within_term": terms,
         "open": terms["open"],
-        "measures": _measures(chosen),
+        "measures": list(measures),
         "summary_sentences": [],
     }
     report["summary_sentences"] = _provider_sentences(report, ordinal)
     return report
 
-
-def _measures(facts: Iterable[CaseFacts]) -> list[str]:
-    """The measures the provider reported, in received order, each text once."""
-    seen: dict[str, None] = {}
-    for fact in facts:
-        text = (fact.provider_measures or "").strip()
-        if text:
-            seen.setdefault(text, None)
-    return list(seen)
 
 
 def _provider_sentences(report: ProviderReport, ordinal: str) -> list[str]:

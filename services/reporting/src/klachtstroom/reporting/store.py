@@ -85,6 +85,8 @@ class CaseRow(Base):
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     ombudsman: Mapped[bool] = mapped_column(Boolean)
     mediated_with_partner: Mapped[bool] = mapped_column(Boolean)
+    # No longer written: measures are routing's text, asked when a provider report is made
+    # (provider_measures.py); the column stays until a migration drops it.
     provider_measures: Mapped[str | None] = mapped_column(Text)
     decision_state: Mapped[str | None] = mapped_column(String(20))
     contact_state: Mapped[str | None] = mapped_column(String(20))

@@ -19,10 +19,17 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
+from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
 from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.store import CaseRow
-from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
+from klachtstroom.routing.views import (
+    CaseFilter,
+    case_resource,
+    case_summary,
+    list_cases,
+    with_complaint_text,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -107,7 +114,7 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
         try:
             async with work.service.db.reading() as session:
                 resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
-                return resource
+            return with_complaint_text(resource, await complaint_text_or_none(work.service.peers, case_id))
         except CaseNotFound:
             if attempt == 2 or not await case_appears(work, case_id):
                 raise not_found() from None
@@ -142,5 +149,9 @@ async def act(
         raise not_found() from None
     except (InvalidCommand, TransitionForbidden) as error:
         raise refused(error) from None
+    except ComplaintTextUnavailable:
+        detail = "De klachttekst is nu niet op te vragen bij intake (Awb 9:7). Probeer het zo opnieuw."
+        raise Problem(503, detail=detail) from None
     async with work.service.db.reading() as session:
-        return await case_resource(session, case_id, local_date(work.now()))
+        resource = await case_resource(session, case_id, local_date(work.now()))
+    return with_complaint_text(resource, await complaint_text_or_none(work.service.peers, case_id))

@@ -17,7 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from klachtstroom.platform.service import Service
-from klachtstroom.routing.domain import Case, CaseEvent, Command, JsonValue, TransitionForbidden
+from klachtstroom.routing.complaint_text import fetch_complaint_text
+from klachtstroom.routing.domain import (
+    Assign,
+    Case,
+    CaseEvent,
+    Command,
+    Escalate,
+    JsonValue,
+    TakeOver,
+    TransitionForbidden,
+)
 from klachtstroom.routing.events import case_event_payload
 from klachtstroom.routing.lifecycle import apply
 from klachtstroom.routing.repository import append_history, case_of, load_row, store_case
@@ -46,6 +56,7 @@ EventData = Callable[[AsyncSession, Transition], Awaitable[dict[str, JsonValue]]
 
 ROUTING_ACTOR = "routering"
 MANUAL_ROUTING = frozenset({"assign", "refer", "take_over"})
+CHOOSES_HANDLER = (Assign, TakeOver, Escalate)  # commands that Awb 9:7 checks
 
 
 CONCURRENT_CHANGE = "De klacht werd tegelijk door iemand anders gewijzigd. Probeer het opnieuw."
@@ -92,6 +103,10 @@ class CaseWork:
         self, session: AsyncSession, row: CaseRow, command: Command, *, quiet: bool = False
     ) -> Transition:
         before = case_of(row)
+        if before.names_employee and not quiet and isinstance(command, CHOOSES_HANDLER):
+            # Awb 9:7: the check needs the name of the employee complained about; intake keeps it.
+            text = await fetch_complaint_text(self.service.peers, before.id)  # ComplaintTextUnavailable
+            before = replace(before, about_employee=text.about_employee)
         case, event = apply(before, command)  # raises TransitionForbidden / InvalidCommand: nothing written
         return await self.record(session, row, before, case, event, quiet=quiet)
 

@@ -31,7 +31,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-# How each field of Case is read back from JSON; every field but `history` must be listed.
+# How each field of Case is read back from JSON; every field but those in NOT_STORED is listed.
 _READERS: Mapping[str, Callable[[Any], Any]] = {
     "id": str,
     "state": CaseState,
@@ -46,7 +46,7 @@ _READERS: Mapping[str, Callable[[Any], Any]] = {
     "provider": _same,
     "handler": Handler,
     "handler_name": _same,
-    "about_employee": _same,
+    "names_employee": bool,
     "formal_requested": bool,
     "resolution": _optional(Resolution),
     "outcome": _optional(Outcome),
@@ -72,8 +72,12 @@ def _json(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
+# History is stored apart; the employee's name is intake's and only held while a command is checked.
+NOT_STORED = frozenset({"history", "about_employee"})
+
+
 def case_to_json(case: Case) -> dict[str, Any]:
-    return {f.name: _json(getattr(case, f.name)) for f in fields(case) if f.name != "history"}
+    return {f.name: _json(getattr(case, f.name)) for f in fields(case) if f.name not in NOT_STORED}
 
 
 def json_with(data: Mapping[str, Any], **changes: Any) -> dict[str, Any]:

@@ -116,7 +116,11 @@ class Case:
     provider: str | None = None
     handler: Handler = Handler.municipality
     handler_name: str | None = None  # the assignee (an employee or a provider contact)
-    about_employee: str | None = None  # Awb 9:7: may never handle a formal complaint
+    # Awb 9:7: the employee complained about may never handle the formal complaint. The name is
+    # intake's (claim check): `names_employee` says there is one, and `about_employee` is filled
+    # from intake only while a command that chooses a handler is checked; it is never stored.
+    names_employee: bool = False
+    about_employee: str | None = None
     formal_requested: bool = False  # the complainant asked for formal handling at intake
     resolution: Resolution | None = None
     outcome: Outcome | None = None

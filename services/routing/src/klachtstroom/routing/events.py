@@ -1,9 +1,8 @@
 """From a history entry of the domain to the event on `complaints.case.v1`.
 
-Free text (hearing reports, summaries, notes, reasons) may carry personal data: it stays in
-routing's database and history; the event only says that there is such a text (`has_*`).
-The provider's measures are the exception: the twice-yearly provider report lists them
-(DOMAIN.md: providers inform the municipality about measures), so they travel in their field.
+Free text (hearing reports, summaries, notes, reasons, a provider's measures) may carry personal
+data: it stays in routing's database and history; the event only says that there is such a text
+(`has_*`). Reporting asks routing's API for the measures when it writes a provider report.
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ def _provider_status(case: Case, event: CaseEvent) -> dict[str, Any]:
         "provider": case.provider or "",
         "status": str(event.data.get("status")),
         "outcome": Outcome(str(outcome)) if outcome else None,
-        "measures": measures if isinstance(measures, str) else None,
+        "has_measures": isinstance(measures, str) and bool(measures.strip()),
     }
 
 
@@ -78,7 +77,6 @@ def _resolved(case: Case, event: CaseEvent) -> dict[str, Any]:
     return {
         "outcome": Outcome(str(event.data["outcome"])),
         "resolution": Resolution(str(event.data["resolution"])),
-        "summary": None,
     }
 
 

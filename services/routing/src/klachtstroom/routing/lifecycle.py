@@ -96,6 +96,7 @@ def open_case(
     unit: str | None = None,
     provider: str | None = None,
     about_employee: str | None = None,
+    names_employee: bool = False,
     formal_requested: bool = False,
     handler: Handler | str = Handler.municipality,
     handler_name: str | None = None,
@@ -118,6 +119,7 @@ def open_case(
         handler=_enum(Handler, handler, "handler"),
         handler_name=_optional_text(handler_name),
         about_employee=_optional_text(about_employee),
+        names_employee=names_employee or _optional_text(about_employee) is not None,
         formal_requested=formal_requested,
     )
 

@@ -96,8 +96,6 @@ class Opening:
             "rule_id": self.decision.rule_id,
             "rule_version": self.decision.rule_version,
             "routing_explanation": self.explanation,
-            "description": received.description,
-            "handover_note": received.handover_note,
             "complainant_id": received.complainant_id,
         }
 
@@ -125,7 +123,7 @@ def decide_opening(
         municipality=received.municipality,
         unit=received.unit,
         provider=received.provider or decision.provider,
-        about_employee=received.about_employee,
+        names_employee=received.names_employee,
         formal_requested=received.formal,
         handler=decision.handler,
         handler_name=decision.handler_name,
@@ -234,5 +232,5 @@ async def _refer_by_rule(
             at=at, actor=actor, handler_name=decision.handler_name, provider=provider
         )
     else:
-        command = Refer(at=at, actor=actor, provider=provider, note=received.handover_note)
+        command = Refer(at=at, actor=actor, provider=provider)
     await work.transition(session, row, command, quiet=quiet)

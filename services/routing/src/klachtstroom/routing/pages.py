@@ -22,10 +22,17 @@ from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution, dutch
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.api import casework
+from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
 from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.letters import GROUNDS, dutch_day
 from klachtstroom.routing.repository import CaseNotFound
-from klachtstroom.routing.views import CaseFilter, case_resource, case_summary, list_cases
+from klachtstroom.routing.views import (
+    CaseFilter,
+    case_resource,
+    case_summary,
+    list_cases,
+    with_complaint_text,
+)
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
@@ -147,6 +154,7 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
     try:
         async with work.service.db.reading() as session:
             case = await case_resource(session, case_id, local_date(work.now()))
+        case = with_complaint_text(case, await complaint_text_or_none(work.service.peers, case_id))
     except CaseNotFound:
         return _render("base.html", 404, title="Klacht niet gevonden")
     case["received_text"] = _when(case["received_at"])
@@ -197,6 +205,9 @@ async def case_action(case_id: str, action: str, request: Request) -> Response:
         return await _case_page(request, case_id, 422, error=error.message, actor=actor)
     except TransitionForbidden as error:
         return await _case_page(request, case_id, 409, error=error.reason, actor=actor)
+    except ComplaintTextUnavailable:
+        message = "De klachttekst is nu niet op te vragen bij intake (Awb 9:7). Probeer het zo opnieuw."
+        return await _case_page(request, case_id, 503, error=message, actor=actor)
     done = quote(f"Gelukt: {_action_label(action)}.")
     who = f"&behandelaar={quote(actor)}" if actor else ""
     return RedirectResponse(f"/klachten/{case_id}?melding={done}{who}", status_code=303)

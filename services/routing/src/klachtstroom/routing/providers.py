@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.platform.outbound.destinations import failure_text, guarded_client
 from klachtstroom.platform.outbound.queue import DeliveryResult, OutboundCall, OutboundQueue, RetryPolicy
 from klachtstroom.platform.outbound.signing import ID_HEADER, signed_headers
+from klachtstroom.platform.peers import Peers
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
+from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, fetch_complaint_text
 from klachtstroom.routing.domain import JsonValue
 from klachtstroom.routing.store import CaseRow, ProviderRow
 
@@ -38,7 +40,10 @@ HANDOVER_KINDS = ("case.referred", "case.taken_over")
 
 def handover_body(row: CaseRow, transition: Transition) -> bytes:
     """What the provider needs to handle the complaint; no BSN, no contact details (those
-    stay with intake: the provider asks the complainant's consent by phone via the KCC)."""
+    stay with intake: the provider asks the complainant's consent by phone via the KCC).
+
+    The complaint's texts are intake's: they are added when the hand-over is sent
+    (`with_complaint_text`), so routing's queue holds only the case worker's own note."""
     case = transition.case
     note = transition.event.data.get("note")
     body: dict[str, Any] = {
@@ -52,11 +57,20 @@ def handover_body(row: CaseRow, transition: Transition) -> bytes:
         "municipality": case.municipality,
         "unit": case.unit,
         "provider": case.provider,
-        "description": row.description,
-        "handover_note": note if isinstance(note, str) and note else row.handover_note,
+        "handover_note": note if isinstance(note, str) and note else None,
         "referred_at": transition.event.at.isoformat(),
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+
+
+async def with_complaint_text(peers: Peers, body: bytes) -> bytes:
+    """A hand-over with the description (and the KCC's note, unless the case worker wrote one)
+    asked from intake now; ComplaintTextUnavailable when intake cannot answer (sent later)."""
+    handover = json.loads(body)
+    text = await fetch_complaint_text(peers, handover["case_id"])
+    handover["description"] = text.description
+    handover["handover_note"] = handover.get("handover_note") or text.handover_note
+    return json.dumps(handover, ensure_ascii=False, sort_keys=True).encode()
 
 
 def taken_over_body(row: CaseRow, transition: Transition, provider: str) -> bytes:
@@ -143,13 +157,19 @@ class ProviderHandovers:
             provider = await session.get(ProviderRow, call.recipient or "")
         if provider is None or not provider.webhook_url:
             return DeliveryResult(error="geen webhook meer bekend", permanent=True)
+        body = call.body
+        if call.kind == "case.referred":
+            try:
+                body = await with_complaint_text(self.work.service.peers, body)
+            except ComplaintTextUnavailable:
+                return DeliveryResult(error="De klachttekst was niet op te vragen bij intake; later opnieuw.")
         headers = {"Content-Type": "application/json", "X-Klachtstroom-Event": call.kind}
         if provider.secret:
-            headers |= signed_headers(provider.secret, call.message_id, call.body)
+            headers |= signed_headers(provider.secret, call.message_id, body)
         else:  # a provider registered without a secret still gets the id to drop repeats
             headers[ID_HEADER] = call.message_id
         try:
-            response = await self.client.post(provider.webhook_url, content=call.body, headers=headers)
+            response = await self.client.post(provider.webhook_url, content=body, headers=headers)
         except httpx.HTTPError:
             return DeliveryResult(error=failure_text())  # refused, timed out or not allowed look the same
         if not response.is_success:

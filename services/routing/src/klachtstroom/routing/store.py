@@ -74,6 +74,8 @@ class CaseRow(Base):
     rule_version: Mapped[int | None] = mapped_column(Integer)
     routing_explanation: Mapped[str | None] = mapped_column(Text)
     # Free text that may carry personal data: kept here, never put in an event.
+    # No longer written: the texts are intake's and asked when needed (complaint_text.py); the
+    # columns stay until a migration drops them (rows written before the claim check hold text).
     description: Mapped[str] = mapped_column(Text, default="")
     handover_note: Mapped[str | None] = mapped_column(Text)
     complainant_id: Mapped[str | None] = mapped_column(String(64))

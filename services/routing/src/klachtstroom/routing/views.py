@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import Handler
 from klachtstroom.routing.actions import api_action
+from klachtstroom.routing.complaint_text import ComplaintText
 from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, Case, CaseState
 from klachtstroom.routing.flags import Flag, Opened, case_flags
 from klachtstroom.routing.lifecycle import allowed_actions
@@ -85,6 +86,7 @@ def delivery_entry(row: Any) -> dict[str, Any]:
 
 
 async def case_resource(session: AsyncSession, case_id: str, today: date) -> dict[str, Any]:
+    """The case as routing holds it; `with_complaint_text` adds the texts intake keeps."""
     row = await load_row(session, case_id)
     case = case_of(row)
     calls = outbound_calls.c
@@ -99,7 +101,6 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
         "deadlines": [deadline_entry(d) for d in await deadlines_of(session, case_id)],
         "history": [history_entry(h) for h in history],
         "flags": [flag.resource() for flag in flags_of(case, row, history)],
-        "about_employee": case.about_employee,
         "formal_requested": case.formal_requested,
         "acknowledged_on": case.acknowledged_on.isoformat() if case.acknowledged_on else None,
         "extended_weeks": case.extended_weeks,
@@ -112,8 +113,6 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
             "rule_version": row.rule_version,
             "explanation": row.routing_explanation,
         },
-        "description": row.description,
-        "handover_note": row.handover_note,
         "allowed_actions": [api_action(a) for a in allowed_actions(case)],
         "deliveries": [delivery_entry(d) for d in deliveries.all()],
         "zaak_url": zaak.zaak_url if zaak else None,
@@ -129,6 +128,17 @@ def flags_of(case: Case, row: CaseRow, history: list[HistoryRow]) -> list[Flag]:
         unknown = list(data.get("unknown_fields") or [])
         opened = Opened(utc(first.at), unknown, str(data.get("explanation") or ""))
     return case_flags(case, routed_by_person=not row.flagged, opened=opened)
+
+
+def with_complaint_text(resource: dict[str, Any], text: ComplaintText | None) -> dict[str, Any]:
+    """The case resource with the complaint's texts from intake (claim check); when intake cannot
+    answer now, the texts are empty and `texts_available` is false."""
+    return resource | {
+        "description": text.description if text else None,
+        "about_employee": text.about_employee if text else None,
+        "handover_note": text.handover_note if text else None,
+        "texts_available": text is not None,
+    }
 
 
 @dataclass(frozen=True)
