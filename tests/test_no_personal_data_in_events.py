@@ -14,8 +14,6 @@ about off the formal complaint, and the provider report lists the measures.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import smtplib
 import threading
@@ -23,20 +21,23 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from e2e import Api, eventually, free_port
+from e2e import Api, eventually, free_port, make_stack, started_stack
+from kafka_node import KafkaNode
 from stack import Stack
+from standardwebhooks.webhooks import Webhook
 
 pytestmark = pytest.mark.e2e
 
 RUN = uuid.uuid4().hex[:6]
 PROVIDER = f"Zorg Privacy {RUN}"
-SECRET = "geheim-voor-de-pii-scan"
+SECRET = "whsec_Z2VoZWltLXZvb3ItZGUtcGlpLXNjYW4="
 
 # Every value below must never appear in any event; each is unusual enough not to occur by chance.
 NAME = f"Gerrit Zwaluwstaart{RUN}"
@@ -94,18 +95,36 @@ def _case(routing: Api, case_id: str, state: str | None = None) -> dict[str, Any
 
 
 def _provider_status(routing: Api, case_id: str, body: dict[str, Any]) -> int:
-    raw = json.dumps(body).encode()
-    signature = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    """The provider's report, a Standard Webhooks request signed with its secret."""
+    raw = json.dumps({"case_id": case_id, **body}).encode()
+    message_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(SECRET).sign(message_id, now, raw),
+    }
     url = f"{routing.base}/api/v1/providers/{urllib.parse.quote(PROVIDER)}/cases/{case_id}/status"
-    request = urllib.request.Request(
-        url, data=raw, method="POST",
-        headers={"Content-Type": "application/json", "X-Klachtstroom-Signature": signature},
-    )  # fmt: skip
+    request = urllib.request.Request(url, data=raw, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+@pytest.fixture(scope="module")
+def pii_stack(own_kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own (its topics hold only this module's events); the provider's webhook
+    runs on this machine, so 127.0.0.1 is allowed as an outbound host."""
+    running = make_stack(
+        tmp_path_factory.mktemp("pii"),
+        own_kafka,
+        KLACHTSTROOM_OUTBOUND_ALLOWED_HOSTS="127.0.0.1",
+        KLACHTSTROOM_ROUTING_DELIVERY_POLL_SECONDS="0.2",
+    )
+    with started_stack(running) as started:
+        yield started
 
 
 async def _every_record(bootstrap: str) -> list[tuple[str, bytes, list[tuple[str, bytes]]]]:
@@ -138,9 +157,9 @@ async def _every_record(bootstrap: str) -> list[tuple[str, bytes, list[tuple[str
         await consumer.stop()
 
 
-def test_no_event_on_any_topic_holds_personal_data_or_free_text(
-    apis: dict[str, Api], stack: Stack, webhook: str
-) -> None:
+def test_no_event_on_any_topic_holds_personal_data_or_free_text(pii_stack: Stack, webhook: str) -> None:
+    stack = pii_stack
+    apis = {name: Api(proc.url) for name, proc in stack.services.items()}
     intake, routing, reporting = apis["intake"], apis["routing"], apis["reporting"]
     provider = {"name": PROVIDER, "webhook_url": webhook, "secret": SECRET, "response_working_days": 7}
     assert routing.call("PUT", f"/api/v1/providers/{urllib.parse.quote(PROVIDER)}", provider)[0] in (200, 201)

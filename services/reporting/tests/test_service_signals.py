@@ -25,7 +25,6 @@ from klachtstroom.contracts.vocabulary import Category, Outcome
 from klachtstroom.reporting.store import SignalDelivery
 
 SECRET = "gedeeld-geheim"
-DESCRIPTION = "Mevrouw Pietersen (Kerkstraat 12) zit zonder eten en verwarming."
 
 
 def free_port() -> int:
@@ -86,9 +85,9 @@ async def college(tmp_path: Path, webhook: str) -> AsyncIterator[tuple[Harness, 
 
 def urgent_stories() -> list[Story]:
     triaged = Story(date(2025, 11, 3), urgent=True, category=Category.conduct, unit="Inkomen")
-    triaged.received(DESCRIPTION).opened().assigned()
+    triaged.received().opened().assigned()
     overridden = Story(date(2025, 11, 4), category=Category.information, unit="Werk")
-    overridden.received(DESCRIPTION).opened().triaged(urgent=True).flagged_urgent().assigned(days=3)
+    overridden.received().opened().triaged(urgent=True).flagged_urgent().assigned(days=3)
     imported = Story(date(2024, 2, 1), urgent=True).received(imported=ImportedHistory(outcome=Outcome.upheld))
     calm = Story(date(2025, 11, 5)).received().opened()
     return [triaged, overridden, imported, calm]
