@@ -56,7 +56,10 @@ async def test_emails_reach_the_mail_server_in_dutch_without_personal_data(
     await instance.http.put("/api/v1/escalation", json=ESCALATION)
     case_id = new_case_id()
     await instance.deliver(opened(case_id))
-    await instance.move_clock(at(12, hour=9))  # contact: warning, breach, handler, coordinator
+    # contact: warning, breach, handler, coordinator, each on its own day (one round each; a
+    # round that finds several steps for one person sends one digest instead, see test_escalation_ladder)
+    for moment in (at(5, hour=9), at(11, hour=1), at(11, hour=9), at(12, hour=9)):
+        assert await instance.move_clock(moment) == 1
 
     assert await instance.rt.sender.deliver_due() == 4
     mails = await asyncio.to_thread(sink.wait_for, lambda ms: len(ms) == 4)
@@ -158,7 +161,7 @@ async def test_a_webhook_to_an_internal_address_is_refused_and_never_called(
     calls: list[httpx.Request] = []
     instance.rt.sender.transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(204))
     hook = "http://127.0.0.1:9/termijnen"
-    instance.rt.book.replace(EscalationConfig(webhooks=[Hook(url=hook, secret=SECRET)]))
+    await instance.rt.book.replace(EscalationConfig(webhooks=[Hook(url=hook, secret=SECRET)]))
     await instance.deliver(opened(new_case_id()))
     await instance.move_clock(at(5, hour=9))
     assert await instance.rt.sender.deliver_due() == 1
@@ -171,7 +174,7 @@ async def test_a_put_without_secret_keeps_the_stored_one(deadlines: Instance) ->
     await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK, "secret": SECRET}]})
     response = await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK}]})
     assert response.status_code == 200
-    assert deadlines.rt.book.current().secret_for(HOOK) == SECRET
+    assert (await deadlines.rt.book.current()).secret_for(HOOK) == SECRET
     other = await deadlines.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK + "/nieuw"}]})
     assert other.status_code == 422
     assert "geheim" in other.json()["errors"][0]["message"]
@@ -180,14 +183,28 @@ async def test_a_put_without_secret_keeps_the_stored_one(deadlines: Instance) ->
     assert "geen geldig e-mailadres" in bad.json()["errors"][0]["message"]
 
 
+async def test_a_second_instance_and_a_restart_see_the_same_configuration(
+    make_instance: Callable[..., Any], tmp_path: Path
+) -> None:
+    first: Instance = await make_instance()
+    second: Instance = await make_instance()
+    assert (await first.http.put("/api/v1/escalation", json=ESCALATION)).status_code == 200
+    seen = (await second.http.get("/api/v1/escalation")).json()
+    assert seen["levels"] == ESCALATION["levels"] and seen["handlers"] == ESCALATION["handlers"]
+    assert not list(tmp_path.rglob("escalation.json"))  # nothing on local disk
+
+
 async def test_two_senders_on_one_database_send_each_mail_once(
     make_instance: Callable[..., Any], sink: SmtpSink
 ) -> None:
     first: Instance = await make_instance(smtp_port=sink.port, sender_batch=3)
     second: Instance = await make_instance(smtp_port=sink.port, sender_batch=3)
-    await first.http.put("/api/v1/escalation", json=ESCALATION)
-    await first.deliver(*(opened(new_case_id()) for _ in range(6)))
-    await first.move_clock(at(12, hour=9))  # 6 cases x 4 contact steps
+    # 12 cases with a handler each (one person gets one mail per round): warning and breach.
+    handlers = {f"Team {n}": f"team.{n}@gemeente.example" for n in range(12)}
+    await first.http.put("/api/v1/escalation", json=ESCALATION | {"handlers": handlers})
+    await first.deliver(*(opened(new_case_id(), handler_name=name) for name in handlers))
+    await first.move_clock(at(5, hour=9))
+    await first.move_clock(at(11, hour=1))
     total = len(await rows(first))
 
     async def drain(instance: Instance) -> None:

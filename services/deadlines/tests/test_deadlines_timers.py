@@ -138,7 +138,8 @@ async def test_two_instances_sharing_one_database_fire_each_timer_once(
     assert first.rt.engine.fired + second.rt.engine.fired == len(timers)
     per_timer = Counter((n.timer_id, n.channel, n.target) for n in await notifications(first))
     assert per_timer and max(per_timer.values()) == 1
-    assert {n.timer_id for n in await notifications(first)} == {t.id for t in timers}
+    # Several steps for one person in one round are one digest (named after its first timer).
+    assert {n.timer_id for n in await notifications(first)} <= {t.id for t in timers}
 
 
 async def test_missed_timers_fire_once_in_due_order_after_downtime(make_instance: Callable[..., Any]) -> None:

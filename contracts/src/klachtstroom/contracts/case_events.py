@@ -55,6 +55,9 @@ class CaseOpened(CaseChange):
     flagged_for_coordinator: bool = False
     formal: bool = False
     advisory_committee: bool = False
+    # False when the complainant left no way to be reached (or asked for no contact): no contact
+    # term to chase and no escalation mail about it (intake keeps the details themselves).
+    complainant_reachable: bool = True
 
 
 class CaseAssigned(CaseChange):

@@ -50,7 +50,7 @@ def create_service(
     service.publishes(topics.DEADLINE)
 
     book = EscalationBook(
-        config.escalation_file or service.settings.service_dir("deadlines") / "escalation.json"
+        service.db, config.escalation_file or service.settings.service_dir("deadlines") / "escalation.json"
     )
     tracker = TermTracker(timer_plan(config), service.outbox, service.clock.now)
     sender = NotificationSender(service.db, book, config)

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1")
 @router.get("/escalation", tags=["escalation"])
 async def get_escalation(request: Request) -> dict[str, object]:
     """Who hears of warnings, breaches and escalations (webhook secrets are never shown)."""
-    return deadlines_of(request).book.current().public()
+    return (await deadlines_of(request).book.current()).public()
 
 
 @router.put("/escalation", tags=["escalation"])
@@ -35,7 +35,7 @@ async def put_escalation(body: EscalationConfig, request: Request) -> dict[str, 
         except UnsafeDestination as error:
             raise unprocessable(("body", f"webhooks.{index}.url", str(error))) from None
     try:
-        config = deadlines_of(request).book.replace(body)
+        config = await deadlines_of(request).book.replace(body)
     except ValueError as error:
         raise unprocessable(("body", "webhooks", str(error))) from None
     return config.public()

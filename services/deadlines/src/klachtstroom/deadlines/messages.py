@@ -92,3 +92,37 @@ def compose(notice: TermNotice) -> tuple[str, str]:
         lines.append(f"Organisatie: {notice.organisation}")
     lines += ["", _FOOTER]
     return subject, "\n".join(lines)
+
+
+def _line(notice: TermNotice) -> str:
+    term = TERM_NAMES[notice.kind]
+    ref = notice.reference or notice.case_id
+    due = dutch_date(notice.due)
+    if notice.step == "warning":
+        what = f"{term} eindigt op {due}"
+    elif notice.step == "breach":
+        what = f"{term} is verstreken (einddatum {due})"
+    else:
+        level = LEVEL_NAMES.get(notice.step, notice.step)
+        what = f"{term} is verstreken op {due}; escalatie naar u als {level}"
+    where = f" ({notice.organisation})" if notice.organisation else ""
+    return f"- Klacht {ref}{where}: {what}. Zaaknummer: {notice.case_id}"
+
+
+def compose_digest(notices: Sequence[TermNotice]) -> tuple[str, str]:
+    """One message for everything that needs the same person in one round: (subject, body)."""
+    cases = {n.case_id for n in notices}
+    count = f"{len(cases)} klacht" if len(cases) == 1 else f"{len(cases)} klachten"
+    subject = f"Termijnbewaking: {count} vragen uw aandacht"
+    ordered = sorted(notices, key=lambda n: (n.due, n.reference or n.case_id, n.kind.value))
+    lines = [
+        f"Deze termijnen vragen vandaag uw aandacht ({count}):",
+        "",
+        *(_line(n) for n in ordered),
+        "",
+        "Wat nu?",
+    ]
+    for kind in dict.fromkeys(n.kind for n in ordered):
+        lines.append(f"- {TERM_NAMES[kind][:1].upper()}{TERM_NAMES[kind][1:]}: {_ADVICE[kind]}")
+    lines += ["", _FOOTER]
+    return subject, "\n".join(lines)

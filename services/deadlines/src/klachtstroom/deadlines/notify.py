@@ -231,7 +231,7 @@ class NotificationSender:
         )
 
     async def _call_webhook(self, row: Any) -> None:
-        secret = self.book.current().secret_for(row.target)
+        secret = (await self.book.current()).secret_for(row.target)
         if secret is None:
             raise _Dropped("webhook is niet meer ingesteld")
         body = row.body.encode()

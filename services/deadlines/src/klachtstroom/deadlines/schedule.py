@@ -96,3 +96,16 @@ def plan_timers(
         at = local_moment(nth_working_day_after(calendar, due, days), plan.escalation_hour)
         timers.append(PlannedTimer(level, due, max(at, breach_at)))
     return timers
+
+
+def missed_before_start(timers: Sequence[PlannedTimer], now: dt.datetime) -> set[PlannedTimer]:
+    """The ladder steps a new term would fire late, all at once: every escalation step whose
+    moment had already passed when the term was first planned, except the last of them.
+
+    A complaint registered after the fact (a letter typed in weeks later) starts at the step the
+    ladder has reached today — once — instead of replaying every earlier step as if it had been
+    missed today. The breach itself still fires (it is the fact that the term passed), and a
+    warning for a term already past is never started (`is_stale`).
+    """
+    passed = [t for t in timers if t.step not in (WARNING, BREACH) and t.fire_at <= now]
+    return set(passed[:-1])

@@ -59,7 +59,10 @@ class DeadlinesSettings(BaseSettings):
     sender_lease_seconds: float = Field(default=60.0, gt=0)
     escalation_file: Path | None = Field(
         default=None,
-        description="JSON with addresses and webhooks; default <data_dir>/deadlines/escalation.json",
+        description=(
+            "JSON of an earlier release with addresses and webhooks, read until the configuration "
+            "is first saved in the database; default <data_dir>/deadlines/escalation.json"
+        ),
     )
 
     def policy(self) -> TermPolicy:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -61,6 +62,11 @@ class CaseRecord(Base):
     unit: Mapped[str | None] = mapped_column(String(200))
     # Urgent or flagged: the college hears of a breach too (last step of the ladder).
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The case's state by routing's last event, and what it is: no ladder mail for a case that
+    # is closed, merged or forwarded, is not a complaint, or whose complainant cannot be reached.
+    state: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     facts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,11 @@ the timer is marked fired. A crash before the commit leaves the timer pending, s
 after the restart; a commit makes it fired for every instance. Each timer therefore fires
 exactly once, and after downtime the missed ones fire in the order they were due.
 
+Who hears of it: one e-mail per person per firing round — a digest when several cases need
+the same person — and none for a case that routing closed, merged or forwarded (its pending
+timers are cancelled instead of fired), nor for one that is not a complaint or whose
+complainant cannot be reached (the event is still written: the term did pass).
+
 The loop sleeps until the next timer is due (or midnight, or a change wakes it). After the
 test clock moves, `service.clock_hooks` runs it at once.
 """
@@ -31,7 +36,7 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import TermijnenwetCalendar
 from klachtstroom.deadlines.escalation import EscalationBook, EscalationConfig
-from klachtstroom.deadlines.messages import TermNotice, compose
+from klachtstroom.deadlines.messages import TermNotice, compose, compose_digest
 from klachtstroom.deadlines.schedule import BREACH, WARNING, local_moment
 from klachtstroom.deadlines.store import (
     CaseRecord,
@@ -41,12 +46,16 @@ from klachtstroom.deadlines.store import (
     load_calendar,
     utc,
 )
-from klachtstroom.deadlines.tracking import FIRED, PENDING, TermTracker
+from klachtstroom.deadlines.tracking import CANCELLED, FIRED, PENDING, TermTracker
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.metrics import timer_lag
 from klachtstroom.platform.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+# Routing's states after which a term needs no chasing (merged and forwarded included: a merged
+# duplicate lives on in the kept case, a forwarded objection or question left the procedure).
+SILENT_STATES = frozenset({"resolved", "declined", "withdrawn", "merged", "forwarded"})
 
 
 class TimerEngine:
@@ -157,9 +166,15 @@ class TimerEngine:
             ).all()
             if not timers:
                 return 0
-            context = await _FiringContext.load(session, {t.case_id for t in timers}, self.book.current())
+            config = await self.book.current(session)
+            context = await _FiringContext.load(session, {t.case_id for t in timers}, config)
             notifications: list[dict[str, Any]] = []
+            fired: list[TimerRecord] = []
             for timer in timers:
+                if context.is_silent(timer.case_id):
+                    timer.state = CANCELLED  # closed, merged or forwarded: nothing to chase
+                    continue
+                fired.append(timer)
                 payload = context.event(timer, now)
                 envelope = await self.outbox.add(session, payload, subject=timer.case_id)
                 notifications += context.notifications(timer, envelope, now)
@@ -169,9 +184,10 @@ class TimerEngine:
                     self.instance,
                     envelope.id,
                 )
+            notifications = one_mail_per_person(notifications)
             if notifications:
                 await session.execute(insert(NotificationRecord), notifications)
-        for timer in timers:  # how late each fired, after its transaction committed
+        for timer in fired:  # how late each fired, after its transaction committed
             timer_lag.record(max(0.0, (now - utc(timer.fire_at)).total_seconds()))
         self.fired += len(timers)
         return len(timers)
@@ -246,6 +262,9 @@ class _FiringContext:
                         CaseRecord.provider,
                         CaseRecord.municipality,
                         CaseRecord.unit,
+                        CaseRecord.state,
+                        CaseRecord.kind,
+                        CaseRecord.reachable,
                     ).where(CaseRecord.case_id.in_(ids))
                 )
             ).all()
@@ -259,6 +278,15 @@ class _FiringContext:
             )
             explanations = {(r.case_id, r.key): list(r.explanation or []) for r in rows}
         return cls(cases, explanations, await load_calendar(session), config)
+
+    def is_silent(self, case_id: str) -> bool:
+        case = self.cases.get(case_id)
+        return case is not None and case.state in SILENT_STATES
+
+    def mails_wanted(self, case_id: str) -> bool:
+        """Only complaints whose complainant can be reached are chased by e-mail."""
+        case = self.cases.get(case_id)
+        return case is None or ((case.kind in (None, "complaint")) and case.reachable is not False)
 
     def event(self, timer: TimerRecord, now: dt.datetime) -> Payload:
         case = self.cases.get(timer.case_id)
@@ -287,11 +315,14 @@ class _FiringContext:
             "timer_id": timer.id, "case_id": timer.case_id, "step": timer.step, "state": PENDING,
             "attempts": 0, "next_attempt_at": now, "created_at": now,
         }  # fmt: skip
-        if timer.step in (WARNING, BREACH, "handler"):
+        where = (case.municipality, case.unit) if case else (None, None)
+        if not self.mails_wanted(timer.case_id):
+            addresses: list[str] = []
+        elif timer.step in (WARNING, BREACH, "handler"):
             names = (case.handler_name, case.provider, case.unit) if case else ()
-            addresses = self.config.handler_addresses(*names)
+            addresses = self.config.handler_addresses(*names, municipality=where[0], unit=where[1])
         else:
-            addresses = self.config.level_addresses(timer.step)
+            addresses = self.config.level_addresses(timer.step, municipality=where[0], unit=where[1])
         if addresses:
             today = local_date(now)
             days = (
@@ -308,8 +339,16 @@ class _FiringContext:
                     organisation=(case.provider if case and case.provider else None) or organisation or None,
                 )
             )  # fmt: skip
+            notice = TermNotice(
+                step=timer.step, kind=DeadlineKind(timer.kind), case_id=timer.case_id,
+                reference=case.reference if case else None, due=timer.due, working_days=days,
+                organisation=(case.provider if case and case.provider else None) or organisation or None,
+            )  # fmt: skip
             for address in dict.fromkeys(addresses):
-                rows.append({**base, "channel": "email", "target": address, "subject": subject, "body": body})
+                rows.append(
+                    {**base, "channel": "email", "target": address, "subject": subject, "body": body}
+                    | {_NOTICE: notice}
+                )
         for hook in dict.fromkeys(w.url for w in self.config.webhooks):
             rows.append(
                 {
@@ -323,4 +362,27 @@ class _FiringContext:
         return rows
 
 
-__all__ = ["FIRED", "PENDING", "TimerEngine"]
+_NOTICE = "_notice"  # the notice behind an e-mail row, until the mails of a round are merged
+
+
+def one_mail_per_person(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One e-mail per address per round: several notices for one person become one digest."""
+    by_address: dict[str, list[dict[str, Any]]] = {}
+    others: list[dict[str, Any]] = []
+    for row in rows:
+        if row["channel"] == "email":
+            by_address.setdefault(row["target"], []).append(row)
+        else:
+            others.append(row)
+    mails: list[dict[str, Any]] = []
+    for address, group in by_address.items():
+        first = {k: v for k, v in group[0].items() if k != _NOTICE}
+        if len(group) == 1:
+            mails.append(first)
+            continue
+        subject, body = compose_digest([row[_NOTICE] for row in group])
+        mails.append(first | {"step": "digest", "target": address, "subject": subject, "body": body})
+    return mails + others
+
+
+__all__ = ["FIRED", "PENDING", "TimerEngine", "one_mail_per_person"]

@@ -26,7 +26,13 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineState, Handler
 from klachtstroom.deadlines.calendar import default_decree_days
 from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of
-from klachtstroom.deadlines.schedule import PlannedTimer, TimerPlan, plan_timers, term_keys
+from klachtstroom.deadlines.schedule import (
+    PlannedTimer,
+    TimerPlan,
+    missed_before_start,
+    plan_timers,
+    term_keys,
+)
 from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, TimerRecord, load_calendar, utc
 from klachtstroom.deadlines.terms import Term, TermError, compute_terms
 from klachtstroom.platform.db import Database
@@ -79,7 +85,9 @@ class TermTracker:
         now = self.now()
         fresh = case is None  # nothing stored for it yet: no terms or timers to compare with
         if case is None:
-            case = CaseRecord(case_id=event.case_id, opened=False, facts=[], rejected=[], updated_at=now)
+            case = CaseRecord(
+                case_id=event.case_id, opened=False, facts=[], rejected=[], reachable=True, updated_at=now
+            )
             session.add(case)
         await self.apply(session, case, event, event_id, now, fresh=fresh)
 
@@ -224,8 +232,11 @@ class TermTracker:
         calendar = await load_calendar(session)
         today = local_date(now)
         wanted: dict[tuple[str, str, dt.date], tuple[Term, PlannedTimer]] = {}
+        skipped: set[tuple[str, str, dt.date]] = set()
         for key, term in zip(term_keys(terms), terms, strict=True):
-            for timer in plan_timers(term, self.plan, calendar, sensitive=case.sensitive):
+            planned = plan_timers(term, self.plan, calendar, sensitive=case.sensitive)
+            skipped |= {(key, t.step, t.due) for t in missed_before_start(planned, now)}
+            for timer in planned:
                 wanted[(key, timer.step, timer.due)] = (term, timer)
         have: dict[tuple[str, str, dt.date], TimerRecord] = {}
         if not fresh:
@@ -261,7 +272,8 @@ class TermTracker:
                 "created_at": now,
             }
             for ident, (term, timer) in wanted.items()
-            if ident not in have and not timer.is_stale(today)
+            # A new timer for a step already long past is not started (back-dated registration).
+            if ident not in have and not timer.is_stale(today) and ident not in skipped
         ]
         if sink is not None:
             sink.timers += added
@@ -281,8 +293,10 @@ def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:
     """Who handles the case, for the addresses of warnings and escalations."""
     if bool(event.data.get("sensitive")):
         case.sensitive = True
+    case.state = event.state
     match event:
         case ev.CaseOpened():
+            case.kind, case.reachable = event.kind.value, event.complainant_reachable
             case.reference = event.reference
             case.handler, case.handler_name = event.handler.value, event.handler_name
             case.provider, case.municipality, case.unit = event.provider, event.municipality, event.unit

@@ -125,7 +125,9 @@ def case_event_payload(
     )
 
 
-def opened_payload(case: Case, reference: str, decision: RoutingDecision, *, flagged: bool) -> ce.CaseOpened:
+def opened_payload(
+    case: Case, reference: str, decision: RoutingDecision, *, flagged: bool, reachable: bool = True
+) -> ce.CaseOpened:
     return ce.CaseOpened(
         case_id=case.id,
         state=CaseState.received.value,
@@ -150,4 +152,5 @@ def opened_payload(case: Case, reference: str, decision: RoutingDecision, *, fla
         flagged_for_coordinator=flagged,
         formal=case.formal_requested,
         advisory_committee=case.advisory_committee,
+        complainant_reachable=reachable,
     )

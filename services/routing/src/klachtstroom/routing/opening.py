@@ -62,7 +62,15 @@ async def open_from_complaint(
     await session.flush()
     await append_history(session, case.id, opening.entry(), now)
     await work.service.outbox.add(
-        session, opened_payload(case, received.reference, decision, flagged=opening.flagged), subject=case.id
+        session,
+        opened_payload(
+            case,
+            received.reference,
+            decision,
+            flagged=opening.flagged,
+            reachable=received.complainant_reachable,
+        ),
+        subject=case.id,
     )
     quiet = received.imported is not None
     if not quiet:
@@ -177,7 +185,13 @@ async def open_many(
             history.append(history_values(case.id, 1, opening.entry(), now))
             await work.service.outbox.add(
                 session,
-                opened_payload(case, received.reference, opening.decision, flagged=opening.flagged),
+                opened_payload(
+                    case,
+                    received.reference,
+                    opening.decision,
+                    flagged=opening.flagged,
+                    reachable=received.complainant_reachable,
+                ),
                 subject=case.id,
             )
             for hook in work.on_open:
