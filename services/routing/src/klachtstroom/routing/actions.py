@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from klachtstroom.contracts.timekeeping import moment_of
-from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution
+from klachtstroom.contracts.vocabulary import Achievement, DeclineGround, Norm, Outcome, Resolution
 from klachtstroom.routing import domain as d
 
 DEFAULT_ACTOR = "medewerker"
@@ -103,6 +103,10 @@ class ResolveBody(ActionBody):
     summary: str | None = Field(default=None, max_length=TEXT * 5)
     resolved_at: date | datetime | None = None
     hearing_waived: bool = False
+    # Was what the complainant wanted ("wat wilt u bereiken") achieved? yes, partly or no.
+    desired_outcome_achieved: Achievement | None = None
+    # The behoorlijkheidsnormen of the Nationale ombudsman the judgement names.
+    norms: list[Norm] = Field(default_factory=list, max_length=22)
 
     def command(self, now: datetime) -> d.Command:
         common = self.common(now)
@@ -114,6 +118,10 @@ class ResolveBody(ActionBody):
             resolution=self.resolution,
             summary=self.summary,
             hearing_waived=self.hearing_waived,
+            desired_outcome_achieved=(
+                self.desired_outcome_achieved.value if self.desired_outcome_achieved else None
+            ),
+            norms=tuple(norm.value for norm in self.norms),
         )
 
 

@@ -15,6 +15,7 @@ from klachtstroom.routing import api, api_letters, api_providers, api_rules, api
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.handlers import build_handlers
 from klachtstroom.routing.providers import ProviderHandovers, delivery_hook, provider_terms
+from klachtstroom.routing.resident import ombudsman
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import Base, outbound_calls, platform_tables
 from klachtstroom.routing.zgw import ZgwQueue, ZgwSettings
@@ -54,6 +55,7 @@ def create_service(
             api_providers.router,
             api_zgw.router,
             api_letters.router,
+            ombudsman.router,
             pages.router,
         ],
         description="Klachtbehandeling (Awb hoofdstuk 9): dossiers, routering, zorgaanbieders en termijnen.",

@@ -28,6 +28,7 @@ class ComplaintText:
     description: str | None = None
     about_employee: str | None = None
     handover_note: str | None = None
+    desired_outcome: str | None = None  # "wat wilt u bereiken", for the handler
 
 
 async def fetch_complaint_text(peers: Peers, complaint_id: str) -> ComplaintText:
@@ -43,6 +44,7 @@ async def fetch_complaint_text(peers: Peers, complaint_id: str) -> ComplaintText
         description=_text(body.get("description")),
         about_employee=_text(body.get("about_employee")),
         handover_note=_text(body.get("handover_note")),
+        desired_outcome=_text(body.get("desired_outcome")),
     )
 
 

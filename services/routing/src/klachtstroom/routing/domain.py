@@ -235,6 +235,8 @@ class Resolve(Command):
     resolution: Resolution
     summary: str | None = None
     hearing_waived: bool = False  # Awb 9:10 lid 2: the complainant waived the hearing
+    desired_outcome_achieved: str | None = None  # yes, partly, no: what the complainant wanted
+    norms: tuple[str, ...] = ()  # behoorlijkheidsnormen the judgement names
 
 
 @dataclass(frozen=True, kw_only=True)

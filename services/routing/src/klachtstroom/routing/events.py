@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from klachtstroom.contracts import case_events as ce
-from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution
+from klachtstroom.contracts.vocabulary import Achievement, DeclineGround, Norm, Outcome, Resolution
 from klachtstroom.routing.domain import Case, CaseEvent, CaseState
 from klachtstroom.routing.rules import RoutingDecision
 
@@ -74,9 +74,13 @@ def _escalated(case: Case, event: CaseEvent) -> dict[str, Any]:
 
 
 def _resolved(case: Case, event: CaseEvent) -> dict[str, Any]:
+    achieved = event.data.get("desired_outcome_achieved")
+    norms = event.data.get("norms")
     return {
         "outcome": Outcome(str(event.data["outcome"])),
         "resolution": Resolution(str(event.data["resolution"])),
+        "desired_outcome_achieved": Achievement(str(achieved)) if achieved else None,
+        "norms": [Norm(str(n)) for n in norms] if isinstance(norms, list) else [],
     }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope, Payload
-from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMerged
+from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMerged, FeedbackGiven
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
 from klachtstroom.routing.casework import CaseWork, system_event
@@ -20,6 +20,7 @@ from klachtstroom.routing.deadline_terms import keep_terms
 from klachtstroom.routing.domain import OPEN_STATES
 from klachtstroom.routing.opening import open_many
 from klachtstroom.routing.repository import case_of
+from klachtstroom.routing.resident.feedback import on_feedback
 from klachtstroom.routing.store import CaseRow, DeadlineRow
 
 
@@ -43,10 +44,14 @@ def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:
         if event.kind == DeadlineKind.provider_response:
             await provider_too_late(work, session, event)
 
+    async def on_feedback_given(session: AsyncSession, envelope: Envelope, event: FeedbackGiven) -> None:
+        await on_feedback(work, session, envelope, event)
+
     terms = BatchHandler(on_terms)
     return {
         ComplaintReceived: BatchHandler(on_received),
         ComplaintsMerged: on_merged,
+        FeedbackGiven: on_feedback_given,
         de.DeadlineSet: terms,
         de.DeadlineMet: terms,
         de.DeadlineBreached: terms,

@@ -15,11 +15,13 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from klachtstroom.contracts.vocabulary import (
+    Achievement,
     Category,
     Channel,
     DeclineGround,
     Handler,
     Kind,
+    Norm,
     Outcome,
     Resolution,
     dutch,
@@ -373,6 +375,11 @@ def _resolve(case: Case, cmd: Resolve, target: CaseState) -> tuple[Changes, Data
     waived = case.hearing_waived or bool(cmd.hearing_waived)
     if resolution == Resolution.formal and not (case.hearing_held or waived):
         raise TransitionForbidden(HEARING_NEEDED)
+    if cmd.desired_outcome_achieved is not None:
+        achieved = _enum(Achievement, cmd.desired_outcome_achieved, "desired_outcome_achieved")
+        data["desired_outcome_achieved"] = achieved.value
+    if cmd.norms:
+        data["norms"] = list(sorted({_enum(Norm, norm, "norms").value for norm in cmd.norms}))
     if resolution == Resolution.formal and case.state != S.formal:
         # Registration follows what happened: a formal outcome recorded without the case
         # having been escalated here (e.g. handled in another system) is kept, and noted.

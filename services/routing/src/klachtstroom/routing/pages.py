@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
-from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, Resolution, dutch
+from klachtstroom.contracts.vocabulary import Achievement, DeclineGround, Outcome, Resolution, dutch
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
@@ -93,7 +93,9 @@ FIELDS: dict[str, list[Field]] = {
                  Field("advisory_committee", "Met adviescommissie (10 weken)", "checkbox")],
     "resolve": [Field("outcome", "Oordeel", "select", True, _choices(DECISIONS)),
                 Field("resolution", "Afhandeling", "select", True, _choices(list(Resolution))),
-                Field("summary", "Toelichting (komt in de brief)", "textarea")],
+                Field("summary", "Toelichting (komt in de brief)", "textarea"),
+                Field("desired_outcome_achieved", "Heeft de klager bereikt wat hij of zij wilde?", "select",
+                      False, [("", "Niet vastgelegd"), *((a.value, dutch(a.value)) for a in Achievement)])],
     "decline": [Field("reason", "Grond (Awb 9:8)", "select", True, GROUND_CHOICES),
                 Field("explanation", "Toelichting", "textarea")],
     "withdraw": [Field("reason", "Toelichting", "textarea")],

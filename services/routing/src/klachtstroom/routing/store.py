@@ -168,3 +168,29 @@ class ZaakRow(Base):
     zaak_url: Mapped[str] = mapped_column(String(1000), unique=True)
     identificatie: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseFlagRow(Base):
+    """Something the coordinator must look at, in Dutch (the Case resource's `flags`)."""
+
+    __tablename__ = "case_flags"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. follow_up_call
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OmbudsmanOutcomeRow(Base):
+    """What the ombudsman concluded after a referral, recorded when it comes in (months later)."""
+
+    __tablename__ = "ombudsman_outcomes"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(30))
+    recommendations: Mapped[list[str]] = mapped_column(JSON)
+    norms: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

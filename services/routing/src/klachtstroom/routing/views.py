@@ -26,6 +26,7 @@ from klachtstroom.routing.repository import (
     history_of,
     load_row,
 )
+from klachtstroom.routing.resident.record import resident_fields
 from klachtstroom.routing.store import CaseRow, HistoryRow, ZaakRow, outbound_calls, utc
 
 OPEN = [s.value for s in OPEN_STATES]
@@ -97,10 +98,12 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
     )
     zaak = await session.get(ZaakRow, case_id)
     history = await history_of(session, case_id)
+    entries = [history_entry(h) for h in history]
+    resident = await resident_fields(session, case_id, entries)
     return case_summary(row, today) | {
         "deadlines": [deadline_entry(d) for d in await deadlines_of(session, case_id)],
-        "history": [history_entry(h) for h in history],
-        "flags": [flag.resource() for flag in flags_of(case, row, history)],
+        "history": entries,
+        "flags": [flag.resource() for flag in flags_of(case, row, history)] + resident.pop("flags"),
         "formal_requested": case.formal_requested,
         "acknowledged_on": case.acknowledged_on.isoformat() if case.acknowledged_on else None,
         "extended_weeks": case.extended_weeks,
@@ -116,6 +119,7 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
         "allowed_actions": [api_action(a) for a in allowed_actions(case)],
         "deliveries": [delivery_entry(d) for d in deliveries.all()],
         "zaak_url": zaak.zaak_url if zaak else None,
+        **resident,
         "version": row.version,
     }
 
@@ -137,6 +141,7 @@ def with_complaint_text(resource: dict[str, Any], text: ComplaintText | None) ->
         "description": text.description if text else None,
         "about_employee": text.about_employee if text else None,
         "handover_note": text.handover_note if text else None,
+        "desired_outcome": text.desired_outcome if text else None,
         "texts_available": text is not None,
     }
 
