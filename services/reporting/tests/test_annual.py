@@ -15,7 +15,7 @@ MakeFact = Callable[..., CaseFacts]
 DESIGN_KEYS = {
     "year", "total", "by_channel", "by_kind", "by_category", "by_unit", "by_municipality",
     "by_outcome", "by_resolution", "by_handler", "within_term", "ombudsman",
-    "acknowledged_within_5_working_days",
+    "acknowledged_within_5_working_days", "satisfaction", "measures",
 }  # fmt: skip
 ZERO_CATEGORIES = dict.fromkeys([c.value for c in Category], 0)
 
@@ -23,7 +23,12 @@ ZERO_CATEGORIES = dict.fromkeys([c.value for c in Category], 0)
 def test_has_every_design_key_and_is_json(register: list[CaseFacts]) -> None:
     report = annual_report(register, 2026)
     assert set(report) >= DESIGN_KEYS
-    assert set(report) - DESIGN_KEYS == {"municipality", "as_of", "comparison", "summary_sentences"}
+    assert set(report) - DESIGN_KEYS == {
+        "municipality", "as_of", "comparison", "summary_sentences", "satisfaction_by", "upheld_by_norm",
+        "measures_list",
+    }  # fmt: skip
+    assert set(report["satisfaction"]) == {"responses", "average_score", "heard_share"}
+    assert report["measures"] == {"planned": 0, "in_progress": 0, "done": 0}
     assert set(report["by_resolution"]) == {"informal", "formal"}
     assert set(report["by_handler"]) == {"municipality", "provider"}
     assert set(report["within_term"]) == {"within", "late", "open"}

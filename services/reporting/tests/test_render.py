@@ -58,7 +58,7 @@ def test_html_is_standalone_accessible_dutch_and_deterministic(register: list[Ca
     audit = TableAudit()
     audit.feed(page)
     assert audit.lang == "nl"
-    assert audit.tables == audit.captions == 11
+    assert audit.tables == audit.captions == 18  # 11, plus satisfaction (4), norms (1), measures (2)
     assert audit.th_without_scope == 0
     assert audit.scripts == 0
     assert "<title>Jaarverslag klachtbehandeling 2026</title>" in page
@@ -208,7 +208,7 @@ def test_provider_html(register: list[CaseFacts], fact: MakeFact) -> None:
     assert "Periode: 1 januari 2026 tot en met 30 juni 2026." in page
     audit = TableAudit()
     audit.feed(page)
-    assert audit.tables == audit.captions == 5 and audit.th_without_scope == 0
+    assert audit.tables == audit.captions == 7 and audit.th_without_scope == 0  # 5 + satisfaction, measures
     empty = render_provider_html(
         provider_report([fact(date(2026, 1, 1), handler=Handler.provider)], "X", 2026, 2)
     )

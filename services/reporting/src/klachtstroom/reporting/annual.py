@@ -20,20 +20,27 @@ can be traced:
   `facts.contact_status`; `as_of` (default 31 December of the year) only decides when a
   missing acknowledgement becomes late.
 - `ombudsman`: registrations of the year the complainant took to the ombudsman.
+- `satisfaction` (DESIGN: `{responses, average_score, heard_share}`): the feedback given on the
+  registrations of the year; `satisfaction_by` splits it per unit, category and provider.
+- `upheld_by_norm`: upheld or partly upheld complaints of the year per behoorlijkheidsnorm.
+- `measures` (DESIGN: `{planned, in_progress, done}`): measures linked to a complaint of the
+  year or due in it; `measures_list` lists them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from klachtstroom.contracts.vocabulary import (
     Category,
     Channel,
     Handler,
     Kind,
+    MeasureStatus,
     Outcome,
     Resolution,
     dutch,
@@ -46,8 +53,25 @@ from klachtstroom.reporting.facts import (
     effective_resolution,
     term_status,
 )
+from klachtstroom.reporting.learning.satisfaction import (
+    Answer,
+    Satisfaction,
+    SatisfactionBy,
+    satisfaction,
+    satisfaction_by,
+    upheld_by_norm,
+)
 
 E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Learning:
+    """What the report learns from beyond the case facts: feedback, norms, the measures register."""
+
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    norms: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    measures: Sequence[Mapping[str, Any]] = ()  # the register's items of this year
 
 
 class TermCounts(TypedDict):
@@ -88,6 +112,11 @@ class AnnualReport(TypedDict):
     as_of: str
     comparison: Comparison
     summary_sentences: list[str]
+    satisfaction: Satisfaction
+    satisfaction_by: SatisfactionBy
+    upheld_by_norm: dict[str, int]
+    measures: dict[str, int]
+    measures_list: list[dict[str, Any]]
 
 
 MUNICIPALITY_YEARS = 4  # this year and the three before (DESIGN, Reporting API)
@@ -99,9 +128,11 @@ def annual_report(
     municipality: str | None = None,
     *,
     as_of: date | None = None,
+    learning: Learning | None = None,
 ) -> AnnualReport:
     """The annual report for `year`, optionally for one municipality of a shared organisation."""
     as_of = as_of or date(year, 12, 31)
+    learning = learning or Learning()
     selected = [f for f in facts if municipality is None or f.municipality == municipality]
     this_year = received_in(selected, year)
     last_year = received_in(selected, year - 1)
@@ -130,6 +161,11 @@ def annual_report(
             "by_category": count_vocabulary(Category, (f.category for f in last_year)),
         },
         "summary_sentences": [],
+        "satisfaction": satisfaction(this_year, learning.answers),
+        "satisfaction_by": satisfaction_by(this_year, learning.answers),
+        "upheld_by_norm": upheld_by_norm(this_year, learning.norms),
+        "measures": count_vocabulary(MeasureStatus, (MeasureStatus(m["status"]) for m in learning.measures)),
+        "measures_list": [dict(m) for m in learning.measures],
     }
     report["summary_sentences"] = summary_sentences(report)
     return report
@@ -304,6 +340,15 @@ def summary_sentences(report: AnnualReport) -> list[str]:
         sentences.append(
             f"Bij {percentage(contacts['within'], with_term)}% van de klachten was er binnen "
             "5 werkdagen persoonlijk contact met de klager."
+        )
+    answered = report["satisfaction"]
+    average, heard_share = answered["average_score"], answered["heard_share"]
+    if answered["responses"] and average is not None and heard_share is not None:
+        mark = f"{average:.1f}".replace(".", ",")
+        who = counted(answered["responses"], "klager gaf", "klagers gaven")
+        sentences.append(
+            f"{who} een cijfer voor de behandeling: gemiddeld een {mark}; "
+            f"{round(100 * heard_share)}% voelde zich gehoord."
         )
     ombudsman = report["ombudsman"]
     if total:

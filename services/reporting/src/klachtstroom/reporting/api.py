@@ -12,7 +12,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
-from klachtstroom.reporting.annual import annual_report, received_in
+from klachtstroom.reporting.annual import Learning, annual_report, received_in
+from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.learning import evidence
+from klachtstroom.reporting.learning.measures import all_measures, of_year
 from klachtstroom.reporting.provider_measures import MeasuresUnavailable, measures_of_cases
 from klachtstroom.reporting.provider_report import mediated_overview, provider_cases, provider_report
 from klachtstroom.reporting.render_csv import annual_csv, open_data_csv
@@ -49,7 +52,8 @@ async def annual(
     reporting = reporting_of(request)
     municipality = _optional(municipality)
     facts = await reporting.facts(year - 3, year)
-    report = annual_report(facts, year, municipality, as_of=reporting.as_of(year, as_of))
+    learning = await learning_of(request, year, facts)
+    report = annual_report(facts, year, municipality, as_of=reporting.as_of(year, as_of), learning=learning)
     suffix = f"{year}-{municipality}" if municipality else str(year)
     organisation = reporting.settings.organisation
     if format == "csv":
@@ -68,6 +72,15 @@ async def annual(
             pdf, media_type="application/pdf", headers=_attachment(f"jaarverslag-klachten-{suffix}.pdf")
         )
     return JSONResponse(dict(report))
+
+
+async def learning_of(request: Request, year: int, facts: list[CaseFacts]) -> Learning:
+    """Feedback and norms from the live log, and the measures register's items of `year`."""
+    async with reporting_of(request).service.db.reading() as session:
+        answers = await evidence.answers(session)
+        norms = await evidence.norms(session)
+    measures = of_year(await all_measures(request), year, facts)
+    return Learning(answers=answers, norms=norms, measures=[dict(m) for m in measures])
 
 
 @router.get("/reports/providers/{provider}/{period}", response_model=None)
@@ -91,7 +104,10 @@ async def provider(
     except MeasuresUnavailable:
         message = "De maatregelen zijn nu niet op te vragen bij routing. Probeer het zo opnieuw."
         raise HTTPException(503, detail=message) from None
-    report = provider_report(facts, provider, year, half, measures)
+    async with reporting.service.db.reading() as session:
+        answers = await evidence.answers(session)
+    own = [dict(m) for m in await all_measures(request)]
+    report = provider_report(facts, provider, year, half, measures, answers=answers, register=own)
     if format == "html":
         return HTMLResponse(render_provider_html(report))
     return JSONResponse(dict(report))

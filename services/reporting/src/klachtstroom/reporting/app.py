@@ -14,6 +14,7 @@ from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.reporting import api, dashboard, rebuild
 from klachtstroom.reporting.delivery import SignalSender
 from klachtstroom.reporting.handlers import HANDLERS
+from klachtstroom.reporting.learning import measures
 from klachtstroom.reporting.refresh import Refresher
 from klachtstroom.reporting.runtime import Reporting
 from klachtstroom.reporting.settings import ReportingSettings
@@ -45,7 +46,7 @@ def create_service(
     service.clock_hooks.append(refresher.on_clock_moved)
     app = service.create_app(
         "klachtstroom reporting",
-        [api.router, dashboard.router],
+        [api.router, measures.router, dashboard.router],
         description="Jaarverslag, halfjaarrapportage zorgaanbieders, signalen aan het college, open data "
         "en het dashboard van de klachtcoördinator.",
     )

@@ -22,6 +22,8 @@ from klachtstroom.contracts.vocabulary import Category, Channel, Outcome, dutch
 from klachtstroom.reporting.annual import annual_report, percentage
 from klachtstroom.reporting.charts import bar_chart_svg
 from klachtstroom.reporting.facts import OPEN_STATES
+from klachtstroom.reporting.learning import evidence
+from klachtstroom.reporting.learning.measures import all_measures
 from klachtstroom.reporting.projection import CaseRecord
 from klachtstroom.reporting.projector import live_set, read_records
 from klachtstroom.reporting.render_html import dutch_date
@@ -128,11 +130,25 @@ async def dashboard(
         cases = (await live_set(session)).cases
         open_records = await read_records(session, cases.state.in_(sorted(OPEN_STATES)))
         signals = [_signal_view(s) for s in await latest_signals(session, SIGNALS_SHOWN)]
+        poor_answers = await evidence.poor_answers(session)
+    overdue_measures = [
+        m | {"due_text": dutch_date(date.fromisoformat(m["due"]))}
+        for m in await all_measures(request)
+        if m["overdue"]
+    ]
     facts = await reporting.facts(year - 3, year)
     names = sorted({f.municipality for f in facts if f.municipality}, key=str.casefold)
     report = annual_report(facts, year, municipality, as_of=reporting.as_of(year))
     if municipality is not None:
         open_records = [r for r in open_records if r.municipality == municipality]
+    known = {f.id: f for f in await reporting.facts()}
+    poor = [
+        {"reference": known[p["complaint_id"]].reference if p["complaint_id"] in known else "–",
+         "score": p["score"], "heard": p["heard"],
+         "handled_by": (known[p["complaint_id"]].provider or known[p["complaint_id"]].unit or "–")
+         if p["complaint_id"] in known else "–"}
+        for p in poor_answers
+    ]  # fmt: skip
 
     open_cases = sorted(
         (_open_case(r, today) for r in open_records), key=lambda c: (c.due_on or date.max, c.reference)
@@ -178,6 +194,8 @@ async def dashboard(
             (cid, title, rows, bar_chart_svg(f"chart-{cid}", title, rows)) for cid, title, rows in charts
         ],
         signals=signals,
+        poor=poor,
+        overdue_measures=overdue_measures,
         report_base=f"/api/v1/reports/annual/{year}",
         query=query,
         amp="&" if query else "?",

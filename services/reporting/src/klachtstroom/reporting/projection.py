@@ -50,6 +50,7 @@ LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ie.ComplaintReceived,
     ie.ComplaintTriaged,
     ie.ComplaintsMerged,
+    ie.FeedbackGiven,  # satisfaction (learning/); the fold itself ignores it
     ce.CaseOpened,
     ce.CaseAssigned,
     ce.CaseReferred,
@@ -66,6 +67,7 @@ LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ce.CaseDeclined,
     ce.CaseReopened,
     ce.OmbudsmanReferred,
+    ce.OmbudsmanOutcomeRecorded,
     de.DeadlineSet,
     de.DeadlineMet,
     de.DeadlineBreached,

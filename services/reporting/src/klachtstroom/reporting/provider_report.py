@@ -13,9 +13,9 @@ the annual report's (`annual.py`), so the two reports never disagree about a cas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from klachtstroom.contracts.vocabulary import Category, Handler, Outcome, Resolution
 from klachtstroom.reporting.annual import (
@@ -30,6 +30,7 @@ from klachtstroom.reporting.annual import (
     term_sentences,
 )
 from klachtstroom.reporting.facts import UNKNOWN, CaseFacts, effective_outcome, effective_resolution
+from klachtstroom.reporting.learning.satisfaction import Answer, Satisfaction, satisfaction
 
 HALVES: dict[int, tuple[range, str]] = {
     1: (range(1, 7), "eerste"),
@@ -53,6 +54,8 @@ class ProviderReport(TypedDict):
     open: int
     measures: list[str]
     summary_sentences: list[str]
+    satisfaction: Satisfaction  # feedback on the complaints of the period
+    measures_register: list[dict[str, Any]]  # the provider's own measures in the register
 
 
 class MediatedOverview(TypedDict):
@@ -74,7 +77,14 @@ def provider_cases(facts: Iterable[CaseFacts], provider: str, year: int, half: i
 
 
 def provider_report(
-    facts: Iterable[CaseFacts], provider: str, year: int, half: int, measures: Sequence[str] = ()
+    facts: Iterable[CaseFacts],
+    provider: str,
+    year: int,
+    half: int,
+    measures: Sequence[str] = (),
+    *,
+    answers: Mapping[str, Answer] | None = None,
+    register: Sequence[Mapping[str, Any]] = (),
 ) -> ProviderReport:
     """The report on complaints about `provider` received in half `half` (1 or 2) of `year`;
     `measures` are the texts the provider reported on those cases (routing keeps them)."""
@@ -97,6 +107,8 @@ def provider_report(
         "open": terms["open"],
         "measures": list(measures),
         "summary_sentences": [],
+        "satisfaction": satisfaction(chosen, answers or {}),
+        "measures_register": [dict(m) for m in register if m.get("provider") == provider],
     }
     report["summary_sentences"] = _provider_sentences(report, ordinal)
     return report

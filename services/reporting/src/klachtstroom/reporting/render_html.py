@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
+from typing import Any
 
 from klachtstroom.contracts.vocabulary import Category, dutch
 from klachtstroom.reporting.annual import AnnualReport
 from klachtstroom.reporting.facts import UNKNOWN
+from klachtstroom.reporting.learning.satisfaction import Satisfaction
 from klachtstroom.reporting.provider_report import ProviderReport
 
 Cell = int | str
@@ -215,6 +217,76 @@ def annual_sections(report: AnnualReport) -> list[Section]:
                       (("Voorgelegd aan de ombudsman", (report["ombudsman"],)),)),
             ),
         ),
+        *learning_sections(report),
+    ]  # fmt: skip
+
+
+def mark(value: float | None) -> str:
+    """An average mark as Dutch readers write it: 7,7; '–' without answers."""
+    return "–" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def share(value: float | None) -> str:
+    return "–" if value is None else f"{round(100 * value)}%"
+
+
+def satisfaction_table(caption: str, heading: str, groups: Mapping[str, Satisfaction]) -> Table:
+    rows = tuple(
+        (name_label(name), (s["responses"], mark(s["average_score"]), share(s["heard_share"])))
+        for name, s in groups.items()
+    )
+    return Table(caption, (heading, "Antwoorden", "Gemiddeld cijfer", "Voelde zich gehoord"), rows)
+
+
+def measures_table(caption: str, measures: Sequence[Mapping[str, Any]]) -> Table:
+    rows = tuple(
+        (str(m["title"]),
+         (str(m["owner"]), dutch_date(date.fromisoformat(str(m["due"]))), label(str(m["status"]))))
+        for m in measures
+    )  # fmt: skip
+    return Table(caption, ("Maatregel", "Eigenaar", "Klaar op", "Stand"), rows)
+
+
+def learning_sections(report: AnnualReport) -> list[Section]:
+    """Satisfaction, behoorlijkheidsnormen and the measures register (leren van klachten)."""
+    year, answered, by = report["year"], report["satisfaction"], report["satisfaction_by"]
+    measures = report["measures_list"]
+    norms = {norm: n for norm, n in report["upheld_by_norm"].items() if n}
+    categories = {label(c): v for c, v in by["by_category"].items()}
+    return [
+        Section(
+            "Tevredenheid over de klachtbehandeling",
+            (
+                "Na de afhandeling vragen we de klager om een cijfer van 1 tot 10 en of hij of zij "
+                "zich gehoord voelde. Bij een 5 of lager, of als de klager zich niet gehoord voelde, "
+                "belt de klachtcoördinator terug.",
+            ),
+            tables=(
+                satisfaction_table(f"Tevredenheid over de klachtbehandeling, {year}", "Alle klachten",
+                                   {"Alle klachten": answered}),
+                satisfaction_table(f"Tevredenheid per afdeling, {year}", "Afdeling", by["by_unit"]),
+                satisfaction_table(f"Tevredenheid per onderwerp, {year}", "Onderwerp", categories),
+                satisfaction_table(f"Tevredenheid per zorgaanbieder, {year}", "Zorgaanbieder",
+                                   by["by_provider"]),
+            ),
+        ),
+        Section(
+            "Behoorlijkheidsnormen",
+            ("Gegronde en gedeeltelijk gegronde klachten naar de norm van de Nationale ombudsman die "
+             "werd geschonden. Een klacht kan meer normen raken.",),
+            tables=(counts_table(f"Gegronde klachten per behoorlijkheidsnorm, {year}", "Norm", norms),),
+        ),
+        Section(
+            "Verbetermaatregelen",
+            ("Wat we veranderen naar aanleiding van klachten: maatregelen bij klachten uit "
+             f"{year} of met een einddatum in {year}.",),
+            tables=(
+                Table(f"Maatregelen naar stand, {year}", ("Stand", "Aantal"),
+                      tuple((label(k), (v,)) for k, v in report["measures"].items()),
+                      (sum(report["measures"].values()),)),
+                measures_table(f"Verbetermaatregelen, {year}", measures),
+            ),
+        ),
     ]  # fmt: skip
 
 
@@ -241,6 +313,14 @@ def provider_sections(report: ProviderReport) -> list[Section]:
             ),
         ),
         Section("Maatregelen", bullets=tuple(report["measures"]) or ("Geen maatregelen gemeld.",)),
+        Section(
+            "Tevredenheid en verbetermaatregelen",
+            tables=(
+                satisfaction_table(f"Tevredenheid over de klachtbehandeling, {period}", "Klachten",
+                                   {"Klachten over " + report["provider"]: report["satisfaction"]}),
+                measures_table(f"Verbetermaatregelen van {report['provider']}", report["measures_register"]),
+            ),
+        ),
     ]  # fmt: skip
 
 

@@ -144,6 +144,29 @@ class SignalDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+
+class MeasureRow(Base):
+    """The measures register (leren van klachten): what is changed because of complaints.
+
+    Reporting's own data, not a projection: a rebuild leaves it alone.
+    """
+
+    __tablename__ = "measures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(200), index=True)
+    provider: Mapped[str | None] = mapped_column(String(200), index=True)
+    complaint_ids: Mapped[list[str]] = mapped_column(JSON)
+    ombudsman_case_id: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
 @dataclass(frozen=True)
 class ProjectionSet:
     name: str

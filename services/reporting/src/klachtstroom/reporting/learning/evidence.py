@@ -1,0 +1,56 @@
+"""What the learning sections read from reporting's own event log (the live projection set):
+the feedback given and the norms of the latest judgement, per complaint. The log is rebuilt
+from the topics with everything else (`reporting rebuild`), so these numbers are too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from klachtstroom.contracts import case_events as ce
+from klachtstroom.contracts import intake_events as ie
+from klachtstroom.reporting.learning.satisfaction import Answer
+from klachtstroom.reporting.projector import live_set
+
+
+async def answers(session: AsyncSession) -> dict[str, Answer]:
+    """The (first) feedback per complaint; intake accepts one answer per complaint."""
+    log = (await live_set(session)).log
+    rows = await session.execute(
+        select(log.complaint_id, log.data).where(log.type == ie.FeedbackGiven.event_type).order_by(log.seq)
+    )
+    found: dict[str, Answer] = {}
+    for complaint_id, data in rows:
+        found.setdefault(complaint_id, Answer(int(data["score"]), bool(data["heard"])))
+    return found
+
+
+async def norms(session: AsyncSession) -> Mapping[str, Sequence[str]]:
+    """The norms named by each complaint's latest judgement (a reopened case is judged again)."""
+    log = (await live_set(session)).log
+    rows = await session.execute(
+        select(log.complaint_id, log.data).where(log.type == ce.CaseResolved.event_type).order_by(log.seq)
+    )
+    found: dict[str, list[str]] = {}
+    for complaint_id, data in rows:
+        found[complaint_id] = [str(n) for n in data.get("norms") or []]
+    return found
+
+
+async def poor_answers(session: AsyncSession, limit: int = 50) -> list[dict[str, object]]:
+    """The newest answers that ask for a follow-up call, for the coordinator's dashboard."""
+    log = (await live_set(session)).log
+    rows = await session.execute(
+        select(log.complaint_id, log.data)
+        .where(log.type == ie.FeedbackGiven.event_type)
+        .order_by(log.seq.desc())
+        .limit(500)
+    )
+    poor = [
+        {"complaint_id": cid, "score": data["score"], "heard": data["heard"], "at": data.get("at")}
+        for cid, data in rows
+        if data.get("follow_up")
+    ]
+    return poor[:limit]

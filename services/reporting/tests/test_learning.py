@@ -1,0 +1,101 @@
+"""Learning from complaints in the reports: satisfaction after closing, upheld complaints per
+behoorlijkheidsnorm, and the measures register (API, dashboard, annual and provider report)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from reporting_events import Story, interleave
+from reporting_harness import Harness
+
+from klachtstroom.contracts import intake_events as ie
+from klachtstroom.contracts.envelope import make_envelope
+from klachtstroom.contracts.vocabulary import Category, Norm, Outcome, Resolution
+
+
+def feedback(story: Story, score: int, heard: bool) -> Story:
+    payload = ie.FeedbackGiven(
+        complaint_id=story.id, score=score, heard=heard, follow_up=score <= 5 or not heard,
+        at=datetime(2025, 6, 1, tzinfo=UTC),
+    )  # fmt: skip
+    story.events.append((payload.topic, make_envelope(payload, source="test", subject=story.id)))
+    return story
+
+
+def closed(
+    day: date,
+    unit: str,
+    category: Category = Category.conduct,
+    provider: str | None = None,
+    outcome: Outcome = Outcome.upheld,
+) -> Story:
+    story = Story(day, unit=unit, category=category, provider=provider).received().opened()
+    return story.resolved(outcome, Resolution.informal)
+
+
+async def test_annual_report_counts_satisfaction_per_unit_category_and_provider(harness: Harness) -> None:
+    stories = [
+        feedback(closed(date(2025, 3, 3), "Inkomen"), 8, True),
+        feedback(closed(date(2025, 4, 3), "Inkomen", Category.information), 4, True),
+        feedback(closed(date(2025, 5, 3), "Wmo", provider="Zorg Plus"), 9, False),
+        closed(date(2025, 5, 4), "Wmo"),  # no answer
+        feedback(closed(date(2024, 5, 4), "Wmo"), 1, False),  # another year
+    ]
+    await harness.deliver(interleave(stories, seed=4))
+    report = await harness.json("/api/v1/reports/annual/2025")
+    assert report["satisfaction"] == {"responses": 3, "average_score": 7.0, "heard_share": 2 / 3}
+    by = report["satisfaction_by"]
+    assert by["by_unit"]["Inkomen"] == {"responses": 2, "average_score": 6.0, "heard_share": 1.0}
+    assert by["by_provider"]["Zorg Plus"]["responses"] == 1
+    assert by["by_category"]["information"]["average_score"] == 4.0
+    html = (await harness.get("/api/v1/reports/annual/2025?format=html")).text
+    assert "Tevredenheid per afdeling" in html and "7,0" in html
+    csv = (await harness.get("/api/v1/reports/annual/2025?format=csv")).text
+    assert "Tevredenheid per zorgaanbieder, 2025" in csv
+    provider = await harness.json("/api/v1/reports/providers/Zorg Plus/2025-H1")
+    assert provider["satisfaction"]["responses"] == 1
+
+
+async def test_upheld_complaints_are_counted_per_norm(harness: Harness) -> None:
+    upheld = closed(date(2025, 3, 3), "Inkomen")
+    upheld.events[-1][1].data["norms"] = [Norm.listening.value, Norm.promptness.value]
+    not_upheld = closed(date(2025, 3, 4), "Inkomen", outcome=Outcome.not_upheld)
+    not_upheld.events[-1][1].data["norms"] = [Norm.listening.value]
+    await harness.deliver(interleave([upheld, not_upheld], seed=1))
+    norms = (await harness.json("/api/v1/reports/annual/2025"))["upheld_by_norm"]
+    assert len(norms) == 22
+    assert norms["listening"] == 1 and norms["promptness"] == 1 and norms["integrity"] == 0
+
+
+async def test_measures_register_api(harness: Harness) -> None:
+    story = closed(date(2025, 3, 3), "Inkomen", provider="Zorg Plus")
+    await harness.deliver(interleave([story], seed=1))
+    body = {"title": "Terugbelnotitie verplicht in het KCC", "owner": "Teamleider KCC", "due": "2025-09-01",
+            "status": "planned", "complaint_ids": [story.id], "provider": "Zorg Plus"}  # fmt: skip
+    created = await harness.client.post("/api/v1/measures", json=body)
+    assert created.status_code == 201, created.text
+    measure = created.json()
+    assert measure["id"] and measure["status"] == "planned" and measure["complaint_ids"] == [story.id]
+    bad = await harness.client.post("/api/v1/measures", json={**body, "status": "bijna"})
+    assert bad.status_code == 422
+    listed = await harness.json("/api/v1/measures?year=2025&status=planned")
+    assert [m["id"] for m in listed["items"]] == [measure["id"]] and listed["next"] is None
+    assert (await harness.json("/api/v1/measures?status=done"))["items"] == []
+    assert (
+        await harness.client.patch("/api/v1/measures/onbekend", json={"status": "done"})
+    ).status_code == 404
+    assert (
+        await harness.client.patch(f"/api/v1/measures/{measure['id']}", json={"status": "x"})
+    ).status_code == 422
+    # The harness clock stands at 15 January 2026: due 1 September 2025 and not done is overdue.
+    assert (await harness.json(f"/api/v1/measures/{measure['id']}"))["overdue"] is True
+    dashboard = (await harness.get("/")).text
+    assert "Terugbelnotitie verplicht in het KCC" in dashboard
+    patched = await harness.client.patch(f"/api/v1/measures/{measure['id']}", json={"status": "in_progress"})
+    assert patched.status_code == 200 and patched.json()["status"] == "in_progress"
+    report = await harness.json("/api/v1/reports/annual/2025")
+    assert report["measures"] == {"planned": 0, "in_progress": 1, "done": 0}
+    html = (await harness.get("/api/v1/reports/annual/2025?format=html")).text
+    assert "Terugbelnotitie verplicht in het KCC" in html
+    provider = await harness.json("/api/v1/reports/providers/Zorg Plus/2025-H1")
+    assert [m["title"] for m in provider["measures_register"]] == [body["title"]]
