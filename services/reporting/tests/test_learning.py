@@ -52,6 +52,7 @@ async def test_annual_report_counts_satisfaction_per_unit_category_and_provider(
     assert "Tevredenheid per afdeling" in html and "7,0" in html
     csv = (await harness.get("/api/v1/reports/annual/2025?format=csv")).text
     assert "Tevredenheid per zorgaanbieder, 2025" in csv
+    harness.routing_with_measures("Training bejegening")
     provider = await harness.json("/api/v1/reports/providers/Zorg Plus/2025-H1")
     assert provider["satisfaction"]["responses"] == 1
 
@@ -97,5 +98,6 @@ async def test_measures_register_api(harness: Harness) -> None:
     assert report["measures"] == {"planned": 0, "in_progress": 1, "done": 0}
     html = (await harness.get("/api/v1/reports/annual/2025?format=html")).text
     assert "Terugbelnotitie verplicht in het KCC" in html
+    harness.routing_with_measures("Training bejegening")
     provider = await harness.json("/api/v1/reports/providers/Zorg Plus/2025-H1")
     assert [m["title"] for m in provider["measures_register"]] == [body["title"]]
