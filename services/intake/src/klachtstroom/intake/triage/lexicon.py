@@ -11,6 +11,16 @@ before it ("niet onbeschoft"). Rules are data so a reviewer can read why triage 
 
 from __future__ import annotations
 
+from klachtstroom.intake.triage.urgency_lexicon import (
+    AGE_AFTER,
+    AGE_BEFORE,
+    CARE_LOST,
+    CARE_WORDS,
+    URGENT_RULES,
+)
+
+__all__ = ["AGE_AFTER", "AGE_BEFORE", "CARE_LOST", "CARE_WORDS", "RULES", "TARGET_LABELS"]
+
 # (pattern, weight) per target. Targets: the Category values, "objection", "question",
 # "complaint" (kind evidence), and "urgent:<ground>" for the urgency grounds below.
 Rule = tuple[str, float]
@@ -20,7 +30,8 @@ TARGET_LABELS: dict[str, str] = {
     "information": "informatie of nalatigheid",
     "handling_time": "de behandeltermijn",
     "policy": "beleid of regels",
-    "referral": "doorverwijzing",
+    "pillar_to_post": "van het kastje naar de muur gestuurd (informatie)",
+    "partner": "een klacht over een (contract)partner: doorverwijzing",
     "proactive": "een melding die de organisatie zelf heeft gedaan",
     "other": "een klacht zonder vaste categorie",
     "objection": "een bezwaar tegen een besluit",
@@ -32,7 +43,7 @@ TARGET_LABELS: dict[str, str] = {
     "urgent:livelihood": "verlies van inkomen, woning, energie of eten",
 }
 
-RULES: dict[str, list[Rule]] = {
+RULES: dict[str, list[Rule]] = {  # urgency rules: urgency_lexicon.URGENT_RULES
     "conduct": [
         ("onbeschoft|onbeschofte|onbeleefd|onvriendelijk|onaardig|respectloos|respectloze", 2.0),
         ("grof|bot|kortaf|arrogant|neerbuigend|denigrerend|kleinerend|ongepast|kwetsend", 1.5),
@@ -302,7 +313,7 @@ RULES: dict[str, list[Rule]] = {
         ("sluiten|sluiting|schrappen|geschrapt|opheffen|opgeheven", 0.7),
         ("studenten|statushouders|gepensioneerden|ouderen|mantelzorgers|zzp|zzper|minima|gezinnen", 0.5),
     ],
-    "referral": [
+    "pillar_to_post": [
         ("doorverwezen|doorverwijzing|doorverwijzen", 3.0),
         ("kastje ~3 muur", 3.0),
         ("verwijst|verwijzen|verwezen ~9 naar", 2.5),
@@ -345,6 +356,25 @@ RULES: dict[str, list[Rule]] = {
         ("eerst ~3 naar", 1.0),
         ("rondgestuurd|rondgepompt|van ~1 loket ~1 naar ~1 loket", 2.5),
         ("niemand ~2 weet ~2 wie", 1.5),
+    ],
+    "partner": [
+        # a (contract) partner of the municipality: the complaint is about its work (DOMAIN.md)
+        ("thuiszorg*|zorgaanbieder*|zorgorganisatie*|aanbieder|aanbieders|zorgverlener*", 2.0),
+        ("thuisbegeleid*|begeleider|begeleiders|begeleidster|woonbegeleid*|ambulante", 1.5),
+        ("dagbesteding*|zorgboerderij|woonvoorziening|gezinshuis*|logeeropvang|instelling", 1.5),
+        ("jeugdhulp*|jeugdzorg*|jeugd-ggz|ggz|pleegzorg*|pleegouders|pleeggezin|jeugdbescherm*", 1.5),
+        ("gezinsvoogd|voogdij|gecertificeerde ~1 instelling", 2.0),
+        ("taxi*|regiotaxi|chauffeur*|vervoerder*|vervoersbedrijf|taxibedrijf|leerlingenvervoer", 2.0),
+        ("doelgroepenvervoer|wmo-vervoer|wmo-taxi|busje", 1.5),
+        ("re-integratiebedrijf|re-integratiebureau|reintegratiebedrijf|reintegratiebureau|jobcoach", 2.5),
+        ("trajectbegeleider|werkleerplek|re-integratietraject", 1.5),
+        ("bewindvoerder*|beschermingsbewind*|budgetbeheer*|budgetcoach|mentor|schuldhulpstichting", 2.0),
+        ("stichting", 1.0),
+        ("leverancier|hulpmiddelencentrum|woningaanpasser|aannemer|monteur|maaltijdservice", 1.5),
+        ("huishoudelijke ~1 hulp ~3 komt|kwam|komen", 1.0),
+        ("verzorgende|verzorgster|wijkverpleeg*|thuishulp|schoonmaakhulp", 1.5),
+        ("opdrachtgever|gecontracteerd*|ingehuurd|ingekocht", 1.5),
+        ("bij ~2 organisatie|aanbieder|bedrijf ~3 geklaagd|gemeld", 1.5),
     ],
     "proactive": [
         ("zelf ~3 geconstateerd|vastgesteld|ontdekt|gezien|gemerkt", 3.0),
@@ -482,201 +512,11 @@ RULES: dict[str, list[Rule]] = {
         ("wanneer ~2 houdt|stopt|ophouden", 2.0),
         ("nou", 1.0),
     ],
-    "urgent:threat": [
-        ("mes|wapen|vermoorden|neerschieten|doodmaken", 1.0),
-        ("bedreigd|bedreiging|bedreigen", 1.0),
-        ("geslagen|sloeg|vastgepakt|geduwd|mishandeld", 1.0),
-        ("blauwe ~1 plekken", 1.0),
-        ("agressief|agressie", 1.0),
-        ("weet ~1 waar ~3 woont", 1.0),
-        ("komen ~1 opzoeken|halen", 1.0),
-        ("iets ~1 gaat ~1 doen", 1.0),
-        ("te pakken", 1.0),
-        ("slaat|slaan|sloeg ~1 mij|me|haar|hem|ons|de|mijn|zijn", 1.0),
-        ("schopt|geschopt|mishandeling|geweld|huiselijk", 1.0),
-        ("politie", 0.5),  # with "aangifte" enough, but not a report for a stolen passport
-        ("aangifte", 0.5),
-        ("paspoort|rijbewijs|identiteitskaart|fiets|portemonnee ~6 gestolen|kwijt|verloren", -1.0),
-        ("wat|iets ~2 aan ~2 doen|aandoen", 1.0),
-        ("opwachten|afmaken|vermoord*|wraak|grazen|pistool", 1.0),
-        ("brand ~1 stichten|steken", 1.0),
-        ("in ~1 elkaar", 1.0),
-        ("verhaal ~1 halen|komen", 1.0),
-        ("weet|weten ~1 waar ~4 parkeert|werkt|woon|wonen|school|rijdt", 1.0),
-        ("moet|moeten|maar ~2 oppassen|uitkijken", 1.0),
-        ("ongelukken|ongeluk ~1 gebeuren|gebeurt", 1.0),
-        ("in ~1 de ~1 fik", 1.0),
-        ("tegen ~1 de ~1 grond", 1.0),
-        ("afrekenen|afgerekend|doodsteken|neersteken|kapotmaken", 1.0),
-        ("op ~1 je|jullie|zijn|haar ~1 bek", 1.0),
-        ("verwonding*|gewond|letsel", 1.0),
-        ("pakte|greep ~3 vast", 1.0),
-        ("trok|sleurde ~3 mij|me|haar|hem", 1.0),
-        ("sloeg|slaat ~2 toon", -2.0),  # "sloeg een toon aan" is about tone, not violence
-    ],
-    "urgent:vulnerable": [
-        ("zelfmoord|suicide|suicidaal|suicidale", 1.0),
-        ("eind ~1 aan ~2 maken", 1.0),
-        ("niet ~1 meer ~1 wil|willen ~1 leven", 1.0),
-        ("zichzelf ~4 aandoen|doen", 1.0),
-        ("iets ~1 aandoet|aandoen", 1.0),
-        ("uit ~1 huis ~2 gehaald|geplaatst", 1.0),
-        ("veiligheid|onveilig|weggelopen|vermist|paniek", 1.0),
-        ("ernstige ~1 zorgen", 1.0),
-        ("geen|zonder ~2 eten|medicijnen|insuline|slaapplek", 1.0),
-        ("stoppen ~3 zorg", 1.0),
-        ("kan ~3 zichzelf ~2 niet ~1 verzorgen", 1.0),
-        ("in ~2 bed ~2 zonder", 1.0),
-        ("zelfdoding|113|wanhopig|uitzichtloos|psychose|crisisdienst", 1.0),
-        ("er ~1 niet ~1 meer ~2 zijn", 1.0),
-        ("niet ~1 meer ~1 verder", 1.0),
-        ("van ~1 kant ~1 maken", 1.0),
-        ("mezelf|mijzelf|zichzelf|zelf ~3 iets ~2 aan|aandoen", 1.0),
-        ("geen ~1 uitweg", 1.0),
-        ("verwaarloos*|kindermishandeling|misbruik*|uithuisplaatsing|gevaar|ondervoed|uitgedroogd", 1.0),
-        ("valt ~1 af", 1.0),
-        ("geen ~2 maaltijden|verzorging|zorg ~1 meer", 1.0),
-        ("zie|zag ~2 het ~1 niet ~1 meer ~1 zitten", 1.0),
-        ("nog ~2 volhoud|volhouden|volhou", 1.0),
-        ("pillen ~3 klaarstaan|klaar|gespaard|verzameld|opgespaard|slikken|genoeg", 1.0),
-        ("potje|doosje ~1 pillen", 1.0),
-        ("snijdt|snijden|snijd|krast ~2 zichzelf|zich|haar|hem", 1.0),
-        ("automutilatie|zelfbeschadiging|doodsbang", 1.0),
-        ("medicijnen|medicatie|insuline ~4 niet ~2 gehad|in|ingenomen|gekregen|meer", 1.0),
-        ("eet|eten ~3 alleen ~1 nog", 1.0),
-        ("nauwelijks|amper ~2 eten", 1.0),
-        ("dagen ~2 in ~1 bed|lakens", 1.0),
-        ("vuile|natte ~1 lakens", 1.0),
-        ("grote|ernstige ~1 zorgen ~2 om|over ~2 kinderen|kind|zoon|dochter", 1.0),
-        ("ongewenst|grensoverschrijdend|betast|aangerand|aanranding", 1.0),
-        ("rare|seksuele ~1 berichtjes|berichten|fotos|foto", 1.0),
-        ("zelfmoordgedachten|afscheidsbrief|levensmoe", 1.0),
-        ("einde ~2 aan ~1 mijn ~1 leven", 1.0),
-        ("voor ~1 de ~1 trein|metro", 1.0),
-        ("van ~1 de ~1 brug|flat", 1.0),
-        ("geen ~1 zin ~2 leven", 1.0),
-    ],
-    "urgent:impact": [
-        ("journalist|omroep|rtv|krantenartikel|volkskrant|telegraaf|nos|tiktok|viral", 1.0),
-        ("dagblad|verslaggever|redactie|televisie|tv|radio|youtube|filmpje|petitie|actiegroep", 1.0),
-        ("artikel ~4 plaatsen|geplaatst|verschijnt|schrijven", 1.0),
-        ("in ~1 de ~1 krant ~2 zetten|komen|brengen", 1.0),
-        ("kamerlid|burgemeester|politiek|politici|ombudsman ~3 media", 1.0),
-        ("nieuws ~1 halen", 1.0),
-        ("online|internet ~3 zetten|gezet|plaatsen", 1.0),
-        ("naar|ingeschakeld|benaderd|gebeld|ingelicht ~3 krant|pers|media", 1.0),
-        ("pers", 1.0),
-        ("krant|media|journalist|redactie ~3 ingelicht|ingeschakeld|benaderd|getipt|gebeld|gemaild", 1.0),
-        ("krant ~3 ingeschakeld|benaderd", 1.0),
-        ("raadslid|wethouder|gemeenteraad|raadsvragen|fractie|raadsleden", 1.0),
-        ("facebook|twitter|instagram ~6 gedeeld|delen|gepost|geplaatst", 1.0),
-        ("massaal ~1 gedeeld", 1.0),
-        ("social ~1 media ~4 zetten|plaatsen|delen|gedeeld", 1.0),
-        ("item ~2 maken", 1.0),
-        ("interview|uitzending|documentaire|reportage", 1.0),
-        (
-            "gelderlander|tubantia|parool|stentor|limburger|destem|pzc|courant|nieuwsuur|eenvandaag|zembla",
-            1.0,
-        ),
-        ("views|likes|weergaven|retweets", 1.0),
-        ("staat|stond|staan ~3 op ~1 instagram|facebook|twitter|youtube|tiktok", 1.0),
-        ("handtekeningen*|ondertekenaars", 1.0),
-        ("burgemeester|kamerlid|kamerleden", 1.0),
-        ("inspreken|ingesproken", 1.0),
-        ("kamervragen|raadsvraag", 1.0),
-        ("burgemeester en =wethouders", -2.0),  # the formal address of a letter, not a signal
-        ("naar ~2 krant|pers|media ~1 stappen|gaan|ga", 1.0),
-    ],
-    "urgent:livelihood": [
-        ("huisuitzetting|uitzetting|ontruimen|ontruiming|ontruimingsprocedure|dakloos", 1.0),
-        ("op ~1 straat", 1.0),
-        ("uit ~2 huis ~2 gezet", 1.0),
-        ("deurwaarder", 1.0),
-        ("gas|stroom|water|energie|licht|energieleverancier ~8 afgesloten|afsluiten", 1.0),
-        ("gas|stroom|water|licht ~2 eraf|dicht|uitgezet", 1.0),
-        ("afgesloten ~4 gas|stroom|water|energie|licht", 1.0),
-        ("zonder ~1 gas|stroom|energie|water", 1.0),
-        ("beslag", 1.0),
-        ("beslag ~4 opgeheven|vrijgegeven", -2.0),
-        ("geen ~1 uitkering|inkomen|leefgeld", 1.0),
-        (
-            "uitkering|leefgeld|pgb|zorgbudget ~4 niet ~3 "
-            "binnen|ontvangen|gestort|betaald|uitbetaald|overgemaakt",
-            1.0,
-        ),
-        ("geen ~1 geld ~1 voor|om|meer", 1.0),
-        ("niets|niks ~2 ontvangen", 1.0),
-        ("hou|houd|houdt ~3 niets|niks ~1 over", 1.0),
-        ("niets|niks ~1 over ~2 voor|om", 1.0),
-        ("geen ~2 stroom|gas|water|licht|verwarming|energie", 1.0),
-        ("afsluiting|huurachterstand|loonbeslag", 1.0),
-        ("uitkering|bijstand ~3 stopgezet|beeindigd|ingetrokken|geblokkeerd|stopgezet", 1.0),
-        (
-            "verhuurder|huisbaas|woningcorporatie|corporatie|woningbouw ~8 procedure|opgezegd|ontruim*|eruit",
-            1.0,
-        ),
-        ("voedselbank|honger|rondkomen", 1.0),
-        ("niets|niks ~1 te ~1 eten", 1.0),
-        ("beslag*", 1.0),
-        ("huur ~4 niet ~2 betalen|betaald", 1.0),
-        ("huur ~3 achter|opgezegd", 1.0),
-        ("slaap|slapen ~6 auto", 1.0),
-        ("noodhulp", 1.0),
-        ("euro ~3 om ~2 leven", 1.0),
-        ("pot|koelkast|kast|kasten ~2 leeg", 1.0),
-        ("geen ~2 cent", 1.0),
-        ("zonder ~1 inkomen|uitkering|geld|loon|leefgeld", 1.0),
-        ("om ~1 van ~1 te ~1 leven", 1.0),
-        (
-            "vattenfall|eneco|essent|greenchoice|liander|stedin|enexis|vitens|evides|dunea ~8 "
-            "afsluiten|afgesloten|dicht|dichtzetten|dichtgezet",
-            1.0,
-        ),
-        (
-            "meter|meters ~3 dichtzetten|dichtgezet|dichtgedraaid|dicht|afsluiten|afgesloten|weghalen|eruit",
-            1.0,
-        ),
-        ("ontruim*|ontruimingsvonnis|vonnis|dagvaarding", 1.0),
-        ("moeten|moet|moest ~4 eruit", 1.0),
-        ("veiling|geveild", 1.0),
-        ("buiten|straat ~1 geslapen|slapen|slaap", 1.0),
-        ("vannacht|vanavond ~3 slapen|slaapplek|onderdak", 1.0),
-        ("onderdak|nachtopvang|daklozenopvang", 1.0),
-        ("huis ~1 uitgezet|uitgegooid|uitgeschopt", 1.0),
-        ("sloten ~2 vervangen|veranderd", 1.0),
-        ("kinderen|kind ~4 honger", 1.0),
-        ("daklozen|dakloze", 1.0),
-        ("boodschappen|lasten|energierekening|eten ~3 niet ~2 meer ~1 betalen", 1.0),
-        ("boodschappen|lasten|energierekening|eten ~3 niet ~1 betalen", 1.0),
-    ],
 }
 
 # Only descriptions of behaviour or of a state can be denied ("niet onbeschoft", "niet bedreigd");
 # a missing thing ("geen stroom meer", "geen informatie") is the complaint itself.
 NEGATABLE_TARGETS: frozenset[str] = frozenset({"conduct", "other", "urgent:threat", "urgent:vulnerable"})
-
-# An older person without care: age words around a number of 75+, care that is missing.
-AGE_BEFORE: frozenset[str] = frozenset(
-    {"van", "is", "mw", "dhr", "oma", "opa", "moeder", "vader", "buurvrouw", "buurman"}
-)
-AGE_AFTER: frozenset[str] = frozenset({"jaar", "jr", "jarige"})
-CARE_WORDS: frozenset[str] = frozenset(
-    {
-        "hulp",
-        "zorg",
-        "thuiszorg",
-        "thuishulp",
-        "verzorging",
-        "gevallen",
-        "koken",
-        "maaltijden",
-        "eten",
-        "boodschappen",
-        "medicijnen",
-        "douchen",
-    }
-)
-CARE_LOST: frozenset[str] = frozenset({"zonder", "geen", "gevallen", "niet", "gestopt", "stopt", "stoppen"})
 
 NEGATORS: frozenset[str] = frozenset({"niet", "geen", "nooit", "allerminst", "nergens"})
 
@@ -715,3 +555,5 @@ STOPWORDS: frozenset[str] = frozenset(
     mevrouw meneer
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
+
+RULES.update(URGENT_RULES)

@@ -1,0 +1,262 @@
+"""The learned triage: three heads (kind, category, urgent) over one set of features.
+
+Each head is a logistic regression: its probabilities are the confidence we report, and its
+weights times the text's features say which words weighed most (the reasons). The category
+head learns from complaints only; for an objection or a question the category is ``other``.
+The urgency head flags at a low threshold (tuned on the development set for recall): a person
+looking at a false alarm costs minutes, a missed urgent text can cost a great deal more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from klachtstroom.contracts.vocabulary import Category, Kind, dutch
+from klachtstroom.intake.triage.features import Doc, Featuriser, parse
+from klachtstroom.intake.triage.lexicon import STOPWORDS, TARGET_LABELS
+
+__all__ = ["CHECK_BELOW", "URGENT_THRESHOLD", "Example", "TriageModel", "TriageResult"]
+
+# Tuned on the development set by cross-validation (bench/triage_bench.py --tune); never on
+# the blind set. Urgent: the highest threshold that keeps recall at or above 0.97 there.
+URGENT_THRESHOLD = 0.15
+# Below this confidence a person checks the classification ("controleer de indeling").
+CHECK_BELOW = 0.55
+QUOTE_MIN_TEXTS = 5  # a word is quoted in a reason only when this many training texts have it
+CHECK_TEXT = "Controleer de indeling: de automatische triage is hierover niet zeker."
+
+_URGENT_GROUNDS = ("urgent:threat", "urgent:vulnerable", "urgent:impact", "urgent:livelihood")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    kind: str
+    category: str
+    urgent: bool
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    kind: Kind
+    category: Category
+    urgent: bool
+    confidence: float  # 0..1: how sure the kind (and for a complaint the category) is
+    reasons: list[str] = field(default_factory=list)
+    urgent_reasons: list[str] = field(default_factory=list)
+    check: bool = False  # below CHECK_BELOW: a person should check the classification
+    urgent_probability: float = 0.0
+
+
+def _head(c: float, balanced: bool = True) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None)
+
+
+class TriageModel:
+    def __init__(
+        self,
+        kind_c: float = 8.0,
+        category_c: float = 16.0,
+        urgent_c: float = 32.0,
+        urgent_threshold: float = URGENT_THRESHOLD,
+        kind_lexicon: float = 0.75,
+        category_lexicon: float = 0.5,
+        urgent_lexicon: float = 1.5,
+    ) -> None:
+        self.features = Featuriser()
+        self.kind = _head(kind_c)
+        self.category = _head(category_c)
+        self.urgent = _head(urgent_c)
+        self.urgent_threshold = urgent_threshold
+        self.lexicon_weights = {"kind": kind_lexicon, "category": category_lexicon, "urgent": urgent_lexicon}
+        self._scales: dict[str, sparse.csr_matrix] = {}
+        self._scale_vectors: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------ learning
+
+    def fit(self, examples: list[Example]) -> TriageModel:
+        docs = [parse(e.text) for e in examples]
+        with threadpool_limits(limits=1):  # a shared machine: threads only add contention here
+            return self._fit(docs, examples)
+
+    def _fit(self, docs: list[Doc], examples: list[Example]) -> TriageModel:
+        self.features.fit(docs)
+        lexicon = self.features.lexicon_columns()
+        for head, weight in self.lexicon_weights.items():
+            scale = np.ones(len(self.features.names))
+            scale[lexicon] = weight
+            self._scales[head] = sparse.diags(scale, format="csr")
+            self._scale_vectors[head] = scale
+        x = self.features.transform(docs)
+        weights = np.array([e.weight for e in examples])
+        self.kind.fit(x @ self._scales["kind"], [e.kind for e in examples], sample_weight=weights)
+        complaints = [i for i, e in enumerate(examples) if e.kind == Kind.complaint.value]
+        self.category.fit(
+            (x @ self._scales["category"])[complaints],
+            [examples[i].category for i in complaints],
+            sample_weight=weights[complaints],
+        )
+        self.urgent.fit(x @ self._scales["urgent"], [bool(e.urgent) for e in examples], sample_weight=weights)
+        return self
+
+    # ------------------------------------------------------------ deciding
+
+    def probabilities(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Per text: probability per kind, per category, and of urgency (for evaluation)."""
+        x = self.features.transform([parse(t) for t in texts])
+        kinds = self.kind.predict_proba(x @ self._scales["kind"])
+        cats = self.category.predict_proba(x @ self._scales["category"])
+        urgent = self.urgent.predict_proba(x @ self._scales["urgent"])[:, list(self.urgent.classes_).index(True)]
+        return [
+            {
+                "kind": dict(zip(self.kind.classes_, map(float, kinds[i]), strict=True)),
+                "category": dict(zip(self.category.classes_, map(float, cats[i]), strict=True)),
+                "urgent": float(urgent[i]),
+            }
+            for i in range(len(texts))
+        ]
+
+    def predict(self, text: str) -> TriageResult:
+        doc = parse(text)
+        columns, values = self.features.row(doc)
+        rows = {head: _Row(columns, values * self._scale_vectors[head][columns]) for head in self.lexicon_weights}
+        kinds = _proba(self.kind, rows["kind"])
+        k = int(np.argmax(kinds))
+        kind = Kind(self.kind.classes_[k])
+        kind_p = float(kinds[k])
+        reasons: list[str] = []
+        runner_up: Category | None = None
+        second = 0.0
+        if kind is Kind.complaint:
+            cats = _proba(self.category, rows["category"])
+            order = np.argsort(-cats)
+            c = int(order[0])
+            category = Category(self.category.classes_[c])
+            confidence = kind_p * float(cats[c])
+            reasons.append(
+                f"{dutch(kind.value)}, categorie {dutch(category.value).lower()} "
+                f"(zekerheid {_pct(confidence)})."
+            )
+            reasons += self._why(self.category, c, rows["category"], doc, f"categorie {dutch(category.value).lower()}")
+            runner_up, second = Category(self.category.classes_[int(order[1])]), float(cats[order[1]])
+        else:
+            category = Category.other
+            confidence = kind_p
+            reasons.append(f"Geen klacht maar {dutch(kind.value).lower()} (zekerheid {_pct(confidence)}).")
+            reasons += self._why(self.kind, k, rows["kind"], doc, dutch(kind.value).lower())
+            reasons.append(f"Geen klacht maar {TARGET_LABELS[kind.value]}: doorsturen; categorie Overig.")
+        check = confidence < CHECK_BELOW
+        if check:
+            alternative = f" Tweede keus: {dutch(runner_up.value).lower()} ({_pct(second)})." if runner_up else ""
+            if kind is not Kind.complaint or kind_p < 0.7:
+                ranked = sorted(zip(self.kind.classes_, kinds, strict=True), key=lambda p: -p[1])
+                alternative += f" Soort: {', '.join(f'{dutch(n).lower()} {_pct(float(p))}' for n, p in ranked)}."
+            reasons.append(CHECK_TEXT + alternative)
+        urgent_p = float(_proba(self.urgent, rows["urgent"])[list(self.urgent.classes_).index(True)])
+        urgent = urgent_p >= self.urgent_threshold
+        urgent_reasons = self._urgent_reasons(doc, rows["urgent"], urgent_p) if urgent else []
+        for phrase, negator in doc.evidence.negated[:2]:
+            reasons.append(f'"{phrase}" telt niet mee: ontkend door "{negator}".')
+        return TriageResult(
+            kind,
+            category,
+            urgent,
+            round(min(0.99, max(0.01, confidence)), 2),
+            list(dict.fromkeys(reasons)),
+            urgent_reasons,
+            check,
+            round(urgent_p, 3),
+        )
+
+    # ------------------------------------------------------------ explaining
+
+    def _contributions(self, head: LogisticRegression, index: int, row: _Row) -> list[tuple[float, int]]:
+        coef = head.coef_[:, row.columns]
+        if coef.shape[0] == 1:  # binary: one weight vector, for class 1
+            weights = coef[0] * (1.0 if index == 1 else -1.0)
+        else:  # what speaks for this class more than for the others
+            weights = coef[index] - coef.mean(axis=0)
+        contributions = weights * row.values
+        order = np.argsort(-contributions)[:12]
+        return [(float(contributions[i]), int(row.columns[i])) for i in order]
+
+    def _quotes(self, head: LogisticRegression, index: int, x: _Row, doc: Doc) -> list[str]:
+        """The key words that weighed most for a class, as they stood in the text."""
+        quotes: list[str] = []
+        for weight, column in self._contributions(head, index, x):
+            if weight <= 0:
+                break
+            block, name = self.features.describe(column)
+            tokens = name.split()
+            if block == "word" and self._quotable(tokens, doc):
+                quotes.append(" ".join(doc.surface.get(w, w) for w in tokens))
+            elif block == "lexicon" and name in TARGET_LABELS:
+                quotes += [p for p in doc.evidence.phrases(name, 2) if any(_meaningful(w) for w in p.split())]
+        unique = [q for q in dict.fromkeys(quotes) if len(q) >= 3]
+        # a bigram already says what its words say
+        return [q for q in unique if not any(q != o and q in o.split() for o in unique)][:4]
+
+    def _quotable(self, tokens: list[str], doc: Doc) -> bool:
+        """Only common words: a word seen in few training texts may be a name or an address."""
+        return (
+            any(_meaningful(w) for w in tokens)
+            and all(self.features.document_frequency.get(w, 0) >= QUOTE_MIN_TEXTS for w in tokens)
+            and not any(ch.isdigit() for w in tokens for ch in w)
+            and not any(doc.surface.get(w, w) in doc.capitalised for w in tokens)
+        )
+
+    def _why(self, head: LogisticRegression, index: int, x: _Row, doc: Doc, label: str) -> list[str]:
+        quotes = self._quotes(head, index, x, doc)
+        if not quotes:
+            return [f"Geen duidelijke woorden gevonden; {label} is de beste schatting uit vergelijkbare teksten."]
+        words = ", ".join(f'"{q}"' for q in quotes)
+        return [f"Woorden die het zwaarst wogen voor {label}: {words}."]
+
+    def _urgent_reasons(self, doc: Doc, x: _Row, p: float) -> list[str]:
+        reasons = [
+            f'Urgent: "{phrase}" wijst op {TARGET_LABELS[ground]}.'
+            for ground in _URGENT_GROUNDS
+            for phrase in doc.evidence.phrases(ground, 2)
+        ]
+        if doc.evidence.scores.get("urgent:elderly", 0.0) > 0:
+            reasons.append("Urgent: een oudere zonder zorg of hulp, of gevallen: een kwetsbaar persoon in gevaar.")
+        if not reasons:
+            quotes = self._quotes(self.urgent, 1, x, doc)
+            words = ", ".join(f'"{q}"' for q in quotes) or "de tekst als geheel"
+            reasons.append(f"Urgent (kans {_pct(p)}): lijkt op eerdere urgente teksten door {words}.")
+        else:
+            reasons.append(f"Kans dat dit urgent is: {_pct(p)}; bij twijfel gemarkeerd als urgent.")
+        return list(dict.fromkeys(reasons))
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One text's features as seen by one head: the non-zero columns and their values."""
+
+    columns: np.ndarray
+    values: np.ndarray
+
+
+def _proba(head: LogisticRegression, row: _Row) -> np.ndarray:
+    """``predict_proba`` for one row, without sklearn's per-call input checks."""
+    scores = head.coef_[:, row.columns] @ row.values + head.intercept_
+    if scores.shape[0] == 1:
+        p = 1.0 / (1.0 + np.exp(-scores[0]))
+        return np.array([1.0 - p, p])
+    exp = np.exp(scores - scores.max())
+    return np.asarray(exp / exp.sum())
+
+
+def _meaningful(word: str) -> bool:
+    return len(word) >= 3 and word not in STOPWORDS
+
+
+def _pct(p: float) -> str:
+    return f"{round(p * 100)}%"
