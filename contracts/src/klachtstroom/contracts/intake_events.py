@@ -24,6 +24,10 @@ class TriageVerdict(Payload):
     urgent: bool
     confidence: float = Field(ge=0, le=1)
     reasons: list[str] = Field(default_factory=list)
+    check: bool = Field(
+        default=False,
+        description="confidence below the triage's threshold: a person checks the classification",
+    )
 
 
 class ImportedHistory(Payload):

@@ -29,7 +29,6 @@ from klachtstroom.intake.schemas import (
 )
 from klachtstroom.intake.status import public_status, staff_view
 from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
-from klachtstroom.intake.triage import triage
 from klachtstroom.platform.service import Service
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -185,11 +184,12 @@ async def complaint_status(complaint_id: str, request: Request) -> StaffComplain
 @router.post("/triage", response_model=TriageOut)
 async def triage_text(body: TriageIn, request: Request, response: Response) -> TriageOut:
     """Classify a text: kind, category, urgency, with reasons. Stores nothing."""
-    result = triage(body.text, _registrar(request).overrides)
+    result = _registrar(request).triage.triage(body.text)
     return TriageOut(
         kind=result.kind,
         category=result.category,
         urgent=result.urgent,
         confidence=result.confidence,
         reasons=list(result.reasons),
+        check=result.check,
     )

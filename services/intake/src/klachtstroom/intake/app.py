@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from klachtstroom.contracts import topics
-from klachtstroom.intake import api, form, import_routes, kcc, merge, reclassify
+from klachtstroom.intake import api, form, import_routes, kcc, merge
 from klachtstroom.intake.bulk_import import ImportRunner
 from klachtstroom.intake.handlers import build_handlers
 from klachtstroom.intake.imap import MailboxPoller, MailboxSettings
@@ -22,7 +23,7 @@ from klachtstroom.intake.routing_units import RoutingUnits
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.smtp import MailIntake, SmtpReceiver
 from klachtstroom.intake.store import Base, platform_tables
-from klachtstroom.intake.triage import OverrideMemory
+from klachtstroom.intake.triage import TriageEngine, corrections
 from klachtstroom.intake.web import STATIC, CsrfGuard, Pages, RateLimiter, Web
 from klachtstroom.platform import cli
 from klachtstroom.platform.service import Service
@@ -46,13 +47,13 @@ def create_service(
     app = service.create_app(
         "klachtstroom intake",
         [
-            api.router, merge.router, reclassify.router, import_routes.router, form.router, kcc.router,
+            api.router, merge.router, corrections.router, import_routes.router, form.router, kcc.router,
             resident_pages.router, templates_api.router,
         ],
         description="Klachten ontvangen via formulier, API, e-mail, telefoon, brief en balie.",
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    registrar = Registrar(service, vault, OverrideMemory(), intake)
+    registrar = Registrar(service, vault, TriageEngine(data_dir), intake)
     app.state.registrar = registrar
     app.state.web = Web(
         pages=Pages(intake.organisation),
@@ -65,7 +66,8 @@ def create_service(
     app.state.imports = imports
 
     async def learn_corrections() -> None:
-        await reclassify.load_overrides(registrar)
+        await corrections.load_overrides(registrar)
+        await asyncio.to_thread(registrar.triage.model)  # trained or loaded before the first text
 
     # Background jobs start after the migrations and are cancelled when the service stops.
     service.background.append(learn_corrections)
@@ -105,4 +107,12 @@ def create_service(
 
 
 def main() -> None:
-    cli.main(create_service)
+    cli.main(
+        create_service,
+        {"retrain-triage": ("retrain the triage from the labelled sets and accepted corrections", _retrain)},
+    )
+
+
+async def _retrain(service: Service, _args: object) -> None:
+    service.migrate()
+    print(await corrections.retrain(service))

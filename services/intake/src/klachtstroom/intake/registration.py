@@ -34,7 +34,7 @@ from klachtstroom.intake.store import (
     IdempotencyKey,
     ReferenceCounter,
 )
-from klachtstroom.intake.triage import OverrideMemory, triage
+from klachtstroom.intake.triage import OverrideMemory, TriageEngine
 from klachtstroom.platform.peers import peer_url
 from klachtstroom.platform.service import Service
 
@@ -109,13 +109,18 @@ class Registrar:
         self,
         service: Service,
         vault: Vault,
-        overrides: OverrideMemory,
+        triage: TriageEngine,
         settings: IntakeSettings | None = None,
     ) -> None:
         self.service = service
         self.vault = vault
-        self.overrides = overrides
+        self.triage = triage
         self.settings = settings or IntakeSettings()
+
+    @property
+    def overrides(self) -> OverrideMemory:
+        """People's corrections of triage, as the triage applies them."""
+        return self.triage.memory
 
     def public_base(self, request_base: str | None = None) -> str:
         """Where residents reach intake: the configured public address, else the request's."""
@@ -168,7 +173,7 @@ class Registrar:
         now = datetime.now(UTC)
         complaint_id = str(uuid.uuid4())
         reference = await self._next_reference(session, local_date(new.received_at).year)
-        verdict = triage(new.description, self.overrides)
+        verdict = self.triage.triage(new.description)
         kind = new.kind or verdict.kind
         category = new.category or verdict.category
         urgent = verdict.urgent if new.urgent is None else new.urgent
@@ -215,6 +220,7 @@ class Registrar:
                 "urgent": verdict.urgent,
                 "confidence": verdict.confidence,
                 "reasons": list(verdict.reasons),
+                "check": verdict.check,
             },
             status=status,
             status_at=now,
@@ -259,6 +265,7 @@ class Registrar:
                 urgent=verdict.urgent,
                 confidence=verdict.confidence,
                 reasons=list(verdict.reasons),
+                check=verdict.check,
             ),
             kind_given=new.kind is not None,
             category_given=new.category is not None,

@@ -133,6 +133,7 @@ class TriageOut(BaseModel):
     urgent: bool
     confidence: float
     reasons: list[str]
+    check: bool = False  # below the confidence threshold: "controleer de indeling"
 
 
 class TriageOverrideIn(BaseModel):

@@ -126,6 +126,11 @@ class TriageOverride(Base):
     urgent: Mapped[bool] = mapped_column(Boolean)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # What the triage had said before the correction, so the audit shows what was taught.
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A correction that was undone is no longer learned from; who undid it and when stays.
+    undone_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ComplaintMessage(Base):

@@ -14,6 +14,10 @@ from klachtstroom.routing.domain import Case
 
 # Awb 9:10 lid 3: a report is made of the hearing.
 REPORT_MISSING = "Hoorzitting gehouden, verslag ontbreekt (Awb 9:10 lid 3). Voeg het verslag toe."
+CHECK_TRIAGE = (
+    "Controleer de indeling: de automatische triage was niet zeker (zekerheid {pct}%). "
+    "De klacht is met de beste schatting gerouteerd; pas soort of categorie aan als die niet klopt."
+)
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,16 @@ class Opened:
     at: datetime
     unknown_fields: Sequence[str]
     explanation: str
+    triage_confidence: float | None = None  # set when triage was unsure ("controleer de indeling")
 
 
 def case_flags(case: Case, *, routed_by_person: bool, opened: Opened | None) -> list[Flag]:
     flags: list[Flag] = []
     if opened is not None and opened.unknown_fields and not routed_by_person:
         flags.append(Flag("unknown_routing_value", opened.explanation, opened.at))
+    if opened is not None and opened.triage_confidence is not None and not routed_by_person:
+        pct = round(opened.triage_confidence * 100)
+        flags.append(Flag("check_triage", CHECK_TRIAGE.format(pct=pct), opened.at))
     if case.hearing_report_missing:
         flags.append(Flag("hearing_report_missing", REPORT_MISSING, case.heard_at))
     return flags

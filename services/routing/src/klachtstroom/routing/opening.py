@@ -21,7 +21,7 @@ from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
 from klachtstroom.platform.telemetry import propagating
 from klachtstroom.routing.casework import ROUTING_ACTOR, CaseWork
-from klachtstroom.routing.domain import Assign, Case, CaseEvent, Refer
+from klachtstroom.routing.domain import Assign, Case, CaseEvent, JsonValue, Refer
 from klachtstroom.routing.events import opened_payload
 from klachtstroom.routing.imports import replay_imported
 from klachtstroom.routing.lifecycle import open_case, with_decision_due
@@ -91,6 +91,7 @@ class Opening:
     decision: RoutingDecision
     explanation: str
     flagged: bool
+    triage_check: float | None = None  # triage's confidence when a person must check it
 
     @property
     def by_provider(self) -> bool:
@@ -108,7 +109,7 @@ class Opening:
         }
 
     def entry(self) -> CaseEvent:
-        return _opened_entry(self.case, self.decision, self.explanation, self.flagged)
+        return _opened_entry(self.case, self.decision, self.explanation, self.flagged, self.triage_check)
 
 
 def decide_opening(
@@ -121,6 +122,10 @@ def decide_opening(
     if received.kind != Kind.complaint:
         explanation = f"{explanation} {_not_a_complaint(received.kind)}"
         flagged = True
+    triage_check = None
+    if needs_triage_check(received):
+        flagged = True  # routed with triage's best guess; the coordinator checks the classification
+        triage_check = received.triage.confidence if received.triage is not None else None
     case = open_case(
         id=received.complaint_id,
         at=received.received_at,
@@ -138,7 +143,7 @@ def decide_opening(
     )
     if decision_due is not None:  # a decision term may have been stored before the case
         case = with_decision_due(case, decision_due)  # (events of two topics race)
-    return Opening(case, decision, explanation, flagged)
+    return Opening(case, decision, explanation, flagged, triage_check)
 
 
 async def open_many(
@@ -208,23 +213,38 @@ async def _insert(session: AsyncSession, cases: list[dict[str, Any]], history: l
         history.clear()
 
 
-def _opened_entry(case: Case, decision: RoutingDecision, explanation: str, flagged: bool) -> CaseEvent:
+def needs_triage_check(received: ComplaintReceived) -> bool:
+    """Triage was unsure and no person gave the kind and category: "controleer de indeling"."""
+    given = received.kind_given and (received.category_given or received.kind != Kind.complaint)
+    return received.triage is not None and received.triage.check and not given
+
+
+def _opened_entry(
+    case: Case,
+    decision: RoutingDecision,
+    explanation: str,
+    flagged: bool,
+    triage_confidence: float | None = None,
+) -> CaseEvent:
+    data: dict[str, JsonValue] = {
+        "rule_id": decision.rule_id,
+        "rule_version": decision.rule_version,
+        "explanation": explanation,
+        "flagged_for_coordinator": flagged,
+        "unknown_fields": list(decision.unknown_fields),
+        "precedence": decision.precedence,
+        "handler": case.handler.value,
+        "handler_name": case.handler_name,
+    }
+    if triage_confidence is not None:
+        data["check_triage"] = {"confidence": triage_confidence}
     return CaseEvent(
         action="open",
         event_type="opened",
         at=case.received_at,
         actor=ROUTING_ACTOR,
         reason=None,
-        data={
-            "rule_id": decision.rule_id,
-            "rule_version": decision.rule_version,
-            "explanation": explanation,
-            "flagged_for_coordinator": flagged,
-            "unknown_fields": list(decision.unknown_fields),
-            "precedence": decision.precedence,
-            "handler": case.handler.value,
-            "handler_name": case.handler_name,
-        },
+        data=data,
     )
 
 

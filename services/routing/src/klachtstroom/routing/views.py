@@ -130,7 +130,14 @@ def flags_of(case: Case, row: CaseRow, history: list[HistoryRow]) -> list[Flag]:
     if first is not None:
         data = first.data or {}
         unknown = list(data.get("unknown_fields") or [])
-        opened = Opened(utc(first.at), unknown, str(data.get("explanation") or ""))
+        check = data.get("check_triage")
+        confidence = check.get("confidence") if isinstance(check, dict) else None
+        opened = Opened(
+            utc(first.at),
+            unknown,
+            str(data.get("explanation") or ""),
+            float(confidence) if isinstance(confidence, (int, float)) else None,
+        )
     return case_flags(case, routed_by_person=not row.flagged, opened=opened)
 
 

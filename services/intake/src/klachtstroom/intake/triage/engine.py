@@ -75,7 +75,9 @@ class TriageEngine:
         saved = load_model(self.path) if self.path is not None and stamp is not None else None
         if saved is not None and saved.fingerprint.startswith(fingerprint()):
             self._model, self._trained = saved.model, saved
-            log.info("triage: model loaded (trained %s with %d corrections)", saved.trained_at, saved.corrections)
+            log.info(
+                "triage: model loaded (trained %s with %d corrections)", saved.trained_at, saved.corrections
+            )
         elif self._model is None:
             self._model = default_model()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -64,7 +65,7 @@ def _plain_words(folded: str) -> list[str]:
 
 def _word_grams(doc: Doc) -> list[str]:
     words = doc.words
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
 
 
 def _identity(doc: Doc) -> Doc:
@@ -104,7 +105,10 @@ class Featuriser:
         self._char_grams = self.chars.build_analyzer()
         self.document_frequency = {w: _df(self.words.idf_[i], len(docs)) for w, i in self._word_index.items()}
         self.names = (
-            [f"word:{w}" for w in words] + [f"char:{c}" for c in chars] + [f"lexicon:{t}" for t in TARGETS] + list(EXTRA)
+            [f"word:{w}" for w in words]
+            + [f"char:{c}" for c in chars]
+            + [f"lexicon:{t}" for t in TARGETS]
+            + list(EXTRA)
         )
         return self
 
@@ -122,7 +126,9 @@ class Featuriser:
         """
         parts = [
             _tfidf(self._word_index, self._word_idf, _word_grams(doc), 0),
-            _tfidf(self._char_index, self._char_idf, self._char_grams(doc), self.word_columns, self.char_weight),
+            _tfidf(
+                self._char_index, self._char_idf, self._char_grams(doc), self.word_columns, self.char_weight
+            ),
         ]
         start = self.word_columns + self.char_columns
         dense = self._dense(doc)

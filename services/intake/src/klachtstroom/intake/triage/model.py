@@ -49,8 +49,8 @@ class TriageResult:
     category: Category
     urgent: bool
     confidence: float  # 0..1: how sure the kind (and for a complaint the category) is
-    reasons: list[str] = field(default_factory=list)
-    urgent_reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # all of them, the urgency reasons last
+    urgent_reasons: list[str] = field(default_factory=list)  # the "Urgent: ..." ones, also in reasons
     check: bool = False  # below CHECK_BELOW: a person should check the classification
     urgent_probability: float = 0.0
 
@@ -113,7 +113,9 @@ class TriageModel:
         x = self.features.transform([parse(t) for t in texts])
         kinds = self.kind.predict_proba(x @ self._scales["kind"])
         cats = self.category.predict_proba(x @ self._scales["category"])
-        urgent = self.urgent.predict_proba(x @ self._scales["urgent"])[:, list(self.urgent.classes_).index(True)]
+        urgent = self.urgent.predict_proba(x @ self._scales["urgent"])[
+            :, list(self.urgent.classes_).index(True)
+        ]
         return [
             {
                 "kind": dict(zip(self.kind.classes_, map(float, kinds[i]), strict=True)),
@@ -126,7 +128,9 @@ class TriageModel:
     def predict(self, text: str) -> TriageResult:
         doc = parse(text)
         columns, values = self.features.row(doc)
-        rows = {head: _Row(columns, values * self._scale_vectors[head][columns]) for head in self.lexicon_weights}
+        rows = {
+            head: _Row(columns, values * self._scale_vectors[head][columns]) for head in self.lexicon_weights
+        }
         kinds = _proba(self.kind, rows["kind"])
         k = int(np.argmax(kinds))
         kind = Kind(self.kind.classes_[k])
@@ -144,7 +148,9 @@ class TriageModel:
                 f"{dutch(kind.value)}, categorie {dutch(category.value).lower()} "
                 f"(zekerheid {_pct(confidence)})."
             )
-            reasons += self._why(self.category, c, rows["category"], doc, f"categorie {dutch(category.value).lower()}")
+            reasons += self._why(
+                self.category, c, rows["category"], doc, f"categorie {dutch(category.value).lower()}"
+            )
             runner_up, second = Category(self.category.classes_[int(order[1])]), float(cats[order[1]])
         else:
             category = Category.other
@@ -154,10 +160,14 @@ class TriageModel:
             reasons.append(f"Geen klacht maar {TARGET_LABELS[kind.value]}: doorsturen; categorie Overig.")
         check = confidence < CHECK_BELOW
         if check:
-            alternative = f" Tweede keus: {dutch(runner_up.value).lower()} ({_pct(second)})." if runner_up else ""
+            alternative = (
+                f" Tweede keus: {dutch(runner_up.value).lower()} ({_pct(second)})." if runner_up else ""
+            )
             if kind is not Kind.complaint or kind_p < 0.7:
                 ranked = sorted(zip(self.kind.classes_, kinds, strict=True), key=lambda p: -p[1])
-                alternative += f" Soort: {', '.join(f'{dutch(n).lower()} {_pct(float(p))}' for n, p in ranked)}."
+                alternative += (
+                    f" Soort: {', '.join(f'{dutch(n).lower()} {_pct(float(p))}' for n, p in ranked)}."
+                )
             reasons.append(CHECK_TEXT + alternative)
         urgent_p = float(_proba(self.urgent, rows["urgent"])[list(self.urgent.classes_).index(True)])
         urgent = urgent_p >= self.urgent_threshold
@@ -169,7 +179,7 @@ class TriageModel:
             category,
             urgent,
             round(min(0.99, max(0.01, confidence)), 2),
-            list(dict.fromkeys(reasons)),
+            list(dict.fromkeys(reasons + urgent_reasons)),
             urgent_reasons,
             check,
             round(urgent_p, 3),
@@ -215,7 +225,9 @@ class TriageModel:
     def _why(self, head: LogisticRegression, index: int, x: _Row, doc: Doc, label: str) -> list[str]:
         quotes = self._quotes(head, index, x, doc)
         if not quotes:
-            return [f"Geen duidelijke woorden gevonden; {label} is de beste schatting uit vergelijkbare teksten."]
+            return [
+                f"Geen duidelijke woorden gevonden; {label} is de beste schatting uit vergelijkbare teksten."
+            ]
         words = ", ".join(f'"{q}"' for q in quotes)
         return [f"Woorden die het zwaarst wogen voor {label}: {words}."]
 
@@ -226,7 +238,9 @@ class TriageModel:
             for phrase in doc.evidence.phrases(ground, 2)
         ]
         if doc.evidence.scores.get("urgent:elderly", 0.0) > 0:
-            reasons.append("Urgent: een oudere zonder zorg of hulp, of gevallen: een kwetsbaar persoon in gevaar.")
+            reasons.append(
+                "Urgent: een oudere zonder zorg of hulp, of gevallen: een kwetsbaar persoon in gevaar."
+            )
         if not reasons:
             quotes = self._quotes(self.urgent, 1, x, doc)
             words = ", ".join(f'"{q}"' for q in quotes) or "de tekst als geheel"

@@ -54,7 +54,9 @@ class OverrideMemory:
         """Remember a correction; an earlier one of the same complaint is replaced."""
         for known in [i for i, (c, _) in self._items.items() if c.complaint_id == correction.complaint_id]:
             del self._items[known]
-        words = content_tokens([canonical(w) for w in normalise(correction.text[:MAX_CHARS]) if w[0].isalnum()])
+        words = content_tokens(
+            [canonical(w) for w in normalise(correction.text[:MAX_CHARS]) if w[0].isalnum()]
+        )
         self._items[correction.id] = (correction, words)
         while len(self._items) > self.limit:
             self._items.popitem(last=False)
@@ -85,18 +87,21 @@ class OverrideMemory:
             return result
         item, similarity = found
         share = f"{round(similarity * 100)}%"
-        reasons = [
-            f"Lijkt op een tekst die een medewerker eerder heeft gecorrigeerd ({share} dezelfde "
-            f"woorden): {dutch(item.kind.value)}, {dutch(item.category.value)}.",
-            *(r for r in result.reasons if not r.startswith("Controleer de indeling")),
-        ]
         urgent, urgent_reasons = result.urgent, list(result.urgent_reasons)
+        notes: list[str] = []
         if item.urgent and not urgent:
             urgent = True
             urgent_reasons.append(f"Urgent: een medewerker vond een vergelijkbare tekst ({share}) urgent.")
         elif not item.urgent and urgent and similarity >= self.NOT_URGENT_MIN:
             urgent = False
-            reasons.append(f"Niet urgent: een medewerker vond een bijna gelijke tekst ({share}) niet urgent.")
+            notes.append(f"Niet urgent: een medewerker vond een bijna gelijke tekst ({share}) niet urgent.")
+        reasons = [
+            f"Lijkt op een tekst die een medewerker eerder heeft gecorrigeerd ({share} dezelfde "
+            f"woorden): {dutch(item.kind.value)}, {dutch(item.category.value)}.",
+            *(r for r in result.reasons if r not in result.urgent_reasons and not r.startswith("Controleer")),
+            *notes,
+            *(urgent_reasons if urgent else []),
+        ]
         confidence = round(max(result.confidence, min(0.99, similarity)), 2)
         return replace(
             result,

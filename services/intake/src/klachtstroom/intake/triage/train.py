@@ -59,7 +59,9 @@ def fingerprint(corrections: Iterable[Correction] = ()) -> str:
     """What a model was trained from: the package's sets and the corrections, hashed."""
     digest = hashlib.sha256()
     for name in SETS:
-        digest.update(resources.files("klachtstroom.intake.triage").joinpath("data", f"{name}.jsonl").read_bytes())
+        digest.update(
+            resources.files("klachtstroom.intake.triage").joinpath("data", f"{name}.jsonl").read_bytes()
+        )
     for c in corrections:
         digest.update(json.dumps([c.text, c.kind, c.category, c.urgent], ensure_ascii=False).encode())
     return digest.hexdigest()[:16]
@@ -97,7 +99,7 @@ def save_model(path: Path, trained: TrainedModel) -> None:
 def load_model(path: Path) -> TrainedModel | None:
     """The model saved by ``retrain-triage``, or None when absent, unreadable or out of date."""
     try:
-        stored = pickle.loads(path.read_bytes())  # noqa: S301 - written by this service itself
+        stored = pickle.loads(path.read_bytes())  # written by this service itself, in its data dir
     except FileNotFoundError:
         return None
     except Exception:  # an older library or format: train afresh instead
