@@ -59,7 +59,8 @@ def print_figures(name: str, f: Figures) -> None:
         f"category macro-F1 over complaints {f.category_macro_f1:.3f} "
         f"(category head alone {f.category_macro_f1_head:.3f})  "
         f"urgent recall {f.urgent_recall:.3f} precision {f.urgent_precision:.3f}  "
-        f"'controleer de indeling' on {f.checked_share:.0%}, catching {f.errors_caught:.0%} of wrong classifications"
+        f"'controleer de indeling' on {f.checked_share:.0%}, "
+        f"catching {f.errors_caught:.0%} of wrong classifications"
     )
     kinds = [k.value for k in Kind]
     print("  kind: gold \\ predicted " + "".join(f"{k[:10]:>11}" for k in kinds))
@@ -141,7 +142,8 @@ def run(verbose: bool = True, cv: bool = True, errors: bool = False) -> list[dic
     if verbose:
         print(
             f"latency per text: p50 {p50:.2f} ms, p99 {p99:.2f} ms CPU; p99 {wall99:.2f} ms wall clock "
-            f"(on a shared machine the wall clock includes waiting for a core); training {train_seconds:.1f} s CPU"
+            f"(on a shared machine the wall clock includes waiting for a core); "
+            f"training {train_seconds:.1f} s CPU"
         )
     return results
 

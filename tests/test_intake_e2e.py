@@ -210,3 +210,19 @@ def test_a_person_merges_a_suspected_duplicate(apis: dict[str, Api]) -> None:
     )
     assert again[0] == 409
     assert apis["intake"].get(f"/api/v1/complaints/{second['id']}")[1]["status"] == "merged"
+
+
+def test_an_unsure_triage_is_routed_with_its_best_guess_and_flagged_for_the_coordinator(
+    apis: dict[str, Api],
+) -> None:
+    status, triaged = apis["intake"].post("/api/v1/triage", {"text": "Mijn zoon en de gemeente."})
+    assert status == 200 and triaged["check"], triaged
+    assert any(r.startswith("Controleer de indeling") for r in triaged["reasons"])
+    status, accepted = apis["intake"].post(
+        "/api/v1/complaints", {"channel": "web_form", "description": "Mijn zoon en de gemeente."}
+    )
+    assert status == 202, accepted
+    case = case_in_routing(apis, str(accepted["id"]))
+    assert case["category"] == triaged["category"]  # routed with triage's best guess
+    assert case["flagged_for_coordinator"]
+    assert "check_triage" in [f["kind"] for f in case["flags"]]

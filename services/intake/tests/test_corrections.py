@@ -105,3 +105,57 @@ def test_a_triage_override_is_stored_announced_and_learned(make_intake: Any) -> 
         assert time.monotonic() < deadline, "corrections were not loaded at start-up"
         time.sleep(0.05)
     assert len(restarted.app.state.registrar.overrides) == 1
+
+
+def test_corrections_are_listed_for_audit_and_can_be_undone(intake: Intake) -> None:
+    complaint = register(intake, "web_form", TEXT)
+    before = intake.client.post("/api/v1/triage", json={"text": TEXT}).json()
+    first = {"kind": "complaint", "category": "policy", "urgent": False, "actor": "coordinator-1"}
+    second = {"kind": "complaint", "category": "referral", "urgent": True, "actor": "coordinator-2"}
+    assert intake.client.post(f"/api/v1/complaints/{complaint['id']}/triage", json=first).status_code == 200
+    made = intake.client.post(f"/api/v1/complaints/{complaint['id']}/triage", json=second).json()
+    listed = intake.client.get("/api/v1/triage/overrides").json()
+    newest, oldest = listed["items"]
+    assert listed["limit"] >= 100 and listed["next"] is None
+    assert (newest["id"], newest["actor"], newest["category"], newest["urgent"]) == (
+        made["override_id"],
+        "coordinator-2",
+        "referral",
+        True,
+    )
+    assert newest["reference"] == complaint["reference"] and newest["previous"]["kind"] == before["kind"]
+    assert newest["learned"] and not oldest["learned"]  # one correction per complaint: the latest
+    assert "description" not in newest and TEXT not in str(listed)  # the audit holds no complaint text
+    assert intake.client.post("/api/v1/triage", json={"text": TEXT}).json()["category"] == "referral"
+
+    undone = intake.client.post(
+        f"/api/v1/triage/overrides/{newest['id']}/undo", json={"actor": "coordinator-3"}
+    )
+    assert undone.status_code == 200, undone.text
+    assert (undone.json()["undone_by"], undone.json()["learned"]) == ("coordinator-3", False)
+    # the earlier correction of the same complaint counts again
+    assert intake.client.post("/api/v1/triage", json={"text": TEXT}).json()["category"] == "policy"
+    again = intake.client.post(f"/api/v1/triage/overrides/{newest['id']}/undo", json={"actor": "x"})
+    assert again.status_code == 409
+    assert intake.client.post("/api/v1/triage/overrides/999/undo", json={"actor": "x"}).status_code == 404
+    assert intake.client.post(f"/api/v1/triage/overrides/{oldest['id']}/undo", json={}).status_code == 422
+    assert (
+        intake.client.post(
+            f"/api/v1/triage/overrides/{oldest['id']}/undo", json={"actor": "coordinator-3"}
+        ).status_code
+        == 200
+    )
+    assert intake.client.post("/api/v1/triage", json={"text": TEXT}).json() == before
+    active = intake.client.get("/api/v1/triage/overrides?include_undone=false").json()
+    assert active["items"] == []
+    model = intake.client.get("/api/v1/triage/model").json()
+    assert model["remembered"] == 0
+
+
+def test_a_low_confidence_triage_is_flagged_on_the_complaint_and_its_event(intake: Intake) -> None:
+    unsure = register(intake, "web_form", "Mijn zoon en de gemeente.")
+    sure = register(intake, "web_form", "De consulent was onbeschoft en schreeuwde tegen mij.")
+    received = {e["data"]["complaint_id"]: e["data"] for e in intake.events("received")}
+    assert received[unsure["id"]]["triage"]["check"] is True
+    assert any(r.startswith("Controleer de indeling") for r in received[unsure["id"]]["triage"]["reasons"])
+    assert received[sure["id"]]["triage"]["check"] is False

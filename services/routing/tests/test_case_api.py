@@ -177,3 +177,26 @@ async def test_a_case_asked_for_right_after_intake_accepted_it_is_waited_for(rou
     assert response.status_code == 200 and response.json()["id"] == complaint_id
     # A plainly unknown id is answered at once.
     assert (await routing.http.get("/api/v1/cases/onbekend")).status_code == 404
+
+
+async def test_an_unsure_triage_is_routed_with_its_best_guess_and_flagged_check_triage(
+    routing: Harness,
+) -> None:
+    from klachtstroom.contracts.intake_events import TriageVerdict
+
+    unsure = TriageVerdict(
+        kind=Kind.complaint, category=Category.information, urgent=False, confidence=0.41, check=True
+    )
+    case_id = await routing.receive(category=Category.information, triage=unsure)
+    case = await routing.case(case_id)
+    assert case["category"] == "information" and case["state"] == "received"  # routed with its best guess
+    assert case["flagged_for_coordinator"]
+    [flag] = [f for f in case["flags"] if f["kind"] == "check_triage"]
+    assert flag["text"].startswith("Controleer de indeling") and "41%" in flag["text"]
+
+    sure = unsure.model_copy(update={"confidence": 0.93, "check": False})
+    confident = await routing.case(await routing.receive(triage=sure))
+    assert not confident["flagged_for_coordinator"] and confident["flags"] == []
+    # a person who gave kind and category at registration needs no check
+    given = await routing.case(await routing.receive(triage=unsure, kind_given=True, category_given=True))
+    assert not any(f["kind"] == "check_triage" for f in given["flags"])

@@ -158,7 +158,8 @@ class TriageModel:
             reasons.append(f"Geen klacht maar {dutch(kind.value).lower()} (zekerheid {_pct(confidence)}).")
             reasons += self._why(self.kind, k, rows["kind"], doc, dutch(kind.value).lower())
             reasons.append(f"Geen klacht maar {TARGET_LABELS[kind.value]}: doorsturen; categorie Overig.")
-        check = confidence < CHECK_BELOW
+        confidence = round(min(0.99, max(0.01, confidence)), 2)
+        check = confidence < CHECK_BELOW  # on the figure shown, so the two always agree
         if check:
             alternative = (
                 f" Tweede keus: {dutch(runner_up.value).lower()} ({_pct(second)})." if runner_up else ""
@@ -178,7 +179,7 @@ class TriageModel:
             kind,
             category,
             urgent,
-            round(min(0.99, max(0.01, confidence)), 2),
+            confidence,
             list(dict.fromkeys(reasons + urgent_reasons)),
             urgent_reasons,
             check,

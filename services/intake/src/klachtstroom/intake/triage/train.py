@@ -93,6 +93,7 @@ def save_model(path: Path, trained: TrainedModel) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps({"format": MODEL_FORMAT, "trained": trained}))
+    tmp.chmod(0o600)  # learned from complaint texts: readable by the service only
     tmp.replace(path)
 
 
