@@ -79,6 +79,15 @@ async def test_provider_report_and_mediated_overview(harness: Harness) -> None:
     assert (await harness.json("/api/v1/reports/providers/Zorg Plus/2025-H2"))["total"] == 0
     html = await harness.get("/api/v1/reports/providers/Zorg Plus/2025-H1?format=html")
     assert "Halfjaarrapportage klachten Zorg Plus" in html.text
+    pdf = await harness.get("/api/v1/reports/providers/Zorg Plus/2025-H1?format=pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and b"Halfjaarrapportage" in pdf.content
+    assert 'filename="halfjaarrapportage-zorg-plus-2025-H1.pdf"' in pdf.headers["content-disposition"]
+    table = await harness.get("/api/v1/reports/providers/Zorg Plus/2025-H1?format=csv")
+    assert table.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Halfjaarrapportage klachten", "Zorg Plus", "2025-H1"]
+    assert ["Gedeeltelijk gegrond", "1"] in rows or any(r[:1] == ["Gedeeltelijk gegrond"] for r in rows)
     wrong = await harness.get("/api/v1/reports/providers/Zorg Plus/2025-H3")
     assert wrong.status_code == 422 and "2026-H1" in wrong.text
 

@@ -10,7 +10,8 @@ import pytest
 
 from klachtstroom.contracts.vocabulary import Category, Handler, Kind
 from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.trends import TrendSignal, detect_trends, is_rise, window_index
+from klachtstroom.reporting.settings import ReportingSettings
+from klachtstroom.reporting.trends import TrendRules, TrendSignal, detect_trends, is_rise, window_index
 
 MakeFact = Callable[..., CaseFacts]
 AS_OF = date(2026, 9, 30)
@@ -63,6 +64,24 @@ def test_category_rise(fact: MakeFact) -> None:
             "30 dagen in het halfjaar daarvoor.",
         )
     ]  # fmt: skip
+
+
+def test_the_catch_all_category_never_signals_a_rise_by_default(fact: MakeFact) -> None:
+    facts = history(fact, [3, 0, 0, 0, 0, 0, 0], category=Category.other, unit=None)
+    assert detect_trends(facts, AS_OF) == []  # 3 against 0 in "overig": nothing to act on
+    counted = detect_trends(facts, AS_OF, TrendRules(ignored_categories=frozenset()))
+    assert [(s.kind, s.key, s.observed) for s in counted] == [("category_rise", "other", 3)]
+
+
+def test_the_minimum_count_is_a_setting(fact: MakeFact, monkeypatch: pytest.MonkeyPatch) -> None:
+    facts = history(fact, [4, 0, 0, 0, 0, 0, 0], category=Category.conduct, unit=None)
+    assert [s.observed for s in detect_trends(facts, AS_OF)] == [4]
+    monkeypatch.setenv("KLACHTSTROOM_REPORTING_TREND_MIN_COUNT", "5")
+    monkeypatch.setenv("KLACHTSTROOM_REPORTING_TREND_IGNORED_CATEGORIES", "other, policy")
+    rules = ReportingSettings().trend_rules
+    assert rules == TrendRules(min_observed=5, ignored_categories=frozenset({"other", "policy"}))
+    assert detect_trends(facts, AS_OF, rules) == []
+    assert is_rise(5, [0] * 6, min_observed=5) and not is_rise(4, [0] * 6, min_observed=5)
 
 
 def test_unit_rise(fact: MakeFact) -> None:

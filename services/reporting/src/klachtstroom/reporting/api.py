@@ -18,7 +18,7 @@ from klachtstroom.reporting.learning import evidence
 from klachtstroom.reporting.learning.measures import all_measures, of_year
 from klachtstroom.reporting.provider_measures import MeasuresUnavailable, measures_of_cases
 from klachtstroom.reporting.provider_report import mediated_overview, provider_cases, provider_report
-from klachtstroom.reporting.render_csv import annual_csv, open_data_csv
+from klachtstroom.reporting.render_csv import annual_csv, open_data_csv, provider_csv
 from klachtstroom.reporting.render_html import render_annual_html, render_provider_html
 from klachtstroom.reporting.runtime import reporting_of
 from klachtstroom.reporting.signals import list_signals
@@ -88,9 +88,9 @@ async def provider(
     provider: str,
     period: Annotated[str, Path(description="half year, e.g. 2026-H1")],
     request: Request,
-    format: Literal["json", "html"] = "json",
+    format: Literal["json", "csv", "html", "pdf"] = "json",
 ) -> Response:
-    """The twice-yearly report on complaints about one provider (zorgaanbieder)."""
+    """The twice-yearly report on complaints about one provider (zorgaanbieder): JSON, CSV, HTML or PDF."""
     match = _PERIOD.fullmatch(period)
     if match is None:
         message = "Geef de periode als jaar en halfjaar, bijvoorbeeld 2026-H1."
@@ -108,6 +108,15 @@ async def provider(
         answers = await evidence.answers(session)
     own = [dict(m) for m in await all_measures(request)]
     report = provider_report(facts, provider, year, half, measures, answers=answers, register=own)
+    name = f"halfjaarrapportage-{re.sub(r'[^A-Za-z0-9]+', '-', provider).strip('-').lower()}-{period}"
+    if format == "csv":
+        body = provider_csv(report).encode()
+        return Response(body, media_type=CSV_TYPE, headers=_attachment(f"{name}.csv"))
+    if format == "pdf":
+        from klachtstroom.reporting.render_provider_pdf import render_provider_pdf  # reportlab: on first use
+
+        pdf = await asyncio.to_thread(render_provider_pdf, report)
+        return Response(pdf, media_type="application/pdf", headers=_attachment(f"{name}.pdf"))
     if format == "html":
         return HTMLResponse(render_provider_html(report))
     return JSONResponse(dict(report))

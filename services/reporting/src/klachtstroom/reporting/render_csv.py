@@ -29,7 +29,8 @@ from collections.abc import Collection, Iterable, Sequence
 from klachtstroom.contracts.vocabulary import dutch
 from klachtstroom.reporting.annual import AnnualReport, received_in
 from klachtstroom.reporting.facts import CaseFacts, effective_outcome, effective_resolution, term_status
-from klachtstroom.reporting.render_html import Cell, Section, Table, annual_sections
+from klachtstroom.reporting.provider_report import ProviderReport
+from klachtstroom.reporting.render_html import Cell, Section, Table, annual_sections, provider_sections
 
 BOM = "\ufeff"
 _SIGNED_NUMBER = re.compile(r"[+-]\d+")
@@ -92,6 +93,12 @@ def annual_csv(report: AnnualReport) -> str:
     if report["municipality"] is not None:
         title.append(report["municipality"])
     return sections_csv(title, annual_sections(report))
+
+
+def provider_csv(report: ProviderReport) -> str:
+    """The provider report's tables, the same ones (and captions) as the HTML page."""
+    title: list[Cell] = ["Halfjaarrapportage klachten", report["provider"], report["period"]]
+    return sections_csv(title, provider_sections(report))
 
 
 def open_data_csv(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from klachtstroom.reporting.trends import TrendRules
+
 
 def _names(text: str) -> frozenset[str]:
     return frozenset(name.strip() for name in text.split(",") if name.strip())
@@ -29,6 +31,16 @@ class ReportingSettings(BaseSettings):
     # Trend signals: how often `detect_trends` runs at the latest (it also runs after new events).
     trend_interval_seconds: float = 300.0
     trend_min_gap_seconds: float = 60.0
+    # A rise needs at least this many complaints in its 30 days; these categories never signal
+    # a rise (comma-separated vocabulary values; the catch-all `other` by default).
+    trend_min_count: int = Field(default=3, ge=1)
+    trend_ignored_categories: str = "other"
+
+    @property
+    def trend_rules(self) -> TrendRules:
+        return TrendRules(
+            min_observed=self.trend_min_count, ignored_categories=_names(self.trend_ignored_categories)
+        )
 
     # Open data (Woo): a unit or municipality name is published only when at least this many
     # registrations of the year carry it (and, when the lists below are set, it is on them).

@@ -94,7 +94,7 @@ class SignalDesk:
         """Store and emit the trends of `as_of` not signalled in their window before."""
         cases = await cases_table(session)
         records = await read_records(session, cases.received_on >= as_of - timedelta(days=TREND_HISTORY_DAYS))
-        found = trends.detect_trends(facts_of(records), as_of)
+        found = trends.detect_trends(facts_of(records), as_of, self.settings.trend_rules)
         raised = 0
         at = self.now()
         for trend in found:

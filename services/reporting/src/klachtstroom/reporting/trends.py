@@ -6,12 +6,17 @@ nothing about our conduct) are counted in 30-day windows ending on `as_of`: wind
 `(as_of - 30 days, as_of]`, windows 1..6 the six before it (half a year of history). A key
 signals when, in window 0, it has
 
-1. at least 3 complaints (one or two never make a trend), and
+1. at least `min_observed` complaints (default 3, `KLACHTSTROOM_REPORTING_TREND_MIN_COUNT`: one or
+   two never make a trend), and
 2. more than mean + 3 × standard deviation of its six earlier windows (its own history,
    so a large unit is not flagged for being large), and
 3. more than 2 × mean + 2, a Poisson-style floor: with a flat history the standard deviation
    is 0 and rule 2 alone would flag 2 -> 3. For a Poisson count with mean 5, 13 or more has
    a chance of about 0.2%.
+
+The catch-all category `other` (overig) is left out of the category rule by default
+(`KLACHTSTROOM_REPORTING_TREND_IGNORED_CATEGORIES`): a rise in "everything else" says nothing the
+college can act on, and a few misfiled complaints would make one.
 
 Breach rule (providers). A decision term is breached on the day after its final due date when
 the case was not decided by then. A provider that handled (`handler == provider`) cases with
@@ -43,6 +48,14 @@ MIN_BREACHES = 2
 
 
 @dataclass(frozen=True, slots=True)
+class TrendRules:
+    """The settings of the rise rule."""
+
+    min_observed: int = MIN_OBSERVED
+    ignored_categories: frozenset[str] = frozenset({"other"})
+
+
+@dataclass(frozen=True, slots=True)
 class TrendSignal:
     kind: TrendKind
     key: str  # category value, unit name or provider name
@@ -51,12 +64,19 @@ class TrendSignal:
     summary: str  # Dutch, for the college
 
 
-def detect_trends(facts: Iterable[CaseFacts], as_of: date) -> list[TrendSignal]:
+def detect_trends(
+    facts: Iterable[CaseFacts], as_of: date, rules: TrendRules | None = None
+) -> list[TrendSignal]:
     """All signals as of `as_of`: category rises, unit rises, then provider breaches."""
+    rules = rules or TrendRules()
     chosen = tuple(facts)
     complaints = [f for f in chosen if f.kind == Kind.complaint]
-    signals = _rises(complaints, as_of, "category_rise", lambda f: f.category.value)
-    signals += _rises(complaints, as_of, "unit_rise", lambda f: f.unit)
+
+    def category(fact: CaseFacts) -> str | None:
+        return None if fact.category.value in rules.ignored_categories else fact.category.value
+
+    signals = _rises(complaints, as_of, "category_rise", category, rules.min_observed)
+    signals += _rises(complaints, as_of, "unit_rise", lambda f: f.unit, rules.min_observed)
     signals += _provider_breaches(chosen, as_of)
     return signals
 
@@ -70,14 +90,14 @@ def window_index(received_on: date, as_of: date) -> int | None:
     return index if index <= HISTORY_WINDOWS else None
 
 
-def is_rise(observed: int, history: Sequence[int]) -> bool:
+def is_rise(observed: int, history: Sequence[int], min_observed: int = MIN_OBSERVED) -> bool:
     """The rise rule of the module docstring, in exact arithmetic."""
     n = len(history)
     mean = Fraction(sum(history), n)
     variance = sum((Fraction(h) - mean) ** 2 for h in history) / n
     excess = observed - mean
     above_spread = excess > 0 and excess * excess > SIGMAS * SIGMAS * variance
-    return observed >= MIN_OBSERVED and above_spread and observed > 2 * mean + 2
+    return observed >= min_observed and above_spread and observed > 2 * mean + 2
 
 
 def _rises(
@@ -85,6 +105,7 @@ def _rises(
     as_of: date,
     kind: TrendKind,
     key_of: Callable[[CaseFacts], str | None],
+    min_observed: int = MIN_OBSERVED,
 ) -> list[TrendSignal]:
     windows: dict[str, list[int]] = {}
     for fact in facts:
@@ -96,7 +117,7 @@ def _rises(
     signals = []
     for key in sorted(windows):
         observed, history = windows[key][0], windows[key][1:]
-        if is_rise(observed, history):
+        if is_rise(observed, history, min_observed):
             mean = Fraction(sum(history), len(history))
             signals.append(
                 TrendSignal(
