@@ -119,3 +119,13 @@ def test_trace_context_runs_from_the_request_into_the_event(client: TestClient, 
     headers = json.loads(headers) if isinstance(headers, str) else headers
     assert headers["traceparent"].split("-")[1] == trace_id
     assert json.loads(value)["traceparent"].split("-")[1] == trace_id
+
+
+@pytest.mark.parametrize("text", ["Jan\\ud800 klaagt", "Jan\\u0000 klaagt"])
+def test_text_that_cannot_be_stored_is_a_422(client: TestClient, tmp_path: Path, text: str) -> None:
+    body = '{"channel": "email", "description": "T", "complainant": {"name": "T"}}'.replace("T", text)
+    response = client.post("/api/v1/complaints", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in response.json()["errors"]} == {"description", "complainant.name"}
+    assert "Jan" not in response.text
+    assert _outbox_types(tmp_path) == []

@@ -121,3 +121,21 @@ def test_a_message_over_25_mb_is_refused_with_552_and_nothing_stored(mailbox: tu
     code = getattr(error, "smtp_code", None) or next(iter(getattr(error, "recipients", {}).values()), (0,))[0]
     assert code == 552
     assert count(intake, "complaints") == 0
+
+
+def test_a_nul_and_undecodable_bytes_in_headers_never_travel_on(mailbox: tuple[Intake, int]) -> None:
+    intake, port = mailbox
+    raw = (
+        b"From: Anna <anna@example.nl>\r\nTo: klachten@gemeente.example\r\n"
+        b"Subject: =?utf-8?q?Klacht_over_de=00_hulp?= \xff\xfe kapot\r\n"
+        b"Message-ID: <nul@example.nl>\r\n\r\nDe hulp komt niet.\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.sendmail("anna@example.nl", ["klachten@gemeente.example"], raw)
+    deadline = time.monotonic() + 10
+    while count(intake, "complaints") == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stored = intake.rows("SELECT description FROM complaints")[0]["description"]
+    assert "\x00" not in stored and "hulp" in stored
+    events = str(intake.rows("SELECT value FROM outbox"))
+    assert "\\u0000" not in events and "\\x00" not in events

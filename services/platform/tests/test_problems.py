@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
@@ -155,3 +155,48 @@ async def test_the_openapi_document_names_problem_answers(client: httpx.AsyncCli
         schema = responses[status]["content"][PROBLEM_JSON]["schema"]
         assert schema == {"$ref": "#/components/schemas/ProblemDetails"}
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+@router.post("/notes")
+async def note(request: Request) -> dict[str, int]:
+    form = await request.form()
+    return {"fields": len(form)}
+
+
+@router.get("/search")
+async def search(q: str = "") -> dict[str, int]:
+    return {"length": len(q)}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"name": "Jan\\ud800", "age": 1}', "name"),
+        (b'{"name": "Jan\\u0000", "age": 1}', "name"),
+        (b'{"name": "Jan", "age": 1, "extra": [{"x": "\\udfff"}]}', "extra.0.x"),
+        ('{"name": "Jan\udcff", "age": 1}'.encode("utf-8", "surrogateescape"), "body"),  # invalid UTF-8
+    ],
+)
+async def test_unstorable_text_in_json_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, body: bytes, field: str
+) -> None:
+    response = await client.post("/api/v1/people", content=body, headers=JSON)
+    problem = assert_problem(response, 422)
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert "Jan" not in response.text
+
+
+async def test_a_surrogate_pair_is_fine(client: httpx.AsyncClient) -> None:
+    pair = b'{"name": "Jan \\ud83d\\ude00", "age": 1}'
+    response = await client.post("/api/v1/people", content=pair, headers=JSON)
+    assert response.status_code == 200 and response.json() == {"name": "Jan \U0001f600"}
+
+
+@pytest.mark.parametrize("query", ["q=a%00b", "q=%ED%A0%80", "q=%FF", "q=ok&q%00=x"])
+async def test_unstorable_text_in_the_query_or_path_is_a_422(client: httpx.AsyncClient, query: str) -> None:
+    assert_problem(await client.get(f"/api/v1/search?{query}"), 422)
+    assert (await client.get("/api/v1/search?q=caf%C3%A9")).json() == {"length": 4}
+    assert_problem(await client.get("/api/v1/people/a%00b/close"), 422)
+    urlencoded = {"content-type": "application/x-www-form-urlencoded"}
+    form = await client.post("/api/v1/notes", content=b"a=%00", headers=urlencoded)
+    assert_problem(form, 422)

@@ -30,6 +30,7 @@ from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewCo
 from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import ComplainantIn
 from klachtstroom.intake.web import CsrfGuard, Web, client_address, one_time_token
+from klachtstroom.platform.text_guard import scrub
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,7 +77,8 @@ class FormValues:
     def from_form(cls, form: FormData) -> FormValues:
         def text(name: str, limit: int = 1000) -> str:
             value = form.get(name)
-            return value.strip()[:limit] if isinstance(value, str) else ""
+            # A multipart field may hold a NUL or undecodable bytes; what cannot be stored is dropped.
+            return scrub(value).strip()[:limit] if isinstance(value, str) else ""
 
         return cls(
             omschrijving=text("omschrijving", MAX_DESCRIPTION + 1000),

@@ -15,6 +15,7 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from klachtstroom.intake.attachments import AttachmentRefused, CheckedFile, check_file
+from klachtstroom.platform.text_guard import scrub
 
 REFERENCE = re.compile(r"\bKL-(\d{4})-(\d{6})\b", re.IGNORECASE)
 _AUTO_SUBJECT = re.compile(
@@ -139,9 +140,11 @@ def _body_and_files(message: EmailMessage) -> tuple[str, list[tuple[str | None, 
 def parse_mail(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
-    subject = " ".join(str(message.get("Subject", "")).split())
-    message_id = str(message.get("Message-ID", "")).strip() or None
-    names = getaddresses([str(message.get("From", ""))])
+    # Header bytes that are not text arrive as lone surrogates, and a NUL can be encoded in
+    # a header: neither can be stored nor should travel on (`scrub` drops or replaces them).
+    subject = scrub(" ".join(str(message.get("Subject", "")).split()))
+    message_id = scrub(str(message.get("Message-ID", ""))).strip() or None
+    names = getaddresses([scrub(str(message.get("From", "")))])
     sender_name, sender_email = names[0] if names else ("", "")
     if not sender_email and envelope_sender:
         sender_email = envelope_sender.strip("<>")
@@ -157,7 +160,8 @@ def parse_mail(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
     )
     if parsed.ignore_reason:
         return parsed
-    parsed.text, files = _body_and_files(message)
+    text, files = _body_and_files(message)
+    parsed.text = scrub(text)
     for filename, data in files:
         if len(parsed.attachments) >= MAX_FILES:
             parsed.refused.append(f"meer dan {MAX_FILES} bestanden")

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from klachtstroom.contracts.vocabulary import Channel
 from klachtstroom.intake.mail import ParsedMail, parse_mail
@@ -44,10 +44,15 @@ class MailIntake:
             raw = raw.encode("utf-8", "surrogateescape")
         try:
             outcome = await self.receive(raw, envelope.mail_from)
-        except Exception as error:
-            # Only the type: database errors can quote the values they failed on.
+        except (OperationalError, InterfaceError, OSError, TimeoutError) as error:
+            # The database is busy or away: the sender's server tries again later. Only the
+            # type is logged: database errors can quote the values they failed on.
             log.error("e-mail not stored (%s); the sender's server will retry", type(error).__name__)
             return "451 4.3.0 Tijdelijk probleem bij het opslaan; probeer het later opnieuw"
+        except Exception as error:
+            # Anything else would fail again on every retry (for days): refuse it now, clearly.
+            log.error("e-mail refused (%s)", type(error).__name__)
+            return "554 5.6.0 Dit bericht kunnen we niet verwerken; stuur uw klacht via het webformulier"
         log.info("e-mail received: %s", outcome)
         return "250 2.0.0 OK"
 

@@ -225,6 +225,9 @@ def internal_error(instance: str) -> JSONResponse:
 
 def _from_http_exception(error: StarletteHTTPException) -> Problem:
     """FastAPI/Starlette's HTTPException (routes, unknown paths, 405, body parsing) as a Problem."""
+    carried = getattr(error, "problem", None)
+    if isinstance(carried, Problem):  # raised where a Problem could not be (while a body is read)
+        return carried
     detail: Any = error.detail
     headers = dict(error.headers or {})
     status = error.status_code

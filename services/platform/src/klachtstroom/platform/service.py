@@ -38,6 +38,7 @@ from klachtstroom.platform.problems import PROBLEM_JSON, Problem, document_probl
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import configure_logging, configure_tracing
+from klachtstroom.platform.text_guard import TextGuard
 
 log = logging.getLogger(__name__)
 
@@ -326,8 +327,9 @@ class Service:
         app = FastAPI(
             title=title, description=description, version=self.settings.api_version, lifespan=lifespan
         )
-        # Innermost first: spans per request, the body limit (a route may raise it with
-        # `max_body_size=`), then the edge every response passes (API-Version, last-resort 500).
+        # Innermost first: unstorable text refused (422), a span per request, the body limit (a
+        # route may raise it with `max_body_size=`), the edge every answer passes (API-Version, 500).
+        app.add_middleware(TextGuard)
         app.add_middleware(TracingMiddleware)
         app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
         app.add_middleware(HttpEdge, api_version=self.settings.api_version)
