@@ -19,6 +19,11 @@ if [ "${KLACHTSTROOM_BROWSER_TESTS:-1}" = 1 ] && ! command -v chromium >/dev/nul
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || true
 fi
 
+if [ "${KLACHTSTROOM_BROWSER_TESTS:-1}" = 1 ] && command -v npm >/dev/null 2>&1; then
+  echo "== axe-core for the accessibility checks in the browser tests (npm, pinned in tests/browser)"
+  (cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --silent) || true
+fi
+
 echo "== lint: ruff, mypy --strict"
 .venv/bin/ruff check contracts services tests bench deploy
 .venv/bin/mypy contracts/src services/*/src
