@@ -46,3 +46,44 @@ async def test_case_page_offers_the_allowed_actions_and_an_action_by_form(routin
     )  # fmt: skip
     assert invalid.status_code == 422 and "4 weken" in invalid.text
     assert (await routing.http.get("/klachten/bestaat-niet")).status_code == 404
+
+
+async def test_work_list_shows_every_term_that_needs_attention_and_cases_by_handler(routing: Harness) -> None:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from klachtstroom.contracts.deadline_events import DeadlineSet
+    from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
+
+    def term(case_id: str, kind: DeadlineKind, due: date) -> DeadlineSet:
+        return DeadlineSet(
+            case_id=case_id, kind=kind, due=due, start=date(2026, 3, 3), unmoved_due=due,
+            at=datetime(2026, 3, 3, 12, tzinfo=ZoneInfo("Europe/Amsterdam")), state=DeadlineState.running,
+        )  # fmt: skip
+
+    contact, later = await routing.receive(), await routing.receive()
+    other = await routing.receive(unit="Werk")
+    await routing.act(contact, "assign", handler_name="A. Bakker", unit="Inkomen")
+    await routing.act(other, "assign", handler_name="B. de Vries", unit="Werk")
+    await routing.deliver(term(contact, DeadlineKind.contact, date(2026, 3, 10)))
+    await routing.deliver(term(later, DeadlineKind.decision, date(2026, 4, 14)))  # not yet
+    await routing.deliver(term(other, DeadlineKind.provider_response, date(2026, 3, 2)))  # passed
+    refs = {c: (await routing.case(c))["reference"] for c in (contact, later, other)}
+
+    page = (await routing.http.get("/")).text  # the clock stands at 3 March 2026
+    attention = page.split("Termijnen die vandaag aandacht vragen")[1].split("</table>")[0]
+    assert refs[contact] in attention and "Persoonlijk contact" in attention
+    assert refs[other] in attention and "Reactie zorgaanbieder" in attention and "(verlopen)" in attention
+    assert refs[later] not in attention
+    assert f'<a href="/klachten/{contact}">{refs[contact]}</a>' in attention  # references link to the case
+    by_handler = page.split("In behandeling per behandelaar")[1]
+    assert "A. Bakker (1)" in by_handler and "B. de Vries (1)" in by_handler  # no name to type
+    assert refs[later] in by_handler  # under whoever routing chose, or "Nog niet toegewezen"
+
+    filtered = (await routing.http.get("/", params={"afdeling": "Werk"})).text
+    attention = filtered.split("Termijnen die vandaag aandacht vragen")[1].split("</table>")[0]
+    assert refs[other] in attention and refs[contact] not in attention
+    assert "A. Bakker (1)" not in filtered.split("In behandeling per behandelaar")[1]
+    only_contact = (await routing.http.get("/", params={"termijn": "contact"})).text
+    attention = only_contact.split("Termijnen die vandaag aandacht vragen")[1].split("</table>")[0]
+    assert refs[other] not in attention and refs[contact] in attention

@@ -33,6 +33,13 @@ from klachtstroom.routing.views import (
     list_cases,
     with_complaint_text,
 )
+from klachtstroom.routing.worklist import (
+    ATTENTION_KINDS,
+    WorkFilter,
+    filter_choices,
+    open_cases_by_handler,
+    terms_needing_attention,
+)
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
@@ -119,9 +126,38 @@ def _action_label(action: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def overview(request: Request, behandelaar: str | None = None) -> HTMLResponse:
+async def overview(
+    request: Request,
+    behandelaar: str | None = None,
+    afdeling: str | None = None,
+    gemeente: str | None = None,
+    termijn: str | None = None,
+) -> HTMLResponse:
     work = casework(request)
     today = local_date(work.now())
+    where = WorkFilter(
+        handler=behandelaar or None,
+        unit=afdeling or None,
+        municipality=gemeente or None,
+        term=termijn or None,
+    )
+    async with work.service.db.reading() as session:
+        attention = await terms_needing_attention(session, today, where)
+        by_handler = await open_cases_by_handler(session, where)
+        choices = await filter_choices(session)
+    terms = [
+        {
+            "case_id": t.case_id, "reference": t.reference, "kind": t.kind, "late": t.late,
+            "due_text": dutch_day(t.due), "handler_name": t.handler_name, "unit": t.unit,
+            "municipality": t.municipality, "urgent": t.urgent,
+        }
+        for t in attention
+    ]  # fmt: skip
+    handlers = [
+        (name, [{"id": r.id, "reference": r.reference, "state_label": case_summary(r, today)["state_label"],
+                 "unit": r.provider or r.unit} for r in rows])
+        for name, rows in by_handler
+    ]  # fmt: skip
     open_states = "received,assigned,referred,acknowledged,informal,formal,suspended"
 
     async def rows(where: CaseFilter, limit: int = 100) -> list[dict[str, Any]]:
@@ -143,6 +179,13 @@ async def overview(request: Request, behandelaar: str | None = None) -> HTMLResp
         "overview.html",
         title="Werkvoorraad",
         handler=behandelaar,
+        unit=afdeling,
+        municipality=gemeente,
+        term=termijn,
+        terms=terms,
+        by_handler=handlers,
+        choices=choices,
+        term_kinds=ATTENTION_KINDS,
         mine=await rows(CaseFilter(status=open_states, handler=behandelaar)) if behandelaar else [],
         due_soon=due_soon,
         waiting=await rows(CaseFilter(status="referred")),
