@@ -228,3 +228,19 @@ def test_messages_go_by_email_once_or_as_a_letter_to_print(make_intake: Any, sin
         ("handler_changed", "email", "sent"),
     ]
     assert sent[0]["body_enc"] is None  # the text (with its link) is gone once sent
+
+
+def test_an_edited_wording_is_used_for_the_next_message(make_intake: Any, sink: SmtpSink) -> None:
+    intake = make_intake(mail_enabled=True, mail_smtp_port=sink.port, mail_poll_seconds=0.1)
+    wording = {"subject": "Ontvangen: {{ reference }}", "body": "Dank u wel. Kijk op {{ status_url }}.\n"}
+    broken = intake.client.put("/api/v1/message-templates/receipt", json={**wording, "body": "{{ naam }}"})
+    assert broken.status_code == 422
+    assert intake.client.put("/api/v1/message-templates/receipt", json=wording).status_code == 200
+    listed = {t["kind"]: t for t in intake.client.get("/api/v1/message-templates").json()["items"]}
+    assert listed["receipt"]["edited"] is True and listed["outcome"]["edited"] is False
+    accepted = post(intake, email="inwoner@example.nl")
+    mail = sink.wait_for(lambda found: len(found) >= 1, timeout=10)[0]
+    assert mail["Subject"] == f"Ontvangen: {accepted['reference']}"
+    assert mail.get_content().strip() == f"Dank u wel. Kijk op {accepted['status_url']}."
+    assert intake.client.delete("/api/v1/message-templates/receipt").status_code == 204
+    assert intake.client.get("/api/v1/message-templates").json()["items"][0]["edited"] is False

@@ -50,6 +50,10 @@ async def test_annual_report_counts_satisfaction_per_unit_category_and_provider(
     assert by["by_category"]["information"]["average_score"] == 4.0
     html = (await harness.get("/api/v1/reports/annual/2025?format=html")).text
     assert "Tevredenheid per afdeling" in html and "7,0" in html
+    dashboard = (await harness.get("/?year=2025")).text
+    poor = dashboard.split('id="terugbellen"')[1].split("</section>")[0]
+    assert stories[1].reference in poor and stories[2].reference in poor  # 4, and 9 but not heard
+    assert stories[0].reference not in poor
     csv = (await harness.get("/api/v1/reports/annual/2025?format=csv")).text
     assert "Tevredenheid per zorgaanbieder, 2025" in csv
     harness.routing_with_measures("Training bejegening")
