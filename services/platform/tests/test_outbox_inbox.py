@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import psycopg
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
@@ -25,7 +26,7 @@ from klachtstroom.platform.consumer import (
     decode_record,
 )
 from klachtstroom.platform.db import Database, upgrade_database
-from klachtstroom.platform.outbox import Outbox, OutboxRelay
+from klachtstroom.platform.outbox import EventTooLarge, Outbox, OutboxRelay
 from klachtstroom.platform.tables import define_platform_tables
 from klachtstroom.platform.telemetry import propagating
 
@@ -107,6 +108,66 @@ async def test_relay_publishes_in_order_and_survives_a_broker_outage(db: Databas
     numbers = [json.loads(value)["data"]["n"] for _topic, _key, value in kafka.sent]
     assert numbers == list(range(20))
     assert await relay.pending() == 0
+
+
+class Big(Payload):
+    event_type: ClassVar[str] = "nl.klachtstroom.test.big.v1"
+    topic: ClassVar[str] = "test.things"
+    text: str
+
+
+class SizeLimitedKafka(FakeKafka):
+    """A broker that refuses records above a size, as Kafka does (MessageSizeTooLargeError)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    async def publish(self, topic: str, value: bytes, key: bytes, headers: dict[str, str]) -> Any:
+        if len(value) > self.limit:
+            raise MessageSizeTooLargeError()
+        return await super().publish(topic, value, key, headers)
+
+    async def publish_many(self, messages: Any) -> None:
+        if any(len(value) > self.limit for _topic, value, _key, _headers in messages):
+            raise MessageSizeTooLargeError()  # the whole batch fails, as a produce request does
+        for message in messages:
+            await self.publish(*message)
+
+
+async def test_a_row_that_can_never_be_published_is_parked_and_the_rest_flows_on(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    kafka = SizeLimitedKafka(limit=2000)
+    relay = OutboxRelay(db, tables, kafka.publish, publish_many=kafka.publish_many, batch_size=50)
+    outbox = Outbox(tables, "test", relay.wake)
+    secret = "Jantje Geheim " * 200  # about 2.8 kB: too large for this broker, fits the outbox
+    async with db.transaction() as session:
+        await outbox.add(session, Thing(n=0), subject="c0")
+        await outbox.add(session, Big(text=secret), subject="c1")
+        for n in range(1, 11):
+            await outbox.add(session, Thing(n=n), subject=f"c{n}")
+    with caplog.at_level("INFO"):
+        while await relay.relay_once():
+            pass
+    numbers = [json.loads(value)["data"]["n"] for _topic, _key, value in kafka.sent]
+    assert numbers == list(range(11))  # everything but the big one, in order
+    assert await relay.pending() == 0 and await relay.parked_rows() == 1
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "parked (MessageSizeTooLargeError" in logged and "Jantje" not in logged
+    # The relay keeps going for rows written later.
+    async with db.transaction() as session:
+        await outbox.add(session, Thing(n=11), subject="c11")
+    assert await relay.relay_once() == 1 and await relay.parked_rows() == 1
+
+
+async def test_an_event_too_large_for_kafka_is_refused_when_written(db: Database) -> None:
+    outbox = Outbox(tables, "test", max_event_bytes=1000)
+    with pytest.raises(EventTooLarge):
+        async with db.transaction() as session:
+            await outbox.add(session, Big(text="x" * 2000), subject="c0")
+    relay = OutboxRelay(db, tables, FakeKafka().publish)
+    assert await relay.pending() == 0  # the writer's transaction rolled back
 
 
 def _records(envelopes: list[Envelope]) -> list[Any]:

@@ -45,6 +45,11 @@ outbound_deliveries = meter.create_counter(
     unit="{call}",
     description="attempts of outbound calls by kind and state (sent, retry, dead)",
 )
+outbox_parked = meter.create_counter(
+    "klachtstroom.outbox.parked",
+    unit="{row}",
+    description="outbox rows set aside because they can never be published (too large, invalid)",
+)
 timer_lag = meter.create_histogram(
     "klachtstroom.timer.lag", unit="s", description="how late a durable timer fired after it was due"
 )
@@ -64,6 +69,7 @@ def _observer(name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
 for _name, _description, _unit in (
     ("klachtstroom.outbox.pending", "outbox rows not yet published to Kafka", "{row}"),
     ("klachtstroom.outbox.oldest_age", "age of the oldest unpublished outbox row", "s"),
+    ("klachtstroom.outbox.parked_rows", "outbox rows parked: they could never be published", "{row}"),
     ("klachtstroom.consumer.lag", "records on the subscribed partitions not yet consumed", "{record}"),
 ):
     meter.create_observable_gauge(_name, callbacks=[_observer(_name)], unit=_unit, description=_description)

@@ -15,18 +15,36 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiokafka.errors import InvalidTopicError, MessageSizeTooLargeError, RecordTooLargeError
 from opentelemetry import trace
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
 from klachtstroom.platform.db import Database, before_commit
+from klachtstroom.platform.metrics import outbox_parked
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("klachtstroom.platform.outbox")
 _PENDING = "klachtstroom.outbox.pending"
+
+# Kafka's default `message.max.bytes` is 1 MB (1,048,588); an event stays well below it, with
+# room for the record's headers. Large content belongs in the owning service's database.
+MAX_EVENT_BYTES = 900 * 1024
+
+# Errors that belong to one record and will not go away by sending it again: such a row is parked.
+_ROW_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError, InvalidTopicError, ValueError, TypeError)
+
+
+class EventTooLarge(ValueError):
+    """An event larger than a Kafka record may be: keep large content in the service's database."""
+
+
+def belongs_to_one_row(error: BaseException) -> bool:
+    """True for a publish error that one record caused (too large, invalid), not Kafka being away."""
+    return isinstance(error, _ROW_ERRORS)
 
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
 # (topic, value, key, headers) of each row, in outbox order.
@@ -38,9 +56,16 @@ PublishMany = Callable[[Sequence[Message]], Awaitable[None]]
 class Outbox:
     """Writes events into the service's outbox table inside the caller's transaction."""
 
-    def __init__(self, tables: PlatformTables, source: str, wake: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        tables: PlatformTables,
+        source: str,
+        wake: Callable[[], None] | None = None,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+    ) -> None:
         self.tables = tables
         self.source = source
+        self.max_event_bytes = max_event_bytes
         self._wake = wake or (lambda: None)
 
     async def add(
@@ -69,13 +94,17 @@ class Outbox:
         if envelope.traceparent:
             headers["traceparent"] = envelope.traceparent
         headers.update(extra_headers or {})
+        value = envelope.model_dump_json().encode()
+        if len(value) > self.max_event_bytes:
+            # Refused in the writer's transaction, so it never reaches (and never stalls) the relay.
+            raise EventTooLarge(f"{envelope.type} of {len(value)} bytes exceeds {self.max_event_bytes}")
         rows: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
         rows.append(
             {
                 "event_id": envelope.id,
                 "topic": topic,
                 "key": envelope.subject,
-                "value": envelope.model_dump_json().encode(),
+                "value": value,
                 "headers": headers,
                 "created_at": datetime.now(UTC),
             }
@@ -149,6 +178,7 @@ class OutboxRelay:
         poll_seconds: float = 0.2,
         keep_sent: timedelta = timedelta(days=1),
         publish_many: PublishMany | None = None,
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self.db = db
         self.tables = tables
@@ -157,6 +187,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.keep_sent = keep_sent
+        self.max_event_bytes = max_event_bytes
+        self.parked = 0
         self.lease = Lease(db, tables, "outbox-relay")
         self.wakeup = asyncio.Event()
         self.published = 0
@@ -198,38 +230,90 @@ class OutboxRelay:
             await asyncio.wait_for(self.wakeup.wait(), timeout=seconds)
         self.wakeup.clear()
 
+    def _unsent(self) -> Any:
+        outbox = self.tables.outbox
+        return and_(outbox.c.sent_at.is_(None), outbox.c.parked_at.is_(None))
+
     async def relay_once(self) -> int:
         outbox = self.tables.outbox
         async with self.db.reading() as session:
             rows: Sequence[Any] = (
                 await session.execute(
                     select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
-                    .where(outbox.c.sent_at.is_(None))
+                    .where(self._unsent())
                     .order_by(outbox.c.id)
                     .limit(self.batch_size)
                 )
             ).all()
         if not rows:
             return 0
+        fitting = [row for row in rows if len(row.value) <= self.max_event_bytes]
+        for row in rows:
+            if len(row.value) > self.max_event_bytes:  # written before the check at write time
+                await self._park(row, "EventTooLarge")
         # Send the whole batch before awaiting: the idempotent producer keeps per-partition
         # order, and a failure leaves every row unsent, to be sent again (consumers dedupe).
         with tracer.start_as_current_span(
             "outbox relay publish",
             kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.batch.message_count": len(rows)},
+            attributes={"messaging.batch.message_count": len(fitting)},
         ):
-            messages = [(row.topic, row.value, row.key.encode(), dict(row.headers)) for row in rows]
-            if self.publish_many is not None:
-                await self.publish_many(messages)
+            messages = [(row.topic, row.value, row.key.encode(), dict(row.headers)) for row in fitting]
+            try:
+                if self.publish_many is not None:
+                    await self.publish_many(messages)
+                else:
+                    await asyncio.gather(*[await self.publish(*message) for message in messages])
+            except Exception as error:
+                if not belongs_to_one_row(error):
+                    raise  # Kafka away or busy: everything stays unsent and is tried again
+                # One row spoils the batch: send them one by one, park what cannot be sent.
+                fitting = await self._one_by_one(fitting)
+        await self._mark_sent([row.id for row in fitting])
+        return len(rows)
+
+    async def _one_by_one(self, rows: Sequence[Any]) -> list[Any]:
+        sent: list[Any] = []
+        for row in rows:
+            try:
+                await (await self.publish(row.topic, row.value, row.key.encode(), dict(row.headers)))
+            except Exception as error:
+                if not belongs_to_one_row(error):
+                    await self._mark_sent([r.id for r in sent])
+                    raise
+                await self._park(row, type(error).__name__)
             else:
-                await asyncio.gather(*[await self.publish(*message) for message in messages])
-        ids = [row.id for row in rows]
+                sent.append(row)
+        return sent
+
+    async def _mark_sent(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        outbox = self.tables.outbox
+        async with self.db.transaction() as session:
+            sent = update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=datetime.now(UTC))
+            await session.execute(sent)
+        self.published += len(ids)
+
+    async def _park(self, row: Any, reason: str) -> None:
+        """Set a row aside that can never be published, so the rows behind it flow on.
+
+        The operator sees it in /readyz (`outbox_parked`), in the `klachtstroom.outbox.parked`
+        metric and in this log line (the row's id, topic and the error's type: no content).
+        """
+        outbox = self.tables.outbox
         async with self.db.transaction() as session:
             await session.execute(
-                update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=datetime.now(UTC))
+                update(outbox)
+                .where(outbox.c.id == row.id)
+                .values(parked_at=datetime.now(UTC), parked_reason=reason[:100])
             )
-        self.published += len(rows)
-        return len(rows)
+        self.parked += 1
+        outbox_parked.add(1, {"topic": row.topic, "reason": reason})
+        log.error(
+            "outbox relay: row %s on %s parked (%s, %d bytes); the rows behind it go on",
+            row.id, row.topic, reason, len(row.value),
+        )  # fmt: skip
 
     async def _cleanup(self) -> None:
         outbox = self.tables.outbox
@@ -237,32 +321,34 @@ class OutboxRelay:
             await session.execute(delete(outbox).where(outbox.c.sent_at < datetime.now(UTC) - self.keep_sent))
 
     async def pending(self) -> int:
-        from sqlalchemy import func
+        async with self.db.reading() as session:
+            return int((await session.execute(select(func.count()).where(self._unsent()))).scalar_one())
 
+    async def parked_rows(self) -> int:
+        """Rows set aside because they could never be published (shown in /readyz and /metrics)."""
         outbox = self.tables.outbox
         async with self.db.reading() as session:
-            return int(
-                (await session.execute(select(func.count()).where(outbox.c.sent_at.is_(None)))).scalar_one()
-            )
+            query = select(func.count()).where(outbox.c.parked_at.is_not(None))
+            return int((await session.execute(query)).scalar_one())
 
     async def backlog(self) -> dict[str, float]:
         """Unpublished rows and the age in seconds of the oldest (the `/metrics` gauges)."""
-        from datetime import UTC, datetime
-
-        from sqlalchemy import func
-
         outbox = self.tables.outbox
         async with self.db.reading() as session:
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
-                )
-            ).one()
+            backlog = select(func.count(), func.min(outbox.c.created_at)).where(self._unsent())
+            count, oldest = (await session.execute(backlog)).one()
+            parked = (
+                await session.execute(select(func.count()).where(outbox.c.parked_at.is_not(None)))
+            ).scalar_one()
         age = 0.0
         if oldest is not None:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
             age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
-        return {"klachtstroom.outbox.pending": float(count), "klachtstroom.outbox.oldest_age": age}
+        return {
+            "klachtstroom.outbox.pending": float(count),
+            "klachtstroom.outbox.oldest_age": age,
+            "klachtstroom.outbox.parked_rows": float(parked),
+        }
 
     def stop(self) -> None:
         self._stopping = True

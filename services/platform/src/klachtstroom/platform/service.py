@@ -309,6 +309,8 @@ class Service:
         detail: dict[str, Any] = {"database": db_ok, "kafka": kafka_ok}
         if db_ok:
             detail["outbox_pending"] = await self.relay.pending()
+            # Rows that could never be published (see outbox.py): the operator must look at them.
+            detail["outbox_parked"] = await self.relay.parked_rows()
         detail["dead_lettered"] = sum(c.dead_lettered for c in self.consumers)
         detail["consumed"] = {c.name: {"batches": c.batches, "events": c.handled} for c in self.consumers}
         return db_ok and (kafka_ok or self.ready_without_broker), detail

@@ -41,6 +41,9 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("headers", JSON, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+        # A row that can never be published (too large, invalid) is parked, so the rest flows on.
+        Column("parked_at", DateTime(timezone=True), nullable=True),
+        Column("parked_reason", String(100), nullable=True),
     )
     processed = Table(
         "processed_messages",

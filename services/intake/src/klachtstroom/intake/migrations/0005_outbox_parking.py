@@ -1,0 +1,27 @@
+"""Outbox rows that can never be published are parked (when and why), so the rest flows on.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("parked_reason", sa.String(length=100), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("parked_reason")
+        batch_op.drop_column("parked_at")
