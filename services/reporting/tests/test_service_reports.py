@@ -115,6 +115,8 @@ async def test_the_dashboard_shows_open_cases_terms_at_risk_figures_and_signals(
     page = (await harness.get("/?year=2025")).text
     assert '<html lang="nl">' in page and "Klachtendashboard" in page
     assert "Termijnen in gevaar" in page and "3 dagen verlopen" in page  # C: due 12 January 2026
+    assert "Beslissen op de klacht" in page
+    assert 'href="http://127.0.0.1:8001/klachten/' in page  # every reference links to its case
     assert 'role="img"' in page and "<script" not in page
     assert "Meldingen per onderwerp, 2025" in page
     assert "Nog geen signalen verstuurd." in page

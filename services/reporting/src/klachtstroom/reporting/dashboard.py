@@ -1,6 +1,7 @@
 """`GET /`: the dashboard of the complaints coordinator (klachtcoördinator), in Dutch.
 
-Open cases, terms at risk (decision due within 5 days, or already passed), this year's
+Open cases, every term at risk (personal contact and decision, due within 5 days or already
+passed; each reference links to the case page in routing), this year's
 figures with charts, and the latest signals to the college. Server-rendered HTML with inline
 SVG: no JavaScript, keyboard and screen-reader friendly.
 """
@@ -19,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.contracts.vocabulary import Category, Channel, Outcome, dutch
+from klachtstroom.platform.peers import peer_url
 from klachtstroom.reporting.annual import annual_report, percentage
 from klachtstroom.reporting.charts import bar_chart_svg
 from klachtstroom.reporting.facts import OPEN_STATES
@@ -56,8 +58,13 @@ _templates = Environment(
 )
 
 
+TERM_LABELS = {"contact": "Persoonlijk contact", "decision": "Beslissen op de klacht"}
+
+
 @dataclass(frozen=True)
 class OpenCase:
+    case_url: str
+    term_kind: str
     reference: str
     category: str
     handled_by: str
@@ -71,8 +78,13 @@ class OpenCase:
     urgent: bool
 
 
-def _open_case(record: CaseRecord, today: date) -> OpenCase:
-    due = record.decision_due
+def case_url(record: CaseRecord) -> str:
+    """The case page in routing, where the case worker acts on it."""
+    return f"{peer_url('routing')}/klachten/{record.id}"
+
+
+def _open_case(record: CaseRecord, today: date, kind: str = "decision") -> OpenCase:
+    due = record.decision_due if kind == "decision" else record.contact_due
     days = (due - today).days if due is not None else None
     if days is None:
         term = "nog niet bekend"
@@ -83,6 +95,8 @@ def _open_case(record: CaseRecord, today: date) -> OpenCase:
     else:
         term = f"nog {days} {'dag' if days == 1 else 'dagen'}"
     return OpenCase(
+        case_url=case_url(record),
+        term_kind=TERM_LABELS[kind],
         reference=record.reference or "",
         category=dutch(record.category) if record.category else "",
         handled_by=record.provider
@@ -153,7 +167,18 @@ async def dashboard(
     open_cases = sorted(
         (_open_case(r, today) for r in open_records), key=lambda c: (c.due_on or date.max, c.reference)
     )
-    risky = [c for c in open_cases if c.at_risk or c.overdue]
+    # Every term that needs attention: the decision term, and personal contact (5 working days)
+    # while it is not yet made (routing's provider response term is on the case worker's list).
+    contact_terms = [
+        _open_case(r, today, "contact")
+        for r in open_records
+        if r.contact_due is not None and r.contact_state in (None, "running", "breached")
+        and r.acknowledged_on is None
+    ]  # fmt: skip
+    risky = sorted(
+        (c for c in [*open_cases, *contact_terms] if c.at_risk or c.overdue),
+        key=lambda c: (c.due_on or date.max, c.reference, c.term_kind),
+    )
     terms = report["within_term"]
     closed = terms["within"] + terms["late"]
     figures = [

@@ -1,0 +1,23 @@
+"""The coordinator's dashboard lists every term that needs attention, each linked to its case."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from klachtstroom.reporting.case_record import CaseRecord
+from klachtstroom.reporting.dashboard import _open_case
+
+TODAY = date(2026, 3, 10)
+
+
+def test_the_contact_term_is_a_term_at_risk_too_and_links_to_the_case() -> None:
+    record = CaseRecord(
+        id="c-1", reference="KL-2026-000001", received_on=date(2026, 3, 3), state="assigned",
+        contact_due=date(2026, 3, 9), contact_state="breached", decision_due=date(2026, 4, 14),
+    )  # fmt: skip
+    contact = _open_case(record, TODAY, "contact")
+    decision = _open_case(record, TODAY)
+    assert (contact.term_kind, contact.term) == ("Persoonlijk contact", "1 dag verlopen")
+    assert contact.overdue and not decision.overdue and not decision.at_risk
+    assert decision.term_kind == "Beslissen op de klacht"
+    assert contact.case_url.endswith("/klachten/c-1") and contact.case_url.startswith("http")
