@@ -244,3 +244,27 @@ def test_an_edited_wording_is_used_for_the_next_message(make_intake: Any, sink: 
     assert mail.get_content().strip() == f"Dank u wel. Kijk op {accepted['status_url']}."
     assert intake.client.delete("/api/v1/message-templates/receipt").status_code == 204
     assert intake.client.get("/api/v1/message-templates").json()["items"][0]["edited"] is False
+
+
+def test_a_suspension_tells_what_is_awaited_in_the_handlers_words(make_intake: Any, sink: SmtpSink) -> None:
+    """The reason is free text kept by routing (never in an event): intake asks routing's case API."""
+    import httpx
+    from fastapi import FastAPI
+
+    routing = FastAPI()
+
+    @routing.get("/api/v1/cases/{case_id}")
+    async def case(case_id: str) -> dict[str, Any]:
+        entry = {"action": "suspend", "reason": "een kopie van uw bankafschrift van maart"}
+        return {"id": case_id, "history": [{"action": "open", "reason": None}, entry]}
+
+    intake = make_intake(mail_enabled=True, mail_smtp_port=sink.port, mail_poll_seconds=0.1)
+    transport = httpx.ASGITransport(routing)
+    intake.service.peers._clients["routing"] = httpx.AsyncClient(transport=transport, base_url="http://routing")
+    accepted = post(intake, email="inwoner@example.nl")
+    deliver(intake, opened(accepted["id"], accepted["reference"]),
+            ce.CaseSuspended(case_id=accepted["id"], state="suspended", at=AT))  # fmt: skip
+    mails = sink.wait_for(lambda found: len(found) >= 2, timeout=15)
+    assert "een kopie van uw bankafschrift van maart" in mails[1].get_content()
+    data = intake.client.get(path_of(accepted["status_url"]), headers={"Accept": "application/json"}).json()
+    assert data["status"] == "waiting" and data["waiting_for"] == "een kopie van uw bankafschrift van maart"
