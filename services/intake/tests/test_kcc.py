@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from intake_harness import Intake
 
 
@@ -73,3 +75,23 @@ def test_the_api_takes_a_handover_note(intake: Intake) -> None:
     assert response.status_code == 202
     found = intake.client.get(f"/api/v1/complaints?reference={response.json()['reference']}").json()
     assert [item["channel"] for item in found["items"]] == ["letter"]
+
+
+def test_the_kcc_screen_asks_what_the_resident_wants_and_gives_the_own_link(intake: Intake) -> None:
+    assert "Wat wil de inwoner bereiken?" in intake.client.get("/kcc").text
+    data = {
+        **intake.form_tokens("/kcc"),
+        "received_at": "2026-03-03",
+        "channel": "phone",
+        "description": "Meneer belt: zijn aanvraag ligt al acht weken stil.",
+        "desired_outcome": "Een besluit op zijn aanvraag, deze maand nog.",
+        "phone": "0612345678",
+    }
+    response = intake.client.post("/kcc", data=data)
+    assert response.status_code == 200, response.text
+    own = r'class="status-link" href="(http://testserver/status/[A-Za-z0-9_-]{43})"'
+    link = re.search(own, response.text)
+    assert link, "the KCC screen gives the resident's own link"
+    assert intake.client.get(link.group(1).removeprefix("http://testserver")).status_code == 200
+    [row] = intake.rows("SELECT text FROM desired_outcomes")
+    assert row["text"] == "Een besluit op zijn aanvraag, deze maand nog."
