@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from e2e import Api, eventually, make_stack, started_stack
 from kafka_node import KafkaNode
+from smtp_sink import SmtpSink
 from stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -21,9 +22,23 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @pytest.fixture(scope="module")
-def case_stack(own_kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack of this module's own: the tests move routing's clock."""
-    running: Stack = make_stack(tmp_path_factory.mktemp("casework-e2e"), own_kafka)
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def case_stack(
+    own_kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink
+) -> Iterator[Stack]:
+    """A stack of this module's own (the tests move routing's clock); residents' mail to the sink."""
+    running: Stack = make_stack(
+        tmp_path_factory.mktemp("casework-e2e"),
+        own_kafka,
+        KLACHTSTROOM_INTAKE_MAIL_SMTP_HOST="127.0.0.1",
+        KLACHTSTROOM_INTAKE_MAIL_SMTP_PORT=str(sink.port),
+        KLACHTSTROOM_INTAKE_MAIL_POLL_SECONDS="0.2",
+    )
     with started_stack(running) as started:
         yield started
 
@@ -158,3 +173,66 @@ def test_a_named_provider_wins_over_an_unknown_unit_and_the_form_offers_routings
     with urllib.request.urlopen(apis["intake"].base + "/", timeout=10) as response:
         form = response.read().decode()
     assert 'value="Inkomen"' in form and 'value="Jeugd"' not in form
+
+
+def mail_to(sink: SmtpSink, address: str, subject_part: str) -> str:
+    def found() -> str | None:
+        for message, recipients in zip(sink.messages, list(sink.recipients), strict=False):
+            if address in recipients and subject_part in str(message["Subject"]):
+                return str(message.get_content())
+        return None
+
+    body: str = eventually(found, timeout=30.0)
+    return body
+
+
+def test_objections_and_questions_are_forwarded_not_handled_as_complaints(
+    apis: dict[str, Api], sink: SmtpSink
+) -> None:
+    """An objection or a question is told where it goes (not "uw klacht ... 6 weken"), forwarded
+    with a message to the resident, and keeps no complaint terms; the annual report counts
+    them apart. A complaint holding an objection too can send a copy and stay a complaint."""
+    objection = submit(
+        apis, "Ik ben het niet eens met het besluit over mijn bijstandsuitkering van 1 februari.",
+        kind="objection", complainant={"name": "E. Smit", "email": "e.smit@example.org"},
+    )  # fmt: skip
+    receipt = mail_to(sink, "e.smit@example.org", "Wij hebben uw bezwaar ontvangen")
+    assert "bezwaarprocedure" in receipt and "uw klacht" not in receipt.lower()
+    opened_case(apis, objection)
+    eventually(lambda: deadlines(apis, objection).get("decision"))
+    code, refused = act(apis, objection, "forward", to="nergens", at="2026-03-04")
+    assert code == 422, refused
+    code, case = act(apis, objection, "forward", to="objection", reason="Bezwaar.", at="2026-03-04")
+    assert (code, case["state"]) == (200, "forwarded"), case
+    told = mail_to(sink, "e.smit@example.org", "Wij hebben uw bericht doorgestuurd")
+    assert "team Bezwaar en beroep" in told and "bezwaarprocedure" in told
+    assert eventually(
+        lambda: all(term["state"] == "cancelled" for term in deadlines(apis, objection).values())
+    )
+    code, listed = apis["routing"].get("/api/v1/cases?status=received,assigned,acknowledged")
+    assert objection not in {item["id"] for item in listed["items"]}
+
+    question = submit(
+        apis, "Hoe laat is het gemeentehuis open op zaterdag?",
+        kind="question", complainant={"email": "vraag@example.org"},
+    )  # fmt: skip
+    receipt = mail_to(sink, "vraag@example.org", "Wij hebben uw vraag ontvangen")
+    assert "Klantcontactcentrum" in receipt and "6 weken" not in receipt
+    opened_case(apis, question)
+    code, case = act(apis, question, "forward", to="kcc", at="2026-03-04")
+    assert (code, case["state"]) == (200, "forwarded"), case
+
+    both = submit(apis, "De consulent was grof. En ik maak bezwaar tegen het besluit.")
+    opened_case(apis, both)
+    code, case = act(apis, both, "forward", to="objection", keep_complaint=True, at="2026-03-04")
+    assert (code, case["state"]) == (200, "received"), case
+    assert case["history"][-1]["data"]["keep_complaint"] is True
+    assert deadlines(apis, both)["decision"]["state"] != "cancelled"  # still a complaint
+
+    def kinds() -> dict[str, int] | None:
+        code, report = apis["reporting"].get("/api/v1/reports/annual/2026")
+        counted = report.get("by_kind") if code == 200 else None
+        return counted if counted and counted.get("objection") and counted.get("question") else None
+
+    by_kind = eventually(kinds)
+    assert by_kind["objection"] >= 1 and by_kind["question"] >= 1

@@ -179,7 +179,8 @@ def play(case: Case, step_list: list[Command | SetDecisionDue]) -> tuple[Case, i
         else:
             accepted += 1
             assert event is case.history[-1] and event.at == step.at
-            after_decision = ("reopen", "refer_ombudsman", "provider_status")
+            # `hear` after a decision only adds a missing hearing report (Awb 9:10 lid 3).
+            after_decision = ("reopen", "refer_ombudsman", "provider_status", "hear")
             assert before.state in OPEN_STATES or step.action in after_decision
         check_invariants(case, accepted)
     return case, accepted

@@ -140,6 +140,18 @@ class CaseReopened(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.reopened.v1"
 
 
+class CaseForwarded(CaseChange):
+    """An objection, question or report handed on to its own procedure (`to`: a destination key
+    such as 'objection' or 'kcc'). `keep_complaint`: a copy went; the complaint holds an objection
+    too and is handled on as a complaint."""
+
+    event_type: ClassVar[str] = "nl.klachtstroom.case.forwarded.v1"
+    to: str
+    destination: str = Field(default="", description="the destination's name, as the resident reads it")
+    keep_complaint: bool = False
+    kind: Kind = Kind.complaint
+
+
 class OmbudsmanReferred(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.ombudsman_referred.v1"
 

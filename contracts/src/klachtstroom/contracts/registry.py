@@ -27,6 +27,7 @@ PAYLOADS: tuple[type[Payload], ...] = (
     case_events.CaseDeclined,
     case_events.CaseReopened,
     case_events.OmbudsmanReferred,
+    case_events.CaseForwarded,
     case_events.OmbudsmanOutcomeRecorded,
     deadline_events.DeadlineSet,
     deadline_events.DeadlineWarning,

@@ -21,6 +21,7 @@ from klachtstroom.deadlines.terms import (
     Declined,
     EscalatedFormal,
     Extended,
+    NoComplaintTerms,
     ProviderResponded,
     Referred,
     Reopened,
@@ -45,6 +46,7 @@ _NAMES: dict[type[Any], str] = {
     EscalatedFormal: "escalated_formal",
     TakenBack: "taken_back",
     Reopened: "reopened",
+    NoComplaintTerms: "no_complaint_terms",
 }
 _TYPES: dict[str, type[Any]] = {name: cls for cls, name in _NAMES.items()}
 _DATE_FIELDS = ("on", "received_on")
@@ -87,6 +89,8 @@ def facts_of(event: ev.CaseChange) -> list[CaseFact]:
             return [Withdrawn(on)]
         case ev.CaseReopened():
             return [Reopened(on)]
+        case ev.CaseForwarded(keep_complaint=False):
+            return [NoComplaintTerms(on, "Doorgestuurd: geen klacht, geen klachttermijnen")]
     return []
 
 

@@ -29,6 +29,7 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseWithdrawn,
     case_events.CaseDeclined,
     case_events.CaseReopened,
+    case_events.CaseForwarded,  # not a complaint: its terms are cancelled
 )
 
 

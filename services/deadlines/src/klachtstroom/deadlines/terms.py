@@ -92,6 +92,15 @@ class Withdrawn:
 
 
 @dataclass(frozen=True)
+class NoComplaintTerms:
+    """The case is no complaint (any more): forwarded as an objection or question, or merged
+    into another complaint. Every term of it is cancelled; nothing escalates."""
+
+    on: dt.date
+    why: str
+
+
+@dataclass(frozen=True)
 class EscalatedFormal:
     on: dt.date
     advisory_committee: bool = False
@@ -113,7 +122,7 @@ class Reopened:
 
 CaseFact = (
     CaseOpened | Acknowledged | Extended | Suspended | Resumed | Referred
-    | ProviderResponded | Resolved | Declined | Withdrawn | EscalatedFormal
+    | ProviderResponded | Resolved | Declined | Withdrawn | EscalatedFormal | NoComplaintTerms
     | TakenBack | Reopened
 )  # fmt: skip
 
@@ -430,6 +439,10 @@ class _Case:
                 for term in (self.contact, self.decline, *self.providers):
                     term.cancel(on, "Klacht ingetrokken")
                 self.close_decision(on, done=False, what="Klacht ingetrokken")
+            case NoComplaintTerms(on=on, why=why):
+                for term in (self.contact, self.decline, *self.providers):
+                    term.cancel(on, why)
+                self.close_decision(on, done=False, what=why)
             case TakenBack(on=on):
                 for term in self.providers:
                     term.cancel(on, "De gemeente heeft de klacht teruggenomen")

@@ -42,7 +42,7 @@ def create_service(
     service.publishes(topics.INTAKE)
     data_dir = service.settings.service_dir("intake")
     vault = Vault(data_dir)
-    follower = Follower(vault, intake.show_handler_names)
+    follower = Follower(vault, intake.show_handler_names, intake.organisation)
     service.consume([topics.CASE, topics.DEADLINE], build_handlers(follower), consumer_name="intake-status")
     app = service.create_app(
         "klachtstroom intake",

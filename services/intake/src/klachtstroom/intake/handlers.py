@@ -42,6 +42,7 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseDeclined,
     case_events.CaseReopened,
     case_events.OmbudsmanReferred,
+    case_events.CaseForwarded,
 )
 
 # Events that do not move the status a resident sees, but do matter to them.

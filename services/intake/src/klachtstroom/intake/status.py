@@ -17,6 +17,7 @@ STATUS_TEXT = {
     "withdrawn": "U heeft uw klacht ingetrokken.",
     "ombudsman": "Uw klacht is doorgestuurd naar de ombudsman.",
     "merged": "Uw klacht is samengevoegd met een andere klacht van u over hetzelfde onderwerp.",
+    "forwarded": "Uw bericht is geen klacht. We hebben het doorgestuurd naar de juiste plek.",
 }
 
 # Case states of routing, mapped onto what the complainant sees.
@@ -32,6 +33,8 @@ CASE_STATE_TO_STATUS = {
     "declined": "declined",
     "withdrawn": "withdrawn",
     "ombudsman": "ombudsman",
+    "forwarded": "forwarded",
+    "merged": "merged",
 }
 
 

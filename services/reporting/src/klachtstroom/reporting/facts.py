@@ -31,7 +31,9 @@ OPEN_STATES: frozenset[str] = frozenset(
 )
 # "ombudsman": the complainant went to the ombudsman after our decision (Awb 9:12 names that
 # next step), so for our own term the case is closed by that earlier decision.
-CLOSED_STATES: frozenset[str] = frozenset({"resolved", "declined", "withdrawn", "ombudsman"})
+CLOSED_STATES: frozenset[str] = frozenset(
+    {"resolved", "declined", "withdrawn", "ombudsman", "forwarded", "merged"}
+)
 CASE_STATES: frozenset[str] = OPEN_STATES | CLOSED_STATES
 
 # Key used in tables for a case without a unit, municipality or provider. An English

@@ -167,6 +167,13 @@ def _closing(outcome: Outcome | None) -> Callable[[CaseRecord, Mapping[str, Any]
     return close
 
 
+def _forwarded(record: CaseRecord, data: Mapping[str, Any]) -> None:
+    """An objection or question handed on is closed here; a copy leaves the complaint open."""
+    if not data.get("keep_complaint"):
+        _state(record, data)
+        record.resolved_on = _date(data["at"])
+
+
 def _reopened(record: CaseRecord, data: Mapping[str, Any]) -> None:
     _state(record, data)
     record.outcome = record.resolution = record.resolved_on = None
@@ -215,6 +222,7 @@ APPLY: dict[str, Callable[[CaseRecord, Mapping[str, Any]], None]] = {
     ce.CaseDeclined.event_type: _closing(Outcome.inadmissible),
     ce.CaseReopened.event_type: _reopened,
     ce.OmbudsmanReferred.event_type: _ombudsman,
+    ce.CaseForwarded.event_type: _forwarded,
     de.DeadlineSet.event_type: _deadline_set,
     de.DeadlineMet.event_type: _deadline_state("met"),
     de.DeadlineBreached.event_type: _deadline_state("breached"),

@@ -125,6 +125,16 @@ class ResolveBody(ActionBody):
         )
 
 
+class ForwardBody(ActionBody):
+    # `to`: 'objection' (the objection desk), 'kcc', or a destination configured by name.
+    to: str = Field(min_length=1, max_length=200, validation_alias=AliasChoices("to", "destination"))
+    # The complaint also holds an objection: a copy goes, the complaint stays in handling.
+    keep_complaint: bool = Field(default=False, validation_alias=AliasChoices("keep_complaint", "copy"))
+
+    def command(self, now: datetime) -> d.Command:
+        return d.Forward(**self.common(now), to=self.to, keep_complaint=self.keep_complaint)
+
+
 class DeclineBody(ActionBody):
     reason: DeclineGround  # Awb 9:8: a ground, not free text
 
@@ -221,6 +231,7 @@ BODIES: Mapping[str, type[ActionBody]] = {
     "escalate": EscalateBody,
     "resolve": ResolveBody,
     "decline": DeclineBody,
+    "forward": ForwardBody,
     **{name: ActionBody for name in _SIMPLE},
 }
 

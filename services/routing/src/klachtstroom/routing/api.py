@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
@@ -20,7 +21,7 @@ from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
-from klachtstroom.routing.domain import InvalidCommand, TransitionForbidden
+from klachtstroom.routing.domain import Forward, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.store import CaseRow
 from klachtstroom.routing.views import (
@@ -121,6 +122,16 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
     raise not_found()
 
 
+def forward_to_configured(command: Forward, destinations: dict[str, str]) -> Forward:
+    """`to` names a configured destination (a key, or its name); 422 for any other."""
+    wanted = command.to.strip().casefold()
+    for key, name in destinations.items():
+        if wanted in {key.casefold(), name.casefold()}:
+            return replace(command, to=key, destination=name)
+    choices = ", ".join(f"'{key}' ({name})" for key, name in destinations.items())
+    raise refused(InvalidCommand("to", f"Onbekende bestemming; kies uit: {choices}."))
+
+
 @router.post("/cases/{case_id}/{action}", responses={404: {}, 409: {}, 422: {}})
 async def act(
     case_id: str,
@@ -138,6 +149,8 @@ async def act(
         command = parse_command(name, body, work.now())
     except ValidationError as error:
         raise Problem.from_validation(error.errors(), prefix=("body",)) from None
+    if isinstance(command, Forward):
+        command = forward_to_configured(command, work.settings.forward_destinations)
     try:
         try:
             await work.execute(case_id, command)

@@ -60,6 +60,7 @@ _READERS: Mapping[str, Callable[[Any], Any]] = {
     "hearing_report_missing": bool,
     "heard_at": _optional_datetime,
     "advisory_committee": bool,
+    "forwarded_to": _same,
     "decision_due": _date,
     "ombudsman_referred": bool,
     "reopened_count": int,

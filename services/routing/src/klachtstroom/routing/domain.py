@@ -43,6 +43,8 @@ class CaseState(StrEnum):
     declined = "declined"  # Awb 9:8: not taken into handling
     withdrawn = "withdrawn"  # the complainant withdrew
     ombudsman = "ombudsman"  # referred to the (Nationale) ombudsman, third line
+    forwarded = "forwarded"  # an objection or question handed on to its own procedure
+    merged = "merged"  # a duplicate, merged into another complaint
 
 
 OPEN_STATES: frozenset[CaseState] = frozenset(
@@ -134,6 +136,7 @@ class Case:
     hearing_report_missing: bool = False  # Awb 9:10 lid 3: heard, report still to be added
     heard_at: datetime | None = None  # the last hearing (or waiver) recorded
     advisory_committee: bool = False  # Awb 9:11: 10 instead of 6 weeks
+    forwarded_to: str | None = None  # the destination key an objection or question went to
     decision_due: date | None = None  # supplied by the deadlines service
     ombudsman_referred: bool = False
     reopened_count: int = 0
@@ -229,6 +232,20 @@ class Mediate(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Forward(Command):
+    """An objection, question or report handed on to where it belongs (objection desk, KCC, ...).
+
+    `keep_complaint`: the complaint contains an objection too; a copy goes to the destination
+    and the complaint itself is handled on.
+    """
+
+    action: ClassVar[str] = "forward"
+    to: str
+    keep_complaint: bool = False
+    destination: str | None = None  # the name the resident reads (from the configured destinations)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Resolve(Command):
     action: ClassVar[str] = "resolve"
     outcome: Outcome
@@ -283,6 +300,7 @@ COMMANDS: dict[str, type[Command]] = {
         Resume,
         Escalate,
         Mediate,
+        Forward,
         Resolve,
         Withdraw,
         Decline,
@@ -329,7 +347,10 @@ TRANSITIONS: Mapping[str, Mapping[CaseState, Target]] = {
     "resolve": {s: S.resolved for s in ACTIVE_STATES},
     "withdraw": {s: S.withdrawn for s in OPEN_STATES},
     "decline": {s: S.declined for s in (S.received, S.assigned, S.acknowledged)},
-    "reopen": {s: HANDLING for s in (S.resolved, S.declined, S.withdrawn, S.ombudsman)},
+    "reopen": {s: HANDLING for s in (S.resolved, S.declined, S.withdrawn, S.ombudsman, S.forwarded)},
+    # Not a complaint: handed on, no complaint terms. A copy leaves the complaint in handling.
+    "forward": {s: S.forwarded for s in OPEN_STATES},
+    "forward_copy": {s: s for s in OPEN_STATES},
     # Third line only after a decision (Awb 9:12 names the ombudsman in the outcome).
     "refer_ombudsman": {S.resolved: S.ombudsman, S.declined: S.ombudsman},
     "provider_status": {S.referred: S.referred, S.resolved: S.resolved},
@@ -354,6 +375,8 @@ EVENT_TYPES: Mapping[str, str] = {
     "decline": "declined",
     "reopen": "reopened",
     "refer_ombudsman": "ombudsman_referred",
+    "forward": "forwarded",
+    "forward_copy": "forwarded",
     "provider_status": "provider_status",
     "provider_resolved": "provider_status",
 }
@@ -370,6 +393,8 @@ STATE_LABELS: Mapping[CaseState, str] = {
     S.declined: "niet in behandeling genomen",
     S.withdrawn: "ingetrokken",
     S.ombudsman: "doorverwezen naar de ombudsman",
+    S.forwarded: "doorgestuurd (geen klacht)",
+    S.merged: "samengevoegd met een andere klacht",
 }
 
 ACTION_LABELS: Mapping[str, str] = {
@@ -388,6 +413,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "decline": "niet in behandeling nemen",
     "reopen": "heropenen",
     "refer_ombudsman": "doorverwijzen naar de ombudsman",
+    "forward": "doorsturen (bezwaar, vraag of melding)",
     "provider_status": "status van de zorgaanbieder verwerken",
 }
 

@@ -84,6 +84,13 @@ def _resolved(case: Case, event: CaseEvent) -> dict[str, Any]:
     }
 
 
+def _forwarded(case: Case, event: CaseEvent) -> dict[str, Any]:
+    keep = bool(event.data.get("keep_complaint"))
+    destination = str(event.data.get("destination") or event.data["to"])
+    to = str(event.data["to"])
+    return {"to": to, "destination": destination, "keep_complaint": keep, "kind": case.kind}
+
+
 def _declined(case: Case, event: CaseEvent) -> dict[str, Any]:
     return {"ground": DeclineGround(str(event.data["ground"]))}
 
@@ -104,6 +111,7 @@ EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
     "declined": (ce.CaseDeclined, _declined),
     "reopened": (ce.CaseReopened, _nothing),
     "ombudsman_referred": (ce.OmbudsmanReferred, _nothing),
+    "forwarded": (ce.CaseForwarded, _forwarded),
 }
 
 

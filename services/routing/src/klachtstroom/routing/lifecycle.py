@@ -41,6 +41,7 @@ from klachtstroom.routing.domain import (
     Decline,
     Escalate,
     Extend,
+    Forward,
     Hear,
     InvalidCommand,
     JsonValue,
@@ -164,6 +165,8 @@ def transition_key(command: Command) -> str:
         return "assign_provider"
     if isinstance(command, ReportProviderStatus) and command.status == ProviderStatus.resolved:
         return "provider_resolved"
+    if isinstance(command, Forward) and command.keep_complaint:
+        return "forward_copy"
     if command.action not in TRANSITIONS:
         raise InvalidCommand("action", f"Onbekende actie '{command.action}'.")
     action: str = command.action
@@ -432,6 +435,20 @@ def _reopen(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]
     }
 
 
+def _forward(case: Case, cmd: Forward, target: CaseState) -> tuple[Changes, Data]:
+    to = _required_text(cmd.to, "to", "Geef op waarheen: 'objection' (bezwaar), 'kcc' of een andere.")
+    changes: Changes = {"forwarded_to": to}
+    if not cmd.keep_complaint:
+        # Not a complaint: no outcome of its own; the case is closed here.
+        changes |= {"resolved_on": local_date(cmd.at), "suspended_from_state": None}
+    return changes, {
+        "to": to,
+        "destination": _optional_text(cmd.destination) or to,
+        "keep_complaint": bool(cmd.keep_complaint),
+        "kind": case.kind.value,
+    }
+
+
 def _refer_ombudsman(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
     decided = case.resolved_on
     return {"ombudsman_referred": True}, {
@@ -510,7 +527,13 @@ _EFFECTS: Mapping[str, Effect] = {
     "decline": _decline,
     "reopen": _reopen,
     "refer_ombudsman": _refer_ombudsman,
+    "forward": _forward,
+    "forward_copy": _forward,
     "provider_status": _provider_status,
     "provider_resolved": _provider_resolved,
 }
-_ACTION_OF_KEY = {"assign_provider": "assign", "provider_resolved": "provider_status"}
+_ACTION_OF_KEY = {
+    "assign_provider": "assign",
+    "provider_resolved": "provider_status",
+    "forward_copy": "forward",
+}

@@ -28,6 +28,15 @@ class RoutingSettings(BaseSettings):
     ombudsman: str = "de Nationale ombudsman"
     ombudsman_contact: str = "www.nationaleombudsman.nl, telefoon 0800 335 55 55"
 
+    # Where objections, questions and reports are forwarded (Awb 9:8 / DOMAIN.md: not a complaint,
+    # refer): key -> the name the resident reads. More can be configured as JSON.
+    forward_destinations: dict[str, str] = Field(
+        default_factory=lambda: {
+            "objection": "het team Bezwaar en beroep",
+            "kcc": "het Klantcontactcentrum (KCC)",
+        }
+    )
+
     @staticmethod
     def _values(text: str) -> frozenset[str]:
         return frozenset(part.strip() for part in text.split(",") if part.strip())

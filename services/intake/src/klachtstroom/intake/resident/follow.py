@@ -17,7 +17,7 @@ from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.vocabulary import DeadlineKind
 from klachtstroom.intake.personal_data import Vault
-from klachtstroom.intake.resident.messages import queue
+from klachtstroom.intake.resident.messages import compose, queue
 from klachtstroom.intake.resident.progress import (
     UPDATE_TEXT,
     extension_update,
@@ -28,14 +28,30 @@ from klachtstroom.intake.resident.progress import (
 from klachtstroom.intake.store import Complaint, ResidentProgress, ResidentUpdate
 
 
+def forwarded_next_step(kind: str, *, keep_complaint: bool) -> str:
+    """What happens after forwarding, in B1: per kind of message."""
+    if keep_complaint:
+        return (
+            "Daar behandelen ze het deel van uw bericht dat een bezwaar is.\n"
+            "Uw klacht behandelen wij gewoon verder als klacht."
+        )
+    if kind == "objection":
+        return (
+            "Daar behandelen ze uw bezwaar volgens de bezwaarprocedure.\n"
+            "Zij laten u weten wanneer u een beslissing krijgt."
+        )
+    return "Daar geven ze antwoord op uw vraag. Meestal hoort u binnen 5 werkdagen van hen."
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Follower:
-    def __init__(self, vault: Vault, show_names: bool) -> None:
+    def __init__(self, vault: Vault, show_names: bool, organisation: str = "de gemeente") -> None:
         self.vault = vault
         self.show_names = show_names
+        self.organisation = organisation
 
     def role(self, progress: ResidentProgress) -> str:
         return handler_role(
@@ -88,6 +104,19 @@ class Follower:
             progress.suspended_reason = None
             await tell(UPDATE_TEXT["suspended"])
             await send("suspension")
+        elif isinstance(event, ce.CaseForwarded):
+            destination = event.destination or event.to
+            await tell(f"We hebben uw bericht doorgestuurd naar {destination}.")
+            if not event.keep_complaint:
+                progress.closed_at = at
+            context = {
+                "organisation": self.organisation,
+                "reference": complaint.reference,
+                "destination": destination,
+                "what_next": forwarded_next_step(event.kind.value, keep_complaint=event.keep_complaint),
+            }
+            subject, body = await compose(session, "forwarded", context)
+            await queue(session, self.vault, complaint, "forwarded", now, subject=subject, body=body)
         elif isinstance(event, ce.CaseResolved):
             progress.resolution = event.resolution.value
             progress.closed_at = at

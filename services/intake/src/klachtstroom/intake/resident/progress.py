@@ -28,6 +28,7 @@ STATUS_TEXT = {
     "withdrawn": "U heeft uw klacht ingetrokken.",
     "ombudsman": "Uw klacht is doorgestuurd naar de ombudsman.",
     "merged": "Uw klacht is samengevoegd met een andere klacht van u over hetzelfde onderwerp.",
+    "forwarded": "Uw bericht is geen klacht. We hebben het doorgestuurd naar de juiste plek.",
 }
 
 # The judgement in plain words, as part of a sentence ("Ons oordeel: uw klacht is gegrond.").
@@ -41,7 +42,7 @@ OUTCOME_TEXT = {
     "no_judgement": "we geven geen oordeel over uw klacht",
 }
 
-CLOSED = frozenset({"resolved", "declined", "withdrawn", "ombudsman"})
+CLOSED = frozenset({"resolved", "declined", "withdrawn", "ombudsman", "forwarded"})
 OMBUDSMAN = "de Nationale ombudsman (www.nationaleombudsman.nl, telefoon 0800 335 55 55)"
 
 

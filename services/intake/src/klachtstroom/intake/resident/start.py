@@ -13,6 +13,8 @@ from klachtstroom.intake.resident.messages import compose, message_context, mint
 from klachtstroom.intake.resident.progress import STATUS_TEXT
 from klachtstroom.intake.store import Complaint, DesiredOutcome, ResidentProgress, ResidentUpdate
 
+RECEIPT_WORDING = {"objection": "receipt_objection", "question": "receipt_question"}
+
 
 async def new_link(session: AsyncSession, complaint_id: str, now: datetime) -> str:
     """A link for a complaint (also for a retried request: every link opens the same page)."""
@@ -44,6 +46,8 @@ async def start_following(
         complaint, progress, organisation=organisation, status_url=links.status_url(base_url, code),
         show_names=show_names,
     )  # fmt: skip
-    subject, body = await compose(session, "receipt", context)
+    # An objection or a question is told where it goes, not that a complaint is handled in 6 weeks.
+    wording = RECEIPT_WORDING.get(complaint.kind, "receipt")
+    subject, body = await compose(session, wording, context)
     await queue(session, vault, complaint, "receipt", now, subject=subject, body=body)
     return code

@@ -29,6 +29,10 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "extension": ("weeks", "reason", "decision_due", "status_url"),
     "suspension": ("awaited", "status_url"),
     "outcome": ("outcome", "next_step", "status_url"),
+    # Not a complaint (DOMAIN.md): an objection or a question is told where it goes instead.
+    "receipt_objection": ("status_url",),
+    "receipt_question": ("status_url",),
+    "forwarded": ("destination", "what_next"),
 }
 
 DEFAULTS: dict[str, Wording] = {
@@ -47,6 +51,61 @@ Binnen 5 werkdagen nemen we contact met u op. We vragen wat er is gebeurd. En wa
 Op deze pagina ziet u altijd hoe het met uw klacht gaat:
 {{ status_url }}
 Deel deze link niet met anderen. U heeft geen account nodig.
+
+Met vriendelijke groet,
+{{ organisation }}
+""",
+    ),
+    "receipt_objection": Wording(
+        "Wij hebben uw bezwaar ontvangen ({{ reference }})",
+        """Beste heer of mevrouw,
+
+Wij hebben uw bericht goed ontvangen. Uw nummer is {{ reference }}.
+
+Uw bericht gaat over een besluit van ons. Dan is het geen klacht. Het is een bezwaar.
+Voor een bezwaar is er een eigen regeling: de bezwaarprocedure.
+We sturen uw bericht naar het team dat bezwaren behandelt.
+
+Wat gebeurt er nu?
+Dat team laat u weten wat er gebeurt.
+U dient een bezwaar in binnen 6 weken na de datum van het besluit.
+Daarna krijgt u meestal binnen 6 weken een beslissing op uw bezwaar.
+Praat u eerst met een commissie? Dan duurt het tot 12 weken.
+
+Op deze pagina ziet u hoe het met uw bericht gaat:
+{{ status_url }}
+Deel deze link niet met anderen.
+
+Met vriendelijke groet,
+{{ organisation }}
+""",
+    ),
+    "receipt_question": Wording(
+        "Wij hebben uw vraag ontvangen ({{ reference }})",
+        """Beste heer of mevrouw,
+
+Wij hebben uw bericht goed ontvangen. Uw nummer is {{ reference }}.
+
+Uw bericht is een vraag of een melding. Dat is geen klacht.
+We sturen uw bericht naar het Klantcontactcentrum (KCC).
+Daar geven ze antwoord op uw vraag. Of ze zorgen dat de melding bij de juiste persoon komt.
+Meestal hoort u binnen 5 werkdagen van ons.
+
+Op deze pagina ziet u hoe het met uw bericht gaat:
+{{ status_url }}
+Deel deze link niet met anderen.
+
+Met vriendelijke groet,
+{{ organisation }}
+""",
+    ),
+    "forwarded": Wording(
+        "Wij hebben uw bericht doorgestuurd ({{ reference }})",
+        """Beste heer of mevrouw,
+
+Wij hebben uw bericht doorgestuurd naar {{ destination }}.
+{{ what_next }}
+U hoeft zelf niets te doen.
 
 Met vriendelijke groet,
 {{ organisation }}
@@ -146,6 +205,8 @@ def sample_context(kind: str) -> dict[str, Any]:
         "awaited": "een kopie van de brief die u kreeg",
         "outcome": "uw klacht is gegrond. U heeft gelijk",
         "next_step": "Bent u het niet eens met ons oordeel? Dan kunt u naar de Nationale ombudsman.",
+        "destination": "het team Bezwaar en beroep",
+        "what_next": "Daar behandelen ze uw bezwaar. Zij laten u weten wanneer u een beslissing krijgt.",
     }
 
 
