@@ -109,6 +109,9 @@ def test_the_checker_refuses_what_the_specification_refuses() -> None:
     )
     assert SPEC.check_request("POST", "/zaken", headers, {}, good | {"startdatum": "3 maart"})
     assert SPEC.check_request("POST", "/zaken", headers, {}, good | {"uuid": "not-yours-to-set"})
+    # Closed objects: a misspelled optional field is refused, not silently dropped.
+    assert SPEC.check_request("POST", "/zaken", headers, {}, good | {"omschrijvingg": "Klacht"})
+    assert SPEC.check_request("POST", "/zaken", headers, {}, good | {"toelichtingg": "x"})
     assert SPEC.check_request("POST", "/zaken", {"Content-Type": "application/json"}, {}, good)
 
 

@@ -4,7 +4,10 @@ OpenAPI 3.0 schemas are JSON Schema draft 4 plus a few keywords; this turns them
 draft 4 per direction: `nullable` becomes "or null"; in a request a `readOnly` property is
 not required and may not be sent; in a response a `writeOnly` property is not required.
 Formats date, date-time, uri and uuid are checked. Headers and parameters are checked for
-presence and enum. Used by the fake Zaken API of the tests, which refuses what fails.
+presence and enum. A request body is checked as a closed object: a property the document does
+not name (a misspelled optional field such as `omschrijvingg`) is an error, because a real API
+would silently drop it and the test would never notice. Used by the fake Zaken API of the
+tests, which refuses what fails.
 """
 
 from __future__ import annotations
@@ -157,6 +160,45 @@ class OpenApi:
                 errors.append("no JSON request body is defined")
             else:
                 errors += self._validate(schema, "request", body, "body/")
+                errors += self._unknown_properties(schema, body, "body/")
+        return errors
+
+    def _resolve(self, schema: Any) -> Any:
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = self.document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    def _properties(self, schema: Any) -> dict[str, Any] | None:
+        """The properties an object schema names, through allOf/anyOf/oneOf; None: not an object
+        schema with named properties (free-form objects stay open)."""
+        schema = self._resolve(schema)
+        if not isinstance(schema, dict):
+            return None
+        named: dict[str, Any] | None = None
+        if isinstance(schema.get("properties"), dict):
+            named = dict(schema["properties"])
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in schema.get(key, []):
+                more = self._properties(part)
+                if more is not None:
+                    named = {**(named or {}), **more}
+        return named
+
+    def _unknown_properties(self, schema: Any, value: Any, where: str) -> list[str]:
+        schema = self._resolve(schema)
+        if isinstance(value, list) and isinstance(schema, dict) and "items" in schema:
+            return [
+                error
+                for i, item in enumerate(value)
+                for error in self._unknown_properties(schema["items"], item, f"{where}{i}/")
+            ]
+        named = self._properties(schema)
+        if not isinstance(value, dict) or named is None:
+            return []
+        errors = [f"{where}{name}: is not a property of the schema" for name in value if name not in named]
+        for name, item in value.items():
+            if name in named and isinstance(item, dict | list):
+                errors += self._unknown_properties(named[name], item, f"{where}{name}/")
         return errors
 
     def check_response(
