@@ -12,8 +12,11 @@ import os
 import sys
 import tempfile
 from importlib import import_module
+from typing import Any
 
 from faststream.specification import AsyncAPI
+
+from klachtstroom.contracts.envelope import STRUCTURED_CONTENT_TYPE
 
 SERVICES = ("intake", "routing", "deadlines", "reporting")
 
@@ -34,7 +37,34 @@ def document() -> str:
         ),
         schema_version="3.0.0",
     )
-    return json.dumps(json.loads(spec.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
+    generated = with_kafka_binding(json.loads(spec.to_specification().to_json()))
+    return json.dumps(generated, indent=2, sort_keys=True) + "\n"
+
+
+# What every record really carries (klachtstroom.contracts.envelope): the CloudEvents Kafka
+# binding in structured mode. FastStream would name a `correlation_id` header no record has.
+RECORD_HEADERS = {
+    "type": "object",
+    "properties": {
+        "content-type": {"type": "string", "const": STRUCTURED_CONTENT_TYPE},
+        "traceparent": {"type": "string", "description": "W3C trace context of the event"},
+    },
+    "required": ["content-type", "traceparent"],
+}
+CORRELATION = {
+    "description": "The complaint id: the CloudEvents `subject`, also the Kafka key, shared by every "
+    "event of one complaint.",
+    "location": "$message.payload#/subject",
+}
+
+
+def with_kafka_binding(document: dict[str, Any]) -> dict[str, Any]:
+    document["defaultContentType"] = STRUCTURED_CONTENT_TYPE
+    for message in document.get("components", {}).get("messages", {}).values():
+        message["correlationId"] = CORRELATION
+        message["contentType"] = STRUCTURED_CONTENT_TYPE
+        message["headers"] = RECORD_HEADERS
+    return document
 
 
 def main() -> int:

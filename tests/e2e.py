@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from kafka_node import KafkaNode
 from stack import SERVICES, Stack
 
@@ -93,3 +94,35 @@ class Api:
         self, path: str, body: object, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, object]]:
         return self.call("POST", path, body, headers)
+
+
+Record = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]  # topic, key, value, headers
+
+
+async def every_record(bootstrap: str) -> list[Record]:
+    """Every record on every topic of the broker, from the first offset to the end."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        topics = sorted(t for t in await consumer.topics() if not t.startswith("__"))
+        consumer.subscribe(topics)  # without a group: every partition of every topic
+        records: list[Record] = []
+        while not consumer.assignment():
+            for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
+                records += [(tp.topic, m.key, m.value or b"", list(m.headers or ())) for m in messages]
+        partitions = sorted(consumer.assignment())
+        assert {tp.topic for tp in partitions} == set(topics)
+        ends = await consumer.end_offsets(partitions)
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < ends[tp] for tp in partitions])
+
+        while await behind():
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for tp, messages in batch.items():
+                fresh = [m for m in messages if m.offset < ends[tp]]
+                records += [(tp.topic, m.key, m.value or b"", list(m.headers or ())) for m in fresh]
+        return records
+    finally:
+        await consumer.stop()

@@ -27,8 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from e2e import Api, eventually, free_port, make_stack, started_stack
+from e2e import Api, eventually, every_record, free_port, make_stack, started_stack
 from kafka_node import KafkaNode
 from stack import Stack
 from standardwebhooks.webhooks import Webhook
@@ -127,36 +126,6 @@ def pii_stack(own_kafka: KafkaNode, tmp_path_factory: pytest.TempPathFactory) ->
         yield started
 
 
-async def _every_record(bootstrap: str) -> list[tuple[str, bytes, list[tuple[str, bytes]]]]:
-    """Every record on every topic of the broker, from the first offset to the end."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        topics = sorted(t for t in await consumer.topics() if not t.startswith("__"))
-        consumer.subscribe(topics)  # without a group: every partition of every topic
-        records: list[tuple[str, bytes, list[tuple[str, bytes]]]] = []
-        while not consumer.assignment():
-            for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
-                records += [(tp.topic, m.value or b"", list(m.headers or ())) for m in messages]
-        partitions = sorted(consumer.assignment())
-        assert {tp.topic for tp in partitions} == set(topics)
-        ends = await consumer.end_offsets(partitions)
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < ends[tp] for tp in partitions])
-
-        while await behind():
-            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            for tp, messages in batch.items():
-                for message in messages:
-                    if message.offset < ends[tp]:
-                        records.append((tp.topic, message.value or b"", list(message.headers or ())))
-        return records
-    finally:
-        await consumer.stop()
-
-
 def test_no_event_on_any_topic_holds_personal_data_or_free_text(pii_stack: Stack, webhook: str) -> None:
     stack = pii_stack
     apis = {name: Api(proc.url) for name, proc in stack.services.items()}
@@ -246,10 +215,10 @@ def test_no_event_on_any_topic_holds_personal_data_or_free_text(pii_stack: Stack
 
     eventually(mail_case, timeout=45)
 
-    records = asyncio.run(_every_record(f"127.0.0.1:{stack.kafka_port}"))
+    records = asyncio.run(every_record(f"127.0.0.1:{stack.kafka_port}"))
     assert len(records) >= 10
     hits = []
-    for topic, value, headers in records:
+    for topic, _key, value, headers in records:
         text = value.decode("utf-8", errors="replace") + json.dumps(
             [(k, v.decode("utf-8", errors="replace")) for k, v in headers], ensure_ascii=False
         )

@@ -12,7 +12,7 @@ from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope, make_envelope
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.jsonschema import schemas
-from klachtstroom.contracts.registry import PAYLOADS, UnknownEventType, payload_model, payloads_on
+from klachtstroom.contracts.registry import PAYLOADS, UnknownEventType, payload_model, payload_of, payloads_on
 from klachtstroom.contracts.timekeeping import local_date, moment_of
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
 
@@ -50,15 +50,20 @@ def test_event_types_are_versioned_and_unique() -> None:
 
 def test_envelope_round_trip_keeps_the_typed_payload() -> None:
     received = ComplaintReceived(
-        complaint_id="c1", reference="KL-2026-000001", channel=Channel.phone, description="Te lang gewacht",
+        complaint_id="c1", reference="KL-2026-000001", channel=Channel.phone,
         received_at=datetime(2026, 3, 3, 11, tzinfo=UTC), complainant_id="p1", complainant_reachable=True,
         kind=Kind.complaint, category=Category.handling_time, urgent=False,
     )
     envelope = make_envelope(received, source="klachtstroom-intake", subject="c1")
     again = Envelope.model_validate(json.loads(envelope.model_dump_json()))
     assert again.specversion == "1.0" and again.subject == "c1"
-    assert again.payload() == received
+    assert payload_of(again) == received
     assert again.id[14] == "7"  # UUIDv7
+    assert again.dataschema == "urn:klachtstroom:schema:nl.klachtstroom.complaint.received.v1"
+    assert again.traceparent and again.traceparent.startswith("00-")  # a new trace when none is given
+    assert envelope.kafka_headers() == {
+        "content-type": "application/cloudevents+json", "traceparent": again.traceparent
+    }  # structured mode: no ce_ headers
 
 
 def test_unknown_type_is_reported() -> None:

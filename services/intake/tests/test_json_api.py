@@ -28,9 +28,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _outbox_types(tmp_path: Path) -> list[str]:
     engine = create_engine(f"sqlite:///{tmp_path / 'intake' / 'intake.db'}")
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT headers FROM outbox ORDER BY id")).all()
+        rows = conn.execute(text("SELECT value FROM outbox ORDER BY id")).all()
     engine.dispose()
-    return [json.loads(r[0])["ce_type"] if isinstance(r[0], str) else r[0]["ce_type"] for r in rows]
+    return [json.loads(r[0])["type"] for r in rows]
 
 
 def test_accepts_while_kafka_is_down_and_keeps_the_event(client: TestClient, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts import intake_events as ie
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
+from klachtstroom.contracts.registry import payload_of
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import (
     Category,
@@ -269,7 +270,7 @@ def fold_in_order(order: list[tuple[str, Envelope]]) -> dict[str, CaseRecord]:
     """What the projection makes of events arriving in this order (seq = arrival), without a db."""
     logged: dict[str, list[LoggedEvent]] = {}
     for seq, (_topic, envelope) in enumerate(order):
-        for entry in log_entries(envelope.payload()):
+        for entry in log_entries(payload_of(envelope)):
             event = LoggedEvent(entry.stream, seq, time_us(envelope.time), envelope.type, entry.data)
             logged.setdefault(entry.complaint_id, []).append(event)
     return {cid: fold(cid, events) for cid, events in logged.items()}

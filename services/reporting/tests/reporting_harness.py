@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import Sequence
@@ -72,8 +73,8 @@ class Harness:
     async def outbox_types(self) -> list[str]:
         outbox = self.service.tables.outbox
         async with self.service.db.reading() as session:
-            rows = (await session.execute(select(outbox.c.headers).order_by(outbox.c.id))).scalars()
-            return [headers["ce_type"] for headers in rows]
+            rows = (await session.execute(select(outbox.c.value).order_by(outbox.c.id))).scalars()
+            return [json.loads(value)["type"] for value in rows]
 
     async def close(self) -> None:
         await self.client.aclose()

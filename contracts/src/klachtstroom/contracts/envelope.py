@@ -1,15 +1,37 @@
-"""The CloudEvents 1.0 envelope (structured JSON mode) every klachtstroom event travels in."""
+"""The CloudEvents 1.0 envelope every klachtstroom event travels in, and its Kafka binding.
+
+On Kafka, events use the CloudEvents Kafka protocol binding in structured content mode: the
+whole envelope is the record value (JSON), the record header `content-type` is
+`application/cloudevents+json`, and no `ce_` headers are set (those would mean binary mode).
+Every record also carries the W3C `traceparent` header, the same as the envelope's attribute.
+
+This module knows nothing of the payload models (`registry.payload_of` turns an envelope into
+its typed payload), so there is no import circle between the envelope and the registry.
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 import uuid6
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "nl.klachtstroom."
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"  # CloudEvents Kafka binding, structured mode
+SCHEMA_URI_PREFIX = "urn:klachtstroom:schema:"
+
+
+def schema_uri(event_type: str) -> str:
+    """The URI naming the JSON Schema of an event type (`dataschema`; the schema's `$id`)."""
+    return f"{SCHEMA_URI_PREFIX}{event_type}"
+
+
+def new_traceparent() -> str:
+    """A W3C traceparent that starts a new trace, for an event no request or event caused."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
 class Payload(BaseModel):
@@ -32,8 +54,8 @@ def new_event_id() -> str:
 class Envelope(BaseModel):
     """An event as it travels over Kafka; `data` is still untyped here.
 
-    Consumers validate the envelope first and the payload second, so one message with an
-    unknown or broken payload can be dead-lettered without failing the batch around it.
+    Consumers validate the envelope first and the payload second (`registry.payload_of`), so one
+    message with an unknown or broken payload can be dead-lettered without failing the batch.
     """
 
     model_config = ConfigDict(extra="allow")
@@ -43,17 +65,15 @@ class Envelope(BaseModel):
     source: str
     type: str
     subject: str
-    time: datetime
+    time: AwareDatetime
     datacontenttype: str = "application/json"
-    dataschema: str = "1"
+    dataschema: str | None = None
     traceparent: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
-    def payload(self) -> Payload:
-        """The typed payload, validated against the model registered for `type`."""
-        from klachtstroom.contracts.registry import payload_model
-
-        return payload_model(self.type).model_validate(self.data)
+    def kafka_headers(self) -> dict[str, str]:
+        """The record headers of the CloudEvents Kafka binding, structured mode."""
+        return {"content-type": STRUCTURED_CONTENT_TYPE, "traceparent": self.traceparent or new_traceparent()}
 
 
 class Event(BaseModel, Generic[P]):
@@ -64,10 +84,10 @@ class Event(BaseModel, Generic[P]):
     source: str
     type: str
     subject: str
-    time: datetime
+    time: AwareDatetime
     datacontenttype: str = "application/json"
-    dataschema: str = "1"
-    traceparent: str | None = None
+    dataschema: str = Field(description="URI naming the JSON Schema of this event type")
+    traceparent: str = Field(description="W3C trace context, also sent as the `traceparent` record header")
     data: P
 
 
@@ -86,7 +106,7 @@ def make_envelope(
         type=payload.event_type,
         subject=subject,
         time=time or datetime.now(UTC),
-        dataschema=payload.event_type.rsplit(".", 1)[-1],
-        traceparent=traceparent,
+        dataschema=schema_uri(payload.event_type),
+        traceparent=traceparent or new_traceparent(),
         data=payload.model_dump(mode="json"),
     )

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from klachtstroom.contracts.envelope import Event
+from klachtstroom.contracts.envelope import Event, schema_uri
 from klachtstroom.contracts.registry import PAYLOADS
 
 
@@ -16,8 +16,10 @@ def schemas() -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for payload in PAYLOADS:
         schema = Event[payload].model_json_schema()  # type: ignore[valid-type]
+        schema["$id"] = schema_uri(payload.event_type)
         schema["title"] = payload.event_type
         schema["properties"]["type"]["const"] = payload.event_type
+        schema["properties"]["dataschema"]["const"] = schema_uri(payload.event_type)
         schema["x-kafka-topic"] = payload.topic
         result[payload.event_type] = schema
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from klachtstroom.contracts import case_events, deadline_events, intake_events, signal_events
-from klachtstroom.contracts.envelope import Payload
+from klachtstroom.contracts.envelope import Envelope, Payload
 
 PAYLOADS: tuple[type[Payload], ...] = (
     intake_events.ComplaintReceived,
@@ -55,3 +55,8 @@ def payload_model(event_type: str) -> type[Payload]:
 
 def payloads_on(topic: str) -> list[type[Payload]]:
     return [p for p in PAYLOADS if p.topic == topic]
+
+
+def payload_of(envelope: Envelope) -> Payload:
+    """The typed payload of an envelope, validated against the model registered for its type."""
+    return payload_model(envelope.type).model_validate(envelope.data)

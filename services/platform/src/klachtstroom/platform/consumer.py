@@ -246,14 +246,15 @@ class EventConsumer:
 
     async def _dead_letter(self, envelope: Envelope, record: Any, error: Exception, attempts: int) -> None:
         topic = getattr(record, "topic", "unknown")
-        headers = {
-            "x-error": f"{type(error).__name__}: {error}"[:500],
+        # The error names its type and the fields involved, never the values: a validation
+        # message echoes its input, and a DLQ topic must not hold personal data either.
+        headers = envelope.kafka_headers() | {
+            "x-error": error_summary(error),
             "x-attempts": str(attempts),
             "x-consumer": self.name,
             "x-original-topic": topic,
             "x-original-partition": str(getattr(record, "partition", "")),
             "x-original-offset": str(getattr(record, "offset", "")),
-            "content-type": "application/json",
         }
         value = getattr(record, "value", None) or envelope.model_dump_json().encode()
         async with self.db.transaction() as session:
@@ -293,3 +294,12 @@ class EventConsumer:
                     processed.c.consumer == self.name, processed.c.event_id.in_(event_ids)
                 )
             )
+
+
+def error_summary(error: Exception) -> str:
+    """What a dead-letter header may say about a failure: the type and, for a validation error,
+    the fields that failed (pydantic's messages quote the input, which may be personal data)."""
+    if isinstance(error, ValidationError):
+        fields = sorted({".".join(map(str, e["loc"])) for e in error.errors()})
+        return f"ValidationError: {', '.join(fields)}"[:500]
+    return type(error).__name__

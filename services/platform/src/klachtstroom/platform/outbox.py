@@ -20,7 +20,7 @@ from opentelemetry import trace
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
+from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope, new_traceparent
 from klachtstroom.platform.db import Database, before_commit
 from klachtstroom.platform.metrics import outbox_parked
 from klachtstroom.platform.tables import PlatformTables
@@ -90,10 +90,9 @@ class Outbox:
         extra_headers: dict[str, str] | None = None,
     ) -> None:
         """Buffer the row; all rows of the unit of work are inserted at once before it commits."""
-        headers = {"ce_type": envelope.type, "ce_id": envelope.id, "content-type": "application/json"}
-        if envelope.traceparent:
-            headers["traceparent"] = envelope.traceparent
-        headers.update(extra_headers or {})
+        if envelope.traceparent is None:  # every record carries a trace context (a new trace if none)
+            envelope = envelope.model_copy(update={"traceparent": new_traceparent()})
+        headers = envelope.kafka_headers() | (extra_headers or {})
         value = envelope.model_dump_json().encode()
         if len(value) > self.max_event_bytes:
             # Refused in the writer's transaction, so it never reaches (and never stalls) the relay.
