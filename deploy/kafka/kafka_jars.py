@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from kafka_wire import KafkaNodeError
+
+class KafkaNodeError(RuntimeError):
+    """The development Kafka could not be fetched, started, stopped or given its topics."""
+
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent

@@ -8,7 +8,7 @@ CLI::
     python deploy/kafka/kafka_node.py start [--port 9092] [--controller-port 9093] [--data-dir DIR]
                                             [--foreground]
     python deploy/kafka/kafka_node.py stop [--data-dir DIR]
-    python deploy/kafka/kafka_node.py topics [--port 9092 | --bootstrap HOST:PORT] [--via wire|java]
+    python deploy/kafka/kafka_node.py topics [--port 9092 | --bootstrap HOST:PORT] [--via admin|java]
 
 Python API (pytest fixtures, the run supervisor)::
 
@@ -23,13 +23,15 @@ Layout under ``<data_dir>/kafka/``: ``server.properties``, ``cluster-id``, ``dat
 ``${KLACHTSTROOM_DATA_DIR:-<repo>/.run}/kafka/libs`` (override: ``KLACHTSTROOM_KAFKA_LIBS``), shared by
 every data dir so tests on temporary dirs do not fetch again.
 
-Siblings: ``kafka_jars.py`` (fetch the jars, run Kafka's tools), ``kafka_wire.py`` (create topics with
-one CreateTopics request, no JVM), ``server.properties.template``, ``log4j.properties``.
+Siblings: ``kafka_jars.py`` (fetch the jars, run Kafka's tools), ``server.properties.template``,
+``log4j.properties``; topics are created by the platform's ``kafka_topics`` (aiokafka admin client,
+explicit configs, no JVM), imported when needed so ``fetch`` runs without any Kafka client.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import contextlib
 import os
@@ -48,6 +50,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.append(str(HERE))
 from kafka_jars import (  # noqa: E402
+    KafkaNodeError,
     create_topics_java,
     default_data_dir,
     default_libs_dir,
@@ -55,19 +58,18 @@ from kafka_jars import (  # noqa: E402
     java,
     run_tool,
 )
-from kafka_wire import (  # noqa: E402
-    KafkaNodeError,
-    NotReadyError,
-    create_topics_wire,
-    partitions_not_serving,
-)
+
+
+class NotReadyError(KafkaNodeError):
+    """The broker answered, but cannot create topics yet (retry)."""
 
 __all__ = ["DEFAULT_TOPICS", "KafkaNode", "KafkaNodeError", "NotReadyError", "create_topics_java", "fetch"]
 
 TEMPLATE = HERE / "server.properties.template"
 LOG4J = HERE / "log4j.properties"
 
-# DESIGN.md topic table, plus a dead-letter twin for each (poison messages after N attempts).
+# DESIGN.md topic table, plus a dead-letter twin for each (poison messages after N attempts); the
+# configs (event topics kept forever, DLQ topics 30 days) are klachtstroom.platform.kafka_topics'.
 DEFAULT_TOPICS: dict[str, int] = {
     "complaints.intake.v1": 6,
     "complaints.case.v1": 6,
@@ -78,6 +80,48 @@ DEFAULT_TOPICS: dict[str, int] = {
     "complaints.deadline.v1.dlq": 3,
     "complaints.signal.v1.dlq": 3,
 }
+
+
+def create_topics_admin(bootstrap: str, topics: dict[str, int], *, validate_only: bool = False) -> None:
+    """Create topics with the aiokafka admin client and the configs of the platform (existing ones are
+    left as they are); NotReadyError while the node cannot do it yet."""
+    from klachtstroom.platform.kafka_topics import DLQ_RETENTION_MS, KEEP_FOREVER, TopicSpec, ensure_topics
+    from klachtstroom.platform.settings import PlatformSettings
+
+    def retention(name: str) -> str:
+        return DLQ_RETENTION_MS if name.endswith(".dlq") else KEEP_FOREVER
+
+    specs = [TopicSpec(name, count, {"retention.ms": retention(name)}) for name, count in topics.items()]
+    settings = PlatformSettings(kafka_bootstrap=bootstrap, kafka_replication_factor=1)
+    try:
+        asyncio.run(ensure_topics(settings, specs, validate_only=validate_only))
+    except Exception as exc:  # not reachable yet, no broker registered yet, controller moving
+        raise NotReadyError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def partitions_not_serving(bootstrap: str, topics: dict[str, int], timeout: float = 10.0) -> list[str]:
+    """The partitions whose leader cannot answer an end-offset request yet (the same leader check
+    as a produce): right after creation a topic is in the metadata before its leader serves it."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def probe() -> list[str]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+        await consumer.start()
+        try:
+            parts = [TopicPartition(name, index) for name, count in topics.items() for index in range(count)]
+            try:
+                await asyncio.wait_for(consumer.end_offsets(parts), timeout)
+            except Exception:
+                return [f"{p.topic}-{p.partition}" for p in parts]
+            return []
+        finally:
+            await consumer.stop()
+
+    try:
+        return asyncio.run(probe())
+    except Exception as exc:
+        raise NotReadyError(f"{type(exc).__name__}: {exc}") from exc
+
 
 BROKER_HEAP = ["-Xms256m", "-Xmx512m"]
 BROKER_JVM = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExplicitGCInvokesConcurrent"]
@@ -280,7 +324,7 @@ class KafkaNode:
             if self.pid() is None:
                 raise KafkaNodeError(f"Kafka is not running; see {self.out_file}:\n{self._tail()}")
             try:
-                create_topics_wire(self.bootstrap, topics, validate_only=validate_only)
+                create_topics_admin(self.bootstrap, topics, validate_only=validate_only)
                 return
             except NotReadyError as exc:
                 last = str(exc)
@@ -342,9 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     topics.add_argument("--bootstrap", help="host:port (overrides --port)")
     topics.add_argument(
         "--via",
-        choices=["wire", "java"],
-        default="wire",
-        help="wire: one CreateTopics request from Python; java: Kafka's TopicCommand",
+        choices=["admin", "java"],
+        default="admin",
+        help="admin: the aiokafka admin client with the platform's topic configs; java: Kafka's TopicCommand",
     )
     args = parser.parse_args(argv)
 
@@ -380,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.via == "java":
                 create_topics_java(bootstrap, DEFAULT_TOPICS)
             else:
-                create_topics_wire(bootstrap, DEFAULT_TOPICS)
+                create_topics_admin(bootstrap, DEFAULT_TOPICS)
             print(f"topics present on {bootstrap}: {', '.join(DEFAULT_TOPICS)}")
     except KafkaNodeError as exc:
         print(f"kafka_node: {exc}", file=sys.stderr)

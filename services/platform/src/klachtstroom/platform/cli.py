@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
+from klachtstroom.platform.kafka_security import client_options
 from klachtstroom.platform.service import Service, port_for
 
 
@@ -41,9 +42,13 @@ async def replay_dlq(service: Service, topic: str, limit: int | None = None) -> 
         group_id=f"klachtstroom-{service.name}-dlq-replay",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **client_options(service.settings),
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=service.settings.kafka_bootstrap, enable_idempotence=True, acks="all"
+        bootstrap_servers=service.settings.kafka_bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        **client_options(service.settings),
     )
     await consumer.start()
     await producer.start()

@@ -31,6 +31,7 @@ from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_e
 from klachtstroom.platform.db import Database, upgrade_database
 from klachtstroom.platform.http_edge import HttpEdge
 from klachtstroom.platform.http_tracing import TracingMiddleware
+from klachtstroom.platform.kafka_security import broker_security, client_options
 from klachtstroom.platform.metrics import PROMETHEUS_CONTENT_TYPE, Gauges, configure_metrics
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.peers import Peers
@@ -92,6 +93,7 @@ class Service:
             acks="all",
             linger_ms=5,
             request_timeout_ms=15000,
+            security=broker_security(self.settings),
             middlewares=(KafkaTelemetryMiddleware(tracer_provider=self.tracer_provider),),
             logger=logging.getLogger(f"faststream.{name}"),
         )
@@ -173,6 +175,7 @@ class Service:
             linger_ms=5,
             max_batch_size=self.settings.relay_max_batch_bytes,
             request_timeout_ms=15000,
+            **client_options(self.settings),
         )
         try:
             await producer.start()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,6 +17,15 @@ class PlatformSettings(BaseSettings):
 
     data_dir: Path = Path(".run")
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # TLS and SASL for every Kafka client (kafka_security.py); PLAINTEXT for the development node.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    # Topics created by `kafka_topics` (event topics kept forever, DLQ topics 30 days).
+    kafka_partitions: int = 6
+    kafka_replication_factor: int | None = Field(default=None, description="None: min(3, brokers)")
     host: str = "127.0.0.1"
     log_level: str = "INFO"
     otel_exporter: str = Field(default="none", description="none, console or otlp")

@@ -32,6 +32,7 @@ from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.registry import UnknownEventType, payload_model
 from klachtstroom.platform.consumer import decode_record
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.kafka_security import client_options
 from klachtstroom.platform.service import Service
 from klachtstroom.reporting.projection import LOGGED_PAYLOADS, log_entries, time_us
 from klachtstroom.reporting.projector import append, live_set, refold_pending
@@ -80,10 +81,17 @@ class Progress:
         self.stream.flush()
 
 
-async def read_topics(bootstrap: str) -> tuple[int, AsyncIterator[list[Record]]]:
-    """The number of records up to the end offsets of now, and the batches up to them."""
+async def read_topics(
+    bootstrap: str, options: dict[str, Any] | None = None
+) -> tuple[int, AsyncIterator[list[Record]]]:
+    """The number of records up to the end offsets of now, and the batches up to them;
+    `options` are the TLS/SASL options of every Kafka client (platform.kafka_security)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **(options or {}),
     )
     await consumer.start()
     try:
@@ -238,7 +246,7 @@ async def command(service: Service, _args: argparse.Namespace) -> None:
     started = time.monotonic()
     service.migrate()
     try:
-        total, batches = await read_topics(service.settings.kafka_bootstrap)
+        total, batches = await read_topics(service.settings.kafka_bootstrap, client_options(service.settings))
         live = await rebuild_from(service.db, total, batches)
     finally:
         await service.db.dispose()
