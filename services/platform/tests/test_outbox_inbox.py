@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -250,6 +251,60 @@ async def test_poison_event_goes_to_the_dead_letter_topic_after_max_attempts(db:
     # the type, never the message: an exception text may quote personal data from the event
     assert dlq[0].headers["x-error"] == "ValueError"
     assert dlq[0].headers["content-type"] == "application/cloudevents+json" and dlq[0].headers["traceparent"]
+
+
+async def test_a_busy_database_is_retried_and_never_counts_as_an_attempt(db: Database) -> None:
+    failures = {"left": 6}
+
+    async def handle(session: Any, envelope: Envelope, payload: Thing) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await session.execute(insert(counted).values(subject=envelope.subject))
+
+    consumer = EventConsumer("c", db, tables, Outbox(tables, "test"), {Thing: handle}, max_attempts=2)
+    events = [make_envelope(Thing(n=n), source="t", subject=f"s{n}") for n in range(3)]
+    for _ in range(10):
+        try:
+            await consumer.process(events, _records(events))
+            break
+        except RetryLater:
+            continue
+    async with db.reading() as session:
+        assert (await session.execute(select(func.count()).select_from(counted))).scalar_one() == 3
+        assert (await session.execute(select(tables.outbox))).all() == []  # nothing dead-lettered
+        assert (await session.execute(select(tables.delivery_attempts))).all() == []
+    assert consumer.dead_lettered == 0
+
+
+async def test_waiting_for_a_sqlite_lock_does_not_block_the_event_loop(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"
+    await asyncio.to_thread(upgrade_database, url, metadata, MIGRATIONS)
+    database = Database(url)
+    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.01)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+
+    ticking = asyncio.create_task(ticker())
+    asyncio.get_running_loop().call_later(1.0, other.execute, "COMMIT")
+    started = asyncio.get_running_loop().time()
+    async with database.transaction() as session:
+        await session.execute(insert(counted).values(subject="after the lock"))
+    waited = asyncio.get_running_loop().time() - started
+    await asyncio.sleep(0.05)  # let the ticker see the last gap
+    ticking.cancel()
+    other.close()
+    await database.dispose()
+    assert 0.9 <= waited < 5  # it waited for the lock, and got it once the other let go
+    assert max(gaps) < 0.2  # but never held the event loop for long
 
 
 async def test_undecodable_record_is_dead_lettered_not_fatal(db: Database) -> None:

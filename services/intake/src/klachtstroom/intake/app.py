@@ -35,10 +35,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_service(
     settings: PlatformSettings | None = None, intake_settings: IntakeSettings | None = None
 ) -> tuple[Service, FastAPI]:
-    service = Service(
-        "intake", Base.metadata, platform_tables, MIGRATIONS, settings, ready_without_broker=True
-    )
     intake = intake_settings or IntakeSettings()
+    # A 202 means "durably stored" (DESIGN.md, Publishing): each commit is fsynced before the answer.
+    service = Service(
+        "intake",
+        Base.metadata,
+        platform_tables,
+        MIGRATIONS,
+        settings,
+        ready_without_broker=True,
+        sqlite_synchronous=intake.sqlite_synchronous,
+    )
     service.publishes(topics.INTAKE)
     data_dir = service.settings.service_dir("intake")
     vault = Vault(data_dir)

@@ -22,6 +22,9 @@ class IntakeSettings(BaseSettings):
         env_prefix="KLACHTSTROOM_INTAKE_", extra="ignore", populate_by_name=True
     )
 
+    # SQLite `synchronous` of intake's database: FULL fsyncs every commit, so a 202 survives a
+    # power cut (DESIGN.md, Publishing); NORMAL is faster and may lose the last commits.
+    sqlite_synchronous: str = "FULL"
     smtp_port: int = Field(
         default=2525,
         validation_alias=AliasChoices("KLACHTSTROOM_SMTP_PORT", "KLACHTSTROOM_INTAKE_SMTP_PORT"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope, Payload
-from klachtstroom.platform.db import Database
+from klachtstroom.platform.db import Database, is_transient
 from klachtstroom.platform.metrics import handled_events
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.platform.tables import PlatformTables
@@ -121,6 +122,7 @@ class EventConsumer:
         self.handled = 0
         self.dead_lettered = 0
         self.batches = 0
+        self.transient_failures = 0
 
     async def process(self, envelopes: Sequence[Envelope], records: Sequence[Any]) -> None:
         self.batches += 1
@@ -136,7 +138,10 @@ class EventConsumer:
             try:
                 async with self.db.transaction() as session:
                     await self._handle(session, envelopes)
-            except Exception:
+                self.transient_failures = 0
+            except Exception as error:
+                if is_transient(error):
+                    await self._wait_transient(error)
                 await self._process_one_by_one(envelopes, records)
         self.outbox.notify()
         if self.after_commit is not None:
@@ -148,6 +153,11 @@ class EventConsumer:
                 async with self.db.transaction() as session:
                     await self._handle(session, [envelope])
             except Exception as error:
+                if is_transient(error):
+                    # The database was busy (locked, a serialization failure, a deadlock): the
+                    # batch is delivered again; this is no attempt against the event.
+                    await self._wait_transient(error)
+                    raise RetryLater(envelope.id) from error
                 attempts = await self._count_failure(envelope, error)
                 if attempts < self.max_attempts:
                     log.warning(
@@ -161,6 +171,13 @@ class EventConsumer:
                     await asyncio.sleep(min(0.2 * 2**attempts, 5.0))
                     raise RetryLater(envelope.id) from error
                 await self._dead_letter(envelope, record, error, attempts)
+
+    async def _wait_transient(self, error: Exception) -> None:
+        """Back off (with jitter) after a transient database error; it is never counted."""
+        self.transient_failures += 1
+        delay = min(0.05 * 2 ** min(self.transient_failures, 7), 5.0) * random.uniform(0.5, 1.0)
+        log.info("%s: database busy (%s); trying again in %.2fs", self.name, type(error).__name__, delay)
+        await asyncio.sleep(delay)
 
     async def _handle(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
         processed = self.tables.processed_messages

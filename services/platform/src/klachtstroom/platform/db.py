@@ -37,18 +37,48 @@ def is_sqlite(url: str) -> bool:
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
-def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+# How long one SQLite call may wait for a lock held by another connection. Statements run on the
+# event loop (InlineSqliteConnection), so a wait here stops every request of the process: it is
+# kept short, and `Database.transaction` waits for the write lock with asyncio.sleep instead.
+SQLITE_BUSY_MS = 50
+
+# SQLSTATEs of PostgreSQL errors that succeed when the transaction is simply run again.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "08000", "08003", "08006"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database error that goes away by itself: SQLite busy/locked, a PostgreSQL serialization
+    failure (40001), deadlock (40P01), lock timeout or lost connection. Never a poison message."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError):
+            text = str(current).lower()
+            if "locked" in text or "busy" in text:
+                return True
+        sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate in _TRANSIENT_SQLSTATES:
+            return True
+        if getattr(current, "connection_invalidated", False):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
+def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, synchronous: str = "NORMAL") -> None:
     """WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front,
-    so a transaction never fails half-way on a lock upgrade."""
+    so a transaction never fails half-way on a lock upgrade. `synchronous=FULL` makes a commit
+    survive a power cut (fsync of the WAL on every commit); NORMAL may lose the last commits."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -118,7 +148,8 @@ def _inline_sqlite_creator(url: str) -> Callable[[], Awaitable[aiosqlite.Connect
 
     async def create() -> aiosqlite.Connection:
         def connector() -> sqlite3.Connection:
-            return sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+            timeout = SQLITE_BUSY_MS / 1000
+            return sqlite3.connect(path, check_same_thread=False, timeout=timeout, isolation_level=None)
 
         return await InlineSqliteConnection(connector, 64)
 
@@ -141,16 +172,19 @@ class Database:
     the pool instead of fighting over the file lock; readers use their own connections.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, synchronous: str = "NORMAL", lock_wait_seconds: float = 30.0) -> None:
         self.url = url
+        self.lock_wait_seconds = lock_wait_seconds
+        if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
+            raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
         if is_sqlite(url):
             creator = _inline_sqlite_creator(url)
             self.write_engine = create_async_engine(
                 url, async_creator=creator, pool_size=1, max_overflow=0, pool_timeout=120
             )
             self.read_engine = create_async_engine(url, async_creator=creator, pool_size=5, max_overflow=5)
-            _sqlite_pragmas(self.write_engine, immediate=True)
-            _sqlite_pragmas(self.read_engine, immediate=False)
+            _sqlite_pragmas(self.write_engine, immediate=True, synchronous=synchronous.upper())
+            _sqlite_pragmas(self.read_engine, immediate=False, synchronous=synchronous.upper())
         else:
             self.write_engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
             self.read_engine = self.write_engine
@@ -164,10 +198,32 @@ class Database:
         Work registered with `before_commit` (the outbox's buffered rows) runs just before
         the commit, inside the same transaction.
         """
-        async with self._writer() as session, session.begin():
-            yield session
-            for hook in session.info.pop(BEFORE_COMMIT, ()):
-                await hook(session)
+        async with self._writer() as session:
+            await self._begin(session)
+            try:
+                yield session
+                for hook in session.info.pop(BEFORE_COMMIT, ()):
+                    await hook(session)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def _begin(self, session: AsyncSession) -> None:
+        """Start the transaction (SQLite: take the write lock) before the caller's work runs, and
+        while another process holds the lock, wait for it without blocking the event loop."""
+        delay = 0.005
+        deadline = asyncio.get_running_loop().time() + self.lock_wait_seconds
+        while True:
+            try:
+                await session.connection()
+                return
+            except Exception as error:
+                if not is_transient(error) or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await session.rollback()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.25)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,20 @@ async def _on_validation(request: Request, error: Exception) -> JSONResponse:
     return problem_response(Problem.from_validation(error.errors(), prefix=("body",)), instance_of(request))
 
 
+async def _on_database_error(request: Request, error: Exception) -> JSONResponse:
+    """A busy database (locked, serialization failure, deadlock) is a 503 to try again, not a 500."""
+    from klachtstroom.platform.db import is_transient
+
+    if not is_transient(error):
+        raise error
+    log.warning("database busy (%s) in %s", type(error).__name__, request.method)
+    busy = Problem(503, detail="De gegevens zijn even bezet. Probeer het over een paar seconden opnieuw.",
+                   headers={"Retry-After": "2"})  # fmt: skip
+    return problem_response(busy, instance_of(request))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_request_validation)

@@ -69,7 +69,11 @@ class Service:
         settings: PlatformSettings | None = None,
         *,
         ready_without_broker: bool = False,
+        sqlite_synchronous: str = "NORMAL",
     ) -> None:
+        """`sqlite_synchronous="FULL"`: every commit is on disk before it returns (a service whose
+        answer promises durability, like intake's 202); NORMAL may lose the last commits on a
+        power cut, never corrupts, and is cheaper. PostgreSQL ignores it."""
         self.name = name
         self.settings = settings or PlatformSettings()
         # Intake keeps answering 202 while Kafka is down (the outbox holds the events), so it
@@ -82,7 +86,7 @@ class Service:
         self.tables = tables
         self.migrations = migrations
         self.database_url = self.settings.database_url(name)
-        self.db = Database(self.database_url)
+        self.db = Database(self.database_url, synchronous=sqlite_synchronous)
         self.clock = Clock()
         # Calls to other services' APIs (claim check, requests for access); see peers.py.
         self.peers = Peers()
