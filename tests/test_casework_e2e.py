@@ -4,9 +4,11 @@ consent, forwarding objections and questions, routing precedence, merging duplic
 
 from __future__ import annotations
 
+import smtplib
 import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -241,3 +243,46 @@ def test_objections_and_questions_are_forwarded_not_handled_as_complaints(
 
     by_kind = eventually(kinds)
     assert by_kind["objection"] >= 1 and by_kind["question"] >= 1
+
+
+def send_mail(stack: Stack, subject: str, body: str, sender: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, "klachten@gemeente.example", subject
+    message.set_content(body)
+    with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=10) as client:
+        client.send_message(message)
+
+
+def test_merge_closes_the_duplicate_and_the_kept_case_shows_everything(
+    apis: dict[str, Api], case_stack: Stack
+) -> None:
+    """Merge: the duplicate gets state merged (terms cancelled, not listed as open); the kept
+    case shows both texts and the resident's later e-mail reply, fetched from intake."""
+    # Received today: the terms still run when the duplicate is merged.
+    same = {"complainant": {"email": "k@example.org"}, "received_at": date.today().isoformat()}
+    kept = submit(apis, "Mijn uitkering is al twee maanden niet betaald.", **same)
+    duplicate = submit(apis, "Ik bel al weken over mijn uitkering, niemand helpt mij.", **same)
+    opened_case(apis, kept)
+    opened_case(apis, duplicate)
+    eventually(lambda: deadlines(apis, duplicate).get("decision"))
+    code, reference = apis["intake"].get(f"/api/v1/complaints/{duplicate}")
+    assert code == 200, reference
+    reply = "Ik heb nog steeds geen geld ontvangen."
+    send_mail(case_stack, f"Re: {reference['reference']}", reply, "k@example.org")
+    eventually(lambda: apis["intake"].get(f"/api/v1/complaints/{duplicate}/messages")[1].get("items"))
+
+    code, merged = apis["intake"].post(f"/api/v1/complaints/{duplicate}/merge", {"into": kept})
+    assert code == 200, merged
+    case = eventually(lambda: (c := opened_case(apis, duplicate))["state"] == "merged" and c)
+    assert case["history"][-1]["action"] == "merge"
+    assert eventually(
+        lambda: all(term["state"] == "cancelled" for term in deadlines(apis, duplicate).values())
+    )
+    code, listed = apis["routing"].get("/api/v1/cases?status=received,assigned")
+    assert duplicate not in {item["id"] for item in listed["items"]}
+
+    kept_case = opened_case(apis, kept)
+    assert [m["id"] for m in kept_case["merged_complaints"]] == [duplicate]
+    assert "niemand helpt mij" in kept_case["merged_complaints"][0]["description"]
+    assert "twee maanden" in kept_case["description"]
+    assert any("geen geld ontvangen" in m["body"] for m in kept_case["messages"])

@@ -32,7 +32,8 @@ DESIGN_EVENTS = {
 # feedback after closing and the ombudsman's conclusion, both without free text.
 ADDED_EVENTS = {
     topics.INTAKE: {"feedback_given"},
-    topics.CASE: {"ombudsman_outcome", "forwarded"},  # forwarded: an objection or question (issue 19)
+    # forwarded: an objection or question; merged: a duplicate closed into another (issue 19)
+    topics.CASE: {"ombudsman_outcome", "forwarded", "merged"},
 }
 
 

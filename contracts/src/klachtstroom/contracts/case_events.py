@@ -152,6 +152,13 @@ class CaseForwarded(CaseChange):
     kind: Kind = Kind.complaint
 
 
+class CaseMerged(CaseChange):
+    """A duplicate merged into another complaint (`into`, kept): no terms, no messages, not open."""
+
+    event_type: ClassVar[str] = "nl.klachtstroom.case.merged.v1"
+    into: str
+
+
 class OmbudsmanReferred(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.ombudsman_referred.v1"
 

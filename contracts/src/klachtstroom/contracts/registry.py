@@ -28,6 +28,7 @@ PAYLOADS: tuple[type[Payload], ...] = (
     case_events.CaseReopened,
     case_events.OmbudsmanReferred,
     case_events.CaseForwarded,
+    case_events.CaseMerged,
     case_events.OmbudsmanOutcomeRecorded,
     deadline_events.DeadlineSet,
     deadline_events.DeadlineWarning,

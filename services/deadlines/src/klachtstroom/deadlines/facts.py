@@ -89,6 +89,8 @@ def facts_of(event: ev.CaseChange) -> list[CaseFact]:
             return [Withdrawn(on)]
         case ev.CaseReopened():
             return [Reopened(on)]
+        case ev.CaseMerged():
+            return [NoComplaintTerms(on, "Samengevoegd met een andere klacht")]
         case ev.CaseForwarded(keep_complaint=False):
             return [NoComplaintTerms(on, "Doorgestuurd: geen klacht, geen klachttermijnen")]
     return []

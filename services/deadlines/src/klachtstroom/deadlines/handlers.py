@@ -30,6 +30,7 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseDeclined,
     case_events.CaseReopened,
     case_events.CaseForwarded,  # not a complaint: its terms are cancelled
+    case_events.CaseMerged,  # a duplicate: its terms are cancelled
 )
 
 

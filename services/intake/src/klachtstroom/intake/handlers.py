@@ -43,6 +43,7 @@ CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (
     case_events.CaseReopened,
     case_events.OmbudsmanReferred,
     case_events.CaseForwarded,
+    case_events.CaseMerged,
 )
 
 # Events that do not move the status a resident sees, but do matter to them.

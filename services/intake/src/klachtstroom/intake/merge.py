@@ -34,10 +34,12 @@ class DuplicateList(BaseModel):
 
 
 class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     into: str = Field(min_length=1, max_length=36, description="the complaint that is kept")
-    actor: str = Field(min_length=1, max_length=200, description="the person who decides to merge")
+    actor: str = Field(
+        default="klachtcoördinator", min_length=1, max_length=200, description="who decided to merge"
+    )
 
 
 class MergeOut(BaseModel):

@@ -223,6 +223,7 @@ APPLY: dict[str, Callable[[CaseRecord, Mapping[str, Any]], None]] = {
     ce.CaseReopened.event_type: _reopened,
     ce.OmbudsmanReferred.event_type: _ombudsman,
     ce.CaseForwarded.event_type: _forwarded,
+    ce.CaseMerged.event_type: _state,
     de.DeadlineSet.event_type: _deadline_set,
     de.DeadlineMet.event_type: _deadline_state("met"),
     de.DeadlineBreached.event_type: _deadline_state("breached"),

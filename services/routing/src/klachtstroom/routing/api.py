@@ -15,12 +15,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
-from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
+from klachtstroom.routing.complaint_text import (
+    ComplaintTextUnavailable,
+    complaint_messages,
+    complaint_text_or_none,
+)
 from klachtstroom.routing.domain import Forward, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.store import CaseRow
@@ -115,11 +120,40 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
         try:
             async with work.service.db.reading() as session:
                 resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
-            return with_complaint_text(resource, await complaint_text_or_none(work.service.peers, case_id))
+            text = await complaint_text_or_none(work.service.peers, case_id)
+            return await with_merged_complaints(work, with_complaint_text(resource, text))
         except CaseNotFound:
             if attempt == 2 or not await case_appears(work, case_id):
                 raise not_found() from None
     raise not_found()
+
+
+async def with_merged_complaints(work: CaseWork, resource: dict[str, Any]) -> dict[str, Any]:
+    """The kept case shows everything of the complaints merged into it: their texts and the
+    resident's later messages (all from intake, the owner of complaint texts)."""
+    case_id = str(resource["id"])
+    async with work.service.db.reading() as session:
+        found = await session.execute(
+            select(CaseRow.id, CaseRow.reference).where(CaseRow.merged_into == case_id).order_by(CaseRow.id)
+        )
+        merged = list(found.tuples())
+    peers = work.service.peers
+    texts = []
+    messages: list[dict[str, object]] = []
+    for complaint_id in (case_id, *(merged_id for merged_id, _ in merged)):
+        messages.extend(await complaint_messages(peers, complaint_id) or [])
+    for merged_id, reference in merged:
+        text = await complaint_text_or_none(peers, merged_id)
+        texts.append(
+            {
+                "id": merged_id,
+                "reference": reference,
+                "description": text.description if text else None,
+                "texts_available": text is not None,
+            }
+        )
+    messages.sort(key=lambda message: str(message.get("received_at")))
+    return resource | {"merged_complaints": texts, "messages": messages}
 
 
 def forward_to_configured(command: Forward, destinations: dict[str, str]) -> Forward:

@@ -57,5 +57,19 @@ async def complaint_text_or_none(peers: Peers, complaint_id: str) -> ComplaintTe
         return None
 
 
+async def complaint_messages(peers: Peers, complaint_id: str) -> list[dict[str, object]] | None:
+    """The resident's later messages (e-mail replies naming the reference) kept by intake, oldest
+    first; None when intake cannot answer now."""
+    try:
+        response = await peers.client("intake").get(f"/api/v1/complaints/{complaint_id}/messages")
+    except httpx.HTTPError as error:
+        log.warning("messages not available from intake (%s)", type(error).__name__)
+        return None
+    if response.status_code != 200:
+        return None
+    items = response.json().get("items")
+    return [dict(item, complaint_id=complaint_id) for item in items] if isinstance(items, list) else None
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None

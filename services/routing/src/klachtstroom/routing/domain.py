@@ -246,6 +246,14 @@ class Forward(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Merge(Command):
+    """Intake merged this complaint into `into`: the duplicate closes, the kept case goes on."""
+
+    action: ClassVar[str] = "merge"
+    into: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Resolve(Command):
     action: ClassVar[str] = "resolve"
     outcome: Outcome
@@ -301,6 +309,7 @@ COMMANDS: dict[str, type[Command]] = {
         Escalate,
         Mediate,
         Forward,
+        Merge,
         Resolve,
         Withdraw,
         Decline,
@@ -351,6 +360,7 @@ TRANSITIONS: Mapping[str, Mapping[CaseState, Target]] = {
     # Not a complaint: handed on, no complaint terms. A copy leaves the complaint in handling.
     "forward": {s: S.forwarded for s in OPEN_STATES},
     "forward_copy": {s: s for s in OPEN_STATES},
+    "merge": {s: S.merged for s in OPEN_STATES},
     # Third line only after a decision (Awb 9:12 names the ombudsman in the outcome).
     "refer_ombudsman": {S.resolved: S.ombudsman, S.declined: S.ombudsman},
     "provider_status": {S.referred: S.referred, S.resolved: S.resolved},
@@ -377,6 +387,7 @@ EVENT_TYPES: Mapping[str, str] = {
     "refer_ombudsman": "ombudsman_referred",
     "forward": "forwarded",
     "forward_copy": "forwarded",
+    "merge": "merged",
     "provider_status": "provider_status",
     "provider_resolved": "provider_status",
 }
@@ -414,6 +425,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "reopen": "heropenen",
     "refer_ombudsman": "doorverwijzen naar de ombudsman",
     "forward": "doorsturen (bezwaar, vraag of melding)",
+    "merge": "samenvoegen",
     "provider_status": "status van de zorgaanbieder verwerken",
 }
 

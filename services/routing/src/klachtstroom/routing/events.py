@@ -91,6 +91,10 @@ def _forwarded(case: Case, event: CaseEvent) -> dict[str, Any]:
     return {"to": to, "destination": destination, "keep_complaint": keep, "kind": case.kind}
 
 
+def _merged(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"into": str(event.data["merged_into"])}
+
+
 def _declined(case: Case, event: CaseEvent) -> dict[str, Any]:
     return {"ground": DeclineGround(str(event.data["ground"]))}
 
@@ -112,6 +116,7 @@ EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
     "reopened": (ce.CaseReopened, _nothing),
     "ombudsman_referred": (ce.OmbudsmanReferred, _nothing),
     "forwarded": (ce.CaseForwarded, _forwarded),
+    "merged": (ce.CaseMerged, _merged),
 }
 
 

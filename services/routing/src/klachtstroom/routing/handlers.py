@@ -17,7 +17,7 @@ from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
 from klachtstroom.routing.casework import CaseWork, system_event
 from klachtstroom.routing.deadline_terms import keep_terms
-from klachtstroom.routing.domain import OPEN_STATES
+from klachtstroom.routing.domain import OPEN_STATES, Merge
 from klachtstroom.routing.opening import open_many
 from klachtstroom.routing.repository import case_of
 from klachtstroom.routing.resident.feedback import on_feedback
@@ -107,11 +107,16 @@ async def mark_merged(work: CaseWork, session: AsyncSession, event: ComplaintsMe
     at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     if merged is not None and merged.merged_into is None:
         merged.merged_into = event.complaint_id
-        await work.note(
-            session,
-            merged,
-            system_event("merge", at, {"merged_into": event.complaint_id, "by": event.actor}),
-        )
+        if case_of(merged).state in OPEN_STATES:
+            # The duplicate closes: state merged, its terms cancelled (deadlines), no messages.
+            command = Merge(at=at, actor=event.actor, into=event.complaint_id)
+            await work.transition(session, merged, command)
+        else:
+            await work.note(
+                session,
+                merged,
+                system_event("merge", at, {"merged_into": event.complaint_id, "by": event.actor}),
+            )
     if kept is not None:
         await work.note(
             session, kept, system_event("merge", at, {"merged": event.merged_id, "by": event.actor})

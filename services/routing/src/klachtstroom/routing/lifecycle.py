@@ -45,6 +45,7 @@ from klachtstroom.routing.domain import (
     Hear,
     InvalidCommand,
     JsonValue,
+    Merge,
     ProviderStatus,
     Refer,
     ReportProviderStatus,
@@ -449,6 +450,13 @@ def _forward(case: Case, cmd: Forward, target: CaseState) -> tuple[Changes, Data
     }
 
 
+def _merge(case: Case, cmd: Merge, target: CaseState) -> tuple[Changes, Data]:
+    into = _required_text(cmd.into, "into")
+    if into == case.id:
+        raise InvalidCommand("into", "Een klacht kan niet met zichzelf worden samengevoegd.")
+    return {"resolved_on": local_date(cmd.at), "suspended_from_state": None}, {"merged_into": into}
+
+
 def _refer_ombudsman(case: Case, cmd: Command, target: CaseState) -> tuple[Changes, Data]:
     decided = case.resolved_on
     return {"ombudsman_referred": True}, {
@@ -529,6 +537,7 @@ _EFFECTS: Mapping[str, Effect] = {
     "refer_ombudsman": _refer_ombudsman,
     "forward": _forward,
     "forward_copy": _forward,
+    "merge": _merge,
     "provider_status": _provider_status,
     "provider_resolved": _provider_resolved,
 }
