@@ -166,3 +166,10 @@ async def test_the_overview_page_lists_late_and_coming_terms(deadlines: Instance
     late_part, coming_part = html.split("Eindigt binnen twee weken")
     assert reference_of(late) in late_part and reference_of(coming) not in late_part
     assert "contacttermijn" in coming_part and "dinsdag 10 maart 2026" in coming_part
+
+
+async def test_a_cursor_beyond_64_bits_is_a_422_not_a_500(deadlines: Instance) -> None:
+    for path in ("/api/v1/timers", "/api/v1/notifications"):
+        response = await deadlines.http.get(path, params={"cursor": "9223372036854775808"})
+        assert response.status_code == 422, path
+        assert response.json()["errors"][0]["field"] == "cursor"

@@ -129,3 +129,8 @@ def test_text_that_cannot_be_stored_is_a_422(client: TestClient, tmp_path: Path,
     assert {e["field"] for e in response.json()["errors"]} == {"description", "complainant.name"}
     assert "Jan" not in response.text
     assert _outbox_types(tmp_path) == []
+
+
+def test_an_offset_beyond_64_bits_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.get("/api/v1/complaints?offset=9223372036854775808")
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "offset"

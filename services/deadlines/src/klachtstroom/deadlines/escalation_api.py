@@ -47,7 +47,7 @@ async def list_timers(
     case_id: str | None = None,
     state: Literal["pending", "fired", "cancelled"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: int | None = None,
+    cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,  # bounded: SQLite integers are 64-bit
 ) -> dict[str, Any]:
     """The durable timers (warning, breach, escalation levels), oldest first."""
     query = select(TimerRecord)
@@ -88,7 +88,7 @@ async def list_notifications(
     state: Literal["pending", "sent", "dropped"] | None = None,
     channel: Literal["email", "webhook"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: int | None = None,
+    cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,  # bounded: SQLite integers are 64-bit
 ) -> dict[str, Any]:
     """E-mails and webhook calls with their delivery state (bodies are not listed)."""
     n = NotificationRecord

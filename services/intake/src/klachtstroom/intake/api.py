@@ -121,7 +121,7 @@ async def list_complaints(
     channel: Channel | None = None,
     source_ref: Annotated[str | None, Query(max_length=300, description="an e-mail's Message-ID")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # bounded: SQLite integers are 64-bit
 ) -> ComplaintList:
     """Find complaints by the reference a resident reads out, by channel, or by their source."""
     query = select(Complaint).order_by(Complaint.created_at, Complaint.id).offset(offset).limit(limit)
