@@ -124,3 +124,13 @@ def test_bounces_are_ignored() -> None:
         b"--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n\r\n--b--\r\n"
     )
     assert parse_mail(raw, "postbus@example.nl").ignore_reason == "bounce"
+
+
+def test_a_multipart_message_without_a_boundary_keeps_its_text() -> None:
+    raw = (
+        b"From: a@example.nl\r\nSubject: Klacht\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+        b"De hulp thuis kwam niet en niemand belde.\r\n"
+    )
+    parsed = parse_mail(raw)
+    assert parsed.text == "De hulp thuis kwam niet en niemand belde."
+    assert "De hulp thuis" in parsed.description

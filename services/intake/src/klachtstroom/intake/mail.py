@@ -119,6 +119,12 @@ def ignore_reason(message: EmailMessage, envelope_sender: str | None) -> str | N
 
 
 def _body_and_files(message: EmailMessage) -> tuple[str, list[tuple[str | None, bytes]]]:
+    if message.get_content_maintype() == "multipart" and not message.is_multipart():
+        # A multipart message without a (usable) boundary: the parser leaves its whole body as
+        # one string. Keep it as the text rather than losing it.
+        payload = message.get_payload(decode=True)
+        raw = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(message.get_payload())
+        return raw.strip(), []
     body = message.get_body(preferencelist=("plain", "html"))
     text = ""
     if body is not None:
