@@ -5,6 +5,10 @@
 # non-root user from that path, starts and answers /healthz (`klachtstroom-<service> healthcheck`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The image's path is fixed (/opt/klachtstroom): two checks on one machine take turns.
+if [ -z "${KLACHTSTROOM_IMAGE_CHECK_LOCKED:-}" ]; then
+  exec env KLACHTSTROOM_IMAGE_CHECK_LOCKED=1 flock /tmp/klachtstroom-image-check.lock bash "$0" "$@"
+fi
 dockerfile=deploy/Dockerfile
 venv=$(sed -n 's/^ENV UV_PROJECT_ENVIRONMENT=\([^ ]*\).*/\1/p' "$dockerfile")
 uid=$(sed -n 's/^USER \([0-9]*\)$/\1/p' "$dockerfile")
