@@ -219,3 +219,15 @@ def test_falling_count_sentence(register: list[CaseFacts]) -> None:
 def test_same_input_in_any_order_gives_the_same_report(register: list[CaseFacts]) -> None:
     assert annual_report(list(reversed(register)), 2026) == annual_report(register, 2026)
     assert annual_report(iter(register), 2026) == annual_report(register, 2026)
+
+
+def test_a_complaint_naming_a_provider_counts_as_provider_registered_or_not(fact: MakeFact) -> None:
+    """DESIGN `by_handler`: what the complaint is about; an unregistered provider still counts."""
+    received = date(2026, 3, 3)
+    facts = [
+        fact(received, provider="Zorg Plus", handler=Handler.provider),
+        fact(received, provider="Onbekend Zorghuis", handler=Handler.municipality),  # not registered
+        fact(received),
+    ]
+    report = annual_report(facts, 2026)
+    assert report["by_handler"] == {"municipality": 1, "provider": 2}

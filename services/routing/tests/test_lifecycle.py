@@ -525,3 +525,12 @@ def test_transition_table_covers_every_action_and_names_only_known_states() -> N
         "refer_ombudsman",
         "reopen",
     ]
+
+
+def test_an_unregistered_provider_is_flagged_for_the_coordinator() -> None:
+    from klachtstroom.routing.flags import case_flags
+
+    case = new_case(provider="Onbekend Zorghuis")
+    flags = case_flags(case, routed_by_person=True, opened=None, provider_registered=False)
+    assert [f.kind for f in flags] == ["unregistered_provider"] and "Onbekend Zorghuis" in flags[0].text
+    assert case_flags(case, routed_by_person=True, opened=None, provider_registered=True) == []

@@ -12,6 +12,10 @@ from datetime import datetime
 
 from klachtstroom.routing.domain import Case
 
+UNREGISTERED_PROVIDER = (
+    "Zorgaanbieder '{provider}' staat niet in het register. Registreer de zorgaanbieder "
+    "(met contactgegevens) voordat de klacht kan worden overgedragen."
+)
 # Awb 9:10 lid 3: a report is made of the hearing.
 REPORT_MISSING = "Hoorzitting gehouden, verslag ontbreekt (Awb 9:10 lid 3). Voeg het verslag toe."
 CHECK_TRIAGE = (
@@ -40,8 +44,14 @@ class Opened:
     triage_confidence: float | None = None  # set when triage was unsure ("controleer de indeling")
 
 
-def case_flags(case: Case, *, routed_by_person: bool, opened: Opened | None) -> list[Flag]:
+def case_flags(
+    case: Case, *, routed_by_person: bool, opened: Opened | None, provider_registered: bool = True
+) -> list[Flag]:
     flags: list[Flag] = []
+    if case.provider and not provider_registered and not case.is_closed:
+        # DESIGN: still handler kind `provider` in reports; no hand-over until it is registered.
+        text = UNREGISTERED_PROVIDER.format(provider=case.provider)
+        flags.append(Flag("unregistered_provider", text, opened.at if opened else None))
     if opened is not None and opened.unknown_fields and not routed_by_person:
         flags.append(Flag("unknown_routing_value", opened.explanation, opened.at))
     if opened is not None and opened.triage_confidence is not None and not routed_by_person:

@@ -17,7 +17,7 @@ from klachtstroom.routing.complaint_text import ComplaintText
 from klachtstroom.routing.domain import OPEN_STATES, STATE_LABELS, Case, CaseState
 from klachtstroom.routing.flags import Flag, Opened, case_flags
 from klachtstroom.routing.lifecycle import allowed_actions
-from klachtstroom.routing.providers import HANDOVER_KINDS
+from klachtstroom.routing.providers import HANDOVER_KINDS, provider_key
 from klachtstroom.routing.repository import (
     case_of,
     deadline_entry,
@@ -27,7 +27,7 @@ from klachtstroom.routing.repository import (
     load_row,
 )
 from klachtstroom.routing.resident.record import resident_fields
-from klachtstroom.routing.store import CaseRow, HistoryRow, ZaakRow, outbound_calls, utc
+from klachtstroom.routing.store import CaseRow, HistoryRow, ProviderRow, ZaakRow, outbound_calls, utc
 
 OPEN = [s.value for s in OPEN_STATES]
 
@@ -100,10 +100,14 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
     history = await history_of(session, case_id)
     entries = [history_entry(h) for h in history]
     resident = await resident_fields(session, case_id, entries)
+    registered = case.provider is None or (
+        await session.get(ProviderRow, provider_key(case.provider)) is not None
+    )
     return case_summary(row, today) | {
         "deadlines": [deadline_entry(d) for d in await deadlines_of(session, case_id)],
         "history": entries,
-        "flags": [flag.resource() for flag in flags_of(case, row, history)] + resident.pop("flags"),
+        "flags": [flag.resource() for flag in flags_of(case, row, history, registered)]
+        + resident.pop("flags"),
         "formal_requested": case.formal_requested,
         "acknowledged_on": case.acknowledged_on.isoformat() if case.acknowledged_on else None,
         "extended_weeks": case.extended_weeks,
@@ -124,7 +128,9 @@ async def case_resource(session: AsyncSession, case_id: str, today: date) -> dic
     }
 
 
-def flags_of(case: Case, row: CaseRow, history: list[HistoryRow]) -> list[Flag]:
+def flags_of(
+    case: Case, row: CaseRow, history: list[HistoryRow], provider_registered: bool = True
+) -> list[Flag]:
     first = history[0] if history and history[0].action == "open" else None
     opened = None
     if first is not None:
@@ -138,7 +144,9 @@ def flags_of(case: Case, row: CaseRow, history: list[HistoryRow]) -> list[Flag]:
             str(data.get("explanation") or ""),
             float(confidence) if isinstance(confidence, (int, float)) else None,
         )
-    return case_flags(case, routed_by_person=not row.flagged, opened=opened)
+    return case_flags(
+        case, routed_by_person=not row.flagged, opened=opened, provider_registered=provider_registered
+    )
 
 
 def with_complaint_text(resource: dict[str, Any], text: ComplaintText | None) -> dict[str, Any]:
