@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from klachtstroom.intake.app import create_service
 from klachtstroom.intake.settings import IntakeSettings
+from klachtstroom.platform.keys import is_token
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 
@@ -26,11 +27,19 @@ class Intake:
     client: TestClient
     data_dir: Path
 
-    def rows(self, sql: str, *params: object) -> list[sqlite3.Row]:
-        """Read intake's database directly, as a test wants to see what was stored."""
+    def rows(self, sql: str, *params: object) -> list[dict[str, Any]]:
+        """Read intake's database directly, with what is encrypted at rest decrypted."""
+        ring = self.service.load_keys()
+        return [
+            {k: ring.decrypt(_raw(v)).decode() if _encrypted(v) else v for k, v in row.items()}
+            for row in self.raw_rows(sql, *params)
+        ]
+
+    def raw_rows(self, sql: str, *params: object) -> list[dict[str, Any]]:
+        """Read intake's database as stored on disk (tokens where encrypted)."""
         with sqlite3.connect(self.data_dir / "intake" / "intake.db") as db:
             db.row_factory = sqlite3.Row
-            return list(db.execute(sql, params))
+            return [dict(row) for row in db.execute(sql, params)]
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The events waiting in the outbox (Kafka is not running), oldest first."""
@@ -43,6 +52,14 @@ class Intake:
         if 'name="formulier_id"' in page:
             tokens["formulier_id"] = _hidden(page, "formulier_id")
         return tokens
+
+
+def _raw(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else value
+
+
+def _encrypted(value: object) -> bool:
+    return isinstance(value, str | bytes) and is_token(value)
 
 
 def _hidden(page: str, name: str) -> str:

@@ -68,19 +68,6 @@ def test_field_level_errors_and_nothing_stored(client: TestClient, tmp_path: Pat
     assert _outbox_types(tmp_path) == []
 
 
-def test_personal_data_is_encrypted_at_rest(client: TestClient, tmp_path: Path) -> None:
-    client.post(
-        "/api/v1/complaints",
-        json={
-            "channel": "email",
-            "description": "Klacht over de consulent.",
-            "complainant": {"name": "Jan Jansen", "email": "jan@example.nl", "bsn": "123456782"},
-        },
-    )
-    raw = (tmp_path / "intake" / "intake.db").read_bytes()
-    assert b"jan@example.nl" not in raw and b"Jan Jansen" not in raw and b"123456782" not in raw
-
-
 def test_bsn_elfproef() -> None:
     assert is_valid_bsn("123456782")
     assert not is_valid_bsn("123456789")

@@ -13,7 +13,7 @@ from klachtstroom.intake import api, form, import_routes, kcc, merge
 from klachtstroom.intake.bulk_import import ImportRunner
 from klachtstroom.intake.handlers import build_handlers
 from klachtstroom.intake.imap import MailboxPoller, MailboxSettings
-from klachtstroom.intake.personal_data import Vault
+from klachtstroom.intake.personal_data import Vault, rehash_complainants
 from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.resident import pages as resident_pages
 from klachtstroom.intake.resident import templates_api
@@ -48,7 +48,11 @@ def create_service(
     )
     service.publishes(topics.INTAKE)
     data_dir = service.settings.service_dir("intake")
-    vault = Vault(data_dir)
+    vault = Vault(service)
+    # Contact details are encrypted by the Vault itself (bytes columns); the rest by column type.
+    service.encrypts("complainants", "name_enc", "email_enc", "phone_enc", "address_enc", "bsn_enc")
+    service.encrypts("complaint_messages", "sender_enc")
+    service.rotation_steps.append(rehash_complainants)
     follower = Follower(vault, intake.show_handler_names, intake.organisation)
     service.consume([topics.CASE, topics.DEADLINE], build_handlers(follower), consumer_name="intake-status")
     app = service.create_app(

@@ -5,14 +5,14 @@ BSN and contact details never leave intake: events carry an opaque complainant i
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 import re
 import unicodedata
-from pathlib import Path
 
-from cryptography.fernet import Fernet
+from sqlalchemy import Connection, select, update
+
+from klachtstroom.intake.store import Complainant
+from klachtstroom.platform.keys import KeyRing
+from klachtstroom.platform.service import Service
 
 
 def is_valid_bsn(value: str) -> bool:
@@ -40,28 +40,67 @@ def normalise_name(value: str) -> str:
     return " ".join(re.findall(r"[a-z]+", text))
 
 
-class Vault:
-    """Encrypts personal data with a key kept in the data dir (or given by the operator)."""
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
 
-    def __init__(self, key_dir: Path) -> None:
-        key = os.environ.get("KLACHTSTROOM_INTAKE_ENCRYPTION_KEY")
-        key_file = key_dir / "personal-data.key"
-        if key is None:
-            if not key_file.exists():
-                key_file.write_bytes(Fernet.generate_key())
-                key_file.chmod(0o600)
-            key = key_file.read_text().strip()
-        self._fernet = Fernet(key.encode())
-        self._hash_key = hashlib.sha256(b"klachtstroom-match:" + key.encode()).digest()
+
+def normalise_bsn(value: str) -> str:
+    return value.strip().zfill(9)
+
+
+# How each identifier is written before it is hashed, so every channel finds the same person.
+MATCH_NORMALISERS = {
+    "name": normalise_name,
+    "email": normalise_email,
+    "phone": normalise_phone,
+    "bsn": normalise_bsn,
+}
+
+
+class Vault:
+    """Encrypts contact details with the service's key ring (platform/keys.py) and makes the
+    keyed hashes by which a person is found again without decrypting anything."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+
+    @property
+    def ring(self) -> KeyRing:
+        return self._service.load_keys()
 
     def encrypt(self, value: str | None) -> bytes | None:
-        return None if not value else self._fernet.encrypt(value.encode())
+        return None if not value else self.ring.encrypt(value.encode())
 
     def decrypt(self, value: bytes | None) -> str | None:
-        return None if value is None else self._fernet.decrypt(value).decode()
+        return None if value is None else self.ring.decrypt(bytes(value)).decode()
 
     def match_hash(self, value: str | None) -> str | None:
-        """A keyed hash: equal inputs match, and the hash alone reveals nothing."""
-        if not value:
-            return None
-        return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
+        """A keyed hash under the newest key: equal inputs match, the hash alone reveals nothing."""
+        return self.ring.match_hash(value)
+
+    def identifier_hash(self, kind: str, value: str | None) -> str | None:
+        """The keyed hash of a name, e-mail address, phone number or BSN, normalised first."""
+        return self.match_hash(MATCH_NORMALISERS[kind](value) if value else None)
+
+    def identifier_hashes(self, kind: str, value: str | None) -> list[str]:
+        return self.match_hashes(MATCH_NORMALISERS[kind](value) if value else None)
+
+    def match_hashes(self, value: str | None) -> list[str]:
+        """The hashes under every key, so a lookup also finds rows hashed before a rotation."""
+        return self.ring.match_hashes(value)
+
+
+def rehash_complainants(connection: Connection, ring: KeyRing) -> int:
+    """After `rotate-keys`: the keyed hashes again under the newest key (a step of the rotation)."""
+    table = Complainant.__table__.c
+    names = {kind: f"{kind}_enc" for kind in MATCH_NORMALISERS}
+    rehashed = 0
+    for row in connection.execute(select(table.id, *(table[c] for c in names.values()))).mappings():
+        hashes = {}
+        for kind, column in names.items():
+            value = row[column]
+            plain = ring.decrypt(bytes(value)).decode() if value is not None else None
+            hashes[f"{kind}_hash"] = ring.match_hash(MATCH_NORMALISERS[kind](plain) if plain else None)
+        connection.execute(update(Complainant).where(Complainant.id == row["id"]).values(**hashes))
+        rehashed += 1
+    return rehashed

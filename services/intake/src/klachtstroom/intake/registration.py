@@ -23,7 +23,7 @@ from klachtstroom.contracts.intake_events import (
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
 from klachtstroom.intake.duplicates import WINDOW, Candidate, suspect_duplicate
-from klachtstroom.intake.personal_data import Vault, normalise_name, normalise_phone
+from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.resident.start import new_link, start_following
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.store import (
@@ -186,10 +186,10 @@ class Registrar:
             phone_enc=self.vault.encrypt(contact.phone),
             address_enc=self.vault.encrypt(contact.address),
             bsn_enc=self.vault.encrypt(contact.bsn),
-            name_hash=self.vault.match_hash(normalise_name(contact.name) if contact.name else None),
-            email_hash=self.vault.match_hash(contact.email.strip().lower() if contact.email else None),
-            phone_hash=self.vault.match_hash(normalise_phone(contact.phone) if contact.phone else None),
-            bsn_hash=self.vault.match_hash(contact.bsn.strip().zfill(9) if contact.bsn else None),
+            name_hash=self.vault.identifier_hash("name", contact.name),
+            email_hash=self.vault.identifier_hash("email", contact.email),
+            phone_hash=self.vault.identifier_hash("phone", contact.phone),
+            bsn_hash=self.vault.identifier_hash("bsn", contact.bsn),
             created_at=now,
         )
         session.add(complainant)

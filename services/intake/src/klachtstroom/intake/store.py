@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from klachtstroom.platform.encrypted import EncryptedBytes, EncryptedText
 from klachtstroom.platform.tables import define_platform_tables
 
 
@@ -59,13 +60,14 @@ class Complaint(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     channel: Mapped[str] = mapped_column(String(20))
-    description: Mapped[str] = mapped_column(Text)
+    # Free text by or about a person: encrypted at rest (platform/encrypted.py).
+    description: Mapped[str] = mapped_column(EncryptedText)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     complainant_id: Mapped[str] = mapped_column(ForeignKey("complainants.id"), index=True)
     municipality: Mapped[str | None] = mapped_column(String(200))
     unit: Mapped[str | None] = mapped_column(String(200))
     provider: Mapped[str | None] = mapped_column(String(200))
-    about_employee: Mapped[str | None] = mapped_column(String(200))
+    about_employee: Mapped[str | None] = mapped_column(EncryptedText)
     kind: Mapped[str] = mapped_column(String(20))
     category: Mapped[str] = mapped_column(String(30))
     urgent: Mapped[bool] = mapped_column(Boolean)
@@ -74,7 +76,7 @@ class Complaint(Base):
     status: Mapped[str] = mapped_column(String(30), default="received")
     status_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(30))
-    handover_note: Mapped[str | None] = mapped_column(Text)
+    handover_note: Mapped[str | None] = mapped_column(EncryptedText)
     in_reply_to: Mapped[str | None] = mapped_column(String(36))
     duplicate_of: Mapped[str | None] = mapped_column(String(36), index=True)
     merged_into: Mapped[str | None] = mapped_column(String(36))
@@ -92,7 +94,7 @@ class Attachment(Base):
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -144,8 +146,8 @@ class ComplaintMessage(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(EncryptedText)
+    body: Mapped[str] = mapped_column(EncryptedText)
     sender_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     attachments: Mapped[int] = mapped_column(Integer, default=0)
     source_ref: Mapped[str | None] = mapped_column(String(300), unique=True)
@@ -182,7 +184,7 @@ class ImportJob(Base):
     already_imported: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(EncryptedBytes)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
 from klachtstroom.platform.kafka_security import client_options
+from klachtstroom.platform.keys import MissingKeys
 from klachtstroom.platform.service import Service, port_for
 
 
@@ -121,6 +122,7 @@ def main(
     replay = sub.add_parser("replay-dlq", help="move dead-lettered events back onto their topic")
     replay.add_argument("topic", choices=list(topics.ALL))
     replay.add_argument("--limit", type=int)
+    sub.add_parser("rotate-keys", help="re-encrypt stored personal data with the newest key")
     for name, (help_text, _fn) in (extra_commands or {}).items():
         sub.add_parser(name, help=help_text)
     args = parser.parse_args()
@@ -129,6 +131,11 @@ def main(
         raise SystemExit(healthcheck(program.removeprefix("klachtstroom-")))
     service, app = service_factory()
     if args.command in (None, "serve"):
+        try:  # before serving: a missing key stops the process with a clear reason
+            service.migrate()
+        except MissingKeys as error:
+            print(f"klachtstroom-{service.name}: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
         asyncio.run(serve(app, service, getattr(app.state, "extra_servers", ())))
     elif args.command == "migrate":
         service.migrate()
@@ -139,6 +146,10 @@ def main(
         service.migrate()
         count = asyncio.run(replay_dlq(service, args.topic, args.limit))
         print(f"{count} events replayed onto {args.topic}")
+    elif args.command == "rotate-keys":
+        counts = service.rotate_keys()
+        for table_name, rewritten in counts.items():
+            print(f"{table_name}: {rewritten} values re-encrypted")
     else:
         _help, fn = (extra_commands or {})[args.command]
         asyncio.run(fn(service, args))

@@ -21,17 +21,20 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, text
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from klachtstroom.contracts.envelope import Envelope, Event, Payload
 from klachtstroom.contracts.registry import payloads_on
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
-from klachtstroom.platform.db import Database, upgrade_database
+from klachtstroom.platform.db import Database, sync_url, upgrade_database
+from klachtstroom.platform.encrypted import attach_key_ring, encrypted_columns
 from klachtstroom.platform.http_edge import HttpEdge
 from klachtstroom.platform.http_tracing import TracingMiddleware
 from klachtstroom.platform.kafka_security import broker_security, client_options
+from klachtstroom.platform.key_rotation import RotationStep, rotate_keys
+from klachtstroom.platform.keys import KeyRing, load_key_ring
 from klachtstroom.platform.metrics import PROMETHEUS_CONTENT_TYPE, Gauges, configure_metrics
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.peers import Peers
@@ -88,6 +91,11 @@ class Service:
         self.database_url = self.settings.database_url(name)
         self.db = Database(self.database_url, synchronous=sqlite_synchronous)
         self.clock = Clock()
+        # Encryption at rest (keys.py): loaded at start, after the migrations.
+        self.keys: KeyRing | None = None
+        # Binary columns the service encrypts itself with `self.keys` (besides the Encrypted* types).
+        self.explicitly_encrypted: list[tuple[str, tuple[str, ...]]] = []
+        self.rotation_steps: list[RotationStep] = []
         # Calls to other services' APIs (claim check, requests for access); see peers.py.
         self.peers = Peers()
         self.broker = KafkaBroker(
@@ -278,7 +286,53 @@ class Service:
     # --- lifecycle --------------------------------------------------------------------------
 
     def migrate(self) -> None:
+        """Bring the schema up to date, then load the keys its encrypted columns need."""
         upgrade_database(self.database_url, self.metadata, self.migrations)
+        if self.needs_keys():
+            self.load_keys()
+
+    def needs_keys(self) -> bool:
+        return bool(self.explicitly_encrypted) or any(True for _ in encrypted_columns(self.metadata))
+
+    def encrypts(self, table: str, *columns: str) -> None:
+        """Declare binary columns this service encrypts itself with `self.keys`."""
+        self.explicitly_encrypted.append((table, columns))
+
+    def has_encrypted_data(self) -> bool:
+        """Whether any encrypted column holds a value: then a missing key must stop the start."""
+        checks = [(t.name, names) for t, names in encrypted_columns(self.metadata)]
+        checks += [(name, list(columns)) for name, columns in self.explicitly_encrypted]
+        engine = create_engine(sync_url(self.database_url))
+        try:
+            with engine.connect() as connection:
+                for name, columns in checks:
+                    filled = " OR ".join(f"{c} IS NOT NULL" for c in columns)
+                    if connection.execute(text(f"SELECT 1 FROM {name} WHERE {filled} LIMIT 1")).first():
+                        return True
+        finally:
+            engine.dispose()
+        return False
+
+    def load_keys(self) -> KeyRing:
+        """The key ring from the secret (or the development key file), attached to the engines."""
+        if self.keys is None:
+            self.keys = load_key_ring(
+                self.name,
+                self.settings.service_dir(self.name),
+                has_encrypted_data=self.has_encrypted_data,
+                allow_dev_key=self.settings.dev_keys,
+            )
+            attach_key_ring(self.db.write_engine.dialect, self.keys)
+            attach_key_ring(self.db.read_engine.dialect, self.keys)
+        return self.keys
+
+    def rotate_keys(self) -> dict[str, int]:
+        """Re-encrypt everything stored with the newest key (the `rotate-keys` command)."""
+        self.migrate()
+        ring = self.load_keys()
+        return rotate_keys(
+            self.database_url, self.metadata, ring, self.explicitly_encrypted, self.rotation_steps
+        )
 
     async def start(self) -> None:
         await asyncio.to_thread(self.migrate)

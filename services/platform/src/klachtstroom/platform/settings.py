@@ -48,6 +48,9 @@ class PlatformSettings(BaseSettings):
     api_version: str = "1.0.0"
     # Request bodies (JSON above all) at most this many bytes; a route may allow more.
     max_body_bytes: int = 1024 * 1024
+    # Without a configured key a service may create a development key under the data dir, but
+    # only while it holds no encrypted data (keys.py). Production sets this to false.
+    dev_keys: bool = True
 
     def database_url(self, service: str) -> str:
         """`KLACHTSTROOM_<SERVICE>_DATABASE_URL`, else a SQLite file under the data dir."""

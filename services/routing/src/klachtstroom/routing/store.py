@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from klachtstroom.platform.encrypted import EncryptedJSON, EncryptedText
 from klachtstroom.platform.outbound.queue import define_outbound_table
 from klachtstroom.platform.tables import Serial, define_platform_tables
 
@@ -75,9 +76,9 @@ class CaseRow(Base):
     routing_explanation: Mapped[str | None] = mapped_column(Text)
     # Free text that may carry personal data: kept here, never put in an event.
     # No longer written: the texts are intake's and asked when needed (complaint_text.py); the
-    # columns stay until a migration drops them (rows written before the claim check hold text).
-    description: Mapped[str] = mapped_column(Text, default="")
-    handover_note: Mapped[str | None] = mapped_column(Text)
+    # columns stay until a migration drops them (rows written before the claim check hold text, encrypted at rest).
+    description: Mapped[str] = mapped_column(EncryptedText, default="")
+    handover_note: Mapped[str | None] = mapped_column(EncryptedText)
     complainant_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -101,8 +102,9 @@ class HistoryRow(Base):
     event_type: Mapped[str | None] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Reasons, notes, hearing reports and summaries: encrypted at rest.
+    reason: Mapped[str | None] = mapped_column(EncryptedText)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
