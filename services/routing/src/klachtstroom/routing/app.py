@@ -14,6 +14,7 @@ from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.routing import api, api_letters, api_providers, api_rules, api_zgw, pages
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.handlers import build_handlers
+from klachtstroom.routing.privacy import http as privacy_http
 from klachtstroom.routing.providers import ProviderHandovers, delivery_hook, provider_terms
 from klachtstroom.routing.resident import ombudsman
 from klachtstroom.routing.settings import RoutingSettings
@@ -45,6 +46,7 @@ def create_service(
     work.on_open.append(queue.on_open)
     work.on_transition.append(queue.on_transition)
     zgw_sender = ZgwSender(work, zgw, outbound)
+    service.background.append(privacy_http.daily_retention(work, own.retention_interval_seconds))
     service.publishes(topics.CASE)
     service.consume([topics.INTAKE, topics.DEADLINE], build_handlers(work), consumer_name="routing-cases")
     app = service.create_app(
@@ -56,6 +58,7 @@ def create_service(
             api_zgw.router,
             api_letters.router,
             ombudsman.router,
+            privacy_http.router,
             pages.router,
         ],
         description="Klachtbehandeling (Awb hoofdstuk 9): dossiers, routering, zorgaanbieders en termijnen.",

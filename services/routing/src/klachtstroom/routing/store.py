@@ -76,12 +76,15 @@ class CaseRow(Base):
     routing_explanation: Mapped[str | None] = mapped_column(Text)
     # Free text that may carry personal data: kept here, never put in an event.
     # No longer written: the texts are intake's and asked when needed (complaint_text.py); the
-    # columns stay until a migration drops them (rows written before the claim check hold text, encrypted at rest).
+    # columns stay until a migration drops them (rows written before the claim check hold text,
+    # encrypted at rest).
     description: Mapped[str] = mapped_column(EncryptedText, default="")
     handover_note: Mapped[str | None] = mapped_column(EncryptedText)
     complainant_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When retention destroyed the file's personal data and free text (privacy/destruction.py).
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
