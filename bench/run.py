@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "deploy"))
 sys.path.insert(0, str(HERE.parent / "deploy" / "kafka"))
 
-BENCHMARKS = ("triage_bench", "deadlines_bench", "pipeline_bench")
+BENCHMARKS = ("triage_bench", "deidentify_bench", "deadlines_bench", "pipeline_bench")
 
 
 def machine() -> dict[str, Any]:

@@ -7,3 +7,6 @@ if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
 fi
 UV=$(command -v uv 2>/dev/null || echo "$HOME/.local/bin/uv")
 "$UV" sync --frozen --quiet --python 3.11
+# deduce (Dutch de-identification of published free text) builds its lookup tables on first
+# use, about 75 s: build them here, once per install, never in a request.
+.venv/bin/python -m klachtstroom.reporting.publication.deidentify

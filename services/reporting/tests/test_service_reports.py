@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 from register_2025 import EXPECTED_2025, register
 from reporting_events import interleave
-from reporting_harness import Harness
+from reporting_harness import Harness, start_harness
 
 
 async def fed(harness: Harness, seed: int = 1) -> Harness:
@@ -95,7 +96,43 @@ async def test_provider_report_and_mediated_overview(harness: Harness) -> None:
     assert (mediated["total"], mediated["by_provider"]) == (1, {"Zorg Plus": 1})
 
 
-async def test_open_data_names_only_common_units_and_municipalities(harness: Harness) -> None:
+async def test_open_data_names_only_common_units_and_municipalities(tmp_path: Path) -> None:
+    harness = await start_harness(
+        tmp_path, units="Inkomen,Werk,Wmo", municipalities="Voorbeeldstad,Buurdorp"
+    )
+    try:
+        await _open_data_names_only_common_listed_names(harness)
+    finally:
+        await harness.close()
+
+
+async def test_without_configured_lists_open_data_names_nobody(harness: Harness) -> None:
+    await fed(harness)
+    response = await harness.get("/api/v1/open-data/2025.csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert {r["afdeling"] for r in rows} <= {"overig", ""}
+    assert {r["gemeente"] for r in rows} == {"overig"}
+
+
+async def test_the_published_annual_report_names_only_listed_common_units(tmp_path: Path) -> None:
+    harness = await start_harness(tmp_path, units="Inkomen", municipalities="Voorbeeldstad")
+    try:
+        await fed(harness)
+        full = await harness.json("/api/v1/reports/annual/2025")
+        published = await harness.json("/api/v1/reports/annual/2025?published=true")
+        assert set(published["by_unit"]) == {"Inkomen", "overig"} | ({"unknown"} & set(full["by_unit"]))
+        assert set(published["by_municipality"]) == {"Voorbeeldstad", "overig"}
+        assert published["total"] == full["total"]
+        assert sum(sum(c.values()) for c in published["by_unit"].values()) == sum(
+            sum(c.values()) for c in full["by_unit"].values()
+        )
+        html = (await harness.get("/api/v1/reports/annual/2025?published=true&format=html")).text
+        assert "Werk" not in html and "Buurdorp" not in html
+    finally:
+        await harness.close()
+
+
+async def _open_data_names_only_common_listed_names(harness: Harness) -> None:
     await fed(harness)
     response = await harness.get("/api/v1/open-data/2025.csv")
     assert response.headers["content-type"] == "text/csv; charset=utf-8"

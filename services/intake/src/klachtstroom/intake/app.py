@@ -52,6 +52,7 @@ def create_service(
     # Contact details are encrypted by the Vault itself (bytes columns); the rest by column type.
     service.encrypts("complainants", "name_enc", "email_enc", "phone_enc", "address_enc", "bsn_enc")
     service.encrypts("complaint_messages", "sender_enc")
+    service.encrypts("resident_messages", "recipient_enc", "body_enc")
     service.rotation_steps.append(rehash_complainants)
     follower = Follower(vault, intake.show_handler_names, intake.organisation)
     service.consume([topics.CASE, topics.DEADLINE], build_handlers(follower), consumer_name="intake-status")

@@ -82,6 +82,8 @@ class Complaint(Base):
     merged_into: Mapped[str | None] = mapped_column(String(36))
     source_ref: Mapped[str | None] = mapped_column(String(300), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When retention destroyed the personal data and free text of this file (privacy/retention.py).
+    destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Attachment(Base):
@@ -208,7 +210,7 @@ class DesiredOutcome(Base):
     __tablename__ = "desired_outcomes"
 
     complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
 
 
 class ResidentProgress(Base):
@@ -224,9 +226,9 @@ class ResidentProgress(Base):
     decision_due: Mapped[date | None] = mapped_column(Date)
     deadline_extended_weeks: Mapped[int] = mapped_column(Integer, default=0)
     extended_weeks: Mapped[int] = mapped_column(Integer, default=0)
-    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extension_reason: Mapped[str | None] = mapped_column(EncryptedText)
     extension_told: Mapped[int] = mapped_column(Integer, default=0)  # weeks the resident was told of
-    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_reason: Mapped[str | None] = mapped_column(EncryptedText)
     resolution: Mapped[str | None] = mapped_column(String(20))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -240,7 +242,7 @@ class ResidentUpdate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     complaint_id: Mapped[str] = mapped_column(String(36), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
 
 
 class Feedback(Base):
@@ -251,7 +253,7 @@ class Feedback(Base):
     complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     heard: Mapped[bool] = mapped_column(Boolean)
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(EncryptedText)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -293,3 +295,20 @@ class MessageTemplate(Base):
     body: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PrivacyLog(Base):
+    """Append-only record of privacy work: requests for access, retention runs, rectifications.
+
+    Who, in which role, when, what and on which complaints; never the personal data itself.
+    """
+
+    __tablename__ = "privacy_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # access, retention, rectification
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(40))
+    complaint_ids: Mapped[list[str]] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

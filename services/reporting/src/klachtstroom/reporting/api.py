@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -18,6 +17,7 @@ from klachtstroom.reporting.learning import evidence
 from klachtstroom.reporting.learning.measures import all_measures, of_year
 from klachtstroom.reporting.provider_measures import MeasuresUnavailable, measures_of_cases
 from klachtstroom.reporting.provider_report import mediated_overview, provider_cases, provider_report
+from klachtstroom.reporting.publication.disclosure import publishable_names, published_annual
 from klachtstroom.reporting.render_csv import annual_csv, open_data_csv, provider_csv
 from klachtstroom.reporting.render_html import render_annual_html, render_provider_html
 from klachtstroom.reporting.runtime import reporting_of
@@ -47,13 +47,25 @@ async def annual(
     as_of: Annotated[
         date | None, Query(description="stand van de registratie; standaard 31 december")
     ] = None,
+    published: Annotated[
+        bool, Query(description="de versie voor publicatie (Woo): alleen geconfigureerde namen")
+    ] = False,
 ) -> Response:
-    """The annual report (jaarverslag klachtbehandeling) as JSON, CSV, HTML or PDF."""
+    """The annual report (jaarverslag klachtbehandeling) as JSON, CSV, HTML or PDF.
+
+    `published=true` gives the version to publish (Woo): units and municipalities named only
+    when on the configured lists and in at least 3 registrations, the rest as "overig".
+    """
     reporting = reporting_of(request)
     municipality = _optional(municipality)
     facts = await reporting.facts(year - 3, year)
     learning = await learning_of(request, year, facts)
     report = annual_report(facts, year, municipality, as_of=reporting.as_of(year, as_of), learning=learning)
+    if published:
+        settings = reporting.settings
+        report = published_annual(
+            report, settings.known_units, settings.known_municipalities, settings.open_data_min_count
+        )
     suffix = f"{year}-{municipality}" if municipality else str(year)
     organisation = reporting.settings.organisation
     if format == "csv":
@@ -166,22 +178,16 @@ def _moment(text: str) -> datetime:
 async def open_data(year: Year, request: Request, municipality: str | None = None) -> Response:
     """The anonymised complaint register of a year for active publication (Woo).
 
-    A unit or municipality is named only when at least `open_data_min_count` registrations of
-    that year carry it (and it is on the configured list, when there is one); otherwise
-    'overig', so a rare name cannot point to a person.
+    A unit or municipality is named only when it is on the configured list and at least
+    `open_data_min_count` registrations of that year carry it; otherwise 'overig', so neither
+    a name a resident typed nor a rare one can point to a person.
     """
     reporting = reporting_of(request)
     settings = reporting.settings
     municipality = _optional(municipality)
     facts = received_in(await reporting.facts(year, year), year)
     minimum = settings.open_data_min_count
-    units = _published(Counter(f.unit for f in facts if f.unit), minimum, settings.known_units)
-    places = _published(
-        Counter(f.municipality for f in facts if f.municipality), minimum, settings.known_municipalities
-    )
+    units = publishable_names((f.unit for f in facts), settings.known_units, minimum)
+    places = publishable_names((f.municipality for f in facts), settings.known_municipalities, minimum)
     text = open_data_csv(facts, year, municipality, units=units, municipalities=places)
     return Response(text.encode(), media_type=CSV_TYPE, headers=_attachment(f"klachten-open-data-{year}.csv"))
-
-
-def _published(counts: Counter[str], minimum: int, known: frozenset[str] | None) -> set[str]:
-    return {name for name, n in counts.items() if n >= minimum and (known is None or name in known)}

@@ -42,8 +42,9 @@ class ReportingSettings(BaseSettings):
             min_observed=self.trend_min_count, ignored_categories=_names(self.trend_ignored_categories)
         )
 
-    # Open data (Woo): a unit or municipality name is published only when at least this many
-    # registrations of the year carry it (and, when the lists below are set, it is on them).
+    # Publication (Woo; publication/disclosure.py): a unit or municipality is named in the open
+    # data and the published annual report only when it is on the lists below AND at least this
+    # many registrations of the year carry it; without a list, no names are published.
     open_data_min_count: int = 3
     units: str = Field(default="", description="comma-separated: the organisation's own units")
     municipalities: str = Field(default="", description="comma-separated: the municipalities served")

@@ -1,0 +1,1 @@
+"""What reporting publishes (Woo): only configured names, no small cells, no identifiable text."""
