@@ -10,12 +10,14 @@ notifications -> NotificationSender -> SMTP (e-mail) / webhooks (signed)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
-from klachtstroom.deadlines import api, escalation_api, page
+from klachtstroom.deadlines import api, escalation_api, page, retention
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.handlers import make_handlers
 from klachtstroom.deadlines.notify import NotificationSender
@@ -26,6 +28,7 @@ from klachtstroom.deadlines.store import Base, platform_tables
 from klachtstroom.deadlines.timers import TimerEngine
 from klachtstroom.deadlines.tracking import TermTracker, recompute_if_rules_changed
 from klachtstroom.platform import cli
+from klachtstroom.platform.retention import daily_retention, retention_router
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 
@@ -73,12 +76,15 @@ def create_service(
         await recompute_if_rules_changed(service.db, tracker)
         await engine.run()
 
-    service.background.extend([timers, sender.run])
+    async def destroy(ids: Sequence[str], now: datetime) -> list[str]:
+        return await retention.destroy(service, ids, now)
+
+    service.background.extend([timers, sender.run, daily_retention(service, destroy)])
     service.clock_hooks.append(engine.on_clock_moved)
 
     app = service.create_app(
         "klachtstroom deadlines",
-        [api.router, escalation_api.router, page.router],
+        [api.router, escalation_api.router, page.router, retention_router(service, destroy)],
         description=(
             "Termijnbewaking volgens de Algemene termijnenwet: termijnen per klacht, de kalender, "
             "waarschuwingen, overschrijdingen en de escalatieladder."

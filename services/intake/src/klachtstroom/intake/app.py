@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from klachtstroom.contracts import topics
+from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.intake import api, form, import_routes, kcc, merge
 from klachtstroom.intake.bulk_import import ImportRunner
 from klachtstroom.intake.handlers import build_handlers
 from klachtstroom.intake.imap import MailboxPoller, MailboxSettings
 from klachtstroom.intake.personal_data import Vault, rehash_complainants
+from klachtstroom.intake.privacy import http as privacy_http
+from klachtstroom.intake.privacy.retention import run_here
 from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.resident import pages as resident_pages
 from klachtstroom.intake.resident import templates_api
@@ -30,6 +34,7 @@ from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def create_service(
@@ -60,7 +65,7 @@ def create_service(
         "klachtstroom intake",
         [
             api.router, merge.router, corrections.router, import_routes.router, form.router, kcc.router,
-            resident_pages.router, templates_api.router,
+            resident_pages.router, templates_api.router, privacy_http.router,
         ],
         description="Klachten ontvangen via formulier, API, e-mail, telefoon, brief en balie.",
     )
@@ -81,8 +86,17 @@ def create_service(
         await corrections.load_overrides(registrar)
         await asyncio.to_thread(registrar.triage.model)  # trained or loaded before the first text
 
+    async def daily_retention() -> None:
+        while True:
+            await asyncio.sleep(intake.retention_interval_seconds)
+            try:
+                await run_here(service, local_date(service.clock.now()))
+            except Exception as error:  # routing unreachable: the next round tries again
+                log.warning("retention run failed (%s)", type(error).__name__)
+
     # Background jobs start after the migrations and are cancelled when the service stops.
     service.background.append(learn_corrections)
+    service.background.append(daily_retention)
     service.background.append(imports.run)
     if intake.mail_enabled:
         mailer = ResidentMailer(service, vault, intake, registrar.public_base())

@@ -34,6 +34,8 @@ class IntakeSettings(BaseSettings):
     smtp_hostname: str = "klachtstroom"
     # Name shown at the top of the public pages.
     organisation: str = "Gemeente"
+    # Retention (Selectielijst): how often files past their term are destroyed here.
+    retention_interval_seconds: float = 86_400.0
     # Units a resident may choose from on the form ('Weet ik niet' is always there).
     units: list[str] = Field(default_factory=lambda: list(DEFAULT_UNITS))
     # Municipalities of a shared service organisation; empty hides the question on the form.

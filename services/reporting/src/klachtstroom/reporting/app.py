@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
 from klachtstroom.platform import cli
+from klachtstroom.platform.retention import daily_retention, retention_router
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
-from klachtstroom.reporting import api, dashboard, rebuild
+from klachtstroom.reporting import api, dashboard, rebuild, retention
 from klachtstroom.reporting.delivery import SignalSender
 from klachtstroom.reporting.handlers import HANDLERS
 from klachtstroom.reporting.learning import measures
@@ -42,11 +45,14 @@ def create_service(
         consumer_name="reporting-projection",
         after_commit=refresher.after_batch,
     )
-    service.background += [refresher.run, sender.run]
+    async def destroy(ids: Sequence[str], now: datetime) -> list[str]:
+        return await retention.destroy(service, ids, now)
+
+    service.background += [refresher.run, sender.run, daily_retention(service, destroy)]
     service.clock_hooks.append(refresher.on_clock_moved)
     app = service.create_app(
         "klachtstroom reporting",
-        [api.router, measures.router, dashboard.router],
+        [api.router, measures.router, dashboard.router, retention_router(service, destroy)],
         description="Jaarverslag, halfjaarrapportage zorgaanbieders, signalen aan het college, open data "
         "en het dashboard van de klachtcoördinator.",
     )

@@ -70,6 +70,11 @@ def published_annual(
         if not _names_any(sentence, unit_totals, allowed_units)
         and not _names_any(sentence, place_totals, allowed_places)
     ]
+    # Free text in a publication (lessons, measures) is de-identified first (deduce).
+    if isinstance(report.get("measures"), list):
+        from klachtstroom.reporting.publication.deidentify import deidentify
+
+        published["measures"] = [deidentify(str(text)) for text in report.get("measures", [])]
     return published  # type: ignore[return-value]
 
 

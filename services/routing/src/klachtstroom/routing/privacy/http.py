@@ -107,14 +107,14 @@ async def retention_run(
 
 
 def daily_retention(work: CaseWork, every_seconds: float) -> Any:
-    """The daily job: destroy what passed its term, once a day (and once at start)."""
+    """The daily job: destroy what passed its term, every `every_seconds` (a day)."""
 
     async def job() -> None:
         while True:
+            await asyncio.sleep(every_seconds)
             try:
                 await run_retention(work, local_date(work.now()))
             except Exception as error:  # the next round tries again
                 log.warning("retention run failed (%s)", type(error).__name__)
-            await asyncio.sleep(every_seconds)
 
     return job
