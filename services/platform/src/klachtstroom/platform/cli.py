@@ -10,6 +10,7 @@ import os
 import sys
 import urllib.request
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -123,6 +124,9 @@ def main(
     replay.add_argument("topic", choices=list(topics.ALL))
     replay.add_argument("--limit", type=int)
     sub.add_parser("rotate-keys", help="re-encrypt stored personal data with the newest key")
+    for name, text in (("backup", "copy the database and development keys to DIR"),
+                       ("restore", "put a backup from DIR in place in a fresh data dir")):  # fmt: skip
+        sub.add_parser(name, help=text).add_argument("dir", type=Path)
     for name, (help_text, _fn) in (extra_commands or {}).items():
         sub.add_parser(name, help=help_text)
     args = parser.parse_args()
@@ -146,6 +150,18 @@ def main(
         service.migrate()
         count = asyncio.run(replay_dlq(service, args.topic, args.limit))
         print(f"{count} events replayed onto {args.topic}")
+    elif args.command in ("backup", "restore"):
+        from klachtstroom.platform import backup
+
+        try:
+            if args.command == "backup":
+                service.migrate()
+            done = (backup.backup if args.command == "backup" else backup.restore)(service, args.dir)
+        except backup.BackupRefused as refused:
+            print(f"klachtstroom-{service.name}: {refused}", file=sys.stderr)
+            raise SystemExit(2) from None
+        for path in done:
+            print(path)
     elif args.command == "rotate-keys":
         counts = service.rotate_keys()
         for table_name, rewritten in counts.items():

@@ -71,10 +71,11 @@ def published_annual(
         and not _names_any(sentence, place_totals, allowed_places)
     ]
     # Free text in a publication (lessons, measures) is de-identified first (deduce).
-    if isinstance(report.get("measures"), list):
+    lessons = published.get("measures")
+    if isinstance(lessons, list):
         from klachtstroom.reporting.publication.deidentify import deidentify
 
-        published["measures"] = [deidentify(str(text)) for text in report.get("measures", [])]
+        published["measures"] = [deidentify(str(text)) for text in lessons]
     return published  # type: ignore[return-value]
 
 
