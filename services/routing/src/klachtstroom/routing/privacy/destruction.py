@@ -21,7 +21,7 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.codec import case_to_json
 from klachtstroom.routing.privacy.retention import past_term
 from klachtstroom.routing.repository import case_of
-from klachtstroom.routing.store import CaseRow, HistoryRow, ZgwCallRow, outbound_calls
+from klachtstroom.routing.store import CaseRow, HistoryRow, outbound_calls
 
 DESTROYED_ACTOR = "vernietigd"
 # Free text a person wrote into a history entry (lifecycle.py), and names of people: removed.
@@ -76,4 +76,3 @@ async def destroy(session: AsyncSession, row: CaseRow, now: datetime) -> None:
         entry.data = _without_free_text(dict(entry.data or {}))
     # Hand-overs to providers carry the complaint text; a closed file has none pending.
     await session.execute(delete(outbound_calls).where(outbound_calls.c.subject == row.id))
-    await session.execute(delete(ZgwCallRow).where(ZgwCallRow.case_id == row.id))
