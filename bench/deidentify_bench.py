@@ -24,14 +24,22 @@ DATA = Path(__file__).resolve().parent / "data" / "deidentify_eval.jsonl"
 AIM = 0.95
 
 
+TAG = re.compile(r"\[[A-Z_-]+(?:-\d+)?\]")
+
+
 def leaked_parts(identifier: str, output: str) -> list[str]:
-    """The parts of an identifier still readable in the output."""
-    parts = [p for p in re.split(r"[\s,]+", identifier) if p]
-    telling = [p for p in parts if any(c.isdigit() for c in p) or p[:1].isupper() or "@" in p]
-    digits = re.sub(r"\D", "", identifier)
-    leaks = [p for p in telling if p in output]
-    if len(digits) >= 6 and digits in re.sub(r"\D", "", output):
-        leaks.append(digits)
+    """What of an identifier is still readable in the output (the tags deduce puts in its place
+    aside): the whole identifier, or a part that identifies on its own — a capitalised word, a
+    number of 3 digits or more, an e-mail address."""
+    text = TAG.sub(" ", output)
+    leaks = [identifier] if identifier in text else []
+    for part in (p for p in re.split(r"[\s,]+", identifier) if p):
+        digits = sum(c.isdigit() for c in part)
+        if (digits >= 3 or (part[:1].isupper() and len(part) > 1) or "@" in part) and part in text:
+            leaks.append(part)
+    numbers = re.sub(r"\D", "", identifier)
+    if len(numbers) >= 6 and numbers in re.sub(r"\D", "", text):
+        leaks.append(numbers)
     return leaks
 
 

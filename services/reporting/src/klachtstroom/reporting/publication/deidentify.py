@@ -18,8 +18,12 @@ from typing import Any
 
 _LOCK = threading.Lock()
 
-# After deduce: what a resident may still have written that identifies someone.
+_MONTHS = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+# After deduce: what a resident may still have written that identifies someone (deduce leaves
+# a date without a year, "5 februari", and a month with a year, "oktober 2025").
 _SAFETY_NET = (
+    (re.compile(rf"\b\d{{1,2}}\s+(?:{_MONTHS})\b(?:\s+\d{{4}})?", re.IGNORECASE), "[DATUM]"),
+    (re.compile(rf"\b(?:{_MONTHS})\s+\d{{4}}\b", re.IGNORECASE), "[DATUM]"),
     (re.compile(r"\b\d{3}[ .-]?\d{3}[ .-]?\d{3}\b"), "[BSN]"),  # BSN, also 123 456 782
     (re.compile(r"(?:\+31|0031|\b0)[\s-]?(?:\d[\s-]?){9}\b"), "[TELEFOONNUMMER]"),
     (re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\b"), "[POSTCODE]"),
