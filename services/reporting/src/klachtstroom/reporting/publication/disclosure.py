@@ -51,8 +51,10 @@ def published_annual(
     units: Collection[str] | None,
     municipalities: Collection[str] | None,
     minimum: int,
+    providers: Collection[str] | None = None,
 ) -> AnnualReport:
-    """The annual report as it may be published: unlisted or rare names folded into "overig"."""
+    """The annual report as it may be published: unlisted or rare names folded into "overig",
+    the measures register without owners and with its texts de-identified."""
     unit_totals = {name: _total(cells) for name, cells in report["by_unit"].items()}
     allowed_units = {n for n, total in unit_totals.items() if units and n in units and total >= minimum}
     place_totals = {name: _total(years) for name, years in report["by_municipality"].items()}
@@ -70,13 +72,57 @@ def published_annual(
         if not _names_any(sentence, unit_totals, allowed_units)
         and not _names_any(sentence, place_totals, allowed_places)
     ]
-    # Free text in a publication (lessons, measures) is de-identified first (deduce).
-    lessons = published.get("measures")
-    if isinstance(lessons, list):
-        from klachtstroom.reporting.publication.deidentify import deidentify
-
-        published["measures"] = [deidentify(str(text)) for text in lessons]
+    by = published.get("satisfaction_by")
+    if isinstance(by, Mapping):
+        published["satisfaction_by"] = {
+            **by,
+            "by_unit": _fold_satisfaction(by.get("by_unit", {}), allowed_units, minimum),
+            "by_provider": _fold_satisfaction(by.get("by_provider", {}), set(providers or ()), minimum),
+        }
+    measures = published.get("measures_list")
+    if isinstance(measures, list) and measures:
+        published["measures_list"] = [_published_measure(m, allowed_units, providers) for m in measures]
     return published  # type: ignore[return-value]
+
+
+def _fold_satisfaction(groups: Mapping[str, Any], allowed: Collection[str], minimum: int) -> dict[str, Any]:
+    """Satisfaction per name, with unlisted or small groups merged (weighted) into "overig"."""
+    kept: dict[str, Any] = {}
+    merged: list[Mapping[str, Any]] = []
+    for name, group in groups.items():
+        if name in allowed and int(group.get("responses", 0)) >= minimum:
+            kept[name] = dict(group)
+        elif group.get("responses"):
+            merged.append(group)
+    if merged:
+        total = sum(int(g["responses"]) for g in merged)
+
+        def weighted(key: str) -> float:
+            return sum(float(g[key] or 0) * int(g["responses"]) for g in merged) / total
+
+        kept[OTHER] = {"responses": total, "average_score": weighted("average_score"),
+                       "heard_share": weighted("heard_share")}  # fmt: skip
+    return kept
+
+
+def _published_measure(
+    measure: Mapping[str, Any], units: Collection[str], providers: Collection[str] | None
+) -> dict[str, Any]:
+    """A measure as published: its texts de-identified, no owner (a person), listed names only."""
+    from klachtstroom.reporting.publication.deidentify import deidentify  # deduce: loaded on first use
+
+    shown = dict(measure)
+    for key in ("title", "description"):
+        if shown.get(key):
+            shown[key] = deidentify(str(shown[key]))
+    if "owner" in shown:
+        shown["owner"] = ""
+    if shown.get("unit") and shown["unit"] not in units:
+        shown["unit"] = OTHER
+    if shown.get("provider") and shown["provider"] not in (providers or ()):
+        shown["provider"] = OTHER
+    shown.pop("complaint_ids", None)
+    return shown
 
 
 def _names_any(sentence: str, names: Iterable[str], allowed: Collection[str]) -> bool:
