@@ -64,7 +64,11 @@ async def annual(
     if published:
         settings = reporting.settings
         report = published_annual(
-            report, settings.known_units, settings.known_municipalities, settings.open_data_min_count
+            report,
+            settings.known_units,
+            settings.known_municipalities,
+            settings.open_data_min_count,
+            settings.known_providers,
         )
     suffix = f"{year}-{municipality}" if municipality else str(year)
     organisation = reporting.settings.organisation

@@ -48,6 +48,7 @@ class ReportingSettings(BaseSettings):
     open_data_min_count: int = 3
     units: str = Field(default="", description="comma-separated: the organisation's own units")
     municipalities: str = Field(default="", description="comma-separated: the municipalities served")
+    providers: str = Field(default="", description="comma-separated: providers that may be named in publications")
 
     @property
     def known_units(self) -> frozenset[str] | None:
@@ -56,3 +57,7 @@ class ReportingSettings(BaseSettings):
     @property
     def known_municipalities(self) -> frozenset[str] | None:
         return _names(self.municipalities) or None
+
+    @property
+    def known_providers(self) -> frozenset[str] | None:
+        return _names(self.providers) or None
