@@ -48,7 +48,7 @@ class ReportingSettings(BaseSettings):
     open_data_min_count: int = 3
     units: str = Field(default="", description="comma-separated: the organisation's own units")
     municipalities: str = Field(default="", description="comma-separated: the municipalities served")
-    providers: str = Field(default="", description="comma-separated: providers that may be named in publications")
+    providers: str = Field(default="", description="comma-separated: providers named in publications")
 
     @property
     def known_units(self) -> frozenset[str] | None:
