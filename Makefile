@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export KLACHTSTROOM_DATA_DIR ?= $(CURDIR)/.run
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: run test test-unit test-e2e bench lint install kafka asyncapi clean
+.PHONY: run test test-unit test-e2e bench lint install kafka asyncapi clean token
 
 install:  ## Python toolchain and the workspace (idempotent)
 	@bash deploy/install.sh
@@ -19,6 +19,10 @@ test: install kafka  ## everything CI runs: unit, contract, end-to-end (real Kaf
 
 test-unit: install
 	@.venv/bin/python -m pytest contracts services -q
+
+token:  ## a development token for one role: make -s token ROLE=kcc [MUNICIPALITY=..] [PROVIDER=..] [NAME=..]
+	@bash deploy/install.sh >&2
+	@.venv/bin/python -m klachtstroom.platform.auth token --role "$(ROLE)" --municipality "$(MUNICIPALITY)" --provider "$(PROVIDER)" --name "$(NAME)"
 
 bench: install kafka  ## benchmarks; writes bench/results/latest.json
 	@.venv/bin/python bench/run.py

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -112,13 +111,24 @@ class Stack:
         self.kafka.start()
 
     def write_dev_token(self) -> Path:
-        """A development token holding every role (never used in production settings)."""
+        """`<data dir>/dev-token`: a JWT of the development issuer holding every role for every
+        municipality (signed with the key under the data dir that the services verify with)."""
+        env = self.env_for("intake")
         path = self.data_dir / "dev-token"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"dev.{secrets.token_urlsafe(32)}\n")
-            path.chmod(0o600)
-        return path
+        if env.get("KLACHTSTROOM_OIDC_ISSUER"):
+            return path  # a real issuer: tokens come from it, there is no dev token
+        written = subprocess.run(
+            [venv_bin("python"), "-m", "klachtstroom.platform.auth", "dev-token"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return Path(written.stdout.strip())
+
+    def dev_token(self) -> str:
+        return (self.data_dir / "dev-token").read_text().strip()
 
     def start_services(self, names: tuple[str, ...] = SERVICES) -> None:
         for name in names:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy"))
 sys.path.insert(0, str(ROOT / "deploy" / "kafka"))
 
-from e2e import Api, eventually, free_port, make_stack, started_stack  # noqa: E402,F401
+from e2e import Api, apis_for, bearer, eventually, free_port, make_stack, started_stack  # noqa: E402,F401
 from kafka_node import KafkaNode  # noqa: E402
 from stack import SERVICES, Stack  # noqa: E402
 
@@ -63,4 +63,4 @@ def _database_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def apis(stack: Stack) -> dict[str, Api]:
-    return {name: Api(proc.url) for name, proc in stack.services.items()}
+    return apis_for(stack)

@@ -60,17 +60,34 @@ def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float 
         time.sleep(interval)
 
 
-class Api:
-    """A tiny JSON client for the public HTTP API (standard library, like an outside caller)."""
+def apis_for(stack: Stack) -> dict[str, Api]:
+    """A client per service, each sending the stack's dev token (every role, every municipality)."""
+    token = stack.dev_token()
+    return {name: Api(proc.url, token) for name, proc in stack.services.items()}
 
-    def __init__(self, base: str) -> None:
+
+def bearer(stack: Stack) -> dict[str, str]:
+    """The `Authorization` header with the stack's dev token, for clients other than `Api`."""
+    return {"Authorization": f"Bearer {stack.dev_token()}"}
+
+
+class Api:
+    """A tiny JSON client for the public HTTP API (standard library, like an outside caller).
+
+    With a token, every call sends it as `Authorization: Bearer`; without, calls are anonymous.
+    """
+
+    def __init__(self, base: str, token: str | None = None) -> None:
         self.base = base
+        self.token = token
 
     def call(self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
              ) -> tuple[int, dict[str, object]]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
         for key, value in (headers or {}).items():
             request.add_header(key, value)
         try:

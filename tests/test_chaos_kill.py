@@ -29,8 +29,8 @@ def _wait_until(condition: Any, seconds: float) -> None:
 
 @pytest.mark.parametrize("victim", SERVICES)
 def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
-    intake = Api(chaos_stack.services["intake"].url)
-    routing = Api(chaos_stack.services["routing"].url)
+    intake = Api(chaos_stack.services["intake"].url, chaos_stack.dev_token())
+    routing = Api(chaos_stack.services["routing"].url, chaos_stack.dev_token())
     accepted: list[str] = []
     stop = threading.Event()
 

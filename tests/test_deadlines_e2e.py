@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from conftest import _database_env
-from e2e import Api, make_stack, started_stack
+from e2e import Api, apis_for, make_stack, started_stack
 from e2e import eventually as e2e_eventually
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
@@ -65,7 +65,7 @@ def term_stack(
 
 @pytest.fixture(scope="module")
 def apis(term_stack: Stack) -> dict[str, Api]:
-    return {name: Api(proc.url) for name, proc in term_stack.services.items()}
+    return apis_for(term_stack)
 
 
 def set_clock(apis: dict[str, Api], now: str) -> None:

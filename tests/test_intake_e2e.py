@@ -76,7 +76,8 @@ def test_the_web_form_ends_as_a_web_form_case(apis: dict[str, Api]) -> None:
 
 
 def test_the_kcc_screen_and_the_api_end_as_phone_and_letter_cases(apis: dict[str, Api]) -> None:
-    with httpx.Client(base_url=apis["intake"].base, timeout=30) as browser:
+    staff = {"Authorization": f"Bearer {apis['intake'].token}"}
+    with httpx.Client(base_url=apis["intake"].base, timeout=30, headers=staff) as browser:
         page = browser.get("/kcc").text
         response = browser.post(
             "/kcc",
@@ -155,7 +156,8 @@ def test_an_imported_register_keeps_its_history_and_becomes_cases(apis: dict[str
         b"20-03-2024;nee\n"
         b"06-05-2025;Balie;E2E-import: lange wachttijd;Werk;Dorpstad;;;;\n"
     )
-    with httpx.Client(base_url=apis["intake"].base, timeout=30) as client:
+    staff = {"Authorization": f"Bearer {apis['intake'].token}"}
+    with httpx.Client(base_url=apis["intake"].base, timeout=30, headers=staff) as client:
         dry = client.post("/api/v1/imports?dry_run=true", files={"file": ("register.csv", register)})
         assert dry.status_code == 202, dry.text
         job = client.post("/api/v1/imports?dry_run=false", files={"file": ("register.csv", register)})

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 from conftest import _database_env
-from e2e import Api, make_stack, started_stack
+from e2e import Api, apis_for, make_stack, started_stack
 from e2e import eventually as e2e_eventually
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
@@ -89,7 +89,7 @@ def reporting_stack(
 
 @pytest.fixture(scope="module")
 def apis(reporting_stack: Stack) -> dict[str, Api]:
-    return {name: Api(proc.url) for name, proc in reporting_stack.services.items()}
+    return apis_for(reporting_stack)
 
 
 def submit(
@@ -309,10 +309,13 @@ REPORTS = (
 )
 
 
-def snapshot(base: str) -> dict[str, bytes]:
+def snapshot(base: str, token: str) -> dict[str, bytes]:
     out = {}
     for path in REPORTS:
-        with urllib.request.urlopen(base + path.replace(" ", "%20"), timeout=60) as response:
+        request = urllib.request.Request(
+            base + path.replace(" ", "%20"), headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
             out[path] = response.read()
     return out
 
@@ -321,8 +324,10 @@ def test_rebuild_from_the_topics_gives_byte_identical_reports(
     reporting_stack: Stack, apis: dict[str, Api], fed: dict[str, Any]
 ) -> None:
     base = reporting_stack.services["reporting"].url
+    token = reporting_stack.dev_token()
     eventually(lambda: {k: annual(apis).get(k) for k in EXPECTED_2025} == EXPECTED_2025, timeout=120)
-    before = eventually(lambda: (s := snapshot(base)) == snapshot(base) and s, timeout=60)  # quiet first
+    # quiet first
+    before = eventually(lambda: (s := snapshot(base, token)) == snapshot(base, token) and s, timeout=60)
     result = subprocess.run(
         [venv_bin("klachtstroom-reporting"), "rebuild"],
         env=reporting_stack.env_for("reporting"),
@@ -335,7 +340,8 @@ def test_rebuild_from_the_topics_gives_byte_identical_reports(
     assert "Topics lezen" in result.stderr and "100%" in result.stderr
     read = re.search(r"Projectie opnieuw opgebouwd uit (\d+) berichten", result.stderr)
     assert read is not None and int(read.group(1)) >= 6 * 4  # received, opened, terms, transitions
-    assert snapshot(base) == before
-    with urllib.request.urlopen(base + "/?year=2025", timeout=30) as response:
+    assert snapshot(base, token) == before
+    dashboard = urllib.request.Request(base + "/?year=2025", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(dashboard, timeout=30) as response:
         page = response.read().decode()
     assert "Klachtendashboard" in page and fed["c5"]["reference"] in page

@@ -135,8 +135,8 @@ def signed_post(url: str, body: dict[str, Any], secret: str, message_id: str | N
 def test_provider_first_line_with_a_zaak_in_the_case_system(
     provider_stack: Stack, webhook: str, zaken_api: FakeZakenApi
 ) -> None:
-    intake = Api(provider_stack.services["intake"].url)
-    routing = Api(provider_stack.services["routing"].url)
+    intake = Api(provider_stack.services["intake"].url, provider_stack.dev_token())
+    routing = Api(provider_stack.services["routing"].url, provider_stack.dev_token())
     provider = {
         "name": "Zorg Plus",
         "webhook_url": webhook,

@@ -18,7 +18,7 @@ from intake_harness import Intake, start_intake
 @pytest.fixture
 def intake(tmp_path: Path) -> Iterator[Intake]:
     service, app = start_intake(tmp_path)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         yield Intake(service, app, client, tmp_path)
 
 
@@ -29,7 +29,7 @@ def make_intake(tmp_path: Path) -> Iterator[Any]:
 
     def make(**settings: Any) -> Intake:
         service, app = start_intake(tmp_path, **settings)
-        client = TestClient(app)
+        client = TestClient(app, headers=service.access.dev_headers())
         client.__enter__()
         clients.append(client)
         return Intake(service, app, client, tmp_path)

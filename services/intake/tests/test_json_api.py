@@ -20,8 +20,8 @@ from klachtstroom.platform.settings import PlatformSettings
 def client(tmp_path: Path) -> Iterator[TestClient]:
     # Kafka is unreachable on purpose: intake must still accept and keep everything.
     settings = PlatformSettings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9")
-    _service, app = create_service(settings, IntakeSettings(smtp_enabled=False))
-    with TestClient(app) as test_client:
+    service, app = create_service(settings, IntakeSettings(smtp_enabled=False))
+    with TestClient(app, headers=service.access.dev_headers()) as test_client:
         yield test_client
 
 

@@ -106,5 +106,9 @@ async def start_harness(data_dir: Path, **settings: Any) -> Harness:
     )
     await asyncio.to_thread(service.migrate)
     service.clock.set(NOW, frozen=True)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting.test")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://reporting.test",
+        headers=service.access.dev_headers(),  # every role, every municipality
+    )
     return Harness(service, app, client)

@@ -57,7 +57,13 @@ class Harness:
         self.service = service
         self.app = app
         self.work: CaseWork = app.state.casework
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing")
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://routing",
+            headers=service.access.dev_headers(),  # every role, every municipality
+        )
+        # Without a token: an outside caller (a provider's system signing its webhooks).
+        self.anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing")
         self.handlers = {
             model.event_type: handler for model, handler in service.consumers[0].handlers.values()
         }
@@ -141,4 +147,5 @@ async def routing(tmp_path: Path, database_env: str) -> AsyncIterator[Harness]:
         yield harness
     finally:
         await harness.http.aclose()
+        await harness.anonymous.aclose()
         await service.db.dispose()

@@ -187,10 +187,12 @@ async def test_notifications_about_our_zaak_are_recorded(routing: Harness, zaken
         "kenmerken": {"bronorganisatie": "002220647"},
     }
     url = "/api/v1/zgw/notifications"
-    assert (await routing.http.post(url, json=notification)).status_code == 403
+    assert (await routing.anonymous.post(url, json=notification)).status_code == 401
+    wrong = {"Authorization": "Token verkeerd"}
+    assert (await routing.anonymous.post(url, json=notification, headers=wrong)).status_code == 401
     headers = {"Authorization": "Token notificaties"}
-    assert (await routing.http.post(url, json=notification, headers=headers)).status_code == 204
+    assert (await routing.anonymous.post(url, json=notification, headers=headers)).status_code == 204
     entry = (await routing.case(case_id))["history"][-1]
     assert entry["action"] == "zgw-notification" and entry["data"]["actie"] == "update"
     other = notification | {"hoofdObject": "https://elders.example/zaken/1"}
-    assert (await routing.http.post(url, json=other, headers=headers)).status_code == 204
+    assert (await routing.anonymous.post(url, json=other, headers=headers)).status_code == 204

@@ -26,6 +26,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from klachtstroom.contracts.envelope import Envelope, Event, Payload
 from klachtstroom.contracts.registry import payloads_on
+from klachtstroom.platform.auth.control import AccessControl
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
 from klachtstroom.platform.db import Database, sync_url, upgrade_database
@@ -96,8 +97,11 @@ class Service:
         # Binary columns the service encrypts itself with `self.keys` (besides the Encrypted* types).
         self.explicitly_encrypted: list[tuple[str, tuple[str, ...]]] = []
         self.rotation_steps: list[RotationStep] = []
-        # Calls to other services' APIs (claim check, requests for access); see peers.py.
-        self.peers = Peers()
+        # Who may call what (auth/rules.py); refuses to start on production settings without an issuer.
+        self.access = AccessControl(name, self.settings)
+        # Calls to other services' APIs (claim check, requests for access) with this service's
+        # own `system` token; see peers.py.
+        self.peers = Peers(token_source=self.access.system_token)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
             client_id=f"klachtstroom-{name}",
@@ -391,10 +395,12 @@ class Service:
             title=title, description=description, version=self.settings.api_version, lifespan=lifespan
         )
         # Innermost first: unstorable text refused (422), a span per request, the body limit (a
-        # route may raise it with `max_body_size=`), the edge every answer passes (API-Version, 500).
+        # route may raise it with `max_body_size=`), the access gate (a refused caller's body is
+        # never read), the edge every answer passes (API-Version, 500).
         app.add_middleware(TextGuard)
         app.add_middleware(TracingMiddleware)
         app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
+        self.access.install(app)
         app.add_middleware(HttpEdge, api_version=self.settings.api_version)
         install_problem_handlers(app)
         app.state.service = self

@@ -43,7 +43,6 @@ class PlatformSettings(BaseSettings):
     trace_each_event: bool = False
     # A test clock for end-to-end tests (never in production): PUT /api/v1/test/clock.
     test_clock: bool = False
-    auth_required: bool = False
     # The version of the public API, sent as `API-Version` on every response (NL API Design Rules).
     api_version: str = "1.0.0"
     # Request bodies (JSON above all) at most this many bytes; a route may allow more.
@@ -51,6 +50,17 @@ class PlatformSettings(BaseSettings):
     # Without a configured key a service may create a development key under the data dir, but
     # only while it holds no encrypted data (keys.py). Production sets this to false.
     dev_keys: bool = True
+    # Access (DESIGN.md "Access and roles"). Without an issuer, the development issuer under
+    # the data dir signs and verifies tokens; production refuses that unless allowed.
+    environment: str = Field(default="development", description="development, test or production")
+    oidc_issuer: str | None = None
+    oidc_audience: str = "klachtstroom"
+    # This service as a machine client of the issuer (client credentials), to call its peers.
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    # Clocks of issuer and service may differ this much (exp, nbf, iat).
+    oidc_leeway_seconds: int = 30
+    allow_development_issuer: bool = False
 
     def database_url(self, service: str) -> str:
         """`KLACHTSTROOM_<SERVICE>_DATABASE_URL`, else a SQLite file under the data dir."""

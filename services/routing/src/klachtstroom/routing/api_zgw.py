@@ -4,6 +4,7 @@ of ours is recorded in the case's history, so the case worker sees it.
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from klachtstroom.platform.auth import optional_access
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.casework import system_event
 from klachtstroom.routing.store import CaseRow, ZaakRow
@@ -42,8 +44,14 @@ async def notification(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     settings: ZgwSettings = request.app.state.zgw_settings
-    if settings.notifications_token and authorization != settings.notifications_token:
-        raise HTTPException(403, detail="Onbekende afzender van de notificatie.")
+    # A `system`-role bearer token (checked by the access gate), or exactly the Authorization
+    # value configured for the abonnement; none configured means refused, never open.
+    if optional_access(request) is None and not _callback_token_valid(settings, authorization):
+        raise HTTPException(
+            401,
+            detail="Onbekende afzender van de notificatie.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if body.kanaal != "zaken" or body.actie not in RECORDED_ACTIONS:
         return Response(status_code=204)  # not about zaken: nothing to do, but acknowledged
     work = casework(request)
@@ -68,3 +76,10 @@ async def notification(
             )
             await work.note(session, row, entry)
     return Response(status_code=204)
+
+
+def _callback_token_valid(settings: ZgwSettings, authorization: str | None) -> bool:
+    expected = settings.notifications_token
+    if not expected or authorization is None:
+        return False
+    return hmac.compare_digest(authorization.encode(), expected.encode())

@@ -1,0 +1,184 @@
+"""Who may call what: every route of every service, as data (DESIGN.md "Access and roles").
+
+One table, read by the access gate of every service (gate.py), by the table-driven test that
+walks each service's routes, and by the generator of docs/access.md. A route that is not in
+this table is refused for everyone (deny by default): a new route is added here together with
+its code, or it does not answer. See services/platform/README.md, "Access control".
+
+`roles=None` means public (no token). `scoped` means the route answers 404 for a complaint,
+case or provider outside the caller's municipalities or provider (existence not revealed).
+`provider_param` names the path parameter that must be the caller's own provider when only its
+`provider` role allows the call. `signed` marks a callback with credentials of its own (a
+Standard Webhooks signature, the token configured for the Notificaties API): without a valid
+bearer token the gate passes the request on and the route checks those credentials itself,
+refusing when none are configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from klachtstroom.platform.auth.callers import Role
+
+kcc, handler, coordinator, manager, college, provider, admin, auditor, system = (
+    Role.kcc,
+    Role.handler,
+    Role.coordinator,
+    Role.manager,
+    Role.college,
+    Role.provider,
+    Role.admin,
+    Role.auditor,
+    Role.system,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str
+    roles: frozenset[Role] | None
+    scoped: bool = False
+    provider_param: str | None = None
+    signed: bool = False
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+
+def allow(
+    method: str,
+    path: str,
+    roles: Iterable[Role],
+    *,
+    scoped: bool = False,
+    provider_param: str | None = None,
+    signed: bool = False,
+) -> Rule:
+    return Rule(method, path, frozenset(roles), scoped, provider_param, signed)
+
+
+def public(method: str, path: str) -> Rule:
+    return Rule(method, path, None)
+
+
+# Who reads what (DESIGN.md's role table). `system` is the role of machine clients, among them
+# the services themselves when they ask a peer for a fact it owns (claim check, requests for access).
+READ_COMPLAINTS = {kcc, handler, coordinator, auditor, system}
+REGISTER = {kcc, handler, coordinator, system}
+READ_CASES = {kcc, handler, coordinator, manager, auditor, provider, system}
+STAFF_CASE_PAGES = {kcc, handler, coordinator, manager, auditor}
+CASE_ACTIONS = {handler, coordinator}
+READ_TERMS = {kcc, handler, coordinator, manager, auditor, provider, system}
+REPORTS = {coordinator, manager, college}
+MEASURES_READ = {coordinator, handler, provider, manager, college}
+MEASURES_WRITE = {coordinator, handler, provider}
+PRIVACY = {coordinator, admin}
+AUDIT = {auditor}
+TEST_CLOCK = {admin, system}
+
+# Every service: operations and its own API description (DESIGN.md's public list).
+EVERY_SERVICE: tuple[Rule, ...] = (
+    public("GET", "/healthz"),
+    public("GET", "/readyz"),
+    public("GET", "/metrics"),
+    public("GET", "/openapi.json"),
+    public("GET", "/docs"),
+    public("GET", "/docs/oauth2-redirect"),
+    public("GET", "/redoc"),
+    allow("PUT", "/api/v1/test/clock", TEST_CLOCK),
+    allow("GET", "/api/v1/audit", AUDIT),
+)
+
+ACCESS: dict[str, tuple[Rule, ...]] = {
+    "intake": (
+        public("GET", "/"),
+        public("POST", "/klacht"),
+        public("GET", "/static/{path:path}"),
+        public("GET", "/status/{code}"),
+        public("POST", "/status/{code}/feedback"),
+        allow("GET", "/kcc", REGISTER - {system}),
+        allow("POST", "/kcc", REGISTER - {system}),
+        allow("POST", "/api/v1/complaints", REGISTER),
+        allow("GET", "/api/v1/complaints", READ_COMPLAINTS, scoped=True),
+        allow("GET", "/api/v1/complaints/{complaint_id}", READ_COMPLAINTS, scoped=True),
+        allow("GET", "/api/v1/complaints/{complaint_id}/messages", READ_COMPLAINTS, scoped=True),
+        allow(
+            "GET", "/api/v1/complaints/{complaint_id}/duplicates", {kcc, handler, coordinator}, scoped=True
+        ),
+        allow("POST", "/api/v1/complaints/{complaint_id}/merge", {coordinator}, scoped=True),
+        allow("POST", "/api/v1/complaints/{complaint_id}/triage", {coordinator}, scoped=True),
+        allow("POST", "/api/v1/triage", REGISTER),
+        allow("POST", "/api/v1/imports", {admin}),
+        allow("GET", "/api/v1/imports/{job_id}", {admin}),
+        allow("GET", "/import", {admin}),
+        allow("POST", "/import", {admin}),
+        allow("GET", "/import/{job_id}", {admin}),
+        allow("POST", "/api/v1/privacy/access", PRIVACY),
+        allow("POST", "/api/v1/privacy/retention/run", {admin}),
+    ),
+    "routing": (
+        allow("GET", "/", STAFF_CASE_PAGES),
+        allow("GET", "/klachten/{case_id}", STAFF_CASE_PAGES, scoped=True),
+        allow("POST", "/klachten/{case_id}/actie/{action}", CASE_ACTIONS, scoped=True),
+        allow("GET", "/api/v1/cases", READ_CASES, scoped=True),
+        allow("GET", "/api/v1/cases/{case_id}", READ_CASES, scoped=True),
+        allow("POST", "/api/v1/cases/{case_id}/{action}", CASE_ACTIONS, scoped=True),
+        allow(
+            "GET", "/api/v1/cases/{case_id}/letters/{filename}", {handler, coordinator, auditor}, scoped=True
+        ),
+        allow("GET", "/api/v1/routing-rules", {coordinator, admin}),
+        allow("GET", "/api/v1/routing-rules/{version}", {coordinator, admin}),
+        allow("PUT", "/api/v1/routing-rules", {coordinator, admin}),
+        allow("POST", "/api/v1/routing-rules/match", {coordinator, admin}),
+        allow("GET", "/api/v1/providers", {coordinator, admin}),
+        allow("PUT", "/api/v1/providers", {admin}),
+        allow("PUT", "/api/v1/providers/{name}", {admin}),
+        allow("GET", "/api/v1/providers/{name}/deliveries", {coordinator, admin}),
+        allow(
+            "POST",
+            "/api/v1/providers/{name}/cases/{case_id}/status",
+            {provider},
+            scoped=True,
+            provider_param="name",
+            signed=True,
+        ),
+        allow("POST", "/api/v1/zgw/notifications", {system}, signed=True),
+    ),
+    "deadlines": (
+        allow("GET", "/", STAFF_CASE_PAGES),
+        allow("GET", "/api/v1/deadlines", READ_TERMS, scoped=True),
+        allow("GET", "/api/v1/deadlines/cases/{case_id}", READ_TERMS, scoped=True),
+        public("GET", "/api/v1/calendar/due"),
+        public("GET", "/api/v1/calendar/{year}"),
+        allow("PUT", "/api/v1/calendar/days", {admin}),
+        allow("DELETE", "/api/v1/calendar/days/{day}", {admin}),
+        allow("GET", "/api/v1/escalation", {coordinator, manager, admin}),
+        allow("PUT", "/api/v1/escalation", {admin}),
+        allow("GET", "/api/v1/timers", {coordinator, manager, admin}),
+        allow("GET", "/api/v1/notifications", {coordinator, manager, admin}),
+    ),
+    "reporting": (
+        allow("GET", "/", {coordinator, manager}),
+        allow("GET", "/api/v1/reports/annual/{year}", REPORTS),
+        allow("GET", "/api/v1/reports/mediated/{year}", REPORTS),
+        allow(
+            "GET",
+            "/api/v1/reports/providers/{provider}/{period}",
+            REPORTS | {provider},
+            scoped=True,
+            provider_param="provider",
+        ),
+        allow("GET", "/api/v1/signals", REPORTS),
+        public("GET", "/api/v1/open-data/{year}.csv"),
+        allow("POST", "/api/v1/measures", MEASURES_WRITE),
+        allow("GET", "/api/v1/measures", MEASURES_READ),
+        allow("PATCH", "/api/v1/measures/{measure_id}", MEASURES_WRITE),
+    ),
+}
+
+
+def rules_for(service: str) -> tuple[Rule, ...]:
+    return EVERY_SERVICE + ACCESS.get(service, ())
