@@ -79,15 +79,20 @@ class DevelopmentVerifier:
                 options={"require": REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError as error:
-            raise InvalidToken(type(error).__name__) from None
+            raise InvalidToken(f"{type(error).__name__}: {error}") from None
         return _remember(self._verified, token, claims, self.leeway)
 
 
 class OidcVerifier:
     """Verifies tokens of an OpenID Connect issuer (Keycloak, ...) by its discovery document and JWKS."""
 
-    def __init__(self, issuer: str, audience: str, leeway_seconds: int) -> None:
+    def __init__(
+        self, issuer: str, audience: str, leeway_seconds: int, refetch_cooldown_seconds: float = 30.0
+    ) -> None:
         self.issuer = issuer.rstrip("/")
+        # An unknown key id fetches the JWKS again at most this often (tokens with made-up key
+        # ids must not make every request hit the issuer).
+        self.refetch_cooldown = refetch_cooldown_seconds
         self.audience = audience
         self.leeway = leeway_seconds
         self._metadata: dict[str, Any] | None = None
@@ -113,7 +118,14 @@ class OidcVerifier:
     async def _key_client(self) -> jwt.PyJWKClient:
         if self._keys is None:
             metadata = await self.metadata()
-            self._keys = jwt.PyJWKClient(metadata["jwks_uri"], cache_keys=True, lifespan=300, timeout=10)
+            # The key set is kept 5 minutes (a withdrawn key stops being trusted after that).
+            self._keys = jwt.PyJWKClient(
+                metadata["jwks_uri"],
+                cache_jwk_set=True,
+                lifespan=300,
+                timeout=10,
+                cooldown_duration=self.refetch_cooldown,
+            )
         return self._keys
 
     async def verify(self, token: str) -> Caller:
@@ -135,7 +147,7 @@ class OidcVerifier:
                 options={"require": ["exp", "iat", "iss", "sub"]},
             )
         except (jwt.PyJWTError, httpx.HTTPError, KeyError, ValueError) as error:
-            raise InvalidToken(type(error).__name__) from None
+            raise InvalidToken(f"{type(error).__name__}: {error}") from None
         return _remember(self._verified, token, claims, self.leeway)
 
 
