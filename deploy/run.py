@@ -43,7 +43,7 @@ def main() -> int:
             print(f"  {name:<10} {proc.url}/  ({descriptions[name]}), API docs {proc.url}/docs", flush=True)
         print(f"  e-mail     smtp://127.0.0.1:{stack.smtp_port}", flush=True)
         print(f"  Kafka      127.0.0.1:{stack.kafka_port}", flush=True)
-        print(f"  dev token  {token}", flush=True)
+        print(f"  dev token  {token}  (every role; one role: make -s token ROLE=kcc)", flush=True)
         print(f"  logs       {data_dir / 'logs'}\nPress Ctrl-C to stop.", flush=True)
         stopped.wait()
     finally:

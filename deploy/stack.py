@@ -130,6 +130,15 @@ class Stack:
     def dev_token(self) -> str:
         return (self.data_dir / "dev-token").read_text().strip()
 
+    def token(self, role: str, name: str = "", municipality: str = "", provider: str = "") -> str:
+        """A development token for one role, like `make -s token ROLE=...` for this stack."""
+        made = subprocess.run(
+            [venv_bin("python"), "-m", "klachtstroom.platform.auth", "token", "--role", role,
+             "--name", name, "--municipality", municipality, "--provider", provider],
+            env=self.env_for("intake"), cwd=ROOT, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return made.stdout.strip()
+
     def start_services(self, names: tuple[str, ...] = SERVICES) -> None:
         for name in names:
             proc = ServiceProcess(

@@ -34,11 +34,17 @@ def make_stack(data_dir: Path, kafka: KafkaNode, **extra_env: str) -> Stack:
     )
 
 
+# The dev token of each running stack by service URL, so that `Api(url)` sends it by default.
+_DEV_TOKENS: dict[str, str] = {}
+
+
 @contextmanager
 def started_stack(stack: Stack) -> Iterator[Stack]:
     """Start a stack's services under the supervisor, wait until they are ready, stop them after."""
     stack.write_dev_token()
     stack.start_services()
+    if (stack.data_dir / "dev-token").exists():
+        _DEV_TOKENS.update({proc.url: stack.dev_token() for proc in stack.services.values()})
     stack.supervise()
     try:
         stack.wait_healthy(timeout=120)
@@ -74,12 +80,13 @@ def bearer(stack: Stack) -> dict[str, str]:
 class Api:
     """A tiny JSON client for the public HTTP API (standard library, like an outside caller).
 
-    With a token, every call sends it as `Authorization: Bearer`; without, calls are anonymous.
+    Every call sends `Authorization: Bearer <token>`: the given token, else the dev token of the
+    stack serving `base` (every role, every municipality). `anonymous=True` sends none.
     """
 
-    def __init__(self, base: str, token: str | None = None) -> None:
+    def __init__(self, base: str, token: str | None = None, anonymous: bool = False) -> None:
         self.base = base
-        self.token = token
+        self.token = None if anonymous else (token or _DEV_TOKENS.get(base))
 
     def call(self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
              ) -> tuple[int, dict[str, object]]:

@@ -76,7 +76,8 @@ def test_formal_path_through_the_case_api(apis: dict[str, Api]) -> None:
     assert [entry["action"] for entry in history] == [
         "open", "assign", "acknowledge", "escalate", "hear", "extend", "resolve"
     ]  # fmt: skip
-    assert history[1]["actor"] == "kcc" and history[1]["at"].startswith("2026-03-03T14:00")
+    # The actor is the signed-in caller (the dev token's name), not the body's `actor`.
+    assert history[1]["actor"] == "Ontwikkelaar" and history[1]["at"].startswith("2026-03-03T14:00")
     assert history[5]["data"]["weeks"] == 4
     assert case["state"] == "resolved"  # the refused action changed nothing
 

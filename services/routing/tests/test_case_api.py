@@ -64,7 +64,7 @@ async def test_formal_path_with_history_and_a_forbidden_action(routing: Harness)
     assert [h["action"] for h in case["history"]] == [
         "open", "assign", "acknowledge", "escalate", "hear", "extend", "resolve"
     ]  # fmt: skip
-    assert case["history"][1]["actor"] == "kcc"
+    assert case["history"][1]["actor"] == "Ontwikkelaar"  # the signed-in caller, not the body's actor
     assert case["history"][4]["data"]["report"] == "Beide kanten gehoord op 10 maart."
     assert await routing.events(case_id) == [
         "opened", "assigned", "acknowledged", "escalated_formal", "hearing_held", "term_extended", "resolved"

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.platform.auth import access_of, optional_access
+from klachtstroom.platform.auth.scope import visible_to
 from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.casework import CaseWork
@@ -79,8 +81,9 @@ async def cases(
 ) -> dict[str, Any]:
     """Cases, newest first, filtered; `status` filters on the case state (comma separated)."""
     work = casework(request)
+    visible = visible_to(access_of(request), CaseRow.municipality, CaseRow.provider)
     where = CaseFilter(
-        status, unit, provider, municipality, handler, kind, category, urgent, overdue, flagged
+        status, unit, provider, municipality, handler, kind, category, urgent, overdue, flagged, visible
     )
     today = local_date(work.now())
     try:
@@ -113,6 +116,20 @@ async def case_appears(work: CaseWork, case_id: str) -> bool:
     return False
 
 
+def in_scope(request: Request, municipality: str | None, provider: str | None) -> bool:
+    """The case is among the caller's municipalities or routed to its own provider."""
+    access = optional_access(request)
+    return access is not None and access.sees(municipality, provider)
+
+
+async def ensure_in_scope(request: Request, work: CaseWork, case_id: str) -> None:
+    """404 for a case outside the caller's scope, exactly as for a case that does not exist."""
+    async with work.service.db.reading() as session:
+        row = await session.get(CaseRow, case_id)
+    if row is not None and not in_scope(request, row.municipality, row.provider):
+        raise not_found()
+
+
 @router.get("/cases/{case_id}", name="case")
 async def case(case_id: str, request: Request) -> dict[str, Any]:
     work = casework(request)
@@ -120,6 +137,8 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
         try:
             async with work.service.db.reading() as session:
                 resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
+            if not in_scope(request, resource.get("municipality"), resource.get("provider")):
+                raise not_found()
             text = await complaint_text_or_none(work.service.peers, case_id)
             return await with_merged_complaints(work, with_complaint_text(resource, text))
         except CaseNotFound:
@@ -179,6 +198,9 @@ async def act(
     if name not in ACTIONS:
         raise Problem(404, detail=f"Onbekende actie. Mogelijk: {', '.join(ACTIONS)}.")
     work = casework(request)
+    await ensure_in_scope(request, work, case_id)
+    # The actor is the signed-in caller (DESIGN.md), whatever the body says.
+    body = {**(body or {}), "actor": access_of(request).name}
     try:
         command = parse_command(name, body, work.now())
     except ValidationError as error:

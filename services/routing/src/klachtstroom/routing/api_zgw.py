@@ -8,7 +8,7 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -37,21 +37,21 @@ class Notification(BaseModel):
     kenmerken: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.post("/notifications", status_code=204)
-async def notification(
-    body: Notification,
-    request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-) -> Response:
+async def known_sender(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """A `system`-role bearer token (checked by the access gate), or exactly the Authorization
+    value configured for the abonnement; none configured means refused, never open. Checked
+    before the body is read, so an unknown sender learns nothing from validation errors."""
     settings: ZgwSettings = request.app.state.zgw_settings
-    # A `system`-role bearer token (checked by the access gate), or exactly the Authorization
-    # value configured for the abonnement; none configured means refused, never open.
     if optional_access(request) is None and not _callback_token_valid(settings, authorization):
         raise HTTPException(
             401,
             detail="Onbekende afzender van de notificatie.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+@router.post("/notifications", status_code=204, dependencies=[Depends(known_sender)])
+async def notification(body: Notification, request: Request) -> Response:
     if body.kanaal != "zaken" or body.actie not in RECORDED_ACTIONS:
         return Response(status_code=204)  # not about zaken: nothing to do, but acknowledged
     work = casework(request)

@@ -120,6 +120,16 @@ EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
 }
 
 
+# Who acted, as an event may say it: machine actors and providers by name, a person never (an
+# employee's name is personal data, and Kafka topics are kept forever; the name stays in the
+# case's history in routing's own database).
+MACHINE_ACTORS = ("routering", "systeem", "system", "zorgaanbieder ")
+
+
+def event_actor(actor: str) -> str:
+    return actor if actor.startswith(MACHINE_ACTORS) else "medewerker"
+
+
 def case_event_payload(
     before: CaseState, case: Case, event: CaseEvent, more: Mapping[str, Any] | None = None
 ) -> ce.CaseChange:
@@ -135,7 +145,7 @@ def case_event_payload(
         state=case.state.value,
         previous_state=before.value,
         at=event.at,
-        actor=event.actor,
+        actor=event_actor(event.actor),
         reason=reason,
         data=data,
         **extra(case, event),

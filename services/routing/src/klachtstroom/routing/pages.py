@@ -7,25 +7,28 @@ as the API; after it the browser is sent back to the case page (303), with the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
 from klachtstroom.contracts.vocabulary import Achievement, DeclineGround, Outcome, Resolution, dutch
+from klachtstroom.platform.auth import access_of
+from klachtstroom.platform.auth.scope import visible_to
 from klachtstroom.routing.actions import ACTIONS, parse_command
-from klachtstroom.routing.api import casework
+from klachtstroom.routing.api import casework, ensure_in_scope, in_scope
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
 from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.letters import GROUNDS, dutch_day
 from klachtstroom.routing.repository import CaseNotFound
+from klachtstroom.routing.store import CaseRow
 from klachtstroom.routing.views import (
     CaseFilter,
     case_resource,
@@ -134,6 +137,7 @@ async def overview(
     termijn: str | None = None,
 ) -> HTMLResponse:
     work = casework(request)
+    access = access_of(request)  # the caller sees the cases of its municipalities (or provider)
     today = local_date(work.now())
     where = WorkFilter(
         handler=behandelaar or None,
@@ -152,15 +156,19 @@ async def overview(
             "municipality": t.municipality, "urgent": t.urgent,
         }
         for t in attention
+        if access.sees(t.municipality, getattr(t, "provider", None))
     ]  # fmt: skip
     handlers = [
         (name, [{"id": r.id, "reference": r.reference, "state_label": case_summary(r, today)["state_label"],
-                 "unit": r.provider or r.unit} for r in rows])
+                 "unit": r.provider or r.unit} for r in rows if access.sees(r.municipality, r.provider)])
         for name, rows in by_handler
     ]  # fmt: skip
     open_states = "received,assigned,referred,acknowledged,informal,formal,suspended"
 
+    visible = visible_to(access_of(request), CaseRow.municipality, CaseRow.provider)
+
     async def rows(where: CaseFilter, limit: int = 100) -> list[dict[str, Any]]:
+        where = replace(where, visible=visible)
         async with work.service.db.reading() as session:
             found, _next = await list_cases(session, where, today, limit=limit, cursor=None)
         summaries = [case_summary(r, today) for r in found]
@@ -199,6 +207,8 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
     try:
         async with work.service.db.reading() as session:
             case = await case_resource(session, case_id, local_date(work.now()))
+        if not in_scope(request, case.get("municipality"), case.get("provider")):
+            raise CaseNotFound(case_id)
         case = with_complaint_text(case, await complaint_text_or_none(work.service.peers, case_id))
     except CaseNotFound:
         return _render("base.html", 404, title="Klacht niet gevonden")
@@ -229,14 +239,19 @@ async def case_action(case_id: str, action: str, request: Request) -> Response:
     form = {
         k: v[-1].strip() for k, v in parse_qs((await request.body()).decode()).items() if v and v[-1].strip()
     }
-    actor = form.get("actor")
-    body: dict[str, Any] = dict(form)
+    # The actor is the signed-in caller (DESIGN.md), not a field of the form.
+    actor = access_of(request).name
+    body: dict[str, Any] = dict(form) | {"actor": actor}
     if "advisory_committee" in body:
         body["advisory_committee"] = True
     if "weeks" in body:
         body["weeks"] = int(body["weeks"]) if body["weeks"].isdigit() else body["weeks"]
     if action not in ACTIONS:
         return await _case_page(request, case_id, 404, error=f"Onbekende actie '{action}'.", actor=actor)
+    try:
+        await ensure_in_scope(request, work, case_id)
+    except HTTPException:
+        return _render("base.html", 404, title="Klacht niet gevonden")
     try:
         await work.execute(case_id, parse_command(action, body, work.now()))
     except CaseNotFound:
@@ -254,5 +269,4 @@ async def case_action(case_id: str, action: str, request: Request) -> Response:
         message = "De klachttekst is nu niet op te vragen bij intake (Awb 9:7). Probeer het zo opnieuw."
         return await _case_page(request, case_id, 503, error=message, actor=actor)
     done = quote(f"Gelukt: {_action_label(action)}.")
-    who = f"&behandelaar={quote(actor)}" if actor else ""
-    return RedirectResponse(f"/klachten/{case_id}?melding={done}{who}", status_code=303)
+    return RedirectResponse(f"/klachten/{case_id}?melding={done}", status_code=303)

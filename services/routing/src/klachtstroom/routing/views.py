@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import Handler
@@ -173,8 +173,12 @@ class CaseFilter:
     urgent: bool | None = None
     overdue: bool | None = None
     flagged: bool | None = None
+    # The caller's scope (its municipalities, or its own provider); None: every case.
+    visible: ColumnElement[bool] | None = None
 
     def apply(self, query: Select[Any], today: date) -> Select[Any]:
+        if self.visible is not None:
+            query = query.where(self.visible)
         if self.status:
             query = query.where(CaseRow.state.in_([s.strip() for s in self.status.split(",") if s.strip()]))
         for column, value in (

@@ -2,6 +2,7 @@
 
     python -m klachtstroom.platform.auth token --role kcc [--municipality M] [--provider P] [--name N]
     python -m klachtstroom.platform.auth dev-token      # writes <data dir>/dev-token, prints its path
+    python -m klachtstroom.platform.auth table --write docs/access.md   # the role x endpoint table
 
 Prints nothing but the token on stdout, so `TOKEN=$(make -s token ROLE=kcc)` works. Refused
 when a real issuer is configured (KLACHTSTROOM_OIDC_ISSUER): its tokens come from the issuer.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from klachtstroom.platform.auth.callers import ALL_MUNICIPALITIES, Role
 from klachtstroom.platform.auth.development import DevelopmentIssuer
+from klachtstroom.platform.auth.table import markdown, rewrite
 from klachtstroom.platform.settings import PlatformSettings
 
 
@@ -29,7 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--provider", default="", help="the provider, for the provider role")
     one.add_argument("--name", default="", help="the subject and name (default: the role's name)")
     commands.add_parser("dev-token", help="write <data dir>/dev-token (every role, every municipality)")
+    table = commands.add_parser("table", help="print the role x endpoint table (or --write docs/access.md)")
+    table.add_argument("--write", type=Path, help="rewrite the generated part of this markdown file")
     args = parser.parse_args(argv)
+    if args.command == "table":
+        if args.write:
+            rewrite(args.write)
+        else:
+            print(markdown(), end="")
+        return 0
 
     settings = PlatformSettings()
     if settings.oidc_issuer:

@@ -82,4 +82,4 @@ def _strings(value: Any) -> Iterable[str]:
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    return " ".join(text.split()).lower()

@@ -87,12 +87,14 @@ class AccessControl:
     async def _client_credentials(self) -> tuple[str, float] | None:
         """OAuth 2.0 client credentials grant (RFC 6749 4.4) at the issuer's token endpoint."""
         client_id, secret = self.settings.oidc_client_id, self.settings.oidc_client_secret
-        if not client_id or not secret or not isinstance(self.verifier, OidcVerifier):
+        if not client_id or secret is None or not isinstance(self.verifier, OidcVerifier):
             return None
         endpoint = (await self.verifier.metadata())["token_endpoint"]
         async with httpx.AsyncClient(timeout=10, follow_redirects=False) as client:
             response = await client.post(
-                endpoint, data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+                endpoint,
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, secret.get_secret_value()),
             )
             response.raise_for_status()
             body = response.json()

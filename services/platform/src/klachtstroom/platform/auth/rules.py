@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from starlette.routing import Mount
 
 from klachtstroom.platform.auth.callers import Role
 
@@ -182,3 +185,26 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
 
 def rules_for(service: str) -> tuple[Rule, ...]:
     return EVERY_SERVICE + ACCESS.get(service, ())
+
+
+def routes_of(app: Any) -> list[tuple[str, str]]:
+    """Every (method, path template) an app answers, pages and mounts included (HEAD as GET)."""
+    found: list[tuple[str, str]] = []
+
+    def add(methods: Iterable[str] | None, path: str) -> None:
+        for method in sorted(methods or {"GET"}):
+            if method != "HEAD":
+                found.append((method, path))
+
+    for route in app.routes:
+        # FastAPI keeps included routers as one entry; their effective routes carry full paths.
+        contexts = getattr(route, "effective_route_contexts", None)
+        entries = list(contexts()) if contexts is not None else [route]
+        for entry in entries:
+            target = getattr(entry, "starlette_route", None) or getattr(entry, "original_route", entry)
+            path = getattr(entry, "path_format", None) or getattr(target, "path_format", None) or target.path
+            if isinstance(target, Mount) or isinstance(getattr(entry, "original_route", None), Mount):
+                add({"GET"}, path.rstrip("/") if path.endswith("{path}") else f"{path.rstrip('/')}/{{path}}")
+            else:
+                add(getattr(entry, "methods", None) or getattr(target, "methods", None), path)
+    return found
