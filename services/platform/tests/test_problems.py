@@ -13,6 +13,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData
 
+from klachtstroom.platform.auth import Role
+from klachtstroom.platform.auth.rules import allow
 from klachtstroom.platform.problems import PROBLEM_JSON, Problem
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
@@ -61,9 +63,19 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     service = Service(
         "probe", metadata, define_platform_tables(metadata), MIGRATIONS, PlatformSettings(data_dir=tmp_path)
     )
+    # The probe's routes, for any signed-in caller (access control: klachtstroom.platform.auth).
+    routes = [
+        ("POST", "/api/v1/people"),
+        ("POST", "/api/v1/people/{name}/close"),
+        ("GET", "/api/v1/old-style"),
+        ("GET", "/api/v1/broken"),
+        ("POST", "/api/v1/upload"),
+    ]
+    service.access.rules = (*service.access.rules, *(allow(m, p, set(Role)) for m, p in routes))
     app = service.create_app("probe", [router])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+    headers = service.access.dev_headers()
+    async with httpx.AsyncClient(transport=transport, base_url="http://probe", headers=headers) as client:
         yield client
 
 

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from klachtstroom.platform.auth.callers import Role
 from klachtstroom.platform.auth.development import DevelopmentIssuer
 from klachtstroom.platform.auth.gate import AccessGate, SessionReader
-from klachtstroom.platform.auth.rules import rules_for
+from klachtstroom.platform.auth.rules import Rule, rules_for
 from klachtstroom.platform.auth.verification import DevelopmentVerifier, OidcVerifier, TokenVerifier
 from klachtstroom.platform.settings import PlatformSettings
 
@@ -47,12 +47,14 @@ class AccessControl:
                 )
             self.development = DevelopmentIssuer(settings.data_dir, settings.oidc_audience)
             self.verifier = DevelopmentVerifier(self.development, settings.oidc_leeway_seconds)
+        # The rules of this service (rules.py); a test of the platform may set its own.
+        self.rules: tuple[Rule, ...] = rules_for(service)
         self._machine_token: tuple[str, float] | None = None
         self._lock = asyncio.Lock()
 
     def install(self, app: FastAPI, session: SessionReader | None = None) -> None:
         """Put the gate in front of every route of the app (see rules.py)."""
-        app.add_middleware(AccessGate, rules=rules_for(self.service), verifier=self.verifier, session=session)
+        app.add_middleware(AccessGate, rules=self.rules, verifier=self.verifier, session=session)
 
     def dev_token(self) -> str:
         """Every role, every municipality (development issuer only): for tests and `make run`."""

@@ -21,8 +21,9 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from klachtstroom.platform.auth.callers import Caller, Role
-from klachtstroom.platform.auth.rules import Rule
+from klachtstroom.platform.auth.rules import Rule, routes_of
 from klachtstroom.platform.auth.verification import InvalidToken, TokenVerifier
+from klachtstroom.platform.problems import PROBLEM_JSON, TYPE_BASE, Problem
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +94,17 @@ class RuleBook:
         return None
 
 
-def problem(status: int, title: str, detail: str, instance: str) -> bytes:
-    return json.dumps(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance}
-    ).encode()
-
-
-UNAUTHENTICATED = (
-    "Niet aangemeld",
-    "Meld u aan: stuur een geldig toegangstoken mee (Authorization: Bearer).",
+# The gate's refusals, as every other problem+json answer (platform/problems.py). A 404 outside
+# the caller's scope is exactly the 404 of something that does not exist.
+UNAUTHENTICATED = Problem(
+    401,
+    type=TYPE_BASE + "aanmelden-nodig",
+    detail="Meld u aan: stuur een geldig toegangstoken mee (Authorization: Bearer).",
 )
-FORBIDDEN = ("Geen toegang", "Uw rol geeft geen toegang tot deze handeling.")
-NOT_FOUND = ("Niet gevonden", "Dit onderdeel bestaat niet of valt buiten uw bevoegdheid.")
+FORBIDDEN = Problem(
+    403, type=TYPE_BASE + "rol-geeft-geen-toegang", detail="Uw rol geeft geen toegang hiertoe."
+)
+NOT_FOUND = Problem(404)
 
 
 class AccessGate:
@@ -121,6 +121,7 @@ class AccessGate:
         self.verifier = verifier
         self.session = session
         self.sign_in = sign_in
+        self._app_routes: RuleBook | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,21 +157,34 @@ class AccessGate:
             )
             return
         if matched is None:
-            log.warning("no access rule for %s on this path: refused", scope["method"])
-            await _respond(send, 403, *FORBIDDEN, path)
+            if self._answered_by_app(scope):
+                # Deny by default: a route nobody put in the rules table answers no one.
+                log.warning("no access rule for a %s route: refused", scope["method"])
+                await _respond(send, FORBIDDEN, path)
+                return
+            await self.app(scope, receive, send)  # no such route: the app's own 404 or 405
             return
         rule, parameters = matched
         assert rule.roles is not None
         granted = caller.roles & rule.roles
         if not granted:
-            await _respond(send, 403, *FORBIDDEN, path)
+            await _respond(send, FORBIDDEN, path)
             return
         provider_only = rule.provider_param is not None and granted == {Role.provider}
         if provider_only and not caller.sees_provider(parameters.get(rule.provider_param or "")):
-            await _respond(send, 404, *NOT_FOUND, path)
+            await _respond(send, NOT_FOUND, path)
             return
         scope.setdefault("state", {})["access"] = Access(caller, frozenset(granted))
         await self.app(scope, receive, send)
+
+    def _answered_by_app(self, scope: Scope) -> bool:
+        """Does the app have a route for this method and path (one the rules do not name)?"""
+        if self._app_routes is None:
+            app = scope.get("app")
+            self._app_routes = RuleBook(
+                [Rule(method, path, frozenset()) for method, path in routes_of(app)] if app else []
+            )
+        return self._app_routes.match(scope["method"], scope["path"]) is not None
 
     async def _refuse_unauthenticated(
         self, scope: Scope, send: Send, path: str, invalid: bool = False
@@ -189,7 +203,7 @@ class AccessGate:
                 await send({"type": "http.response.body", "body": b""})
                 return
         challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
-        await _respond(send, 401, *UNAUTHENTICATED, path, [(b"www-authenticate", challenge.encode())])
+        await _respond(send, UNAUTHENTICATED, path, [(b"www-authenticate", challenge.encode())])
 
 
 def access_of(request: Request) -> Access:
@@ -224,19 +238,15 @@ def _wants_html(scope: Scope) -> bool:
 
 
 async def _respond(
-    send: Send,
-    status: int,
-    title: str,
-    detail: str,
-    instance: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
+    send: Send, refusal: Problem, instance: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = problem(status, title, detail, instance)
+    body = json.dumps(refusal.body(instance)).encode()
+    status = refusal.status
     start: dict[str, Any] = {
         "type": "http.response.start",
         "status": status,
         "headers": [
-            (b"content-type", b"application/problem+json"),
+            (b"content-type", PROBLEM_JSON.encode()),
             (b"content-length", str(len(body)).encode()),
             *(headers or []),
         ],

@@ -119,6 +119,14 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/import", {admin}),
         allow("POST", "/import", {admin}),
         allow("GET", "/import/{job_id}", {admin}),
+        # Letters and e-mails to residents: templates are functional administration (admin);
+        # what was sent, and letters waiting to be printed (addresses), for the back office.
+        allow("GET", "/api/v1/message-templates", {admin, coordinator}),
+        allow("PUT", "/api/v1/message-templates/{kind}", {admin}),
+        allow("DELETE", "/api/v1/message-templates/{kind}", {admin}),
+        allow("GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}),
+        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}),
+        allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}),
         allow("POST", "/api/v1/privacy/access", PRIVACY),
         allow("POST", "/api/v1/privacy/retention/run", {admin}),
     ),
@@ -133,6 +141,8 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
             "GET", "/api/v1/cases/{case_id}/letters/{filename}", {handler, coordinator, auditor}, scoped=True
         ),
         allow("GET", "/api/v1/routing-rules", {coordinator, admin}),
+        # The units routing knows, for intake's form and KCC screen (asked as `system`).
+        allow("GET", "/api/v1/routing-rules/units", {kcc, handler, coordinator, admin, system}),
         allow("GET", "/api/v1/routing-rules/{version}", {coordinator, admin}),
         allow("PUT", "/api/v1/routing-rules", {coordinator, admin}),
         allow("POST", "/api/v1/routing-rules/match", {coordinator, admin}),
