@@ -114,6 +114,10 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("POST", "/api/v1/complaints/{complaint_id}/merge", {coordinator}, scoped=True),
         allow("POST", "/api/v1/complaints/{complaint_id}/triage", {coordinator}, scoped=True),
         allow("POST", "/api/v1/triage", REGISTER),
+        # Triage corrections and the model behind them: the coordinator's.
+        allow("GET", "/api/v1/triage/overrides", {coordinator}),
+        allow("POST", "/api/v1/triage/overrides/{override_id}/undo", {coordinator}),
+        allow("GET", "/api/v1/triage/model", {coordinator, admin}),
         allow("POST", "/api/v1/imports", {admin}),
         allow("GET", "/api/v1/imports/{job_id}", {admin}),
         allow("GET", "/import", {admin}),
@@ -137,6 +141,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/cases", READ_CASES, scoped=True),
         allow("GET", "/api/v1/cases/{case_id}", READ_CASES, scoped=True),
         allow("POST", "/api/v1/cases/{case_id}/{action}", CASE_ACTIONS, scoped=True),
+        allow("POST", "/api/v1/cases/{case_id}/ombudsman/outcome", CASE_ACTIONS, scoped=True),
         allow(
             "GET", "/api/v1/cases/{case_id}/letters/{filename}", {handler, coordinator, auditor}, scoped=True
         ),
@@ -188,6 +193,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         public("GET", "/api/v1/open-data/{year}.csv"),
         allow("POST", "/api/v1/measures", MEASURES_WRITE),
         allow("GET", "/api/v1/measures", MEASURES_READ),
+        allow("GET", "/api/v1/measures/{measure_id}", MEASURES_READ),
         allow("PATCH", "/api/v1/measures/{measure_id}", MEASURES_WRITE),
     ),
 }

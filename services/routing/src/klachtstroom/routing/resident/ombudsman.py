@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts.timekeeping import local_date, moment_of
 from klachtstroom.contracts.vocabulary import Norm, Outcome
+from klachtstroom.platform.auth import access_of
+from klachtstroom.routing.api import ensure_in_scope
 from klachtstroom.routing.casework import CaseWork, system_event
 from klachtstroom.routing.repository import CaseNotFound, case_of, load_row
 from klachtstroom.routing.store import OmbudsmanOutcomeRow
@@ -52,8 +54,10 @@ async def record_ombudsman_outcome(
     case_id: str, request: Request, body: Annotated[dict[str, Any] | None, Body()] = None
 ) -> Any:
     work: CaseWork = request.app.state.casework
+    await ensure_in_scope(request, work, case_id)
     try:
-        given = OmbudsmanOutcomeIn.model_validate(body or {})
+        # The actor is the signed-in caller (DESIGN.md), whatever the body says.
+        given = OmbudsmanOutcomeIn.model_validate({**(body or {}), "actor": access_of(request).name})
     except ValidationError as error:
         details = [
             {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
