@@ -133,6 +133,8 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}),
         allow("POST", "/api/v1/privacy/access", PRIVACY),
         allow("POST", "/api/v1/privacy/retention/run", {admin}),
+        allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}),
+        allow("PATCH", "/api/v1/complaints/{complaint_id}/contact", PRIVACY, scoped=True),
     ),
     "routing": (
         allow("GET", "/", STAFF_CASE_PAGES),
@@ -164,6 +166,10 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
             signed=True,
         ),
         allow("POST", "/api/v1/zgw/notifications", {system}, signed=True),
+        # Requests for access and retention, gathered by intake from every service (as `system`).
+        allow("GET", "/api/v1/privacy/cases", PRIVACY | {system}),
+        allow("GET", "/api/v1/privacy/retention/due", {admin, system}),
+        allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
     "deadlines": (
         allow("GET", "/", STAFF_CASE_PAGES),
@@ -177,6 +183,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("PUT", "/api/v1/escalation", {admin}),
         allow("GET", "/api/v1/timers", {coordinator, manager, admin}),
         allow("GET", "/api/v1/notifications", {coordinator, manager, admin}),
+        allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
     "reporting": (
         allow("GET", "/", {coordinator, manager}),
@@ -195,6 +202,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/measures", MEASURES_READ),
         allow("GET", "/api/v1/measures/{measure_id}", MEASURES_READ),
         allow("PATCH", "/api/v1/measures/{measure_id}", MEASURES_WRITE),
+        allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
 }
 
