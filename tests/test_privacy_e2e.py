@@ -40,6 +40,11 @@ ANNUAL_2026 = "/api/v1/reports/annual/2026?published=true"
 PLANTED = ("Jan Jansen", "Dorpsstraat 1", "123456782", "0612345678", "jan.jansen@example.nl", "Pietje Puk")
 
 
+def bearer_of(api: Api) -> dict[str, str]:
+    """The dev token the API client sends (access control), for plain httpx clients."""
+    return {"Authorization": f"Bearer {api.token}"}
+
+
 def _register() -> bytes:
     lines = [
         "Datum ontvangst;Kanaal;Omschrijving;Afdeling;Gemeente;Afhandeling;Uitkomst;Datum afgehandeld;"
@@ -93,7 +98,7 @@ def apis(stack: Stack) -> dict[str, Api]:
 @pytest.fixture(scope="module")
 def imported(apis: dict[str, Api]) -> list[dict[str, Any]]:
     register = _register()
-    with httpx.Client(base_url=apis["intake"].base, timeout=60) as client:
+    with httpx.Client(base_url=apis["intake"].base, timeout=60, headers=bearer_of(apis["intake"])) as client:
         job = client.post("/api/v1/imports", files={"file": ("register-2015-2020.csv", register)})
         assert job.status_code == 202, job.text
 
@@ -146,7 +151,7 @@ def test_access_finds_a_person_by_keyed_hash_and_returns_every_service(
     assert apis["intake"].post("/api/v1/privacy/access", {"email": "niemand@example.nl"})[0] == 404
     assert apis["intake"].post("/api/v1/privacy/access", {})[0] == 422
 
-    with httpx.Client(base_url=apis["intake"].base, timeout=60) as client:
+    with httpx.Client(base_url=apis["intake"].base, timeout=60, headers=bearer_of(apis["intake"])) as client:
         letter = client.post("/api/v1/privacy/access?format=pdf", json={"email": "p20203@example.nl"})
     assert letter.status_code == 200 and letter.content.startswith(b"%PDF")
     text = _pdf_text(letter.content)
@@ -240,7 +245,8 @@ def test_no_planted_identifier_reaches_any_publication(apis: dict[str, Api]) -> 
         return apis["reporting"].get("/api/v1/reports/annual/2026")[1].get("total", 0) >= 3
 
     eventually(counted, timeout=60)
-    with httpx.Client(base_url=apis["reporting"].base, timeout=120) as client:
+    reporting = apis["reporting"]
+    with httpx.Client(base_url=reporting.base, timeout=120, headers=bearer_of(reporting)) as client:
         published = {
             "open data": client.get("/api/v1/open-data/2026.csv").content.decode("utf-8-sig"),
             **{
@@ -265,7 +271,8 @@ def _case(apis: dict[str, Api], complaint_id: str) -> dict[str, Any] | None:
 
 
 def _report(apis: dict[str, Api], year: int, format: str) -> str:
-    with httpx.Client(base_url=apis["reporting"].base, timeout=60) as client:
+    reporting = apis["reporting"]
+    with httpx.Client(base_url=reporting.base, timeout=60, headers=bearer_of(reporting)) as client:
         response = client.get(f"/api/v1/reports/annual/{year}", params={"format": format})
     assert response.status_code == 200
     return response.text
