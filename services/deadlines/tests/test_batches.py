@@ -10,7 +10,6 @@ from deadlines_harness import Instance, at, change, new_case_id, opened, referen
 from sqlalchemy import select
 
 from klachtstroom.contracts import case_events as ev
-from klachtstroom.contracts.vocabulary import Handler
 from klachtstroom.deadlines.store import CaseRecord
 
 NAMES = "abcdefg"
@@ -36,7 +35,7 @@ def scenario(ids: dict[str, str]) -> list[ev.CaseChange]:
         opened(b, handler_name="Team Wonen"),  # the same opening again (a replay, new event id)
         change(ev.TermExtended, d, at(20), weeks=2),
         change(ev.TermExtended, d, at(23), weeks=2),  # refused (Awb 9:11 lid 2: one extension)
-        change(ev.CaseReferred, g, at(4), provider="Zorg BV", handler=Handler.provider),  # waits
+        change(ev.CaseReferred, g, at(4), provider="Zorg BV"),  # waits
         opened(g, received_at=at(3, hour=23, minute=30)),  # late in the evening
     ]
 

@@ -205,6 +205,18 @@ async def test_provider_referral_response_and_taking_back(deadlines: Instance) -
     assert (second["state"], second["closed_on"]) == ("cancelled", "2026-03-11")
 
 
+async def test_the_providers_agreed_response_time_sets_its_term(deadlines: Instance) -> None:
+    # Routing sends the provider's registered response time with the referral (not the default 10).
+    case_id = new_case_id()
+    await deadlines.deliver(opened(case_id))
+    await deadlines.deliver(
+        change(ev.CaseReferred, case_id, at(5), state="referred", provider="Snel BV", response_working_days=3)
+    )
+    term = (await deadlines.deadlines(case_id))["provider_response"]
+    assert term["due"] == "2026-03-10"  # Thu 5 Mar + 3 working days: Tue 10 Mar
+    assert any("3 werkdagen" in line for line in term["explanation"])
+
+
 async def test_a_provider_resolving_the_case_closes_the_terms(deadlines: Instance) -> None:
     case_id = new_case_id()
     await deadlines.deliver(

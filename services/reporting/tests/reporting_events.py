@@ -159,7 +159,7 @@ class Story:
 
     def mediated(self, days: int = 3) -> Story:
         handler = "provider" if self.state == "referred" else "municipality"
-        return self._change(ce.MediationStarted, "informal", days, data={"handler": handler})
+        return self._change(ce.MediationStarted, "informal", days, handler=Handler(handler))
 
     def escalated(self, days: int = 3) -> Story:
         return self._change(ce.EscalatedFormal, "formal", days)
@@ -174,7 +174,6 @@ class Story:
             days,
             outcome=outcome,
             resolution=resolution,
-            summary="Gesprek gevoerd met mevrouw De Vries.",
         )
 
     def provider_status(
@@ -186,7 +185,6 @@ class Story:
         resolution: str = "informal",
     ) -> Story:
         state = "resolved" if status == "resolved" else self.state
-        data = {"status": status, "resolution": resolution} if status == "resolved" else {"status": status}
         return self._change(
             ce.ProviderStatusReported,
             state,
@@ -195,7 +193,7 @@ class Story:
             status=status,
             outcome=outcome,
             has_measures=bool(measures),
-            data=data,
+            resolution=Resolution(resolution) if status == "resolved" else None,
         )
 
     def withdrawn(self, days: int = 5) -> Story:
@@ -209,9 +207,6 @@ class Story:
 
     def ombudsman(self, days: int) -> Story:
         return self._change(ce.OmbudsmanReferred, "ombudsman", days)
-
-    def flagged_urgent(self, days: int = 2) -> Story:
-        return self._change(ce.HearingHeld, self.state, days, data={"urgent": True})
 
     # --- deadlines ---------------------------------------------------------------------------
 

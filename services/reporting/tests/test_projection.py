@@ -146,13 +146,11 @@ def test_an_imported_complaint_is_closed_with_its_history_and_stays_closed() -> 
     assert fold_in_order(withdrawn.events)[withdrawn.id].state == "withdrawn"
 
 
-def test_a_triage_override_and_a_case_flag_make_it_urgent_with_reasons() -> None:
+def test_a_triage_override_makes_it_urgent_with_reasons() -> None:
     s = Story(D).received().opened().triaged(urgent=True, category=Category.information)
     row = fold_in_order(s.events)[s.id]
     assert row.urgent and row.category == Category.information
     assert row.urgent_reasons == [urgency.OVERRIDDEN]
-    flagged = Story(D).received().opened().flagged_urgent()
-    assert fold_in_order(flagged.events)[flagged.id].urgent_reasons == [urgency.CASE_FLAG]
     given = Story(D, urgent=True).received(urgent_given=True)
     assert fold_in_order(given.events)[given.id].urgent_reasons == [urgency.GIVEN_AT_INTAKE]
 

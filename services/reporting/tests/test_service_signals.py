@@ -87,7 +87,7 @@ def urgent_stories() -> list[Story]:
     triaged = Story(date(2025, 11, 3), urgent=True, category=Category.conduct, unit="Inkomen")
     triaged.received().opened().assigned()
     overridden = Story(date(2025, 11, 4), category=Category.information, unit="Werk")
-    overridden.received().opened().triaged(urgent=True).flagged_urgent().assigned(days=3)
+    overridden.received().opened().triaged(urgent=True).assigned(days=3)
     imported = Story(date(2024, 2, 1), urgent=True).received(imported=ImportedHistory(outcome=Outcome.upheld))
     calm = Story(date(2025, 11, 5)).received().opened()
     return [triaged, overridden, imported, calm]

@@ -78,7 +78,7 @@ def scenario(prefix: str) -> list[tuple[str, Payload]]:
         (c1, received(c1)),
         (c2, received(c2, provider="zorg bv", unit="Wmo")),  # referred by rule: one by one
         (c3, received(c3)),
-        (c1, received(c1, description="dezelfde klacht nog eens")),  # a replay: no second case
+        (c1, received(c1, reference="KL-2026-99")),  # a replay: no second case
         (c4, received(c4, imported=imported)),  # an imported register entry: one by one
         (c1, term(c1, DeadlineKind.contact, date(2026, 3, 6))),
         (c1, term(c1, DeadlineKind.decision, date(2026, 4, 14))),

@@ -97,7 +97,7 @@ async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> N
     assert await routing.events(case_id) == ["opened", "referred"]
     referred = next(e for e in await routing.outbox() if e["type"].endswith(".referred.v1"))
     assert (
-        referred["data"]["provider"] == "Zorg BV" and referred["data"]["data"]["response_working_days"] == 10
+        referred["data"]["provider"] == "Zorg BV" and referred["data"]["response_working_days"] == 10
     )
     assert [d["status"] for d in case["deliveries"]] == ["pending"]
 

@@ -1,16 +1,21 @@
-"""Events written by routing to `complaints.case.v1`: one per transition of a case."""
+"""Events written by routing to `complaints.case.v1`: one per transition of a case.
+
+Every fact a consumer needs is a named, typed field (no untyped `data` side channel whose keys
+drift): `tests/test_contract_fields.py` fails when a consumer reads a field no model has.
+Timestamps are timezone-aware; no free text travels here (see DESIGN.md "Personal data").
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.vocabulary import (
     Achievement,
+    CaseState,
     Category,
     Channel,
     DeclineGround,
@@ -18,6 +23,7 @@ from klachtstroom.contracts.vocabulary import (
     Kind,
     Norm,
     Outcome,
+    ProviderStatus,
     Resolution,
 )
 
@@ -28,19 +34,18 @@ class CaseChange(Payload):
     topic: ClassVar[str] = topics.CASE
 
     case_id: str
-    state: str
-    previous_state: str | None = None
-    at: datetime
+    state: CaseState
+    previous_state: CaseState | None = None
+    at: AwareDatetime
     actor: str = "system"
-    reason: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = Field(default=None, description="only a decline's Awb 9:8 ground (no free text)")
 
 
 class CaseOpened(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.opened.v1"
 
     reference: str
-    received_at: datetime
+    received_at: AwareDatetime
     channel: Channel
     kind: Kind
     category: Category
@@ -71,6 +76,9 @@ class CaseAssigned(CaseChange):
 class CaseReferred(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.referred.v1"
     provider: str
+    response_working_days: int | None = Field(
+        default=None, ge=1, description="the provider's agreed response time in working days"
+    )
 
 
 class CaseAcknowledged(CaseChange):
@@ -80,8 +88,9 @@ class CaseAcknowledged(CaseChange):
 class ProviderStatusReported(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.provider_status.v1"
     provider: str
-    status: str
+    status: ProviderStatus
     outcome: Outcome | None = None
+    resolution: Resolution | None = None
     has_measures: bool = Field(
         default=False, description="the provider described measures; the text stays in routing"
     )
@@ -117,6 +126,7 @@ class EscalatedFormal(CaseChange):
 
 class MediationStarted(CaseChange):
     event_type: ClassVar[str] = "nl.klachtstroom.case.mediation_started.v1"
+    handler: Handler = Field(description="who mediates: the municipality, or the provider (Awb 9:5)")
 
 
 class CaseResolved(CaseChange):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import uuid6
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -35,12 +35,22 @@ def new_traceparent() -> str:
 
 
 class Payload(BaseModel):
-    """Base of every event payload. `event_type` is the versioned CloudEvents type."""
+    """Base of every event payload. `event_type` is the versioned CloudEvents type.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Closed for producers (`extra="forbid"`: a misspelled or removed field is an error, and mypy's
+    pydantic plugin reports it before it runs); open for consumers (`from_event_data` drops fields
+    a newer producer added, which DESIGN.md calls compatible).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_type: ClassVar[str]
     topic: ClassVar[str]
+
+    @classmethod
+    def from_event_data(cls, data: dict[str, Any]) -> Self:
+        """The payload of a consumed event; fields this version does not know are ignored."""
+        return cls.model_validate({name: value for name, value in data.items() if name in cls.model_fields})
 
 
 P = TypeVar("P", bound=Payload)

@@ -11,11 +11,21 @@ from klachtstroom.contracts.envelope import Event, schema_uri
 from klachtstroom.contracts.registry import PAYLOADS
 
 
+def _open(schema: Any) -> Any:
+    """Without `additionalProperties: false`: the models are closed for producers, but a consumer
+    must accept fields a newer producer added (DESIGN.md: adding an optional field is compatible)."""
+    if isinstance(schema, dict):
+        return {k: _open(v) for k, v in schema.items() if not (k == "additionalProperties" and v is False)}
+    if isinstance(schema, list):
+        return [_open(v) for v in schema]
+    return schema
+
+
 def schemas() -> dict[str, dict[str, Any]]:
     """One schema per event type: the CloudEvents envelope with its typed `data`."""
     result: dict[str, dict[str, Any]] = {}
     for payload in PAYLOADS:
-        schema = Event[payload].model_json_schema()  # type: ignore[valid-type]
+        schema = _open(Event[payload].model_json_schema())  # type: ignore[valid-type]
         schema["$id"] = schema_uri(payload.event_type)
         schema["title"] = payload.event_type
         schema["properties"]["type"]["const"] = payload.event_type

@@ -60,4 +60,4 @@ def payloads_on(topic: str) -> list[type[Payload]]:
 
 def payload_of(envelope: Envelope) -> Payload:
     """The typed payload of an envelope, validated against the model registered for its type."""
-    return payload_model(envelope.type).model_validate(envelope.data)
+    return payload_model(envelope.type).from_event_data(envelope.data)

@@ -141,6 +141,100 @@ NORM_GROUPS: dict[str, tuple[Norm, ...]] = {
 }  # fmt: skip
 
 
+class CaseState(StrEnum):
+    """Where a case stands in the Awb chapter 9 lifecycle (DESIGN.md "Vocabulary", DOMAIN.md)."""
+
+    received = "received"  # registered, nobody handles it yet
+    assigned = "assigned"  # a municipal handler (or unit) has it
+    referred = "referred"  # warm hand-over to a provider as first line
+    acknowledged = "acknowledged"  # Awb 9:6: receipt confirmed, contact made
+    informal = "informal"  # Awb 9:5: conversation or mediation
+    formal = "formal"  # Awb 9:7-9:12: formal complaint handling
+    suspended = "suspended"  # waiting for the complainant; the term is paused
+    resolved = "resolved"  # decided (informally or formally)
+    declined = "declined"  # Awb 9:8: not taken into handling
+    withdrawn = "withdrawn"  # the complainant withdrew
+    ombudsman = "ombudsman"  # referred to the (Nationale) ombudsman, third line
+    merged = "merged"  # merged into another complaint of the same person
+    forwarded = "forwarded"  # an objection or question handed on; no complaint terms
+
+
+OPEN_CASE_STATES: frozenset[CaseState] = frozenset(
+    {
+        CaseState.received,
+        CaseState.assigned,
+        CaseState.referred,
+        CaseState.acknowledged,
+        CaseState.informal,
+        CaseState.formal,
+        CaseState.suspended,
+    }
+)
+CLOSED_CASE_STATES: frozenset[CaseState] = frozenset(set(CaseState) - OPEN_CASE_STATES)
+
+
+class ProviderStatus(StrEnum):
+    """What a provider reports about a complaint it handles as first line."""
+
+    registered = "registered"
+    in_handling = "in_handling"
+    resolved = "resolved"
+    measures = "measures"
+
+
+class EscalationLevel(StrEnum):
+    """The rungs of the escalation ladder of an overdue term, in order."""
+
+    handler = "handler"
+    coordinator = "coordinator"
+    manager = "manager"
+    college = "college"
+
+
+# Dutch words per concept (the same English value can mean different things in two concepts:
+# `resolved` is a case state and a provider status). Shown lower case; a page capitalises.
+CASE_STATE_LABELS: dict[CaseState, str] = {
+    CaseState.received: "ontvangen",
+    CaseState.assigned: "toegewezen",
+    CaseState.referred: "doorverwezen naar de zorgaanbieder",
+    CaseState.acknowledged: "ontvangst bevestigd",
+    CaseState.informal: "informele behandeling",
+    CaseState.formal: "formele behandeling",
+    CaseState.suspended: "opgeschort",
+    CaseState.resolved: "afgehandeld",
+    CaseState.declined: "niet in behandeling genomen",
+    CaseState.withdrawn: "ingetrokken",
+    CaseState.ombudsman: "doorverwezen naar de ombudsman",
+    CaseState.merged: "samengevoegd met een andere klacht",
+    CaseState.forwarded: "doorgestuurd (geen klacht)",
+}
+PROVIDER_STATUS_LABELS: dict[ProviderStatus, str] = {
+    ProviderStatus.registered: "geregistreerd",
+    ProviderStatus.in_handling: "in behandeling",
+    ProviderStatus.resolved: "afgehandeld",
+    ProviderStatus.measures: "maatregelen gemeld",
+}
+ESCALATION_LEVEL_LABELS: dict[EscalationLevel, str] = {
+    EscalationLevel.handler: "behandelaar",
+    EscalationLevel.coordinator: "klachtcoördinator",
+    EscalationLevel.manager: "leidinggevende",
+    EscalationLevel.college: "college van burgemeester en wethouders",
+}
+DEADLINE_KIND_LABELS: dict[DeadlineKind, str] = {
+    DeadlineKind.contact: "contacttermijn",
+    DeadlineKind.decision: "beslistermijn",
+    DeadlineKind.decline: "termijn om de klacht niet in behandeling te nemen",
+    DeadlineKind.provider_response: "reactietermijn van de zorgaanbieder",
+}
+DEADLINE_STATE_LABELS: dict[DeadlineState, str] = {
+    DeadlineState.running: "loopt",
+    DeadlineState.suspended: "opgeschort",
+    DeadlineState.met: "gehaald",
+    DeadlineState.breached: "verlopen",
+    DeadlineState.cancelled: "vervallen",
+}
+
+
 DUTCH_LABELS: dict[str, str] = {
     # channel
     "web_form": "Digitaal formulier",

@@ -61,7 +61,7 @@ def facts_of(event: ev.CaseChange) -> list[CaseFact]:
         case ev.CaseAcknowledged():
             return [Acknowledged(on)]
         case ev.CaseReferred():
-            return [Referred(on, event.provider)]
+            return [Referred(on, event.provider, event.response_working_days)]
         case ev.CaseAssigned():
             # From `referred` an assignment to the municipality is taking the case back (second line).
             if event.previous_state == "referred" and event.handler is Handler.municipality:

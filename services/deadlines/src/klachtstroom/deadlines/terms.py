@@ -69,6 +69,7 @@ class Resumed:
 class Referred:
     on: dt.date
     provider: str
+    working_days: int | None = None  # the provider's agreed response time, when registered
 
 
 @dataclass(frozen=True)
@@ -406,10 +407,11 @@ class _Case:
                 self.resume(fact)
             case EscalatedFormal():
                 self.escalate(fact)
-            case Referred(on=on, provider=provider):
+            case Referred(on=on, provider=provider, working_days=agreed):
                 for term in self.providers:
                     term.cancel(on, "Opnieuw doorverwezen")
-                days = self.policy.provider_response_working_days
+                # The provider's agreed response time (routing's register), else the general one.
+                days = agreed or self.policy.provider_response_working_days
                 self.providers.append(
                     _Running(
                         DeadlineKind.provider_response,

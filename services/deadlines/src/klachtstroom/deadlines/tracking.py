@@ -291,8 +291,6 @@ def _by_event(facts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:
     """Who handles the case, for the addresses of warnings and escalations."""
-    if bool(event.data.get("sensitive")):
-        case.sensitive = True
     case.state = event.state
     match event:
         case ev.CaseOpened():

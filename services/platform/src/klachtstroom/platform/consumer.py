@@ -204,7 +204,7 @@ class EventConsumer:
             entry = self.handlers.get(envelope.type)
             if entry is not None:
                 model, handler = entry
-                payload = model.model_validate(envelope.data)
+                payload = model.from_event_data(envelope.data)
                 if isinstance(handler, BatchHandler):
                     if handler is not run_handler and run_handler is not None:
                         await run_handler.handle(session, run)

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
-from klachtstroom.contracts.vocabulary import Category, Channel, Outcome, dutch
+from klachtstroom.contracts.vocabulary import CASE_STATE_LABELS, CaseState, Category, Channel, Outcome, dutch
 from klachtstroom.platform.peers import peer_url
 from klachtstroom.reporting.annual import annual_report, percentage
 from klachtstroom.reporting.charts import bar_chart_svg
@@ -38,15 +38,6 @@ AT_RISK_DAYS = 5
 OPEN_LIST_LIMIT = 50
 SIGNALS_SHOWN = 10
 
-STATE_LABELS = {
-    "received": "Ontvangen",
-    "assigned": "Toegewezen",
-    "referred": "Bij de zorgaanbieder",
-    "acknowledged": "Ontvangst bevestigd",
-    "informal": "Informele behandeling",
-    "formal": "Formele behandeling",
-    "suspended": "Opgeschort",
-}
 DELIVERY_LABELS = {"sent": "verstuurd", "pending": "in de wachtrij", "failed": "mislukt"}
 CHANNEL_LABELS = {"email": "e-mail", "webhook": "webhook"}
 
@@ -102,7 +93,7 @@ def _open_case(record: CaseRecord, today: date, kind: str = "decision") -> OpenC
         handled_by=record.provider
         if record.handler == "provider" and record.provider
         else (record.unit or "–"),
-        state=STATE_LABELS.get(record.state or "received", record.state or ""),
+        state=CASE_STATE_LABELS[CaseState(record.state or CaseState.received)].capitalize(),
         received=f"{record.received_on:%d-%m-%Y}" if record.received_on else "",
         due_on=due,
         due=f"{due:%d-%m-%Y}" if due else "–",

@@ -17,6 +17,8 @@ from datetime import date
 from typing import Literal
 
 from klachtstroom.contracts.vocabulary import (
+    CLOSED_CASE_STATES,
+    OPEN_CASE_STATES,
     Category,
     Channel,
     Handler,
@@ -25,15 +27,12 @@ from klachtstroom.contracts.vocabulary import (
     Resolution,
 )
 
-# Case states as the routing service names them.
-OPEN_STATES: frozenset[str] = frozenset(
-    {"received", "assigned", "referred", "acknowledged", "informal", "formal", "suspended"}
-)
+# Case states are the vocabulary's (contracts). Reports count a case closed once it was decided;
 # "ombudsman": the complainant went to the ombudsman after our decision (Awb 9:12 names that
-# next step), so for our own term the case is closed by that earlier decision.
-CLOSED_STATES: frozenset[str] = frozenset(
-    {"resolved", "declined", "withdrawn", "ombudsman", "forwarded", "merged"}
-)
+# next step), so for our own term the case is closed by that earlier decision; so is a case
+# forwarded (no complaint) or merged into another (it leaves the reports through `merged_into`).
+OPEN_STATES: frozenset[str] = OPEN_CASE_STATES
+CLOSED_STATES: frozenset[str] = CLOSED_CASE_STATES
 CASE_STATES: frozenset[str] = OPEN_STATES | CLOSED_STATES
 
 # Key used in tables for a case without a unit, municipality or provider. An English

@@ -98,9 +98,6 @@ def _state(record: CaseRecord, data: Mapping[str, Any]) -> None:
     state = data.get("state")
     if state in CASE_STATES:
         record.state = state
-    if data.get("data", {}).get("urgent") is True and not record.urgent:
-        record.urgent = True
-        _add_reasons(record, [urgency.CASE_FLAG])
 
 
 def _opened(record: CaseRecord, data: Mapping[str, Any]) -> None:
@@ -145,14 +142,14 @@ def _provider_status(record: CaseRecord, data: Mapping[str, Any]) -> None:
     if record.state in CLOSED_STATES and data.get("outcome") and record.resolved_on is None:
         # The provider reported its decision: that closes the case.
         record.outcome = Outcome(data["outcome"])
-        resolution = data.get("data", {}).get("resolution")
+        resolution = data.get("resolution")
         record.resolution = Resolution(resolution) if resolution else Resolution.informal
         record.resolved_on = _date(data["at"])
 
 
 def _mediation(record: CaseRecord, data: Mapping[str, Any]) -> None:
     _state(record, data)
-    handler = data.get("data", {}).get("handler") or record.handler
+    handler = data.get("handler") or record.handler
     if handler == Handler.provider:
         record.mediated_with_partner = True  # Awb 9:5 together with the partner
 

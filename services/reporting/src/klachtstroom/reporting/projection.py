@@ -44,7 +44,6 @@ _DROPPED_FIELDS = frozenset(
         "overridden_by", "triage",
     }
 )  # fmt: skip
-_KEPT_CASE_DATA = frozenset({"handler", "provider", "unit", "status", "outcome", "resolution", "urgent"})
 
 LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ie.ComplaintReceived,
@@ -67,6 +66,7 @@ LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ce.CaseDeclined,
     ce.CaseReopened,
     ce.OmbudsmanReferred,
+    ce.CaseForwarded,
     ce.OmbudsmanOutcomeRecorded,
     de.DeadlineSet,
     de.DeadlineMet,
@@ -104,8 +104,6 @@ def time_us(moment: datetime) -> int:
 def log_entries(payload: Payload) -> list[LogEntry]:
     """The log entries of one event: its fields without free text, under its complaint."""
     data = payload.model_dump(mode="json", exclude=set(_DROPPED_FIELDS))
-    if "data" in data:
-        data["data"] = {k: v for k, v in data["data"].items() if k in _KEPT_CASE_DATA}
     if isinstance(payload, ie.ComplaintReceived):
         data["urgent_reasons"] = _received_reasons(payload)
     elif isinstance(payload, ie.ComplaintTriaged):

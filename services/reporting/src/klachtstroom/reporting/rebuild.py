@@ -151,7 +151,7 @@ def decode(record: Record) -> tuple[Envelope, Any] | None:
         envelope = Envelope.model_validate(data)
         if envelope.type not in _LOGGED_TYPES:
             return None
-        return envelope, payload_model(envelope.type).model_validate(envelope.data)
+        return envelope, payload_model(envelope.type).from_event_data(envelope.data)
     except (ValidationError, UnknownEventType):
         return None  # the live consumer dead-letters these; a report cannot use them either
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 GIVEN_AT_INTAKE = "Bij de registratie als urgent aangemerkt."
 TRIAGE = "De automatische beoordeling (triage) wijst op urgentie."
 OVERRIDDEN = "Een medewerker heeft de klacht als urgent aangemerkt."
-CASE_FLAG = "De behandelaar heeft de zaak als urgent aangemerkt."
 OPENED = "De zaak is als urgent geopend."
 
 _POINTS_TO = re.compile(r"\b(?:wijst|wijzen) op (?P<ground>[^\"“”]+?)\.?$")

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from klachtstroom.contracts.vocabulary import (
+    CASE_STATE_LABELS,
+    CLOSED_CASE_STATES,
+    OPEN_CASE_STATES,
     Category,
     Channel,
     DeclineGround,
@@ -23,53 +25,23 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
+from klachtstroom.contracts.vocabulary import (
+    CaseState as CaseState,  # re-exported: routing's modules import it from here
+)
+from klachtstroom.contracts.vocabulary import (
+    ProviderStatus as ProviderStatus,
+)
 
 _TIMEZONE = ZoneInfo("Europe/Amsterdam")  # terms run on the Dutch calendar date
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
-class CaseState(StrEnum):
-    """Where a case stands in the Awb chapter 9 lifecycle (see DOMAIN.md)."""
-
-    received = "received"  # registered, nobody handles it yet
-    assigned = "assigned"  # a municipal handler (or unit) has it
-    referred = "referred"  # warm hand-over to a provider as first line
-    acknowledged = "acknowledged"  # Awb 9:6: receipt confirmed, contact made
-    informal = "informal"  # Awb 9:5: conversation or mediation
-    formal = "formal"  # Awb 9:7-9:12: formal complaint handling
-    suspended = "suspended"  # waiting for the complainant; the term is paused
-    resolved = "resolved"  # decided (informally or formally)
-    declined = "declined"  # Awb 9:8: not taken into handling
-    withdrawn = "withdrawn"  # the complainant withdrew
-    ombudsman = "ombudsman"  # referred to the (Nationale) ombudsman, third line
-    forwarded = "forwarded"  # an objection or question handed on to its own procedure
-    merged = "merged"  # a duplicate, merged into another complaint
-
-
-OPEN_STATES: frozenset[CaseState] = frozenset(
-    {
-        CaseState.received,
-        CaseState.assigned,
-        CaseState.referred,
-        CaseState.acknowledged,
-        CaseState.informal,
-        CaseState.formal,
-        CaseState.suspended,
-    }
-)
-CLOSED_STATES: frozenset[CaseState] = frozenset(set(CaseState) - OPEN_STATES)
+# Case states and provider statuses are the shared vocabulary's (contracts): one definition.
+OPEN_STATES: frozenset[CaseState] = OPEN_CASE_STATES
+CLOSED_STATES: frozenset[CaseState] = CLOSED_CASE_STATES
 # States in which somebody is actively working the case (everything open but paused).
 ACTIVE_STATES: frozenset[CaseState] = OPEN_STATES - {CaseState.suspended}
-
-
-class ProviderStatus(StrEnum):
-    """What a provider reports about a complaint it handles as first line."""
-
-    registered = "registered"
-    in_handling = "in_handling"
-    resolved = "resolved"
-    measures = "measures"
 
 
 class TransitionForbidden(Exception):
@@ -392,21 +364,7 @@ EVENT_TYPES: Mapping[str, str] = {
     "provider_resolved": "provider_status",
 }
 
-STATE_LABELS: Mapping[CaseState, str] = {
-    S.received: "ontvangen",
-    S.assigned: "toegewezen",
-    S.referred: "doorverwezen naar de zorgaanbieder",
-    S.acknowledged: "ontvangst bevestigd",
-    S.informal: "informele behandeling",
-    S.formal: "formele behandeling",
-    S.suspended: "opgeschort",
-    S.resolved: "afgehandeld",
-    S.declined: "niet in behandeling genomen",
-    S.withdrawn: "ingetrokken",
-    S.ombudsman: "doorverwezen naar de ombudsman",
-    S.forwarded: "doorgestuurd (geen klacht)",
-    S.merged: "samengevoegd met een andere klacht",
-}
+STATE_LABELS: Mapping[CaseState, str] = CASE_STATE_LABELS
 
 ACTION_LABELS: Mapping[str, str] = {
     "assign": "toewijzen",

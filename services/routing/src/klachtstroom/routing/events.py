@@ -1,8 +1,9 @@
 """From a history entry of the domain to the event on `complaints.case.v1`.
 
 Free text (hearing reports, summaries, notes, reasons, a provider's measures) may carry personal
-data: it stays in routing's database and history; the event only says that there is such a text
-(`has_*`). Reporting asks routing's API for the measures when it writes a provider report.
+data: it stays in routing's database and history; an event says at most that there is such a
+text (`has_measures`). Every field is named and typed in the contract: no `data` side channel.
+Reporting asks routing's API for the measures when it writes a provider report.
 """
 
 from __future__ import annotations
@@ -12,22 +13,8 @@ from typing import Any
 
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts.vocabulary import Achievement, DeclineGround, Norm, Outcome, Resolution
-from klachtstroom.routing.domain import Case, CaseEvent, CaseState
+from klachtstroom.routing.domain import Case, CaseEvent, CaseState, ProviderStatus
 from klachtstroom.routing.rules import RoutingDecision
-
-FREE_TEXT_KEYS = frozenset({"report", "summary", "note", "explanation", "reason", "measures", "description"})
-
-
-def public_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The history data without free text; a `has_<key>` flag says a text exists."""
-    public: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in FREE_TEXT_KEYS:
-            public[f"has_{key}"] = bool(value)
-        else:
-            public[key] = value
-    return public
-
 
 Extra = Callable[[Case, CaseEvent], dict[str, Any]]
 
@@ -51,13 +38,19 @@ def _referred(case: Case, event: CaseEvent) -> dict[str, Any]:
 
 def _provider_status(case: Case, event: CaseEvent) -> dict[str, Any]:
     outcome = event.data.get("outcome")
+    resolution = event.data.get("resolution")
     measures = event.data.get("measures")
     return {
         "provider": case.provider or "",
-        "status": str(event.data.get("status")),
+        "status": ProviderStatus(str(event.data.get("status"))),
         "outcome": Outcome(str(outcome)) if outcome else None,
+        "resolution": Resolution(str(resolution)) if resolution else None,
         "has_measures": isinstance(measures, str) and bool(measures.strip()),
     }
+
+
+def _mediation(case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {"handler": case.handler}
 
 
 def _extended(case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -109,7 +102,7 @@ EVENT_MODELS: Mapping[str, tuple[type[ce.CaseChange], Extra]] = {
     "suspended": (ce.CaseSuspended, _nothing),
     "resumed": (ce.CaseResumed, _nothing),
     "escalated_formal": (ce.EscalatedFormal, _escalated),
-    "mediation_started": (ce.MediationStarted, _nothing),
+    "mediation_started": (ce.MediationStarted, _mediation),
     "resolved": (ce.CaseResolved, _resolved),
     "withdrawn": (ce.CaseWithdrawn, _nothing),
     "declined": (ce.CaseDeclined, _declined),
@@ -133,22 +126,20 @@ def event_actor(actor: str) -> str:
 def case_event_payload(
     before: CaseState, case: Case, event: CaseEvent, more: Mapping[str, Any] | None = None
 ) -> ce.CaseChange:
-    """The Kafka payload of one applied transition (`case` is the case after it)."""
+    """The Kafka payload of one applied transition (`case` is the case after it); `more` are
+    typed fields from hooks (a referral's `response_working_days`), each a field of the model."""
     model, extra = EVENT_MODELS[event.event_type]
     # Awb 9:8: the decline ground is a fixed value, not free text; every other reason stays here.
     reason = event.reason if event.event_type == "declined" else None
-    data = public_data(event.data) | dict(more or {})
-    if event.reason and event.event_type != "declined":
-        data["has_reason"] = True
+    added = {name: value for name, value in (more or {}).items() if name in model.model_fields}
     return model(
         case_id=case.id,
-        state=case.state.value,
-        previous_state=before.value,
+        state=case.state,
+        previous_state=before,
         at=event.at,
         actor=event_actor(event.actor),
         reason=reason,
-        data=data,
-        **extra(case, event),
+        **(extra(case, event) | added),
     )
 
 
@@ -157,12 +148,11 @@ def opened_payload(
 ) -> ce.CaseOpened:
     return ce.CaseOpened(
         case_id=case.id,
-        state=CaseState.received.value,
+        state=CaseState.received,
         previous_state=None,
         at=case.received_at,
         actor="routering",
         reason=None,
-        data={"unknown_fields": list(decision.unknown_fields)},
         reference=reference,
         received_at=case.received_at,
         channel=case.channel,

@@ -19,7 +19,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
-from klachtstroom.contracts.vocabulary import Achievement, DeclineGround, Outcome, Resolution, dutch
+from klachtstroom.contracts.vocabulary import (
+    DEADLINE_KIND_LABELS,
+    DEADLINE_STATE_LABELS,
+    Achievement,
+    DeclineGround,
+    Outcome,
+    Resolution,
+    dutch,
+)
 from klachtstroom.platform.auth import access_of
 from klachtstroom.platform.auth.scope import visible_to
 from klachtstroom.routing.actions import ACTIONS, parse_command
@@ -49,19 +57,18 @@ templates = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "page_templates")), autoescape=select_autoescape()
 )
 
-DEADLINE_LABELS = {
-    "contact": "Persoonlijk contact",
-    "decision": "Beslissen op de klacht",
-    "decline": "Niet in behandeling nemen",
-    "provider_response": "Reactie zorgaanbieder",
-}
-DEADLINE_STATES = {
-    "running": "loopt",
-    "suspended": "opgeschort",
-    "met": "gehaald",
-    "breached": "verlopen",
-    "cancelled": "vervallen",
-}
+
+
+def _deadline_label(kind: str) -> str:
+    known = {k.value: label for k, label in DEADLINE_KIND_LABELS.items()}
+    return known[kind].capitalize() if kind in known else kind
+
+
+def _deadline_state(state: str) -> str:
+    known = {s.value: label for s, label in DEADLINE_STATE_LABELS.items()}
+    return known.get(state, state)
+
+
 OTHER_ACTIONS = {
     "open": "geopend",
     "merge": "samengevoegd",
@@ -114,7 +121,7 @@ FIELDS: dict[str, list[Field]] = {
 
 
 def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    context |= {"label": dutch, "deadline_label": DEADLINE_LABELS.get, "deadline_state": DEADLINE_STATES.get}
+    context |= {"label": dutch, "deadline_label": _deadline_label, "deadline_state": _deadline_state}
     return HTMLResponse(templates.get_template(name).render(context), status_code=status)
 
 
