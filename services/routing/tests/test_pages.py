@@ -72,8 +72,9 @@ async def test_work_list_shows_every_term_that_needs_attention_and_cases_by_hand
 
     page = (await routing.http.get("/")).text  # the clock stands at 3 March 2026
     attention = page.split("Termijnen die vandaag aandacht vragen")[1].split("</table>")[0]
-    assert refs[contact] in attention and "Persoonlijk contact" in attention
-    assert refs[other] in attention and "Reactie zorgaanbieder" in attention and "(verlopen)" in attention
+    assert refs[contact] in attention and "Contacttermijn" in attention  # the vocabulary's word
+    assert refs[other] in attention and "Reactietermijn van de zorgaanbieder" in attention
+    assert "(verlopen)" in attention
     assert refs[later] not in attention
     assert f'<a href="/klachten/{contact}">{refs[contact]}</a>' in attention  # references link to the case
     by_handler = page.split("In behandeling per behandelaar")[1]
