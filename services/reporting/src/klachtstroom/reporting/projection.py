@@ -67,6 +67,7 @@ LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ce.CaseReopened,
     ce.OmbudsmanReferred,
     ce.CaseForwarded,
+    ce.CaseMerged,
     ce.OmbudsmanOutcomeRecorded,
     de.DeadlineSet,
     de.DeadlineMet,
