@@ -211,3 +211,12 @@ def test_errors_limits_and_public_routes(clients: dict[str, Client]) -> None:
         assert client.call("GET", "/healthz", token=False)[0] == 200
         assert client.call("GET", "/metrics", token=False)[0] == 200
 
+
+
+def test_staff_routes_need_a_token(clients: dict[str, Client]) -> None:
+    routing = clients["routing"]
+    code, _body, headers = routing.call("GET", "/api/v1/cases", token=False)
+    assert code == 401
+    assert (headers.get("WWW-Authenticate") or headers.get("www-authenticate", "")).startswith("Bearer")
+    assert routing.call("GET", "/api/v1/cases", token="not-a-token")[0] == 401
+    assert routing.call("GET", "/api/v1/cases")[0] == 200

@@ -28,6 +28,11 @@ Message = dict[str, Any]
 
 TRACE_ID_SCOPE_KEY = "klachtstroom.trace_id"
 
+# After a 413 the rest of an oversized body is read and thrown away, up to this much, so that a
+# client still sending it gets to read the answer instead of a reset connection. Beyond it the
+# connection is closed: nobody may keep a worker busy with gigabytes.
+DRAIN_AFTER_413 = 32 * 1024 * 1024
+
 
 def error_summary(error: BaseException) -> str:
     """Where an exception happened and what kind it was — never its message.
@@ -58,11 +63,21 @@ class HttpEdge:
             return
         started = False
         replacing = False
+        status = 0
+        body_read = False
+
+        async def receive_watching() -> Message:
+            nonlocal body_read
+            message: Message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                body_read = True
+            return message
 
         async def send_with_version(message: Message) -> None:
-            nonlocal started, replacing
+            nonlocal started, replacing, status
             if message["type"] == "http.response.start":
                 started = True
+                status = int(message["status"])
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
                 if message["status"] == 413 and _is_plain_text(headers):
                     # Starlette's body limit answered by itself: answer as every other error.
@@ -75,7 +90,9 @@ class HttpEdge:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_version)
+            await self.app(scope, receive_watching, send_with_version)
+            if status == 413 and not body_read:
+                await _drain(receive)
         except Exception as error:
             log.error(
                 "unhandled %s in %s %s\n%s",
@@ -101,6 +118,18 @@ class HttpEdge:
         ]
         await send({"type": "http.response.start", "status": problem.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Any) -> None:
+    """Read what is left of a refused body, discarding it, up to `DRAIN_AFTER_413` bytes."""
+    drained = 0
+    while drained <= DRAIN_AFTER_413:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _is_plain_text(headers: list[tuple[bytes, bytes]]) -> bool:
