@@ -24,7 +24,7 @@ def _complaints(intake: Intake) -> list[tuple[str, str]]:
 def test_a_backup_restores_into_a_fresh_data_dir(tmp_path: Path) -> None:
     live, copy, fresh = tmp_path / "live", tmp_path / "backup", tmp_path / "fresh"
     service, app = start_intake(live)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         for text in ("Mijn uitkering is te laat.", "De consulent belde niet terug."):
             assert (
                 client.post("/api/v1/complaints", json={"channel": "phone", "description": text}).status_code
@@ -37,7 +37,7 @@ def test_a_backup_restores_into_a_fresh_data_dir(tmp_path: Path) -> None:
 
     service, app = start_intake(fresh)
     restore(service, copy)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         assert _complaints(Intake(service, app, client, fresh)) == before
         assert len(before) == 2 and before[0][1] == "Mijn uitkering is te laat."
         with pytest.raises(BackupRefused):
@@ -47,7 +47,7 @@ def test_a_backup_restores_into_a_fresh_data_dir(tmp_path: Path) -> None:
 def test_a_restore_without_the_keys_refuses_to_start(tmp_path: Path) -> None:
     live, copy, fresh = tmp_path / "live", tmp_path / "backup", tmp_path / "fresh"
     service, app = start_intake(live)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         client.post("/api/v1/complaints", json={"channel": "phone", "description": "Te laat."})
         backup(service, copy)
     (copy / "intake" / "encryption.keys").unlink()  # the keys were not part of the backup
@@ -59,8 +59,8 @@ def test_a_restore_without_the_keys_refuses_to_start(tmp_path: Path) -> None:
 
 def test_backup_and_restore_commands(tmp_path: Path) -> None:
     live = tmp_path / "live"
-    _service, app = start_intake(live)
-    with TestClient(app) as client:
+    service, app = start_intake(live)
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         client.post("/api/v1/complaints", json={"channel": "letter", "description": "Brief kwijt."})
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLACHTSTROOM_")}
     command = str(Path(sys.executable).parent / "klachtstroom-intake")

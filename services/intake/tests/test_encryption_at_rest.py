@@ -65,7 +65,7 @@ def description(intake: Intake, complaint_id: str) -> str:
 
 def test_nothing_personal_is_readable_on_disk(keys_in_env: list[str], tmp_path: Path) -> None:
     service, app = start_intake(tmp_path)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         accepted = client.post("/api/v1/complaints", json=COMPLAINT).json()
         stored = everything_stored(tmp_path)
         assert "Klacht over de consulent" not in stored
@@ -78,19 +78,19 @@ def test_nothing_personal_is_readable_on_disk(keys_in_env: list[str], tmp_path: 
 def test_a_missing_key_with_encrypted_data_refuses_to_start(
     keys_in_env: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _service, app = start_intake(tmp_path)
-    with TestClient(app) as client:
+    service, app = start_intake(tmp_path)
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         assert client.post("/api/v1/complaints", json=COMPLAINT).status_code == 202
     monkeypatch.delenv("KLACHTSTROOM_INTAKE_ENCRYPTION_KEYS")
-    _service, app = start_intake(tmp_path)
+    service, app = start_intake(tmp_path)
     with pytest.raises(MissingKeys), TestClient(app):
         pass
     assert not (tmp_path / "intake" / "encryption.keys").exists()  # no new key made up
 
 
 def test_the_serve_command_exits_when_the_key_is_missing(keys_in_env: list[str], tmp_path: Path) -> None:
-    _service, app = start_intake(tmp_path)
-    with TestClient(app) as client:
+    service, app = start_intake(tmp_path)
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         assert client.post("/api/v1/complaints", json=COMPLAINT).status_code == 202
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLACHTSTROOM_")}
     env.update(KLACHTSTROOM_DATA_DIR=str(tmp_path), KLACHTSTROOM_INTAKE_PORT="9")
@@ -105,18 +105,19 @@ def test_rotation_keeps_old_data_readable_and_reencrypts_it(
 ) -> None:
     old = keys_in_env[0]
     service, app = start_intake(tmp_path)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         first = client.post("/api/v1/complaints", json=COMPLAINT).json()
     new = Fernet.generate_key().decode()
     monkeypatch.setenv("KLACHTSTROOM_INTAKE_ENCRYPTION_KEYS", f"{new},{old}")
     service, app = start_intake(tmp_path)
-    with TestClient(app) as client:  # the previous key still reads what it wrote
+    # The previous key still reads what it wrote.
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         assert "Pietje Puk" in description(Intake(service, app, client, tmp_path), first["id"])
     counts = service.rotate_keys()
     assert counts["complaints"] >= 3 and counts["complainants"] >= 5 and counts["rehash_complainants"] == 1
     monkeypatch.setenv("KLACHTSTROOM_INTAKE_ENCRYPTION_KEYS", new)  # the old key is gone
     service, app = start_intake(tmp_path)
-    with TestClient(app) as client:
+    with TestClient(app, headers=service.access.dev_headers()) as client:
         assert "Pietje Puk" in description(Intake(service, app, client, tmp_path), first["id"])
         # The same person is still recognised by keyed hash after the rotation.
         second = client.post("/api/v1/complaints", json=COMPLAINT).json()
