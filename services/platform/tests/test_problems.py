@@ -70,6 +70,8 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         ("GET", "/api/v1/old-style"),
         ("GET", "/api/v1/broken"),
         ("POST", "/api/v1/upload"),
+        ("POST", "/api/v1/notes"),
+        ("GET", "/api/v1/search"),
     ]
     service.access.rules = (*service.access.rules, *(allow(m, p, set(Role)) for m, p in routes))
     app = service.create_app("probe", [router])
