@@ -135,8 +135,11 @@ def test_one_complaint_from_the_form_to_the_feedback(
     assert status["reference"] == reference and status["feedback_requested"] is False
     case_id = eventually(lambda: _case_id(routing, reference))
     # The handler sees what the resident wants to achieve (kept in intake, asked by routing's page).
+    # A staff page: the handler is signed in (a bearer token; the resident's pages stay open).
+    page.set_extra_http_headers({"Authorization": f"Bearer {routing.token}"})
     page.goto(f"{routing.base}/klachten/{case_id}")
     expect(page.locator("main")).to_contain_text("Dat iemand mij terugbelt en mijn uitkering uitlegt.")
+    page.set_extra_http_headers({})
     decision = eventually(lambda: _json_status(intake, own_link).get("decision_due"))
 
     # 3. A new handler: an e-mail, and the page names the new role (no name by default).

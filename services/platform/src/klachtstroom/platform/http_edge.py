@@ -74,10 +74,15 @@ class HttpEdge:
             return message
 
         async def send_with_version(message: Message) -> None:
-            nonlocal started, replacing, status
+            nonlocal started, replacing, status, body_read
             if message["type"] == "http.response.start":
                 started = True
                 status = int(message["status"])
+                if status == 413 and not body_read:
+                    # Before the answer: once a response is complete the server reads no more
+                    # of the request, and a client still sending gets a reset, not the 413.
+                    await _drain(receive)
+                    body_read = True
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
                 if message["status"] == 413 and _is_plain_text(headers):
                     # Starlette's body limit answered by itself: answer as every other error.
@@ -91,8 +96,6 @@ class HttpEdge:
 
         try:
             await self.app(scope, receive_watching, send_with_version)
-            if status == 413 and not body_read:
-                await _drain(receive)
         except Exception as error:
             log.error(
                 "unhandled %s in %s %s\n%s",
