@@ -14,6 +14,7 @@ import smtplib
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +41,10 @@ PLANTED = (NAME, EMAIL, PHONE, BSN, TEXT, MAIL_NAME, MAIL_ADDRESS, MAIL_TEXT, RE
 @pytest.fixture(scope="module")
 def traced_stack(own_kafka: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running: Stack = make_stack(
-        tmp_path_factory.mktemp("pii"), own_kafka, KLACHTSTROOM_OTEL_EXPORTER="console"
+        tmp_path_factory.mktemp("pii"),
+        own_kafka,
+        KLACHTSTROOM_OTEL_EXPORTER="console",
+        OTEL_BSP_SCHEDULE_DELAY="200",  # spans printed within a fifth of a second, not five
     )
     with started_stack(running) as started:
         yield started
@@ -109,12 +113,20 @@ def test_planted_personal_data_appears_in_no_log_span_or_event(traced_stack: Sta
     assert routing.post(f"/api/v1/cases/{case_id}/hear", {"report": REPORT})[0] == 200
     assert routing.get(f"/api/v1/cases/{case_id}")[0] == 200
     assert intake.get(f"/api/v1/complaints/{case_id}")[0] == 200
-    time.sleep(3)  # let the span processors export and the consumers finish
+    logs = sorted((traced_stack.data_dir / "logs").glob("*.log"))
+    assert logs
+
+    def traced(log: Path) -> bool:
+        content = log.read_text(errors="replace")
+        return "traceId" in content or "trace_id" in content
+
+    # Every service's spans and log lines are there before the scan means anything.
+    eventually(lambda: all(traced(log) for log in logs), timeout=30)
+    time.sleep(1)  # the consumers finish what they are handling
 
     hits: list[str] = []
-    for log in sorted((traced_stack.data_dir / "logs").glob("*.log")):
+    for log in logs:
         content = log.read_text(errors="replace")
-        assert "traceId" in content or "trace_id" in content  # spans and log lines are there
         hits += [f"{log.name}: {value}" for value in PLANTED if value in content]
     events = all_events(f"127.0.0.1:{traced_stack.kafka_port}")
     assert events, "no events were read"
