@@ -139,3 +139,19 @@ def test_a_nul_and_undecodable_bytes_in_headers_never_travel_on(mailbox: tuple[I
     assert "\x00" not in stored and "hulp" in stored
     events = str(intake.rows("SELECT value FROM outbox"))
     assert "\\u0000" not in events and "\\x00" not in events
+
+
+def test_a_reply_from_another_address_never_joins_that_file(mailbox: tuple[Intake, int]) -> None:
+    """References are printed on letters and guessable: the sender must be the complainant."""
+    intake, port = mailbox
+    send(port, mail("Klacht", "De hulp thuis komt niet.", "<first@example.nl>"))
+    [complaint] = intake.rows("SELECT id, reference FROM complaints")
+    stranger = mail(f"Re: {complaint['reference']}", "Ik wil dit dossier zien.", "<guess@example.nl>")
+    stranger.replace_header("From", "Kees <kees@example.org>")
+    send(port, stranger, sender="kees@example.org")
+    assert count(intake, "complaint_messages") == 0
+    complaints = intake.rows("SELECT id, handover_note FROM complaints ORDER BY received_at, id")
+    assert len(complaints) == 2
+    [new] = [c for c in complaints if c["id"] != complaint["id"]]
+    assert "niet van het e-mailadres" in new["handover_note"]
+    assert complaint["reference"] not in (new["handover_note"] or "")

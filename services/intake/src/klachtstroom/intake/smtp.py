@@ -1,8 +1,11 @@
 """The mailbox: an SMTP receiver (aiosmtpd) inside the intake process, on KLACHTSTROOM_SMTP_PORT.
 
 Each accepted message becomes a complaint with channel `email`, or a reply kept with the complaint
-whose reference (KL-YYYY-NNNNNN) is in the subject. Auto-replies and bounces are accepted and
-dropped. A message delivered twice (same Message-ID) is stored once. Nothing personal is logged.
+whose reference (KL-YYYY-NNNNNN) is in the subject, but only when it comes from that complaint's
+own e-mail address (compared as keyed hashes): references are printed on letters and easy to
+guess, so a reference alone never adds anything to someone else's file; such a mail becomes a new
+complaint with a note for the coordinator. Auto-replies and bounces are accepted and dropped.
+A message delivered twice (same Message-ID) is stored once. Nothing personal is logged.
 """
 
 from __future__ import annotations
@@ -19,17 +22,25 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import Channel
 from klachtstroom.intake.mail import ParsedMail, parse_mail
 from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
-from klachtstroom.intake.store import Attachment, Complaint, ComplaintMessage
+from klachtstroom.intake.store import Attachment, Complainant, Complaint, ComplaintMessage
 
 log = logging.getLogger(__name__)
 
 # DESIGN.md, Limits: a message is at most 25 MB; aiosmtpd answers a larger one with 552 while it
 # arrives (it stops keeping the data, so memory stays bounded) and the sender is told at once.
 DATA_SIZE_LIMIT = 25 * 1024 * 1024
+
+# A reply that names a complaint but does not come from its complainant's address.
+NOT_FROM_COMPLAINANT = "not_from_complainant"
+FOREIGN_REFERENCE_NOTE = (
+    "Deze e-mail noemt het kenmerk van een andere klacht, maar komt niet van het e-mailadres van "
+    "die indiener. Daarom is het een nieuwe klacht. Kijk of de twee bij elkaar horen."
+)
 
 
 class MailIntake:
@@ -63,16 +74,23 @@ class MailIntake:
             return parsed.ignore_reason
         if parsed.reference:
             outcome = await self._store_reply(parsed)
+            if outcome == NOT_FROM_COMPLAINANT:
+                return await self._register(parsed, foreign_reference=True)
             if outcome is not None:
                 return outcome
         return await self._register(parsed)
 
-    async def _register(self, parsed: ParsedMail) -> str:
-        note = None
+    async def _register(self, parsed: ParsedMail, *, foreign_reference: bool = False) -> str:
+        notes = []
         if parsed.refused:
             counts = Counter(parsed.refused)
             listed = ", ".join(f"{n}× {why}" for why, n in sorted(counts.items()))
-            note = f"Niet alle bijlagen van de e-mail zijn bewaard: {listed}. Vraag ze zo nodig opnieuw op."
+            notes.append(
+                f"Niet alle bijlagen van de e-mail zijn bewaard: {listed}. Vraag ze zo nodig opnieuw op."
+            )
+        if foreign_reference:
+            notes.append(FOREIGN_REFERENCE_NOTE)
+        note = " ".join(notes) or None
         new = NewComplaint(
             channel=Channel.email,
             description=parsed.description,
@@ -99,8 +117,11 @@ class MailIntake:
                 complaint = await session.scalar(query)
                 if complaint is None:
                     return None
+                named = complaint
                 if complaint.merged_into:  # a person merged it: the reply belongs with the kept one
                     complaint = await session.get(Complaint, complaint.merged_into) or complaint
+                if not await self._sent_by_complainant(session, (named, complaint), parsed.sender_email):
+                    return NOT_FROM_COMPLAINANT
                 if parsed.message_id and await session.scalar(
                     select(ComplaintMessage.id).where(ComplaintMessage.source_ref == parsed.message_id)
                 ):
@@ -137,6 +158,19 @@ class MailIntake:
         except IntegrityError:
             return "duplicate"  # the same reply delivered twice at the same moment
         return "reply"
+
+    async def _sent_by_complainant(
+        self, session: AsyncSession, complaints: tuple[Complaint, ...], sender: str | None
+    ) -> bool:
+        """Whether the sender's address is that of the complainant of one of these complaints."""
+        hashes = set(self.registrar.vault.identifier_hashes("email", sender))
+        if not hashes:
+            return False
+        for complaint in complaints:
+            person = await session.get(Complainant, complaint.complainant_id)
+            if person is not None and person.email_hash in hashes:
+                return True
+        return False
 
 
 class SmtpReceiver:
