@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts.vocabulary import Channel
 from klachtstroom.intake.mail import ParsedMail, parse_mail
 from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
-from klachtstroom.intake.store import Attachment, Complainant, Complaint, ComplaintMessage
+from klachtstroom.intake.resident.messages import compose, queue
+from klachtstroom.intake.store import Attachment, Complainant, Complaint, ComplaintMessage, RawMail
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,21 @@ FOREIGN_REFERENCE_NOTE = (
     "Deze e-mail noemt het kenmerk van een andere klacht, maar komt niet van het e-mailadres van "
     "die indiener. Daarom is het een nieuwe klacht. Kijk of de twee bij elkaar horen."
 )
+
+
+REFUSED_WORDS = {
+    "te groot": "te groot (meer dan 10 MB)",
+    "bestandstype niet toegestaan": "een soort bestand dat we niet kunnen openen",
+}
+
+
+def not_accepted_words(refused: list[str]) -> str:
+    """What of a mail was not kept, for the sender (no file names: they may name a person)."""
+    counts = Counter(refused)
+    return ", ".join(
+        f"{n} {'bestand' if n == 1 else 'bestanden'}: {REFUSED_WORDS.get(why, why)}"
+        for why, n in sorted(counts.items())
+    )
 
 
 class MailIntake:
@@ -73,14 +89,14 @@ class MailIntake:
         if parsed.ignore_reason:
             return parsed.ignore_reason
         if parsed.reference:
-            outcome = await self._store_reply(parsed)
+            outcome = await self._store_reply(parsed, raw)
             if outcome == NOT_FROM_COMPLAINANT:
-                return await self._register(parsed, foreign_reference=True)
+                return await self._register(parsed, raw, foreign_reference=True)
             if outcome is not None:
                 return outcome
-        return await self._register(parsed)
+        return await self._register(parsed, raw)
 
-    async def _register(self, parsed: ParsedMail, *, foreign_reference: bool = False) -> str:
+    async def _register(self, parsed: ParsedMail, raw: bytes, *, foreign_reference: bool = False) -> str:
         notes = []
         if parsed.refused:
             counts = Counter(parsed.refused)
@@ -99,6 +115,8 @@ class MailIntake:
             attachments=[AttachmentIn(f.filename, f.content_type, f.data) for f in parsed.attachments],
             handover_note=note,
             source_ref=parsed.message_id,
+            raw_mail=raw,
+            not_accepted=not_accepted_words(parsed.refused),
         )
         key = None
         if parsed.message_id:
@@ -107,7 +125,7 @@ class MailIntake:
         registered = await self.registrar.register(new, idempotency_key=key, request_hash="email")
         return "duplicate" if registered.replayed else "complaint"
 
-    async def _store_reply(self, parsed: ParsedMail) -> str | None:
+    async def _store_reply(self, parsed: ParsedMail, raw: bytes) -> str | None:
         """Keep a reply with the complaint it names; None when that complaint is unknown."""
         service = self.registrar.service
         now = service.clock.now()
@@ -142,6 +160,18 @@ class MailIntake:
                     )
                 )
                 await session.flush()
+                session.add(
+                    RawMail(
+                        id=str(uuid.uuid4()),
+                        complaint_id=complaint.id,
+                        message_id=message_id,
+                        size=len(raw),
+                        data=raw,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                if parsed.refused:
+                    await self._tell_not_accepted(session, complaint, parsed.refused, now)
                 for item in parsed.attachments:
                     session.add(
                         Attachment(
@@ -158,6 +188,18 @@ class MailIntake:
         except IntegrityError:
             return "duplicate"  # the same reply delivered twice at the same moment
         return "reply"
+
+    async def _tell_not_accepted(
+        self, session: AsyncSession, complaint: Complaint, refused: list[str], now: datetime
+    ) -> None:
+        context = {
+            "organisation": self.registrar.settings.organisation,
+            "reference": complaint.reference,
+            "not_accepted": not_accepted_words(refused),
+        }
+        kind = "mail_not_accepted"
+        subject, body = await compose(session, kind, context)
+        await queue(session, self.registrar.vault, complaint, kind, now, subject=subject, body=body)
 
     async def _sent_by_complainant(
         self, session: AsyncSession, complaints: tuple[Complaint, ...], sender: str | None
