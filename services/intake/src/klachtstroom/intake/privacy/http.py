@@ -25,6 +25,7 @@ from klachtstroom.intake.privacy.access import PeerUnavailable, dossier
 from klachtstroom.intake.privacy.letter import access_letter
 from klachtstroom.intake.privacy.people import Request as PersonRequest
 from klachtstroom.intake.privacy.retention import RetentionFailed, run_everywhere
+from klachtstroom.intake.scope import sees
 from klachtstroom.intake.store import Complainant, Complaint, PrivacyLog
 from klachtstroom.platform.service import Service
 
@@ -94,7 +95,7 @@ async def access(body: AccessRequest, request: Request, format: Literal["json", 
     service = _service(request)
     asked = PersonRequest(body.complaint_id, body.email, body.phone, body.bsn)
     try:
-        found = await dossier(service, _vault(request), asked)
+        found = await dossier(service, _vault(request), asked, lambda c: sees(request, c))
     except PeerUnavailable as error:
         raise HTTPException(
             503, detail=f"De dienst '{error.service}' antwoordt nu niet; probeer het later opnieuw."
@@ -140,7 +141,7 @@ async def rectify_contact(complaint_id: str, body: ContactCorrection, request: R
     changed = [f for f in ("name", "email", "phone", "address") if getattr(body, f) is not None]
     async with service.db.transaction() as session:
         complaint = await session.get(Complaint, complaint_id)
-        if complaint is None or complaint.destroyed_at is not None:
+        if complaint is None or complaint.destroyed_at is not None or not sees(request, complaint):
             raise HTTPException(404, detail="Deze klacht kennen we niet.")
         person = await session.get(Complainant, complaint.complainant_id)
         if person is None:
