@@ -206,3 +206,18 @@ def test_a_provider_reads_no_complaints_at_intake(intake: Intake, two_municipali
         == 403
     )
     assert intake.client.get("/api/v1/complaints", headers=provider).status_code == 403
+
+
+def test_the_privacy_log_names_only_the_callers_complaints(
+    intake: Intake, two_municipalities: dict[str, str]
+) -> None:
+    for key in ("oss", "boxtel"):
+        response = intake.client.patch(
+            f"/api/v1/complaints/{two_municipalities[key]}/contact", json={"phone": "0612345678"}
+        )
+        assert response.status_code == 200, response.text
+    oss = headers(intake, [Role.coordinator], ["Oss"])
+    logged = intake.client.get("/api/v1/privacy/log", headers=oss).json()["items"]
+    assert [entry["complaint_ids"] for entry in logged] == [[two_municipalities["oss"]]]
+    everything = intake.client.get("/api/v1/privacy/log").json()["items"]
+    assert len(everything) == 2

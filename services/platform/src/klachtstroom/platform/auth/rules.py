@@ -134,7 +134,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}, scoped=True),
         allow("POST", "/api/v1/privacy/access", PRIVACY, scoped=True),
         allow("POST", "/api/v1/privacy/retention/run", {admin}),
-        allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}),
+        allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}, scoped=True),
         allow("PATCH", "/api/v1/complaints/{complaint_id}/contact", PRIVACY, scoped=True),
     ),
     "routing": (
