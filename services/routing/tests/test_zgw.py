@@ -196,3 +196,48 @@ async def test_notifications_about_our_zaak_are_recorded(routing: Harness, zaken
     assert entry["action"] == "zgw-notification" and entry["data"]["actie"] == "update"
     other = notification | {"hoofdObject": "https://elders.example/zaken/1"}
     assert (await routing.anonymous.post(url, json=other, headers=headers)).status_code == 204
+
+
+NOTIFICATION = {
+    "kanaal": "zaken",
+    "hoofdObject": "https://zaken.example/api/v1/zaken/onbekend",
+    "resource": "status",
+    "resourceUrl": "https://zaken.example/api/v1/statussen/1",
+    "actie": "update",
+    "aanmaakdatum": "2026-03-04T10:00:00Z",
+}
+
+
+# (configured token, how the sender authenticates, answer): the callback is never open.
+CALLBACK_SENDERS: list[tuple[str, str | None, int]] = [
+    ("Token notificaties", None, 401),
+    ("Token notificaties", "Token verkeerd", 401),
+    ("Token notificaties", "Token notificatieS", 401),
+    ("Token notificaties", "Token notificaties ", 401),
+    ("Token notificaties", "Bearer nep.token.waarde", 401),
+    ("Token notificaties", "Token notificaties", 204),
+    ("", None, 401),  # none configured: refused, not open
+    ("", "", 401),
+    ("", "Token notificaties", 401),
+    ("", "system", 204),  # a system bearer token from the issuer (checked by the access gate)
+    ("Token notificaties", "system", 204),
+    ("Token notificaties", "handler", 403),  # a known caller whose role may not
+]
+
+
+@pytest.mark.parametrize(("configured", "sent", "status"), CALLBACK_SENDERS)
+async def test_the_notifications_callback_needs_the_configured_token_or_a_system_token(
+    routing: Harness, configured: str, sent: str | None, status: int
+) -> None:
+    routing.app.state.zgw_settings.notifications_token = configured
+    issuer = routing.service.access.development
+    assert issuer is not None
+    headers: dict[str, str] = {}
+    if sent in ("system", "handler"):
+        headers["Authorization"] = "Bearer " + issuer.mint([sent], subject="zaaksysteem")
+    elif sent is not None:
+        headers["Authorization"] = sent
+    response = await routing.anonymous.post("/api/v1/zgw/notifications", json=NOTIFICATION, headers=headers)
+    assert response.status_code == status, response.text
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")

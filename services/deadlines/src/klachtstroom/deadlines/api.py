@@ -16,6 +16,7 @@ from sqlalchemy import select
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import DueDate
 from klachtstroom.deadlines.runtime import deadlines_of
+from klachtstroom.deadlines.scope import scoped, sees
 from klachtstroom.deadlines.store import CalendarDayRecord, CaseRecord, TermRecord, load_calendar
 from klachtstroom.deadlines.tracking import recompute_open_cases
 from klachtstroom.platform.problems import FieldError, Problem
@@ -85,6 +86,7 @@ async def list_deadlines(
         query = query.where(TermRecord.due < due_before)
     if cursor is not None:
         query = query.where(TermRecord.id > cursor)
+    query = scoped(request, query, TermRecord.case_id)
     async with deadlines_of(request).service.db.reading() as session:
         rows = (await session.scalars(query.order_by(TermRecord.id).limit(limit + 1))).all()
     items = [deadline_view(t) for t in rows[:limit]]
@@ -99,7 +101,7 @@ async def case_facts(case_id: str, request: Request) -> dict[str, Any]:
     """The facts the terms of a case were computed from, and facts the term rules refused."""
     async with deadlines_of(request).service.db.reading() as session:
         case = await session.get(CaseRecord, case_id)
-    if case is None:
+    if case is None or not sees(request, case):
         raise HTTPException(404, detail="Deze zaak kennen we (nog) niet.")
     return {
         "case_id": case.case_id,

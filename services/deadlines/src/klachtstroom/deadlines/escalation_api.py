@@ -11,6 +11,7 @@ from sqlalchemy import select
 from klachtstroom.deadlines.api import unprocessable
 from klachtstroom.deadlines.escalation import EscalationConfig
 from klachtstroom.deadlines.runtime import deadlines_of
+from klachtstroom.deadlines.scope import scoped
 from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, utc
 from klachtstroom.platform.outbound.destinations import UnsafeDestination, check_destination
 
@@ -57,6 +58,7 @@ async def list_timers(
         query = query.where(TimerRecord.state == state)
     if cursor is not None:
         query = query.where(TimerRecord.id > cursor)
+    query = scoped(request, query, TimerRecord.case_id)
     async with deadlines_of(request).service.db.reading() as session:
         rows = (await session.scalars(query.order_by(TimerRecord.id).limit(limit + 1))).all()
     items = [
@@ -98,6 +100,7 @@ async def list_notifications(
             query = query.where(column == value)
     if cursor is not None:
         query = query.where(n.id > cursor)
+    query = scoped(request, query, n.case_id)
     async with deadlines_of(request).service.db.reading() as session:
         rows = (await session.scalars(query.order_by(n.id).limit(limit + 1))).all()
     items = [

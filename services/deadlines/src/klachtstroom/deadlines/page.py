@@ -18,6 +18,7 @@ from klachtstroom.contracts.vocabulary import DeadlineKind
 from klachtstroom.deadlines.calendar import dutch_date
 from klachtstroom.deadlines.messages import TERM_NAMES
 from klachtstroom.deadlines.runtime import deadlines_of
+from klachtstroom.deadlines.scope import condition
 from klachtstroom.deadlines.store import CaseRecord, TermRecord
 
 router = APIRouter()
@@ -55,6 +56,8 @@ async def overview(request: Request) -> HTMLResponse:
         .order_by(TermRecord.due, TermRecord.id)
         .limit(200)
     )
+    if (where := condition(request)) is not None:
+        query = query.where(where)  # the cases of the caller's municipalities (or provider)
     async with runtime.service.db.reading() as session:
         late = (
             await session.execute(query.where(TermRecord.state == "breached", TermRecord.closed_on.is_(None)))

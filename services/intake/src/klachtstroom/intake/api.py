@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -27,8 +28,10 @@ from klachtstroom.intake.schemas import (
     TriageIn,
     TriageOut,
 )
+from klachtstroom.intake.scope import in_scope, municipality_for_new, scoped
 from klachtstroom.intake.status import public_status, staff_view
 from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
+from klachtstroom.platform.problems import Problem
 from klachtstroom.platform.service import Service
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -88,7 +91,10 @@ async def submit_complaint(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Register a complaint from any channel; 202 means it is durably stored."""
-    new = new_complaint_from(body)
+    municipality, allowed = municipality_for_new(request, body.municipality)
+    if not allowed:
+        raise Problem.invalid("municipality", "U kunt alleen klachten registreren voor uw eigen gemeente(n).")
+    new = replace(new_complaint_from(body), municipality=municipality)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     try:
         registered = await _registrar(request).register(
@@ -131,6 +137,7 @@ async def list_complaints(
         query = query.where(Complaint.channel == channel.value)
     if source_ref:
         query = query.where(Complaint.source_ref == source_ref)
+    query = scoped(request, query)
     service: Service = request.app.state.service
     async with service.db.reading() as session:
         rows = (await session.scalars(query)).all()
@@ -145,8 +152,7 @@ async def complaint_messages(complaint_id: str, request: Request) -> MessageList
     """Replies kept with a complaint, oldest first."""
     service: Service = request.app.state.service
     async with service.db.reading() as session:
-        if await session.get(Complaint, complaint_id) is None:
-            raise HTTPException(404, detail="Deze klacht kennen we niet.")
+        in_scope(request, await session.get(Complaint, complaint_id))
         rows = (
             await session.scalars(
                 select(ComplaintMessage)
@@ -176,8 +182,7 @@ async def complaint_status(complaint_id: str, request: Request) -> StaffComplain
     async with service.db.reading() as session:
         complaint = await session.get(Complaint, complaint_id)
         desired = await session.get(DesiredOutcome, complaint_id)
-    if complaint is None:
-        raise HTTPException(404, detail="Deze klacht kennen we niet.")
+    complaint = in_scope(request, complaint)
     return staff_view(complaint).model_copy(update={"desired_outcome": desired.text if desired else None})
 
 

@@ -13,8 +13,9 @@ import contextlib
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -47,6 +48,22 @@ def check_upload(filename: str, content: bytes, max_bytes: int) -> None:
         raise FileRefused("Het bestand is leeg.")
 
 
+def check_municipalities(content: bytes, today: date, allowed: Callable[[str | None], bool]) -> None:
+    """An administrator of some municipalities imports only their complaints: a row of another
+    municipality, or without one, refuses the whole file (nothing of it is registered)."""
+    try:
+        register = read_register(content, today)
+    except FileRefused:
+        return  # the job reports what is wrong with the file
+    outside = [row.row for row in register.rows if not allowed(row.complaint.municipality)]
+    if outside:
+        rows = ", ".join(str(n) for n in outside[:20]) + (" en meer" if len(outside) > 20 else "")
+        raise FileRefused(
+            f"Rij {rows}: de gemeente ontbreekt of is niet een van uw gemeenten. "
+            "U kunt alleen klachten van uw eigen gemeente(n) importeren."
+        )
+
+
 class ImportRunner:
     """Creates import jobs and works through them, one at a time, in a `service.background` job."""
 
@@ -56,8 +73,18 @@ class ImportRunner:
         self.max_bytes = max_bytes
         self._wake = asyncio.Event()
 
-    async def create(self, filename: str, content: bytes, dry_run: bool) -> ImportJob:
+    async def create(
+        self,
+        filename: str,
+        content: bytes,
+        dry_run: bool,
+        allowed: Callable[[str | None], bool] | None = None,
+    ) -> ImportJob:
+        """A queued job; `allowed` says which municipalities the uploader may import for."""
         await asyncio.to_thread(check_upload, filename, content, self.max_bytes)
+        if allowed is not None:
+            today = local_date(self.registrar.service.clock.now())
+            await asyncio.to_thread(check_municipalities, content, today, allowed)
         job = ImportJob(
             id=str(uuid.uuid4()),
             file_hash=hashlib.sha256(content).hexdigest(),

@@ -40,15 +40,13 @@ MAX_DESCRIPTION = 20_000
 MAX_REQUEST_BYTES = 31 * 1024 * 1024
 FIELD_ORDER = (
     "omschrijving", "bereiken", "afdeling", "gemeente", "wanneer", "contact",
-    "naam", "email", "telefoon", "adres", "bsn", "behandeling", "bijlagen",
+    "naam", "email", "telefoon", "adres", "behandeling", "bijlagen",
 )
 CONTACT_MESSAGES = {
     "name": ("naam", "Vul uw naam in met maximaal 300 tekens."),
     "email": ("email", "Vul een e-mailadres in zoals naam@voorbeeld.nl."),
     "phone": ("telefoon", "Vul een telefoonnummer in zoals 06 12345678."),
     "address": ("adres", "Vul uw adres in met maximaal 500 tekens."),
-    "bsn": ("bsn", "Dit burgerservicenummer klopt niet. Kijk het nummer na of laat het veld leeg. "
-                   "U hoeft het niet in te vullen."),
 }
 HANDLING_OPTIONS = [
     ("informeel", "Eerst een gesprek om het samen op te lossen"),
@@ -70,7 +68,6 @@ class FormValues:
     telefoon: str = ""
     adres: str = ""
     geen_contact: bool = False
-    bsn: str = ""
     behandeling: str = "informeel"
 
     @classmethod
@@ -91,7 +88,6 @@ class FormValues:
             telefoon=text("telefoon", 100),
             adres=text("adres", 600),
             geen_contact=form.get("geen_contact") == "ja",
-            bsn=text("bsn", 30).replace(" ", "").replace(".", ""),
             behandeling="formeel" if form.get("behandeling") == "formeel" else "informeel",
         )
 
@@ -121,13 +117,13 @@ class FormValues:
         return errors
 
     def contact_in(self) -> ComplainantIn:
-        # The same rules as the JSON API (elfproef for the BSN, e-mail and phone shape).
+        # The same rules as the JSON API (e-mail and phone shape). No BSN: an anonymous form
+        # cannot know whose number it is (that needs DigiD); KCC and machine clients may send one.
         return ComplainantIn(
             name=self.naam or None,
             email=self.email or None,
             phone=self.telefoon or None,
             address=self.adres or None,
-            bsn=self.bsn or None,
         )
 
     def description(self) -> str:
@@ -300,7 +296,7 @@ async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:
         channel=Channel.web_form,
         description=values.description(),
         received_at=registrar.service.clock.now(),
-        contact=ContactDetails(contact.name, contact.email, contact.phone, contact.address, contact.bsn),
+        contact=ContactDetails(contact.name, contact.email, contact.phone, contact.address),
         municipality=values.gemeente or None,
         unit=values.afdeling or None,
         formal=values.behandeling == "formeel",

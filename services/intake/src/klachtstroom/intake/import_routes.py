@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klachtstroom.intake.bulk_import import ImportRunner, too_large
 from klachtstroom.intake.import_register import FileRefused
+from klachtstroom.intake.scope import municipalities_of
 from klachtstroom.intake.store import ImportJob
 from klachtstroom.intake.web import CsrfGuard, Web
 
@@ -94,7 +95,9 @@ async def start_import(
     if (file.size or 0) > runner.max_bytes:
         raise _refusal(too_large(runner.max_bytes))
     try:
-        job = await runner.create(file.filename or "register", await file.read(), dry_run)
+        job = await runner.create(
+            file.filename or "register", await file.read(), dry_run, municipalities_of(request)
+        )
     except FileRefused as refused:
         raise _refusal(refused) from None
     url = str(request.url_for("import_status", job_id=job.id))
@@ -148,7 +151,8 @@ async def import_upload(request: Request) -> Response:
         if (upload.size or 0) > runner.max_bytes:
             return _upload_page(request, too_large(runner.max_bytes).message, 413, dry_run)
         try:
-            job = await runner.create(upload.filename, await upload.read(), dry_run)
+            allowed = municipalities_of(request)
+            job = await runner.create(upload.filename, await upload.read(), dry_run, allowed)
         except FileRefused as refused:
             return _upload_page(request, refused.message, refused.status, dry_run)
     finally:

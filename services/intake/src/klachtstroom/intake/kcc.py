@@ -8,6 +8,7 @@ terms run from it (Awb 9:11), not from the day it was typed in.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from klachtstroom.intake.api import new_complaint_from
 from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import ComplaintIn
+from klachtstroom.intake.scope import municipality_for_new, sees
 from klachtstroom.intake.store import Complaint
 from klachtstroom.intake.web import CsrfGuard, Web, one_time_token
 
@@ -148,16 +150,23 @@ async def kcc_submit(request: Request) -> HTMLResponse:
     body, errors = _complaint_in(values, today)
     if body is None:
         return _page(request, values, errors, 422, form_token)
+    municipality, allowed = municipality_for_new(request, body.municipality)
+    if not allowed:
+        errors = {"municipality": "U kunt alleen klachten registreren voor uw eigen gemeente(n)."}
+        return _page(request, values, errors, 422, form_token)
     registrar: Registrar = request.app.state.registrar
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     registered = await registrar.register(
-        new_complaint_from(body), idempotency_key=f"kcc:{one_time_token(form_token)}:{digest[:16]}",
+        replace(new_complaint_from(body), municipality=municipality),
+        idempotency_key=f"kcc:{one_time_token(form_token)}:{digest[:16]}",
         request_hash=digest, public_base=str(request.base_url),
     )
     async with registrar.service.db.reading() as session:
         complaint = await session.get(Complaint, registered.id)
         duplicate = await session.get(Complaint, registered.duplicate_of) if registered.duplicate_of else None
     assert complaint is not None
+    if not sees(request, duplicate):
+        duplicate = None  # a complaint of another municipality is not revealed
     context = {
         "title": "Klacht geregistreerd",
         "reference": registered.reference,

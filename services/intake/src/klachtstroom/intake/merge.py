@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from klachtstroom.contracts.intake_events import ComplaintsMerged
 from klachtstroom.contracts.vocabulary import Channel
+from klachtstroom.intake.scope import in_scope, sees
 from klachtstroom.intake.store import Complaint, DuplicateSuspicion
 from klachtstroom.platform.service import Service
 
@@ -62,8 +63,7 @@ def _service(request: Request) -> Service:
 async def list_duplicates(complaint_id: str, request: Request) -> DuplicateList:
     """Complaints that registration suspected to be about the same matter, in both directions."""
     async with _service(request).db.reading() as session:
-        if await session.get(Complaint, complaint_id) is None:
-            raise HTTPException(404, detail="Deze klacht kennen we niet.")
+        in_scope(request, await session.get(Complaint, complaint_id))
         suspicions = (
             await session.scalars(
                 select(DuplicateSuspicion)
@@ -81,8 +81,8 @@ async def list_duplicates(complaint_id: str, request: Request) -> DuplicateList:
             earlier = suspicion.complaint_id == complaint_id
             other_id = suspicion.duplicate_of if earlier else suspicion.complaint_id
             other = await session.get(Complaint, other_id)
-            if other is None:
-                continue
+            if other is None or not sees(request, other):
+                continue  # a complaint of another municipality is not revealed
             items.append(
                 DuplicateOut(
                     id=other.id,
@@ -109,9 +109,8 @@ async def merge_complaint(complaint_id: str, body: MergeIn, request: Request) ->
     async with service.db.transaction() as session:
         merged = await session.get(Complaint, complaint_id, with_for_update=True)
         kept = await session.get(Complaint, body.into, with_for_update=True)
-        if merged is None:
-            raise HTTPException(404, detail="Deze klacht kennen we niet.")
-        if kept is None:
+        merged = in_scope(request, merged)
+        if kept is None or not sees(request, kept):
             raise HTTPException(422, detail="De klacht waarmee u wilt samenvoegen, kennen we niet.")
         if merged.merged_into is not None:
             raise HTTPException(

@@ -21,6 +21,7 @@ from klachtstroom.reporting.publication.disclosure import publishable_names, pub
 from klachtstroom.reporting.render_csv import annual_csv, open_data_csv, provider_csv
 from klachtstroom.reporting.render_html import render_annual_html, render_provider_html
 from klachtstroom.reporting.runtime import reporting_of
+from klachtstroom.reporting.scope import check_municipality, in_scope, measures_in_scope, signals_in_scope
 from klachtstroom.reporting.signals import list_signals
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -70,7 +71,8 @@ async def annual(
     """
     reporting = reporting_of(request)
     municipality = _optional(municipality)
-    facts = await reporting.facts(year - 3, year)
+    check_municipality(request, municipality)
+    facts = in_scope(request, await reporting.facts(year - 3, year))
     learning = await learning_of(request, year, facts)
     report = annual_report(facts, year, municipality, as_of=reporting.as_of(year, as_of), learning=learning)
     if published:
@@ -108,6 +110,7 @@ async def learning_of(request: Request, year: int, facts: list[CaseFacts]) -> Le
         answers = await evidence.answers(session)
         norms = await evidence.norms(session)
     measures = of_year(await all_measures(request), year, facts)
+    measures = measures_in_scope(request, measures, {f.id for f in facts})
     return Learning(answers=answers, norms=norms, measures=[dict(m) for m in measures])
 
 
@@ -125,7 +128,7 @@ async def provider(
         raise HTTPException(422, detail=[{"loc": ["path", "period"], "type": "period", "msg": message}])
     year, half = int(match[1]), int(match[2])
     reporting = reporting_of(request)
-    facts = await reporting.facts(year, year)
+    facts = in_scope(request, await reporting.facts(year, year))
     covered = [fact.id for fact in provider_cases(facts, provider, year, half)]
     try:
         measures = await measures_of_cases(reporting.service.peers, covered)
@@ -134,7 +137,7 @@ async def provider(
         raise HTTPException(503, detail=message) from None
     async with reporting.service.db.reading() as session:
         answers = await evidence.answers(session)
-    own = [dict(m) for m in await all_measures(request)]
+    own = measures_in_scope(request, [dict(m) for m in await all_measures(request)], {f.id for f in facts})
     report = provider_report(facts, provider, year, half, measures, answers=answers, register=own)
     name = f"halfjaarrapportage-{re.sub(r'[^A-Za-z0-9]+', '-', provider).strip('-').lower()}-{period}"
     if format == "csv":
@@ -153,7 +156,7 @@ async def provider(
 @router.get("/reports/mediated/{year}")
 async def mediated(year: Year, request: Request) -> dict[str, Any]:
     """Complaints handled informally together with a partner (Awb 9:5)."""
-    facts = await reporting_of(request).facts(year, year)
+    facts = in_scope(request, await reporting_of(request).facts(year, year))
     return dict(mediated_overview(facts, year))
 
 
@@ -171,7 +174,7 @@ async def signals(
     next_url = None
     if last is not None:
         next_url = str(request.url.include_query_params(after=last))
-    return {"items": items, "next": next_url}
+    return {"items": signals_in_scope(request, items), "next": next_url}
 
 
 def _moment(text: str) -> datetime:

@@ -30,6 +30,13 @@ from klachtstroom.reporting.projection import CaseRecord
 from klachtstroom.reporting.projector import live_set, read_records
 from klachtstroom.reporting.render_html import dutch_date
 from klachtstroom.reporting.runtime import reporting_of
+from klachtstroom.reporting.scope import (
+    check_municipality,
+    in_scope,
+    limited,
+    measures_in_scope,
+    signals_in_scope,
+)
 from klachtstroom.reporting.signals import latest_signals
 
 router = APIRouter(tags=["dashboard"])
@@ -131,22 +138,27 @@ async def dashboard(
     today = reporting.today()
     year = year or today.year
     municipality = (municipality or "").strip() or None
+    check_municipality(request, municipality)
     async with reporting.service.db.reading() as session:
         cases = (await live_set(session)).cases
-        open_records = await read_records(session, cases.state.in_(sorted(OPEN_STATES)))
-        signals = [_signal_view(s) for s in await latest_signals(session, SIGNALS_SHOWN)]
+        open_records = in_scope(request, await read_records(session, cases.state.in_(sorted(OPEN_STATES))))
+        latest = await latest_signals(session, SIGNALS_SHOWN)
+        signals = [_signal_view(s) for s in signals_in_scope(request, latest)]
         poor_answers = await evidence.poor_answers(session)
+    # Only the caller's municipalities (or its provider) count, in figures and in lists.
+    known = {f.id: f for f in in_scope(request, await reporting.facts())}
+    if limited(request) is not None:
+        poor_answers = [p for p in poor_answers if p["complaint_id"] in known]
     overdue_measures = [
         m | {"due_text": dutch_date(date.fromisoformat(m["due"]))}
-        for m in await all_measures(request)
+        for m in measures_in_scope(request, await all_measures(request), set(known))
         if m["overdue"]
     ]
-    facts = await reporting.facts(year - 3, year)
+    facts = in_scope(request, await reporting.facts(year - 3, year))
     names = sorted({f.municipality for f in facts if f.municipality}, key=str.casefold)
     report = annual_report(facts, year, municipality, as_of=reporting.as_of(year))
     if municipality is not None:
         open_records = [r for r in open_records if r.municipality == municipality]
-    known = {f.id: f for f in await reporting.facts()}
     poor = [
         {"reference": known[p["complaint_id"]].reference if p["complaint_id"] in known else "–",
          "score": p["score"], "heard": p["heard"],

@@ -8,6 +8,7 @@ Reporting keeps only anonymous counts; the answer says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,13 +134,20 @@ async def _ask(service: Service, peer: str, path: str, params: dict[str, list[st
     return response.json()
 
 
-async def dossier(service: Service, vault: Vault, request: Request) -> dict[str, Any] | None:
-    """Everything held about the person, or None when nobody matches."""
+async def dossier(
+    service: Service, vault: Vault, request: Request, visible: Callable[[Complaint], bool] | None = None
+) -> dict[str, Any] | None:
+    """Everything held about the person, or None when nobody matches. `visible` limits it to
+    the complaints in the asking staff member's scope (its municipalities); none of them: None."""
     async with service.db.reading() as session:
         people = await complainants_of(session, vault, request)
         if not people:
             return None
         complaints = await complaints_of(session, people)
+        if visible is not None:
+            complaints = [c for c in complaints if visible(c)]
+            if not complaints:
+                return None
         records = [await complaint_record(session, c) for c in complaints]
         contacts = [contact_details(vault, p) for p in people]
     ids = [c.id for c in complaints]

@@ -19,12 +19,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.intake.personal_data import Vault, is_valid_bsn
 from klachtstroom.intake.privacy.access import PeerUnavailable, dossier
 from klachtstroom.intake.privacy.letter import access_letter
 from klachtstroom.intake.privacy.people import Request as PersonRequest
 from klachtstroom.intake.privacy.retention import RetentionFailed, run_everywhere
+from klachtstroom.intake.scope import condition, sees
 from klachtstroom.intake.store import Complainant, Complaint, PrivacyLog
 from klachtstroom.platform.service import Service
 
@@ -94,7 +96,7 @@ async def access(body: AccessRequest, request: Request, format: Literal["json", 
     service = _service(request)
     asked = PersonRequest(body.complaint_id, body.email, body.phone, body.bsn)
     try:
-        found = await dossier(service, _vault(request), asked)
+        found = await dossier(service, _vault(request), asked, lambda c: sees(request, c))
     except PeerUnavailable as error:
         raise HTTPException(
             503, detail=f"De dienst '{error.service}' antwoordt nu niet; probeer het later opnieuw."
@@ -140,7 +142,7 @@ async def rectify_contact(complaint_id: str, body: ContactCorrection, request: R
     changed = [f for f in ("name", "email", "phone", "address") if getattr(body, f) is not None]
     async with service.db.transaction() as session:
         complaint = await session.get(Complaint, complaint_id)
-        if complaint is None or complaint.destroyed_at is not None:
+        if complaint is None or complaint.destroyed_at is not None or not sees(request, complaint):
             raise HTTPException(404, detail="Deze klacht kennen we niet.")
         person = await session.get(Complainant, complaint.complainant_id)
         if person is None:
@@ -162,10 +164,24 @@ async def privacy_log(
     query = select(PrivacyLog).order_by(PrivacyLog.id.desc()).limit(limit)
     async with service.db.reading() as session:
         rows = (await session.scalars(query)).all()
+        visible = await _visible_ids(session, request, {i for r in rows for i in r.complaint_ids})
     items = [
         {"at": r.at.isoformat(), "action": r.action, "actor": r.actor, "role": r.role,
-         "complaint_ids": r.complaint_ids, "detail": r.detail}
+         "complaint_ids": [i for i in r.complaint_ids if visible is None or i in visible], "detail": r.detail}
         for r in rows
-        if since is None or r.at.date() >= since
+        if (since is None or r.at.date() >= since)
+        and (visible is None or not r.complaint_ids or visible.intersection(r.complaint_ids))
     ]  # fmt: skip
     return {"items": items, "next": None}
+
+
+async def _visible_ids(session: AsyncSession, request: Request, ids: set[str]) -> set[str] | None:
+    """Which of these complaints are in the caller's scope; None: all of them (and any other).
+    An entry about complaints of other municipalities only is left out of the log."""
+    where = condition(request)
+    if where is None:
+        return None
+    if not ids:
+        return set()
+    found = await session.scalars(select(Complaint.id).where(Complaint.id.in_(sorted(ids)), where))
+    return set(found)

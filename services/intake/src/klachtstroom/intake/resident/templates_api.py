@@ -13,6 +13,7 @@ from sqlalchemy import select
 from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.resident.messages import PRINT
 from klachtstroom.intake.resident.wording import DEFAULTS, KINDS, VARIABLES, Wording, WordingRefused, check
+from klachtstroom.intake.scope import scoped, sees
 from klachtstroom.intake.store import Complaint, MessageTemplate, ResidentMessage
 from klachtstroom.platform.ids import RowId
 from klachtstroom.platform.service import Service
@@ -122,7 +123,13 @@ async def list_messages(
     state: Annotated[str | None, Query(max_length=10)] = None,
 ) -> MessageList:
     """What was (or will be) sent to residents; without addresses or texts."""
-    query = select(ResidentMessage).order_by(ResidentMessage.id).limit(500)
+    query = scoped(
+        request,
+        select(ResidentMessage)
+        .join(Complaint, Complaint.id == ResidentMessage.complaint_id)
+        .order_by(ResidentMessage.id)
+        .limit(500),
+    )
     if complaint_id:
         query = query.where(ResidentMessage.complaint_id == complaint_id)
     if state:
@@ -157,16 +164,16 @@ class LetterList(BaseModel):
 async def print_queue(request: Request) -> LetterList:
     """Letters for residents without e-mail, written out and waiting to be printed and posted."""
     vault: Vault = request.app.state.registrar.vault
+    query = scoped(
+        request,
+        select(ResidentMessage, Complaint.reference)
+        .join(Complaint, Complaint.id == ResidentMessage.complaint_id)
+        .where(ResidentMessage.state == PRINT)
+        .order_by(ResidentMessage.id)
+        .limit(500),
+    )
     async with _service(request).db.reading() as session:
-        rows = (
-            await session.execute(
-                select(ResidentMessage, Complaint.reference)
-                .join(Complaint, Complaint.id == ResidentMessage.complaint_id)
-                .where(ResidentMessage.state == PRINT)
-                .order_by(ResidentMessage.id)
-                .limit(500)
-            )
-        ).all()
+        rows = (await session.execute(query)).all()
     return LetterList(items=[
         LetterOut(id=m.id, complaint_id=m.complaint_id, reference=reference, kind=m.kind,
                   address=vault.decrypt(m.recipient_enc) or "", subject=m.subject,
@@ -180,6 +187,7 @@ async def mark_printed(message_id: RowId, request: Request) -> None:
     """The letter was printed and posted: its text (which holds a link) is wiped."""
     async with _service(request).db.transaction() as session:
         row = await session.get(ResidentMessage, message_id)
-        if row is None or row.state != PRINT:
+        owner = await session.get(Complaint, row.complaint_id) if row is not None else None
+        if row is None or row.state != PRINT or not sees(request, owner):
             raise HTTPException(404, detail="Deze brief staat niet in de printwachtrij.")
         row.state, row.body_enc, row.sent_at = "printed", None, datetime.now(UTC)

@@ -23,6 +23,7 @@ from klachtstroom.contracts.intake_events import ComplaintTriaged
 from klachtstroom.contracts.vocabulary import Category, Kind
 from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.schemas import TriageOverrideIn
+from klachtstroom.intake.scope import in_scope, scoped, sees
 from klachtstroom.intake.store import Complaint, TriageOverride
 from klachtstroom.intake.triage.engine import TriageEngine
 from klachtstroom.intake.triage.overrides import Correction, OverrideMemory
@@ -94,9 +95,7 @@ async def override_triage(complaint_id: str, body: TriageOverrideIn, request: Re
     service = registrar.service
     at = service.clock.now()
     async with service.db.transaction() as session:
-        complaint = await session.get(Complaint, complaint_id, with_for_update=True)
-        if complaint is None:
-            raise HTTPException(404, detail="Deze klacht kennen we niet.")
+        complaint = in_scope(request, await session.get(Complaint, complaint_id, with_for_update=True))
         row = TriageOverride(
             complaint_id=complaint_id,
             kind=body.kind.value,
@@ -157,6 +156,7 @@ async def list_overrides(request: Request, include_undone: bool = True) -> Corre
         )
         if not include_undone:
             query = query.where(TriageOverride.undone_at.is_(None))
+        query = scoped(request, query)
         rows = (await session.execute(query)).all()
     remembered = {c.id for c in registrar.overrides.corrections()}
     trained = registrar.triage.trained
@@ -174,7 +174,8 @@ async def undo_override(override_id: RowId, body: UndoIn, request: Request) -> C
     service = registrar.service
     async with service.db.transaction() as session:
         row = await session.get(TriageOverride, override_id, with_for_update=True)
-        if row is None:
+        owner = await session.get(Complaint, row.complaint_id) if row is not None else None
+        if row is None or (owner is not None and not sees(request, owner)):
             raise HTTPException(404, detail="Deze correctie kennen we niet.")
         if row.undone_at is not None:
             raise HTTPException(409, detail="Deze correctie is al ongedaan gemaakt.")

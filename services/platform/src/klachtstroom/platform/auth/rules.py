@@ -6,7 +6,8 @@ this table is refused for everyone (deny by default): a new route is added here 
 its code, or it does not answer. See services/platform/README.md, "Access control".
 
 `roles=None` means public (no token). `scoped` means the route answers 404 for a complaint,
-case or provider outside the caller's municipalities or provider (existence not revealed).
+case or provider outside the caller's municipalities or provider (existence not revealed), and
+a list or report it gives holds only what is inside that scope.
 `provider_param` names the path parameter that must be the caller's own provider when only its
 `provider` role allows the call. `signed` marks a callback with credentials of its own (a
 Standard Webhooks signature, the token configured for the Notificaties API): without a valid
@@ -115,8 +116,8 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("POST", "/api/v1/complaints/{complaint_id}/triage", {coordinator}, scoped=True),
         allow("POST", "/api/v1/triage", REGISTER),
         # Triage corrections and the model behind them: the coordinator's.
-        allow("GET", "/api/v1/triage/overrides", {coordinator}),
-        allow("POST", "/api/v1/triage/overrides/{override_id}/undo", {coordinator}),
+        allow("GET", "/api/v1/triage/overrides", {coordinator}, scoped=True),
+        allow("POST", "/api/v1/triage/overrides/{override_id}/undo", {coordinator}, scoped=True),
         allow("GET", "/api/v1/triage/model", {coordinator, admin}),
         allow("POST", "/api/v1/imports", {admin}),
         allow("GET", "/api/v1/imports/{job_id}", {admin}),
@@ -128,12 +129,12 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/message-templates", {admin, coordinator}),
         allow("PUT", "/api/v1/message-templates/{kind}", {admin}),
         allow("DELETE", "/api/v1/message-templates/{kind}", {admin}),
-        allow("GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}),
-        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}),
-        allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}),
-        allow("POST", "/api/v1/privacy/access", PRIVACY),
+        allow("GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}, scoped=True),
+        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}, scoped=True),
+        allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}, scoped=True),
+        allow("POST", "/api/v1/privacy/access", PRIVACY, scoped=True),
         allow("POST", "/api/v1/privacy/retention/run", {admin}),
-        allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}),
+        allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}, scoped=True),
         allow("PATCH", "/api/v1/complaints/{complaint_id}/contact", PRIVACY, scoped=True),
     ),
     "routing": (
@@ -172,7 +173,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
     "deadlines": (
-        allow("GET", "/", STAFF_CASE_PAGES),
+        allow("GET", "/", STAFF_CASE_PAGES, scoped=True),
         allow("GET", "/api/v1/deadlines", READ_TERMS, scoped=True),
         allow("GET", "/api/v1/deadlines/cases/{case_id}", READ_TERMS, scoped=True),
         public("GET", "/api/v1/calendar/due"),
@@ -181,14 +182,14 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("DELETE", "/api/v1/calendar/days/{day}", {admin}),
         allow("GET", "/api/v1/escalation", {coordinator, manager, admin}),
         allow("PUT", "/api/v1/escalation", {admin}),
-        allow("GET", "/api/v1/timers", {coordinator, manager, admin}),
-        allow("GET", "/api/v1/notifications", {coordinator, manager, admin}),
+        allow("GET", "/api/v1/timers", {coordinator, manager, admin}, scoped=True),
+        allow("GET", "/api/v1/notifications", {coordinator, manager, admin}, scoped=True),
         allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
     "reporting": (
-        allow("GET", "/", {coordinator, manager}),
-        allow("GET", "/api/v1/reports/annual/{year}", REPORTS),
-        allow("GET", "/api/v1/reports/mediated/{year}", REPORTS),
+        allow("GET", "/", {coordinator, manager}, scoped=True),
+        allow("GET", "/api/v1/reports/annual/{year}", REPORTS, scoped=True),
+        allow("GET", "/api/v1/reports/mediated/{year}", REPORTS, scoped=True),
         allow(
             "GET",
             "/api/v1/reports/providers/{provider}/{period}",
@@ -196,7 +197,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
             scoped=True,
             provider_param="provider",
         ),
-        allow("GET", "/api/v1/signals", REPORTS),
+        allow("GET", "/api/v1/signals", REPORTS, scoped=True),
         public("GET", "/api/v1/open-data/{year}.csv"),
         allow("POST", "/api/v1/measures", MEASURES_WRITE),
         allow("GET", "/api/v1/measures", MEASURES_READ),
