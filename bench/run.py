@@ -2,6 +2,11 @@
 
 Figures that compare (pipeline vs raw aiokafka) are measured side by side in one run, because
 these machines are noisy; each row states its aim as a number.
+
+Run a part alone with ``--only``: ``.venv/bin/python bench/run.py --only triage`` (names without
+the ``_bench`` suffix; repeat or comma-separate for more). Then only that part's rows in
+latest.json are replaced; the other benchmarks' rows from earlier runs are kept, each row
+saying which benchmark wrote it (``bench``) and when (``measured``).
 """
 
 from __future__ import annotations
@@ -38,21 +43,50 @@ def met(row: dict[str, Any]) -> bool:
     return bool(row["value"] <= row["aim"])
 
 
-def main() -> int:
-    only = set(sys.argv[1:])
-    results: list[dict[str, Any]] = []
-    for name in BENCHMARKS:
-        if only and name not in only:
+def selected(argv: list[str]) -> list[str]:
+    """The benchmarks named on the command line (``--only triage``, or bare names), else all."""
+    names: set[str] = set()
+    for arg in argv:
+        if arg == "--only":
             continue
+        for part in arg.removeprefix("--only=").split(","):
+            if part:
+                name = part if part.endswith("_bench") else f"{part}_bench"
+                if name not in BENCHMARKS:
+                    raise SystemExit(f"unknown benchmark {part!r}; choose from {', '.join(BENCHMARKS)}")
+                names.add(name)
+    return [n for n in BENCHMARKS if not names or n in names]
+
+
+def merge(
+    previous: list[dict[str, Any]], fresh: list[dict[str, Any]], ran: list[str]
+) -> list[dict[str, Any]]:
+    """The fresh rows, plus the earlier rows of the benchmarks that did not run this time."""
+    kept = [r for r in previous if r.get("bench") in BENCHMARKS and r.get("bench") not in ran]
+    return sorted(kept + fresh, key=lambda r: BENCHMARKS.index(r["bench"]))
+
+
+def main() -> int:
+    ran = selected(sys.argv[1:])
+    results: list[dict[str, Any]] = []
+    when = machine()["when"]
+    for name in ran:
         print(f"== {name}", flush=True)
         started = time.perf_counter()
         rows = import_module(name).run()
-        results.extend(rows)
+        results.extend({**row, "bench": name, "measured": when} for row in rows)
         print(f"   ({time.perf_counter() - started:.1f}s)", flush=True)
     out = HERE / "results" / "latest.json"
-    out.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
+    previous: list[dict[str, Any]] = []
+    if len(ran) < len(BENCHMARKS) and out.exists():
+        try:
+            previous = json.loads(out.read_text()).get("results", [])
+        except (ValueError, AttributeError):
+            previous = []
+    all_rows = merge(previous, results, ran)
+    out.write_text(json.dumps({"machine": machine(), "results": all_rows}, indent=2) + "\n")
     print("\nname".ljust(52) + "value".rjust(14) + "  unit".ljust(10) + "aim".rjust(12) + "  met")
-    for row in results:
+    for row in all_rows:
         print(
             f"{row['name']:<51}{row['value']:>14.4g}  {row['unit']:<8}{row['aim']:>12.4g}  "
             f"{'yes' if met(row) else 'NO'}"

@@ -363,3 +363,68 @@ def test_bench_rows_have_the_shape_make_bench_expects() -> None:
     for row in rows:
         assert set(row) == {"name", "value", "unit", "aim", "direction"}
         assert row["direction"] in ("min", "max") and isinstance(row["aim"], float)
+
+
+# ---------------------------------------------------------------- calibration and readiness
+
+
+def test_confidence_is_calibrated_on_unseen_texts_not_the_heads_own_probability() -> None:
+    """Every head carries a Platt calibration fitted out of fold; it is what predict reports."""
+    model = default_model()
+    assert set(model.calibration) == {"kind", "category", "urgent"}
+    for calibration in model.calibration.values():  # fitted, not the identity
+        assert not (np.allclose(calibration.a, 1.0) and np.allclose(calibration.b, 0.0))
+    p = model.probabilities(["De consulent schreeuwde tegen mij aan de balie."])[0]
+    assert sum(p["kind"].values()) == pytest.approx(1.0) and sum(p["category"].values()) == pytest.approx(1.0)
+    assert p["kind"] != p["raw"]["kind"]  # calibration changed something
+    result = model.predict("De consulent schreeuwde tegen mij aan de balie.")
+    assert result.urgent_probability == pytest.approx(p["urgent"], abs=1e-3)
+
+
+def test_thresholds_follow_the_documented_rules() -> None:
+    from klachtstroom.intake.triage.evaluation import tune_thresholds
+
+    rows = [{"kind": "complaint", "category": "conduct", "urgent": u} for u in [True] * 40 + [False] * 60]
+
+    def p(urgent: float, conf: float) -> dict[str, object]:
+        category = {"conduct": conf, "other": 1 - conf}
+        return {"kind": {"complaint": 1.0}, "category": category, "urgent": urgent}
+
+    # two urgent texts look mild (0.2): above 0.2 recall would be 38/40 = 0.95 < 0.97
+    probabilities = [p(0.9 if i > 1 else 0.2, 0.9) for i in range(40)] + [p(0.1, 0.9) for _ in range(60)]
+    t = tune_thresholds(rows, probabilities)
+    assert t.urgent == pytest.approx(0.2) and t.urgent_recall == 1.0  # highest with recall >= 0.97
+    assert t.urgent_precision == pytest.approx(40 / 40)
+    # the check threshold: the lowest that flags >= 2/3 of the wrong answers, here the 10 unsure ones
+    wrong = [{"kind": "complaint", "category": "policy", "urgent": False}] * 10
+    unsure = [p(0.1, 0.4) for _ in wrong]
+    t = tune_thresholds(rows + wrong, probabilities + unsure)
+    assert t.check_below == pytest.approx(0.61) and t.errors_caught == 1.0  # answered "other" at 0.6
+
+
+def test_the_default_model_is_warm_and_out_of_the_garbage_collectors_way() -> None:
+    import gc
+
+    default_model()
+    assert gc.get_freeze_count() > 0
+    start = time.perf_counter()
+    gc.collect()
+    assert time.perf_counter() - start < 0.5
+
+
+def test_bench_run_only_replaces_its_own_rows() -> None:
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    assert run.selected(["--only", "triage"]) == ["triage_bench"]
+    assert run.selected([]) == list(run.BENCHMARKS)
+    with pytest.raises(SystemExit):
+        run.selected(["--only", "nonsense"])
+    old = [
+        {"name": "triage.x", "bench": "triage_bench", "value": 1},
+        {"name": "pipeline.y", "bench": "pipeline_bench", "value": 2},
+    ]
+    fresh = [{"name": "triage.x", "bench": "triage_bench", "value": 3}]
+    merged = run.merge(old, fresh, ["triage_bench"])
+    assert [(r["name"], r["value"]) for r in merged] == [("triage.x", 3), ("pipeline.y", 2)]

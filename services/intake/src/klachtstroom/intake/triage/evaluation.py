@@ -14,7 +14,17 @@ from typing import Any
 from klachtstroom.contracts.vocabulary import Category, Kind
 from klachtstroom.intake.triage.model import Example, TriageModel, TriageResult
 
-__all__ = ["Figures", "cross_validate", "evaluate", "macro_f1", "predict_all"]
+__all__ = [
+    "Calibration",
+    "Figures",
+    "Thresholds",
+    "calibration_figures",
+    "cross_validate",
+    "evaluate",
+    "macro_f1",
+    "predict_all",
+    "tune_thresholds",
+]
 
 KINDS = [k.value for k in Kind]
 CATEGORIES = [c.value for c in Category]
@@ -115,12 +125,17 @@ def evaluate(
 
 
 def cross_validate(
-    dev: Sequence[dict[str, Any]], extra: Sequence[Example], folds: int = 5, seed: int = 1
+    dev: Sequence[dict[str, Any]],
+    extra: Sequence[Example],
+    folds: int = 5,
+    seed: int = 1,
+    **params: float,
 ) -> tuple[Figures, list[dict[str, Any]]]:
     """k-fold cross-validation on the dev set; every fold also trains on ``extra`` (older sets).
 
     Folds are drawn per stratum (kind, category, urgent) with a seeded shuffle. Returns the
-    pooled figures and, per text, the probabilities (for tuning thresholds).
+    pooled figures and, per text, the probabilities (for tuning thresholds). ``params`` go to
+    ``TriageModel`` (to compare settings).
     """
     strata: dict[str, list[int]] = {}
     for i, r in enumerate(dev):
@@ -140,7 +155,7 @@ def cross_validate(
     for fold in range(folds):
         train = [_example(r) for i, r in enumerate(dev) if fold_of[i] != fold]
         test = [i for i in range(len(dev)) if fold_of[i] == fold]
-        model = TriageModel().fit(train + list(extra))
+        model = TriageModel(**params).fit(train + list(extra))
         for i, p in zip(test, model.probabilities([dev[i]["text"] for i in test]), strict=True):
             preds[i] = _prediction(model.predict(dev[i]["text"]))
             heads[i] = max(p["category"], key=p["category"].get)
@@ -151,3 +166,110 @@ def cross_validate(
 
 def _example(row: dict[str, Any]) -> Example:
     return Example(row["text"], row["kind"], row["category"], bool(row["urgent"]))
+
+
+# ---------------------------------------------------------------- calibration and thresholds
+
+# The rules by which the two thresholds in ``model.py`` are chosen, on the development set's
+# cross-validated probabilities only (``bench/triage_bench.py --tune``):
+URGENT_RECALL_TARGET = 0.97  # urgency: the highest threshold whose CV urgent recall is >= this
+ERRORS_CAUGHT_TARGET = 2 / 3  # check: the lowest threshold that flags >= this share of CV errors
+CHECKED_SHARE_CAP = 0.35  # ... unless that flags more texts than this; then the highest within it
+
+
+def answer(p: dict[str, Any]) -> tuple[str, str, float]:
+    """(kind, category, confidence) as ``TriageModel.predict`` derives them from probabilities."""
+    kind = max(p["kind"], key=p["kind"].get)
+    if kind != Kind.complaint.value:
+        return kind, Category.other.value, round(min(0.99, max(0.01, p["kind"][kind])), 2)
+    category = max(p["category"], key=p["category"].get)
+    confidence = p["kind"][kind] * p["category"][category]
+    return kind, category, round(min(0.99, max(0.01, confidence)), 2)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    urgent: float
+    urgent_recall: float
+    urgent_precision: float
+    check_below: float
+    checked_share: float
+    errors_caught: float
+
+
+def tune_thresholds(rows: Sequence[dict[str, Any]], probabilities: Sequence[dict[str, Any]]) -> Thresholds:
+    """The urgency and "controleer de indeling" thresholds by the rules above, from CV probabilities."""
+    gold_u = [bool(r["urgent"]) for r in rows]
+    p_u = [float(p["urgent"]) for p in probabilities]
+    urgent = 0.01
+    for t in [x / 100 for x in range(1, 100)]:
+        caught = sum(1 for g, p in zip(gold_u, p_u, strict=True) if g and p >= t)
+        if caught / max(1, sum(gold_u)) >= URGENT_RECALL_TARGET:
+            urgent = t
+    flagged = [p >= urgent for p in p_u]
+    tp = sum(1 for g, f in zip(gold_u, flagged, strict=True) if g and f)
+    answers = [answer(p) for p in probabilities]
+    wrong = [(r["kind"], r["category"]) != a[:2] for r, a in zip(rows, answers, strict=True)]
+    confidences = [a[2] for a in answers]
+
+    def at(t: float) -> tuple[float, float]:
+        checked = [c < t for c in confidences]
+        caught = sum(1 for w, c in zip(wrong, checked, strict=True) if w and c)
+        return sum(checked) / len(rows), caught / max(1, sum(wrong))
+
+    candidates = [x / 100 for x in range(5, 96)]
+    within = [t for t in candidates if at(t)[0] <= CHECKED_SHARE_CAP]
+    enough = [t for t in within if at(t)[1] >= ERRORS_CAUGHT_TARGET]
+    check = min(enough) if enough else max(within, default=0.5)
+    share, caught_share = at(check)
+    return Thresholds(urgent, tp / max(1, sum(gold_u)), tp / max(1, sum(flagged)), check, share, caught_share)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How well the probabilities match what happens (lower Brier and ECE are better)."""
+
+    brier_urgent: float
+    brier_kind: float  # multi-class Brier: sum over the classes, mean over the texts
+    brier_category: float  # the category head on the complaints
+    ece: float  # expected calibration error of the answer's confidence (10 bins)
+    reliability: list[tuple[float, float, int, float]]  # (bin from, bin to, texts, accuracy)
+    mean_confidence: float
+    accuracy: float
+
+
+def calibration_figures(
+    rows: Sequence[dict[str, Any]], probabilities: Sequence[dict[str, Any]], bins: int = 10
+) -> Calibration:
+    def brier(p: dict[str, float], gold: str) -> float:
+        return sum((v - (1.0 if k == gold else 0.0)) ** 2 for k, v in p.items())
+
+    complaints = [i for i, r in enumerate(rows) if r["kind"] == Kind.complaint.value]
+    answers = [answer(p) for p in probabilities]
+    right = [(r["kind"], r["category"]) == a[:2] for r, a in zip(rows, answers, strict=True)]
+    conf = [a[2] for a in answers]
+    table = []
+    ece = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        members = [i for i, c in enumerate(conf) if lo <= c < hi or (b == bins - 1 and c == hi)]
+        if not members:
+            continue
+        acc = sum(right[i] for i in members) / len(members)
+        mean = sum(conf[i] for i in members) / len(members)
+        ece += len(members) / len(rows) * abs(acc - mean)
+        table.append((lo, hi, len(members), acc))
+    return Calibration(
+        brier_urgent=sum(
+            (p["urgent"] - float(bool(r["urgent"]))) ** 2 for r, p in zip(rows, probabilities, strict=True)
+        )
+        / len(rows),
+        brier_kind=sum(brier(p["kind"], r["kind"]) for r, p in zip(rows, probabilities, strict=True))
+        / len(rows),
+        brier_category=sum(brier(probabilities[i]["category"], rows[i]["category"]) for i in complaints)
+        / max(1, len(complaints)),
+        ece=ece,
+        reliability=table,
+        mean_confidence=sum(conf) / len(conf),
+        accuracy=sum(right) / len(right),
+    )

@@ -7,7 +7,9 @@ Three blocks side by side in one sparse row:
 - character 3-5-grams within words (catch misspellings, compounds such as
   "thuiszorgorganisatie", and inflections the stemmer misses), TF-IDF;
 - the lexicon's score per target (``rules.TARGETS``), capped and scaled, plus a few signs of form
-  (a question mark at the end, the length).
+  (a question mark at the end, the length) and of time: something happens soon ("morgen",
+  "maandag", "over zes dagen", "volgende week") or lies in the past or is settled ("vorig jaar",
+  "geleden", "opgelost", "inmiddels"). Urgency is often a matter of when, not of which words.
 
 Every column has a name a coordinator can read back (``describe``), so a reason can quote the
 words that weighed most — never more than the matched key words.
@@ -29,7 +31,17 @@ from klachtstroom.intake.triage.rules import MAX_CHARS, TARGETS, Evidence, evide
 __all__ = ["Doc", "Featuriser", "parse"]
 
 LEXICON_CAP = 6.0  # a score above this adds nothing: one strong phrase is as good as many
-EXTRA = ("form:question_mark", "form:length")
+EXTRA = ("form:question_mark", "form:length", "time:soon", "time:past")
+_SOON = re.compile(
+    r"\b(vandaag|vanavond|vannacht|morgen|overmorgen|straks|nu meteen|deze week|volgende week|"
+    r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|"
+    r"over (een|1|2|3|4|5|6|7|twee|drie|vier|vijf|zes|zeven|paar) (dag|dagen|week|weken)|"
+    r"binnen (een|1|2|3|twee|drie|paar) (dag|dagen|week))\b"
+)
+_PAST = re.compile(
+    r"\b(vorig jaar|vorige winter|vorige zomer|jaar geleden|jaren geleden|maanden geleden|destijds|"
+    r"toen|opgelost|afgehandeld|inmiddels|was al|gelukkig|achter de rug|voorkomen|bleek)\b"
+)
 _INNER_CAPITAL = re.compile(r"(?<=[\w,;:] )([A-Z][\w-]+)")
 
 
@@ -140,7 +152,9 @@ class Featuriser:
         scores = doc.evidence.scores
         lexicon = [min(max(scores[t], -LEXICON_CAP), LEXICON_CAP) / LEXICON_CAP for t in TARGETS]
         length = min(math.log1p(len(doc.words)) / math.log1p(300), 1.0)
-        return [*lexicon, 1.0 if doc.question_mark else 0.0, length]
+        soon = min(len(_SOON.findall(doc.folded)), 2) / 2
+        past = min(len(_PAST.findall(doc.folded)), 2) / 2
+        return [*lexicon, 1.0 if doc.question_mark else 0.0, length, soon, past]
 
     def lexicon_columns(self) -> list[int]:
         """The columns of the lexicon block (each head weighs it differently)."""
