@@ -28,8 +28,19 @@ class PlatformSettings(BaseSettings):
     kafka_replication_factor: int | None = Field(default=None, description="None: min(3, brokers)")
     host: str = "127.0.0.1"
     log_level: str = "INFO"
-    otel_exporter: str = Field(default="none", description="none, console or otlp")
-    otel_endpoint: str | None = None
+    # Telemetry: the standard OTEL_* variables come first (OTEL_SERVICE_NAME,
+    # OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, ...); these two
+    # are a shorthand for when none of those is set.
+    otel_exporter: str = Field(
+        default="none",
+        description="none, console or otlp: traces (and with otlp metrics) when OTEL_TRACES_EXPORTER "
+        "and OTEL_METRICS_EXPORTER are not set",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP base URL (like OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://collector:4318) "
+        "when no OTEL_EXPORTER_OTLP_*ENDPOINT is set",
+    )
     # Consumers: after this many failed attempts an event goes to <topic>.dlq.
     max_attempts: int = 5
     consumer_batch: int = 500
