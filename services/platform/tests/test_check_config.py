@@ -26,6 +26,8 @@ class ProbeSettings(BaseSettings):
     mail_host: str = "127.0.0.1"
     # The probe's mailbox password.
     mail_password: SecretStr | None = None
+    # A secret typed as plain text (like intake's IMAP password): secret by its name.
+    notifications_token: str = ""
 
 
 ProbeSettings.__module__ = "klachtstroom.probe.settings"
@@ -37,6 +39,7 @@ def test_every_setting_is_listed_with_its_source_and_no_secret_value(
     monkeypatch.setenv("KLACHTSTROOM_OIDC_CLIENT_SECRET", "planted-oidc-secret")
     monkeypatch.setenv("KLACHTSTROOM_PROBE_MAIL_PASSWORD", "planted-mail-password")
     monkeypatch.setenv("KLACHTSTROOM_PROBE_MAIL_HOST", "relay.gemeente.example")
+    monkeypatch.setenv("KLACHTSTROOM_PROBE_NOTIFICATIONS_TOKEN", "planted-token")
     monkeypatch.setenv("KLACHTSTROOM_PROBE_DATABASE_URL", "postgresql+psycopg://u:planted-db-password@db/probe")
     monkeypatch.setenv("KLACHTSTROOM_PROBE_ENCRYPTION_KEYS", "planted-key-1,planted-key-2")
     monkeypatch.setenv("KLACHTSTROOM_ROUTING_DATABASE_URL", "postgresql+psycopg://u:planted-other@db/routing")
@@ -51,6 +54,7 @@ def test_every_setting_is_listed_with_its_source_and_no_secret_value(
     oidc_secret = lines["KLACHTSTROOM_OIDC_CLIENT_SECRET"]
     assert "environment" in oidc_secret and "(set)" in oidc_secret
     assert "(set)" in lines["KLACHTSTROOM_PROBE_MAIL_PASSWORD"]
+    assert "(set)" in lines["KLACHTSTROOM_PROBE_NOTIFICATIONS_TOKEN"]
     assert "relay.gemeente.example" in lines["KLACHTSTROOM_PROBE_MAIL_HOST"]
     assert lines["KLACHTSTROOM_KAFKA_BOOTSTRAP"].split()[1:] == ["default", "127.0.0.1:9092"]
     assert "postgresql+psycopg" in lines["KLACHTSTROOM_PROBE_DATABASE_URL"]
