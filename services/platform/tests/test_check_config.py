@@ -44,13 +44,19 @@ def test_every_setting_is_listed_with_its_source_and_no_secret_value(
     monkeypatch.setenv("KLACHTSTROOM_PROBE_ENCRYPTION_KEYS", "planted-key-1,planted-key-2")
     monkeypatch.setenv("KLACHTSTROOM_ROUTING_DATABASE_URL", "postgresql+psycopg://u:planted-other@db/routing")
     monkeypatch.setenv("KLACHTSTROOM_TYPO_SETTING", "visible")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=planted-collector-key")
     metadata = MetaData()
     settings = PlatformSettings(data_dir=tmp_path)
     service = Service("probe", metadata, define_platform_tables(metadata), MIGRATIONS, settings)
     check_config(service)
     out = capsys.readouterr().out
     assert "planted" not in out
-    lines = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith("KLACHTSTROOM_")}
+    lines = {
+        line.split()[0]: line
+        for line in out.splitlines()
+        if line.strip().startswith(("KLACHTSTROOM_", "OTEL_"))
+    }
     oidc_secret = lines["KLACHTSTROOM_OIDC_CLIENT_SECRET"]
     assert "environment" in oidc_secret and "(set)" in oidc_secret
     assert "(set)" in lines["KLACHTSTROOM_PROBE_MAIL_PASSWORD"]
@@ -61,5 +67,7 @@ def test_every_setting_is_listed_with_its_source_and_no_secret_value(
     assert "(set)" in lines["KLACHTSTROOM_PROBE_ENCRYPTION_KEYS"]
     assert "(not set)" in lines["KLACHTSTROOM_KAFKA_SASL_PASSWORD"]
     assert "visible" in lines["KLACHTSTROOM_TYPO_SETTING"]
+    assert "otlp" in lines["OTEL_TRACES_EXPORTER"] and "(set)" in lines["OTEL_EXPORTER_OTLP_HEADERS"]
+    assert "traces exported by: otlp" in out
     # Every platform setting is there.
     assert all(f"KLACHTSTROOM_{name.upper()}" in lines for name in PlatformSettings.model_fields)

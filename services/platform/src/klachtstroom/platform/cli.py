@@ -24,6 +24,7 @@ from klachtstroom.platform.kafka_security import client_options
 from klachtstroom.platform.keys import MissingKeys
 from klachtstroom.platform.service import DEFAULT_PORTS, Service, port_for
 from klachtstroom.platform.settings_reference import describe
+from klachtstroom.platform.telemetry import exporters_for
 
 
 async def serve(app: FastAPI, service: Service, extra: Sequence[Callable[[], Any]] = ()) -> None:
@@ -139,6 +140,14 @@ def check_config(service: Service) -> None:
         line(prefix + suffix, "(set)" if os.environ.get(prefix + suffix) else "(not set)")
         known.add(prefix + suffix)
     known.update(prefix + suffix for suffix in ("DATABASE_URL", "PORT", "URL"))
+    telemetry = sorted(v for v in os.environ if v.startswith("OTEL_"))
+    print("  OpenTelemetry (standard variables; unset ones keep the SDK's defaults)")
+    for variable in telemetry:
+        # Headers carry the collector's API key.
+        line(variable, "(set)" if "HEADERS" in variable else os.environ[variable])
+    print(f"    traces exported by: {', '.join(exporters_for('traces', service.settings)) or 'none'}")
+    print(f"    metrics pushed by: {', '.join(exporters_for('metrics', service.settings)) or 'none'} "
+          "(and served at /metrics)")
     others = sorted(v for v in os.environ if v.startswith("KLACHTSTROOM_") and v not in known)
     if others:
         print("  other KLACHTSTROOM_ variables (another service's, or a typo):")
