@@ -144,7 +144,10 @@ def configure_tracing(service: str, settings: PlatformSettings) -> TracerProvide
 
             exporter = OTLPSpanExporter(endpoint=otlp_endpoint("traces", settings))
         provider.add_span_processor(PrivateSpanProcessor(BatchSpanProcessor(exporter)))
-    trace.set_tracer_provider(provider)
+    # The global provider (httpx client spans, FastStream) is the first service's of a process;
+    # several services in one process (tests) keep their own for their server spans.
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        trace.set_tracer_provider(provider)
     return provider
 
 
