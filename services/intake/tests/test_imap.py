@@ -110,3 +110,35 @@ def test_a_message_without_message_id_gets_one_from_its_bytes() -> None:
     assert with_message_id(raw) == with_message_id(raw)
     assert with_message_id(raw).startswith(b"Message-ID: <imap-")
     assert with_message_id(_message("x", "y", "keep@example.nl")) == _message("x", "y", "keep@example.nl")
+
+
+async def test_a_round_that_stops_halfway_loses_and_doubles_nothing(
+    intake: Intake, imap_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake stops storing in the middle of a round (its database away, the process killed):
+    what was stored is moved, the rest stays in the mailbox, and the next poller (after a
+    restart) takes in exactly the rest."""
+    for n in range(3):
+        raw = _message(f"Klacht {n}", f"Mijn aanvraag {n} is kwijt.", f"halfway-{n}@example.nl")
+        _deliver(imap_server, raw)
+    first = _poller(intake, imap_server)
+    receive = first.intake.receive
+    calls = 0
+
+    async def fails_on_the_second(raw: bytes, envelope_sender: str | None = None) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionError("database away")
+        return await receive(raw, envelope_sender)
+
+    monkeypatch.setattr(first.intake, "receive", fails_on_the_second)
+    assert await first.poll_once() == 1
+    assert _count(imap_server, "INBOX") == 2 and _count(imap_server, "klachtstroom-verwerkt") == 1
+
+    restarted = _poller(intake, imap_server)
+    assert await restarted.poll_once() == 2
+    assert await restarted.poll_once() == 0
+    stored = intake.rows("SELECT id FROM complaints WHERE channel = 'email'")
+    assert len(stored) == 3
+    assert _count(imap_server, "INBOX") == 0 and _count(imap_server, "klachtstroom-verwerkt") == 3

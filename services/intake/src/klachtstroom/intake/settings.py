@@ -30,7 +30,9 @@ class IntakeSettings(BaseSettings):
         validation_alias=AliasChoices("KLACHTSTROOM_SMTP_PORT", "KLACHTSTROOM_INTAKE_SMTP_PORT"),
         description="0 picks a free port (tests)",
     )
+    # Run intake's own SMTP listener for complaints by e-mail.
     smtp_enabled: bool = True
+    # Host name the SMTP listener greets with.
     smtp_hostname: str = "klachtstroom"
     # Name shown at the top of the public pages.
     organisation: str = "Gemeente"
@@ -42,23 +44,38 @@ class IntakeSettings(BaseSettings):
     municipalities: list[str] = Field(default_factory=list)
     # The public form: at most this many posts per client address per window.
     form_rate_limit: int = 10
+    # The window of form_rate_limit, in seconds.
     form_rate_window_seconds: float = 600.0
+    # Rows of a bulk import stored per transaction.
     import_batch: int = 100
+    # Largest import file accepted, in bytes.
     import_max_bytes: int = 20 * 1024 * 1024
 
     # --- an existing mailbox polled over IMAP (imap.py); no host: not polled ---
+    # IMAP server of an existing mailbox to poll; unset: no mailbox is polled.
     imap_host: str | None = None
+    # IMAP port (993 for ssl, 143 for starttls or none).
     imap_port: int = 993
     imap_security: str = Field(default="ssl", description="ssl, starttls or none")
+    # Mailbox user name.
     imap_username: str = ""
+    # Mailbox password (when not using OAuth2).
     imap_password: str | None = None
+    # Token endpoint for OAuth2 client credentials (XOAUTH2), e.g. of Microsoft 365.
     imap_oauth2_token_url: str | None = None
+    # OAuth2 client id for the mailbox.
     imap_oauth2_client_id: str | None = None
+    # OAuth2 client secret for the mailbox.
     imap_oauth2_client_secret: str | None = None
+    # OAuth2 scope requested for the mailbox.
     imap_oauth2_scope: str | None = None
+    # Folder polled for new mail.
     imap_folder: str = "INBOX"
+    # Folder that mail taken in as a complaint is moved to.
     imap_processed_folder: str = "klachtstroom-verwerkt"
+    # Folder that mail which could not be taken in is moved to.
     imap_refused_folder: str = "klachtstroom-niet-verwerkt"
+    # Seconds between two polls of the mailbox.
     imap_poll_seconds: float = 30.0
 
     # --- the resident's side (resident/) ---
@@ -69,14 +86,25 @@ class IntakeSettings(BaseSettings):
     show_handler_names: bool = False
     # Outgoing mail to residents (receipt, new handler, extension, suspension, outcome).
     mail_enabled: bool = True
+    # SMTP relay for mail to residents.
     mail_smtp_host: str = "127.0.0.1"
+    # Port of that relay.
     mail_smtp_port: int = 25
+    # Sender address of mail to residents.
     mail_from: str = "klachten@gemeente.example"
+    # Use STARTTLS with the relay.
     mail_starttls: bool = False
+    # User name at the relay (unset: no login).
     mail_username: str | None = None
+    # Password at the relay.
     mail_password: str | None = None
+    # Timeout of one SMTP conversation.
     mail_timeout_seconds: float = 15.0
+    # How often the outgoing mail queue is looked at.
     mail_poll_seconds: float = 1.0
+    # First wait after a failed send; doubles per attempt.
     mail_retry_first_seconds: float = 2.0
+    # Longest wait between two attempts.
     mail_retry_max_seconds: float = 900.0
+    # Attempts before a resident's mail is given up (dead-lettered).
     mail_max_attempts: int = 30

@@ -16,11 +16,15 @@ from typing import Any
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings
 
 from klachtstroom.contracts import topics
 from klachtstroom.platform.kafka_security import client_options
 from klachtstroom.platform.keys import MissingKeys
-from klachtstroom.platform.service import Service, port_for
+from klachtstroom.platform.service import DEFAULT_PORTS, Service, port_for
+from klachtstroom.platform.settings_reference import describe
+from klachtstroom.platform.telemetry import exporters_for
 
 
 async def serve(app: FastAPI, service: Service, extra: Sequence[Callable[[], Any]] = ()) -> None:
@@ -84,21 +88,73 @@ async def replay_dlq(service: Service, topic: str, limit: int | None = None) -> 
 SECRET_WORDS = ("KEY", "SECRET", "PASSWORD", "TOKEN")
 
 
+def settings_models(service: Service) -> list[type[BaseSettings]]:
+    """The platform's settings and the service's own (every settings model its modules define)."""
+
+    def subclasses(cls: type[BaseSettings]) -> list[type[BaseSettings]]:
+        found: list[type[BaseSettings]] = []
+        for sub in cls.__subclasses__():
+            found += [sub, *subclasses(sub)]
+        return found
+
+    own = [m for m in subclasses(BaseSettings) if m.__module__.startswith(f"klachtstroom.{service.name}.")]
+    return [type(service.settings), *sorted(set(own), key=lambda m: (m.__module__, m.__name__))]
+
+
+def _shown(value: Any, secret: bool) -> str:
+    if secret:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return "(set)" if value else "(not set)"
+    return "(not set)" if value is None else str(value)
+
+
 def check_config(service: Service) -> None:
-    """Every setting with its value's source; secrets only as set/not set, never their value."""
-    settings = service.settings
-    print(f"klachtstroom-{service.name}: settings (prefix KLACHTSTROOM_)")
-    for name in type(settings).model_fields:
-        variable = f"KLACHTSTROOM_{name.upper()}"
+    """Every setting of the service (docs/settings.md), where its value comes from and the value;
+    a secret only as set or not set, never its value."""
+    print(f"klachtstroom-{service.name}: settings")
+    known: set[str] = set()
+    for model in settings_models(service):
+        values = service.settings if model is type(service.settings) else model()
+        print(f"  {model.__name__}")
+        for setting in describe(model):
+            known.update(setting.variables)
+            given = [v for v in setting.variables if v in os.environ]
+            source = "default" if not given else "environment"
+            if given and given[0] != setting.variables[0]:
+                source = given[0]  # set through an alias (KLACHTSTROOM_SMTP_PORT)
+            shown = _shown(getattr(values, setting.name), setting.secret)
+            print(f"    {setting.variables[0]:<48} {source:<14} {shown}")
+    prefix = f"KLACHTSTROOM_{service.name.upper()}_"
+
+    def line(variable: str, shown: str) -> None:
         source = "environment" if variable in os.environ else "default"
-        print(f"  {variable:<44} {source:<12} {getattr(settings, name)!s}")
-    print("  other KLACHTSTROOM_ variables in the environment:")
-    known = {f"KLACHTSTROOM_{name.upper()}" for name in type(settings).model_fields}
-    for variable in sorted(v for v in os.environ if v.startswith("KLACHTSTROOM_") and v not in known):
-        secret = any(word in variable for word in SECRET_WORDS)
-        shown = ("set" if os.environ[variable] else "empty") if secret else os.environ[variable]
-        print(f"  {variable:<44} {'environment':<12} {shown}")
-    print(f"  database: {service.database_url.split('://', 1)[0]}")
+        print(f"    {variable:<48} {source:<14} {shown}")
+
+    print("  per service")
+    # The URL may hold a password: only its kind is shown.
+    line(prefix + "DATABASE_URL", service.database_url.split("://", 1)[0])
+    line(prefix + "PORT", os.environ.get(prefix + "PORT", str(DEFAULT_PORTS.get(service.name, "(none)"))))
+    line(prefix + "URL", os.environ.get(prefix + "URL", "(default)"))
+    for suffix in ("ENCRYPTION_KEYS", "ENCRYPTION_KEY", "ENCRYPTION_KEY_FILE"):
+        line(prefix + suffix, "(set)" if os.environ.get(prefix + suffix) else "(not set)")
+        known.add(prefix + suffix)
+    known.update(prefix + suffix for suffix in ("DATABASE_URL", "PORT", "URL"))
+    telemetry = sorted(v for v in os.environ if v.startswith("OTEL_"))
+    print("  OpenTelemetry (standard variables; unset ones keep the SDK's defaults)")
+    for variable in telemetry:
+        # Headers carry the collector's API key.
+        line(variable, "(set)" if "HEADERS" in variable else os.environ[variable])
+    print(f"    traces exported by: {', '.join(exporters_for('traces', service.settings)) or 'none'}")
+    print(f"    metrics pushed by: {', '.join(exporters_for('metrics', service.settings)) or 'none'} "
+          "(and served at /metrics)")
+    others = sorted(v for v in os.environ if v.startswith("KLACHTSTROOM_") and v not in known)
+    if others:
+        print("  other KLACHTSTROOM_ variables (another service's, or a typo):")
+    for variable in others:
+        secret = any(word in variable for word in SECRET_WORDS) or variable.endswith("_URL")
+        shown = ("(set)" if os.environ[variable] else "(empty)") if secret else os.environ[variable]
+        print(f"    {variable:<48} {'environment':<14} {shown}")
 
 
 def healthcheck(service_name: str) -> int:

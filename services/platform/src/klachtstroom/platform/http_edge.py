@@ -19,14 +19,14 @@ import logging
 import traceback
 from typing import Any
 
+from opentelemetry import trace
+
 from klachtstroom.platform.problems import PROBLEM_JSON, Problem
 
 log = logging.getLogger("klachtstroom.http")
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
-
-TRACE_ID_SCOPE_KEY = "klachtstroom.trace_id"
 
 # After a 413 the rest of an oversized body is read and thrown away, up to this much, so that a
 # client still sending it gets to read the answer instead of a reset connection. Beyond it the
@@ -111,7 +111,7 @@ class HttpEdge:
     async def _problem(self, scope: Scope, send: Any, problem: Problem) -> None:
         content = problem.body(scope.get("path", ""))
         if problem.status >= 500:
-            content["trace_id"] = scope.get(TRACE_ID_SCOPE_KEY)
+            content["trace_id"] = _current_trace_id()
         body = json.dumps(content, ensure_ascii=False).encode()
         headers = [
             (b"content-type", PROBLEM_JSON.encode()),
@@ -133,6 +133,12 @@ async def _drain(receive: Any) -> None:
         drained += len(message.get("body", b""))
         if not message.get("more_body", False):
             return
+
+
+def _current_trace_id() -> str | None:
+    """The trace id of the request's server span (OpenTelemetry's FastAPI instrumentation)."""
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None
 
 
 def _is_plain_text(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -1,79 +1,57 @@
-"""A server span per HTTP request, so a trace runs from the request through the outbox to Kafka.
+"""HTTP spans and request metrics from OpenTelemetry's FastAPI and httpx instrumentation.
 
-The incoming `traceparent` header (if any) is continued; the span is current while the route
-runs, so events written to the outbox carry its trace context (see telemetry.current_traceparent).
+- Server: a span per request named by route template (`POST /api/v1/cases/{case_id}/assign`),
+  continuing an incoming `traceparent`; it is current while the route runs, so events written
+  to the outbox carry its trace context (telemetry.current_traceparent). `/healthz`, `/readyz`
+  and `/metrics` get none. The request duration histogram `http.server.request.duration` (by
+  `http.route`, method and status) goes to the process's MeterProvider, so to `/metrics`.
+- Client: every httpx call (ZGW, webhooks, college signals, peers, the OIDC issuer) gets a
+  client span and passes the trace on in `traceparent`.
+- Semantic conventions: the stable HTTP conventions (`OTEL_SEMCONV_STABILITY_OPT_IN=http`)
+  unless the operator sets that variable. The standard `OTEL_PYTHON_FASTAPI_EXCLUDED_URLS` and
+  `OTEL_PYTHON_HTTPX_EXCLUDED_URLS` are honoured; header capture variables are, but exported
+  spans never hold headers, queries, addresses or exception messages (span_privacy.py).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import os
+import threading
 
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
 
-from klachtstroom.platform.http_edge import TRACE_ID_SCOPE_KEY
-from klachtstroom.platform.metrics import http_duration
+# Probes and scrapes: no span, no duration (they would drown the requests that matter).
+OPERATIONS_URLS = "/healthz$,/readyz$,/metrics$"
 
-tracer = trace.get_tracer("klachtstroom.platform.http")
-
-Scope = dict[str, Any]
+_httpx_lock = threading.Lock()
 
 
-class TracingMiddleware:
-    """Pure ASGI middleware (no per-request task switching, works with streaming responses)."""
+def use_stable_http_conventions() -> None:
+    """Before any instrumentation reads it: span and metric names of the stable HTTP conventions."""
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("path") in ("/healthz", "/readyz", "/metrics"):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        context = propagate.extract(headers)
-        method = scope.get("method", "GET")
-        route = scope.get("path", "")
-        with tracer.start_as_current_span(
-            f"{method} {route}",
-            context=context,
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": route},
-            # An exception's message and stack values may quote what was sent: record its type only.
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            started = time.perf_counter()
-            status = 500
-            context_of_span = span.get_span_context()
-            if context_of_span.is_valid:
-                scope[TRACE_ID_SCOPE_KEY] = f"{context_of_span.trace_id:032x}"
+def instrument_app(app: FastAPI, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+    use_stable_http_conventions()
+    extra = os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS") or os.environ.get("OTEL_PYTHON_EXCLUDED_URLS")
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        excluded_urls=",".join(part for part in (OPERATIONS_URLS, extra) if part),
+        # The ASGI receive/send of every body chunk as spans of their own: noise and cost.
+        exclude_spans=["receive", "send"],
+    )
 
-            async def send_with_status(message: dict[str, Any]) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = int(message["status"])
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
-                        span.set_status(Status(StatusCode.ERROR))
-                await send(message)
 
-            try:
-                await self.app(scope, receive, send_with_status)
-            except Exception as error:
-                name = f"{type(error).__module__}.{type(error).__qualname__}"
-                span.set_status(Status(StatusCode.ERROR, name))
-                span.add_event("exception", {"exception.type": name})
-                raise
-            finally:
-                # By route template (`/api/v1/cases/{case_id}`), never the raw path: bounded labels.
-                matched = scope.get("route")
-                template = getattr(matched, "path_format", None) or getattr(matched, "path", None)
-                http_duration.record(
-                    time.perf_counter() - started,
-                    {
-                        "http.request.method": method,
-                        "http.route": template or "unmatched",
-                        "http.response.status_code": status,
-                    },
-                )
+def instrument_httpx() -> None:
+    """Once per process: every httpx client (made before or after) gets client spans."""
+    use_stable_http_conventions()
+    with _httpx_lock:
+        instrumentor = HTTPXClientInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()

@@ -1,10 +1,11 @@
 """Metrics of every service: an OpenTelemetry MeterProvider, read as Prometheus text at `/metrics`.
 
 One MeterProvider per process (the global one), with a Prometheus reader on a registry of its
-own and, when `KLACHTSTROOM_OTEL_EXPORTER=otlp` (or the standard `OTEL_EXPORTER_OTLP_*`
-variables) asks for it, an OTLP reader beside it. Instruments are created against the global
-meter wherever they are counted (the consumer counts handled and dead-lettered events, the HTTP
-middleware times requests, the outbound module counts deliveries by state).
+own (always: `/metrics`) and the readers `OTEL_METRICS_EXPORTER` names (`otlp`, `console`; or
+`KLACHTSTROOM_OTEL_EXPORTER=otlp`), sent where `OTEL_EXPORTER_OTLP_*` say, every
+`OTEL_METRIC_EXPORT_INTERVAL` ms. Instruments are created against the global meter wherever
+they are counted (the consumer counts handled and dead-lettered events, the FastAPI
+instrumentation times requests by route, the outbound module counts deliveries by state).
 
 Gauges that need the database (outbox pending rows and the age of the oldest) or the broker
 (consumer lag) are measured when `/metrics` is scraped: `Gauges.refresh` runs the queries, the
@@ -20,11 +21,15 @@ from opentelemetry import metrics
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
 from prometheus_client import CollectorRegistry, generate_latest
 
 from klachtstroom.platform.settings import PlatformSettings
+from klachtstroom.platform.telemetry import exporters_for, otlp_endpoint, service_resource
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -36,9 +41,6 @@ meter = metrics.get_meter("klachtstroom.platform")
 
 handled_events = meter.create_counter(
     "klachtstroom.consumer.events", unit="{event}", description="events handled by a consumer"
-)
-http_duration = meter.create_histogram(
-    "http.server.request.duration", unit="s", description="duration of HTTP requests, by route template"
 )
 outbound_deliveries = meter.create_counter(
     "klachtstroom.outbound.deliveries",
@@ -75,22 +77,24 @@ for _name, _description, _unit in (
     meter.create_observable_gauge(_name, callbacks=[_observer(_name)], unit=_unit, description=_description)
 
 
-def configure_metrics(service: str, settings: PlatformSettings) -> None:
+def configure_metrics(service: str, settings: PlatformSettings) -> MeterProvider:
     """Install the process's MeterProvider once (the first service of a process does it)."""
     global _provider
     with _configured:
         if _provider is not None:
-            return
+            return _provider
         readers: list[MetricReader] = [PrometheusMetricReader(registry=registry)]
-        if settings.otel_exporter == "otlp":
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        for name in exporters_for("metrics", settings):
+            if name == "otlp":
+                from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-            endpoint = f"{settings.otel_endpoint.rstrip('/')}/v1/metrics" if settings.otel_endpoint else None
-            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint)))
-        _provider = MeterProvider(
-            metric_readers=readers, resource=Resource.create({"service.name": f"klachtstroom-{service}"})
-        )
+                endpoint = otlp_endpoint("metrics", settings)
+                readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint)))
+            elif name == "console":
+                readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+        _provider = MeterProvider(metric_readers=readers, resource=service_resource(service))
         metrics.set_meter_provider(_provider)
+        return _provider
 
 
 Probe = Callable[[], Awaitable[dict[str, float]]]

@@ -28,15 +28,20 @@ from klachtstroom.contracts.envelope import Envelope, Event, Payload
 from klachtstroom.contracts.registry import payloads_on
 from klachtstroom.platform.auth.control import AccessControl
 from klachtstroom.platform.clock import Clock
-from klachtstroom.platform.consumer import EventConsumer, EventHandler, decode_envelope
+from klachtstroom.platform.consumer import EventConsumer, EventHandler, dead_lettered, decode_envelope
 from klachtstroom.platform.db import Database, sync_url, upgrade_database
 from klachtstroom.platform.encrypted import attach_key_ring, encrypted_columns
 from klachtstroom.platform.http_edge import HttpEdge
-from klachtstroom.platform.http_tracing import TracingMiddleware
+from klachtstroom.platform.http_tracing import instrument_app, instrument_httpx
 from klachtstroom.platform.kafka_security import broker_security, client_options
 from klachtstroom.platform.key_rotation import RotationStep, rotate_keys
 from klachtstroom.platform.keys import KeyRing, load_key_ring
-from klachtstroom.platform.metrics import PROMETHEUS_CONTENT_TYPE, Gauges, configure_metrics
+from klachtstroom.platform.metrics import (
+    PROMETHEUS_CONTENT_TYPE,
+    Gauges,
+    configure_metrics,
+    handled_events,
+)
 from klachtstroom.platform.outbox import Message, Outbox, OutboxRelay
 from klachtstroom.platform.peers import Peers
 from klachtstroom.platform.problems import PROBLEM_JSON, Problem, document_problems, install_problem_handlers
@@ -85,7 +90,9 @@ class Service:
         self.ready_without_broker = ready_without_broker
         configure_logging(name, self.settings.log_level)
         self.tracer_provider = configure_tracing(name, self.settings)
-        configure_metrics(name, self.settings)
+        self.meter_provider = configure_metrics(name, self.settings)
+        # Client spans for every outbound HTTP call (ZGW, webhooks, peers), trace passed on.
+        instrument_httpx()
         self.metadata = metadata
         self.tables = tables
         self.migrations = migrations
@@ -232,6 +239,10 @@ class Service:
             span_per_event=self.settings.trace_each_event,
         )
         self.consumers.append(consumer)
+        # Counted from zero, so a dashboard sees the series before the first event or DLQ entry.
+        handled_events.add(0, {"consumer": name})
+        for topic in topics:
+            dead_lettered.add(0, {"consumer": name, "topic": topic})
 
         async def decode(message: Any) -> list[Envelope]:
             # Envelopes, not dicts: validated once here, then passed through as they are.
@@ -394,15 +405,16 @@ class Service:
         app = FastAPI(
             title=title, description=description, version=self.settings.api_version, lifespan=lifespan
         )
-        # Innermost first: unstorable text refused (422), a span per request, the body limit (a
-        # route may raise it with `max_body_size=`), the access gate (a refused caller's body is
-        # never read), the edge every answer passes (API-Version, 500).
+        # Innermost first: unstorable text refused (422), the body limit (a route may raise it
+        # with `max_body_size=`), the access gate (a refused caller's body is never read), the
+        # edge every answer passes (API-Version, 500); around them all OpenTelemetry's server
+        # span per request, named by route template (http_tracing.py).
         app.add_middleware(TextGuard)
-        app.add_middleware(TracingMiddleware)
         app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
         self.access.install(app)
         app.add_middleware(HttpEdge, api_version=self.settings.api_version)
         install_problem_handlers(app)
+        instrument_app(app, self.tracer_provider, self.meter_provider)
         app.state.service = self
 
         @app.get("/healthz", tags=["operations"])

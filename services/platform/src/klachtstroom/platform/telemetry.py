@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -18,6 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 from klachtstroom.platform.settings import PlatformSettings
+from klachtstroom.platform.span_privacy import PrivateSpanProcessor
 
 # Patterns of personal data that must never reach a log line (BSN, e-mail, phone numbers).
 _REDACTIONS = (
@@ -61,26 +64,90 @@ def configure_logging(service: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "uvicorn.access", "faststream.access.kafka"):
+    # httpx logs every request's full URL at INFO: a query or a webhook's path may hold personal
+    # data or a secret (outbound calls are traced and counted instead).
+    for noisy in ("aiokafka", "uvicorn.access", "faststream.access.kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def configure_tracing(service: str, settings: PlatformSettings) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({"service.name": f"klachtstroom-{service}"}))
-    exporter: SpanExporter | None = None
-    if settings.otel_exporter == "console":
-        exporter = ConsoleSpanExporter()
-    elif settings.otel_exporter == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+def _env_list(name: str) -> list[str] | None:
+    """A comma-separated OTEL_* variable as a list, or None when it is not set."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    return [part.strip().lower() for part in value.split(",") if part.strip()]
 
-        exporter = (
-            OTLPSpanExporter(endpoint=settings.otel_endpoint)
-            if settings.otel_endpoint
-            else (OTLPSpanExporter())
-        )
-    if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+
+def sdk_disabled() -> bool:
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def exporters_for(signal: str, settings: PlatformSettings) -> list[str]:
+    """Exporter names for "traces" or "metrics": `OTEL_<SIGNAL>_EXPORTER` (the standard variable),
+    else the `KLACHTSTROOM_OTEL_EXPORTER` shorthand (`console` means traces only)."""
+    if sdk_disabled():
+        return []
+    names = _env_list(f"OTEL_{signal.upper()}_EXPORTER")
+    if names is None:
+        legacy = settings.otel_exporter.strip().lower()
+        names = [legacy] if signal == "traces" or legacy == "otlp" else []
+    known = {"traces": {"none", "console", "otlp"}, "metrics": {"none", "console", "otlp", "prometheus"}}
+    unknown = [name for name in names if name not in known[signal]]
+    if unknown:
+        raise ValueError(f"OTEL_{signal.upper()}_EXPORTER: unknown exporter {unknown[0]!r}")
+    return [name for name in names if name != "none"]
+
+
+def otlp_endpoint(signal: str, settings: PlatformSettings) -> str | None:
+    """Where OTLP sends a signal: None lets the exporter read `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`
+    or `OTEL_EXPORTER_OTLP_ENDPOINT` itself; without either, `KLACHTSTROOM_OTEL_ENDPOINT` (a base
+    URL like `OTEL_EXPORTER_OTLP_ENDPOINT`, the signal's path is added)."""
+    protocol = os.environ.get(
+        f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+    ).strip()
+    if protocol not in ("", "http/protobuf"):
+        raise ValueError(f"OTLP protocol {protocol!r} is not installed: use http/protobuf (port 4318)")
+    standard = ("OTEL_EXPORTER_OTLP_ENDPOINT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+    if any(os.environ.get(name) for name in standard) or not settings.otel_endpoint:
+        return None
+    return f"{settings.otel_endpoint.rstrip('/')}/v1/{signal}"
+
+
+def service_resource(service: str) -> Resource:
+    """`service.name` is `klachtstroom-<service>` unless OTEL_SERVICE_NAME (or `service.name` in
+    OTEL_RESOURCE_ATTRIBUTES) names it; OTEL_RESOURCE_ATTRIBUTES adds the operator's attributes."""
+    attributes: dict[str, str] = {"service.namespace": "klachtstroom"}
+    with suppress(PackageNotFoundError):  # always installed with the platform
+        attributes["service.version"] = version("klachtstroom-platform")
+    named = os.environ.get("OTEL_SERVICE_NAME") or "service.name=" in os.environ.get(
+        "OTEL_RESOURCE_ATTRIBUTES", ""
+    )
+    if not named:
+        attributes["service.name"] = f"klachtstroom-{service}"
+    return Resource.create(attributes)
+
+
+def configure_tracing(service: str, settings: PlatformSettings) -> TracerProvider:
+    """A TracerProvider with the exporters that OTEL_TRACES_EXPORTER (or the shorthand) names.
+
+    The sampler follows OTEL_TRACES_SAMPLER(_ARG), the batching OTEL_BSP_*, the propagators
+    OTEL_PROPAGATORS: the SDK reads those itself. Every exporter gets spans through
+    `PrivateSpanProcessor`, which strips what could hold personal data (span_privacy.py).
+    """
+    provider = TracerProvider(resource=service_resource(service))
+    for name in exporters_for("traces", settings):
+        exporter: SpanExporter
+        if name == "console":
+            exporter = ConsoleSpanExporter()
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            exporter = OTLPSpanExporter(endpoint=otlp_endpoint("traces", settings))
+        provider.add_span_processor(PrivateSpanProcessor(BatchSpanProcessor(exporter)))
+    # The global provider (httpx client spans, FastStream) is the first service's of a process;
+    # several services in one process (tests) keep their own for their server spans.
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        trace.set_tracer_provider(provider)
     return provider
 
 

@@ -20,20 +20,29 @@ class ReportingSettings(BaseSettings):
 
     # Signals to the college (DOMAIN.md: signals with impact reach the college immediately).
     college_email: str | None = None
+    # Webhook (Standard Webhooks) that signals to the college are posted to.
     college_webhook: str | None = None
+    # Secret (`whsec_...`) that signs those webhook calls.
     webhook_secret: str | None = None
+    # SMTP relay for signal mail to the college.
     smtp_host: str = "127.0.0.1"
+    # Port of that relay.
     smtp_port: int = 25
+    # Sender address of signal mail.
     smtp_from: str = "klachtstroom@localhost"
+    # Attempts of a signal delivery before it is dead-lettered.
     delivery_max_attempts: int = 12
+    # How often the signal delivery queue is looked at.
     delivery_poll_seconds: float = 1.0
 
     # Trend signals: how often `detect_trends` runs at the latest (it also runs after new events).
     trend_interval_seconds: float = 300.0
+    # Trend detection runs at most this often after new events.
     trend_min_gap_seconds: float = 60.0
     # A rise needs at least this many complaints in its 30 days; these categories never signal
     # a rise (comma-separated vocabulary values; the catch-all `other` by default).
     trend_min_count: int = Field(default=3, ge=1)
+    # Categories that never signal a rise (comma-separated vocabulary values).
     trend_ignored_categories: str = "other"
 
     @property

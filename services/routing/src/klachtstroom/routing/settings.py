@@ -14,7 +14,9 @@ class RoutingSettings(BaseSettings):
     # Registers of known values (comma separated). When a register is empty and no rule names
     # a value of that field, every value counts as known: nothing to compare with.
     known_municipalities: str = ""
+    # Register of known units (comma-separated), see known_municipalities.
     known_units: str = ""
+    # Default number of cases per page of a list.
     page_size: int = Field(default=50, ge=1, le=500)
     # Retention (Selectielijst): how often closed files past their term are destroyed.
     retention_interval_seconds: float = Field(default=86_400.0, gt=0)
@@ -22,12 +24,17 @@ class RoutingSettings(BaseSettings):
     new_case_wait_seconds: float = Field(default=3.0, ge=0, le=30)
     # Warm hand-over to providers: attempts before a delivery is dead-lettered, and backoff.
     delivery_max_attempts: int = Field(default=6, ge=1)
+    # First wait after a failed hand-over to a provider; doubles per attempt.
     delivery_backoff_seconds: float = Field(default=2.0, gt=0)
+    # How often the hand-over queue is looked at.
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    # Timeout of one call to a provider's system.
     delivery_timeout_seconds: float = Field(default=10.0, gt=0)
     # Letters: who writes, and who the complainant can turn to next (Awb 9:12).
     organisation: str = "de gemeente"
+    # Who a complainant can turn to next, named in letters.
     ombudsman: str = "de Nationale ombudsman"
+    # How to reach that ombudsman, in letters.
     ombudsman_contact: str = "www.nationaleombudsman.nl, telefoon 0800 335 55 55"
 
     # Where objections, questions and reports are forwarded (Awb 9:8 / DOMAIN.md: not a complaint,

@@ -37,17 +37,25 @@ class ZgwSettings(BaseSettings):
 
     zaken_url: str = ""  # e.g. https://open-zaak.example/zaken/api/v1 (empty: adapter off)
     zaaktype: str = ""  # URL of the complaint zaaktype in the Catalogi API
+    # URL of the catalogus in the Catalogi API.
     catalogus: str = ""
     bronorganisatie: str = ""  # RSIN of the municipality (9 digits)
+    # RSIN of the organisation responsible for the zaak (9 digits).
     verantwoordelijke_organisatie: str = ""
     statustypen: dict[str, str] = Field(default_factory=dict)  # case state -> statustype URL
     resultaattypen: dict[str, str] = Field(default_factory=dict)  # outcome -> resultaattype URL
+    # Client id in the ZGW JWT.
     client_id: str = "klachtstroom"
+    # Shared secret that signs the ZGW JWT (HS256).
     secret: str = ""
     notifications_token: str = ""  # Authorization the Notificaties API sends us (abonnement auth)
+    # Attempts of a ZGW call before it is dead-lettered.
     max_attempts: int = Field(default=8, ge=1)
+    # First wait after a failed ZGW call; doubles per attempt.
     backoff_seconds: float = Field(default=2.0, gt=0)
+    # How often the ZGW queue is looked at.
     poll_seconds: float = Field(default=1.0, gt=0)
+    # Timeout of one ZGW call.
     timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property

@@ -179,6 +179,8 @@ class OutboundQueue:
     ) -> None:
         """How calls of `kind` are delivered, what happens once sent or dead, and their retries."""
         self.kinds[kind] = _Kind(deliver, on_sent, on_dead, retry)
+        for state in (SENT, "retry", DEAD):  # counted from zero: the series exist before the first call
+            outbound_deliveries.add(0, {"kind": kind, "state": state})
 
     async def enqueue(
         self,
