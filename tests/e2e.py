@@ -77,6 +77,39 @@ def bearer(stack: Stack) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.dev_token()}"}
 
 
+# Personal data and free text the tests sent to the services, as it went out: after the whole
+# suite, the session stack's logs (spans included) and events are scanned for every value
+# (tests/conftest.py, DESIGN.md "Personal data"). Short values are left out: "Jan" is a word.
+SENT_PERSONAL_DATA: set[str] = set()
+_CONTACT_FIELDS = ("name", "email", "phone", "bsn", "address")
+_TEXT_FIELDS = ("description", "about_employee", "handover_note", "desired_outcome", "report", "summary",
+                "note", "explanation", "remark", "comment")  # fmt: skip
+
+
+def remember_personal_data(path: str, body: object) -> None:
+    if not isinstance(body, dict):
+        return
+    values: list[object] = [body.get(name) for name in _TEXT_FIELDS]
+    person = body.get("complainant")
+    if isinstance(person, dict) and path.startswith("/api/v1/complaints"):
+        values += [person.get(name) for name in _CONTACT_FIELDS]
+    for value in values:
+        if isinstance(value, str) and len(value.strip()) >= 8:
+            SENT_PERSONAL_DATA.add(value.strip())
+
+
+def personal_data_hits(logs: list[Path], records: list[Record]) -> list[str]:
+    """Where a sent value turns up: "<file or topic>: <value>" (empty: nowhere)."""
+    hits: list[str] = []
+    for log in logs:
+        content = log.read_text(errors="replace")
+        hits += [f"{log.name}: {value}" for value in sorted(SENT_PERSONAL_DATA) if value in content]
+    for topic, _key, value, headers in records:
+        text = (value + b" ".join(v for _k, v in headers)).decode(errors="replace")
+        hits += [f"{topic}: {found}" for found in sorted(SENT_PERSONAL_DATA) if found in text]
+    return hits
+
+
 class Api:
     """A tiny JSON client for the public HTTP API (standard library, like an outside caller).
 
@@ -91,6 +124,8 @@ class Api:
     def call(self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
              ) -> tuple[int, dict[str, object]]:
         data = None if body is None else json.dumps(body).encode()
+        if method == "POST":
+            remember_personal_data(path, body)
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
         if self.token:
