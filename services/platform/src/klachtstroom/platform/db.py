@@ -46,9 +46,38 @@ SQLITE_BUSY_MS = 50
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "08000", "08003", "08006"})
 
 
+# A full disk: SQLite says so in words, PostgreSQL with SQLSTATE 53100 (disk_full).
+_DISK_FULL_SQLSTATES = frozenset({"53100"})
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return found
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """The database cannot write because its disk is full: it works again once space is freed."""
+    for cause in _causes(error):
+        if isinstance(cause, sqlite3.OperationalError) and "full" in str(cause).lower():
+            return True
+        if isinstance(cause, OSError) and cause.errno == 28:  # ENOSPC
+            return True
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate in _DISK_FULL_SQLSTATES:
+            return True
+    return False
+
+
 def is_transient(error: BaseException) -> bool:
     """A database error that goes away by itself: SQLite busy/locked, a PostgreSQL serialization
-    failure (40001), deadlock (40P01), lock timeout or lost connection. Never a poison message."""
+    failure (40001), deadlock (40P01), lock timeout or lost connection, a full disk. Never a
+    poison message: the event is tried again, not dead-lettered."""
+    if is_storage_full(error):
+        return True
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:

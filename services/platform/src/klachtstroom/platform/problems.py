@@ -282,8 +282,14 @@ async def _on_validation(request: Request, error: Exception) -> JSONResponse:
 
 async def _on_database_error(request: Request, error: Exception) -> JSONResponse:
     """A busy database (locked, serialization failure, deadlock) is a 503 to try again, not a 500."""
-    from klachtstroom.platform.db import is_transient
+    from klachtstroom.platform.db import is_storage_full, is_transient
 
+    if is_storage_full(error):
+        # The operator must act (the 503s are counted too); the caller is told to try later.
+        log.error("storage full: nothing can be written (%s request refused with 503)", request.method)
+        full = Problem(503, detail="We kunnen op dit moment niets opslaan. Probeer het later opnieuw.",
+                       headers={"Retry-After": "60"})  # fmt: skip
+        return problem_response(full, instance_of(request))
     if not is_transient(error):
         raise error
     log.warning("database busy (%s) in %s", type(error).__name__, request.method)
