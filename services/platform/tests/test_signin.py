@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from klachtstroom.platform.auth import access_of
-from klachtstroom.platform.auth.callers import Role
+from klachtstroom.platform.auth.callers import Caller, Role
 from klachtstroom.platform.auth.control import AccessControl
 from klachtstroom.platform.auth.rules import EVERY_SERVICE, allow
 from klachtstroom.platform.auth.signin import (
@@ -152,13 +152,16 @@ async def test_an_expired_session_signs_in_again(settings: PlatformSettings) -> 
         assert (await http.get("/werk")).status_code == 401
 
 
-def test_the_session_ends_with_its_token(tmp_path: Path) -> None:
+def test_the_session_ends_at_its_expiry_and_holds_only_the_verified_claims() -> None:
     clock = Clock()
     codec = SessionCodec(b"k" * 32, max_seconds=3600, now=clock)
-    sealed = codec.seal_session(Session("token", expires=clock.now + 60, csrf="c"))
-    assert codec.open_session(sealed) == Session("token", clock.now + 60, "c")
-    clock.now += 61  # the token expired before the session's maximum age
+    caller = Caller("s-1", "Anna", frozenset({Role.provider}), frozenset({"Utrecht"}), "Zorg Plus")
+    sealed = codec.seal_session(Session(caller, expires=clock.now + 60, csrf="c"))
+    assert codec.open_session(sealed) == Session(caller, clock.now + 60, "c")
+    clock.now += 61  # past the session's own end, though within the cookie key's maximum age
     assert codec.open_session(sealed) is None
+    clock.now += 3600
+    assert codec.open(sealed) is None  # and past the maximum age: refused as a whole
 
 
 async def test_a_tampered_or_foreign_cookie_is_refused(settings: PlatformSettings, tmp_path: Path) -> None:
@@ -168,8 +171,9 @@ async def test_a_tampered_or_foreign_cookie_is_refused(settings: PlatformSetting
         value = signed_in.cookies["klachtstroom_sessie_test"]
         assert control.sign_in is not None and control.sign_in.codec.open_session(value) is not None
         flipped = value[:40] + ("A" if value[40] != "A" else "B") + value[41:]
+        everything = Caller("x", "x", frozenset(Role), frozenset({"*"}))
         other_key = SessionCodec(b"another installation", 3600).seal_session(
-            Session(control.dev_token(), time.time() + 3600, "c")
+            Session(everything, time.time() + 3600, "c")
         )
         for forged in (flipped, other_key, "niet-een-sessie"):
             http.cookies.clear()
@@ -257,3 +261,13 @@ async def test_the_development_sign_in_page_exists_only_with_the_development_iss
 )  # fmt: skip
 def test_after_signing_in_only_a_page_of_this_service(wanted: Any, safe: str) -> None:
     assert safe_next(wanted) == safe
+
+
+def test_replicas_share_the_configured_session_key_and_an_empty_one_is_not_a_key(tmp_path: Path) -> None:
+    from klachtstroom.platform.auth.signin import session_key
+
+    configured = PlatformSettings(data_dir=tmp_path / "a", session_secret="gedeeld geheim van de replica's")
+    assert session_key(configured) == session_key(configured.model_copy(update={"data_dir": tmp_path / "b"}))
+    empty = PlatformSettings(data_dir=tmp_path / "c", session_secret="")
+    created = session_key(empty)
+    assert len(created) == 32 and created == (tmp_path / "c" / "auth" / "session.key").read_bytes()

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # on routes marked `signed`; the route verifies the signature with the sender's secret.
 SIGNATURE_HEADERS = (b"webhook-signature", b"x-klachtstroom-signature")
 
-SessionReader = Callable[[Scope], Awaitable[str | None]]
+SessionReader = Callable[[Scope], Awaitable[Caller | None]]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -140,16 +140,16 @@ class AccessGate:
             await self.app(scope, receive, send)  # the route checks the webhook signature itself
             return
         token = _bearer(scope)
-        from_session = False
-        if token is None and self.session is not None:
-            token = await self.session(scope)
-            from_session = token is not None
         caller: Caller | None = None
         if token is not None:
             try:
                 caller = await self.verifier.verify(token)
             except InvalidToken:
                 caller = None
+        elif self.session is not None:
+            # A browser on a staff page: the caller verified at sign-in (signin.py).
+            caller = await self.session(scope)
+        from_session = token is None and caller is not None
         if caller is None:
             if matched is not None and matched[0].signed:
                 # A callback with its own credentials (a webhook signature, the configured
@@ -157,7 +157,7 @@ class AccessGate:
                 await self.app(scope, receive, send)
                 return
             await self._refuse_unauthenticated(
-                scope, send, path, invalid=token is not None and not from_session
+                scope, send, path, invalid=token is not None
             )
             return
         if matched is None:

@@ -9,13 +9,16 @@ redirect to `/aanmelden` (gate.py). There:
   endpoint (httpx), the ID token's signature, audience and nonce are checked and the access token
   is verified exactly as a bearer token is (verification.py);
 - with the development issuer only: a Dutch page where a developer picks a role (and optionally
-  a municipality, provider and name); the development issuer mints that token.
+  a municipality, provider and name).
 
-The verified access token is kept in a session cookie, encrypted and authenticated (Fernet:
-AES-CBC + HMAC-SHA256, with a timestamp), HttpOnly, SameSite=Lax, Secure when the request came
-over TLS (or `X-Forwarded-Proto: https`, or `KLACHTSTROOM_SESSION_COOKIE_SECURE=true`), for as
-long as the token is valid and at most `KLACHTSTROOM_SESSION_SECONDS`. The gate reads it for
-every request without a bearer header and verifies the token in it as it verifies any other.
+The verified caller (the claims `sub`, `name`, `roles`, `municipalities`, `provider` of the
+access token) is kept in a session cookie, encrypted and authenticated (Fernet: AES-CBC +
+HMAC-SHA256, with a timestamp), HttpOnly, SameSite=Lax, Secure when the request came over TLS
+(or `X-Forwarded-Proto: https`, or `KLACHTSTROOM_SESSION_COOKIE_SECURE=true`), for
+`KLACHTSTROOM_SESSION_SECONDS` (8 hours): not only as long as the access token, which issuers
+keep short (Keycloak: 5 minutes) so that a case worker writing a decision would lose the form.
+Roles changed at the issuer therefore count from the next sign-in. The gate reads the cookie for
+every request without a bearer header.
 
 A session also holds a random CSRF token: a staff page puts it in every form it renders
 (`csrf_token(request)`), and the route refuses a form posted with the session but without that
@@ -53,7 +56,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import Scope
 
-from klachtstroom.platform.auth.callers import ALL_MUNICIPALITIES, Role
+from klachtstroom.platform.auth.callers import ALL_MUNICIPALITIES, Caller, Role
 from klachtstroom.platform.auth.development import DevelopmentIssuer
 from klachtstroom.platform.auth.verification import PUBLIC_KEY_ALGORITHMS, OidcVerifier, TokenVerifier
 from klachtstroom.platform.auth.verification import InvalidToken as InvalidAccessToken
@@ -79,11 +82,23 @@ SECURITY_HEADERS = {
 
 @dataclass(frozen=True)
 class Session:
-    """What the session cookie holds: the verified access token, its expiry, the CSRF token."""
+    """What the session cookie holds: the verified caller, the session's end, the CSRF token."""
 
-    token: str
+    caller: Caller
     expires: float
     csrf: str
+
+
+def _claims_of(caller: Caller) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "sub": caller.subject,
+        "name": caller.name,
+        "roles": sorted(role.value for role in caller.roles),
+        "municipalities": sorted(caller.municipalities),
+    }
+    if caller.provider:
+        claims["provider"] = caller.provider
+    return claims
 
 
 class SessionCodec:
@@ -111,23 +126,23 @@ class SessionCodec:
         return found if isinstance(found, dict) else None
 
     def seal_session(self, session: Session) -> str:
-        return self.seal({"t": session.token, "x": session.expires, "c": session.csrf})
+        return self.seal({"k": _claims_of(session.caller), "x": session.expires, "c": session.csrf})
 
     def open_session(self, value: str | None) -> Session | None:
         found = self.open(value)
         if found is None:
             return None
-        token, expires, csrf = found.get("t"), found.get("x"), found.get("c")
-        if not isinstance(token, str) or not isinstance(expires, int | float) or not isinstance(csrf, str):
+        claims, expires, csrf = found.get("k"), found.get("x"), found.get("c")
+        if not isinstance(claims, dict) or not isinstance(expires, int | float) or not isinstance(csrf, str):
             return None
         if expires <= self._now():
             return None
-        return Session(token, float(expires), csrf)
+        return Session(Caller.from_claims(claims), float(expires), csrf)
 
 
 def session_key(settings: PlatformSettings) -> bytes:
     """`KLACHTSTROOM_SESSION_SECRET`, else a key created once (atomically) under the data dir."""
-    if settings.session_secret is not None:
+    if settings.session_secret is not None and settings.session_secret.get_secret_value():
         return settings.session_secret.get_secret_value().encode()
     path = settings.data_dir / KEY_FILE
     if not path.exists():
@@ -199,13 +214,13 @@ class SignIn:
 
     # --- for the gate ------------------------------------------------------------------------
 
-    async def read(self, scope: Scope) -> str | None:
-        """The access token of the request's session cookie (SessionReader of the gate)."""
+    async def read(self, scope: Scope) -> Caller | None:
+        """The signed-in caller of the request's session cookie (SessionReader of the gate)."""
         session = self.codec.open_session(_cookie(scope, self.cookie))
         if session is None:
             return None
         scope.setdefault("state", {})["session"] = session
-        return session.token
+        return session.caller
 
     def location(self, scope: Scope) -> str:
         """Where the gate sends a browser without a session: sign in, then back to this page."""
@@ -223,9 +238,9 @@ class SignIn:
         forwarded = request.headers.get("x-forwarded-proto", "")
         return forwarded.split(",")[0].strip().lower() == "https"
 
-    def start_session(self, request: Request, response: Response, token: str, expires: float) -> None:
-        expires = min(expires, self._now() + self.settings.session_seconds)
-        session = Session(token, expires, secrets.token_urlsafe(24))
+    def start_session(self, request: Request, response: Response, caller: Caller) -> None:
+        expires = self._now() + self.settings.session_seconds
+        session = Session(caller, expires, secrets.token_urlsafe(24))
         response.set_cookie(
             self.cookie,
             self.codec.seal_session(session),
@@ -310,12 +325,12 @@ class SignIn:
         municipality = form.get("gemeente", "").strip() or ALL_MUNICIPALITIES
         provider = form.get("zorgaanbieder", "").strip() or None
         name = form.get("naam", "").strip() or f"ontwikkelaar-{role.value}"
-        token = self.development.mint(
-            [role], subject=name, name=name, municipalities=[municipality], provider=provider,
-            seconds=self.settings.session_seconds, now=self._now(),
+        caller = Caller(
+            subject=name, name=name, roles=frozenset({role}), municipalities=frozenset({municipality}),
+            provider=provider,
         )  # fmt: skip
         response = RedirectResponse(safe_next(form.get("volgende")), status_code=303)
-        self.start_session(request, response, token, self._now() + self.settings.session_seconds)
+        self.start_session(request, response, caller)
         return response
 
     async def callback(self, request: Request) -> Response:
@@ -330,13 +345,12 @@ class SignIn:
         try:
             tokens = await self._exchange(request, code, str(pending.get("v", "")))
             await self._check_id_token(tokens.get("id_token"), str(pending.get("n", "")))
-            access_token = str(tokens["access_token"])
-            await self.verifier.verify(access_token)
+            # The access token is verified exactly as a bearer token (issuer, audience, expiry).
+            caller = await self.verifier.verify(str(tokens["access_token"]))
         except (httpx.HTTPError, InvalidAccessToken, jwt.PyJWTError, KeyError, ValueError):
             return _page("Aanmelden mislukt", _again("De aanmelding kon niet worden bevestigd."), status=400)
-        expires = self._now() + float(tokens.get("expires_in", 300))
         response = RedirectResponse(safe_next(pending.get("next")), status_code=303)
-        self.start_session(request, response, access_token, expires)
+        self.start_session(request, response, caller)
         return response
 
     async def _exchange(self, request: Request, code: str, verifier: str) -> dict[str, Any]:
