@@ -266,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
             print(fetch())
             return 0
         server = Keycloak(args.data_dir, port=args.port)
+
+        def interrupt(_signal: int, _frame: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM too stops Keycloak (it runs in a session of its own)
+
+        signal.signal(signal.SIGTERM, interrupt)
         server.start()
         print(f"Keycloak {VERSION} ready in {server.started_in:.1f}s: issuer {server.issuer}")
         print("Services signing in there (development secrets of realm-klachtstroom.json):")
