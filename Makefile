@@ -1,15 +1,19 @@
 # klachtstroom — the two commands: `make run` and `make test`.
 SHELL := /bin/bash
 export KLACHTSTROOM_DATA_DIR ?= $(CURDIR)/.run
+KEYCLOAK_PORT ?= 8180
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: run test test-unit test-e2e bench lint install kafka asyncapi clean token
+.PHONY: run test test-unit test-e2e bench lint install kafka keycloak asyncapi clean token
 
 install:  ## Python toolchain and the workspace (idempotent)
 	@bash deploy/install.sh
 
 kafka: install  ## fetch the Kafka jars from Maven Central (once)
 	@python3 deploy/kafka/kafka_node.py fetch
+
+keycloak: install  ## Keycloak (Maven Central) with deploy/keycloak's realms on 127.0.0.1:$(KEYCLOAK_PORT); Ctrl-C stops
+	@.venv/bin/python deploy/keycloak/keycloak_server.py start --port "$(KEYCLOAK_PORT)"
 
 run: install kafka  ## start Kafka and the four services; Ctrl-C stops everything
 	@.venv/bin/python deploy/run.py

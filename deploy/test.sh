@@ -40,7 +40,10 @@ bash deploy/image_check.sh
 echo "== Helm chart: lint, render, check against the Kubernetes API definitions"
 bash deploy/helm_check.sh
 
-echo "== end-to-end tests over real Kafka"
+echo "== Keycloak (Maven Central) for the sign-in end-to-end test"
+$PY deploy/keycloak/keycloak_server.py fetch
+
+echo "== end-to-end tests over real Kafka (and Keycloak)"
 $PY -m pytest tests -q -p no:cacheprovider
 
 echo "== make test took $(( $(date +%s) - start ))s"

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy"))
 sys.path.insert(0, str(ROOT / "deploy" / "kafka"))
+sys.path.insert(0, str(ROOT / "deploy" / "keycloak"))
 
 from e2e import (  # noqa: E402,F401
     SENT_PERSONAL_DATA,
@@ -27,6 +28,7 @@ from e2e import (  # noqa: E402,F401
     started_stack,
 )
 from kafka_node import KafkaNode  # noqa: E402
+from keycloak_server import Keycloak  # noqa: E402
 from stack import SERVICES, Stack  # noqa: E402
 
 
@@ -50,6 +52,23 @@ def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Keycloak]:
+    """Keycloak (the server distribution from Maven Central) with the realms of deploy/keycloak,
+    once per test session, on a free port. Not there or not starting: the test fails, never skips."""
+    server = Keycloak(tmp_path_factory.mktemp("keycloak"))
+    server.start()
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nKeycloak started in {server.started_in:.1f}s on {server.url}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -88,3 +88,36 @@ async def test_work_list_shows_every_term_that_needs_attention_and_cases_by_hand
     only_contact = (await routing.http.get("/", params={"termijn": "contact"})).text
     attention = only_contact.split("Termijnen die vandaag aandacht vragen")[1].split("</table>")[0]
     assert refs[other] not in attention and refs[contact] in attention
+
+
+async def test_a_signed_in_case_worker_posts_the_case_form_with_its_csrf_token(routing: Harness) -> None:
+    import re
+
+    case_id = await routing.receive()
+    before = (await routing.case(case_id))["handler_name"]
+    browser = routing.anonymous
+    html = {"Accept": "text/html"}
+    assert (await browser.get(f"/klachten/{case_id}", headers=html)).status_code == 303  # sign in first
+    sign_in = (await browser.get(f"/aanmelden?volgende=/klachten/{case_id}", headers=html)).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', sign_in)
+    assert csrf
+    signed_in = await browser.post(
+        "/aanmelden", data={"csrf_token": csrf.group(1), "rol": "handler", "naam": "A. Bakker",
+                            "volgende": f"/klachten/{case_id}"},
+    )  # fmt: skip
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == f"/klachten/{case_id}"
+
+    page = (await browser.get(f"/klachten/{case_id}", headers=html)).text
+    token = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)">', page)
+    assert token and page.count(f'value="{token.group(1)}"') == page.count('<form class="action"')
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    forged = await browser.post(f"/klachten/{case_id}/actie/assign", content="handler_name=X&unit=Inkomen",
+                                headers=form)  # fmt: skip
+    assert forged.status_code == 403 and (await routing.case(case_id))["handler_name"] == before
+    done = await browser.post(
+        f"/klachten/{case_id}/actie/assign",
+        content=f"handler_name=A.+Bakker&unit=Inkomen&csrf_token={token.group(1)}",
+        headers=form,
+    )
+    assert done.status_code == 303
+    assert (await routing.case(case_id))["handler_name"] == "A. Bakker"

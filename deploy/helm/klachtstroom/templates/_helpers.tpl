@@ -34,4 +34,10 @@ seccompProfile:
   valueFrom: { secretKeyRef: { name: {{ .Values.oidc.clientSecret }}, key: client-id } }
 - name: KLACHTSTROOM_OIDC_CLIENT_SECRET
   valueFrom: { secretKeyRef: { name: {{ .Values.oidc.clientSecret }}, key: client-secret } }
+- name: KLACHTSTROOM_OIDC_SIGNIN_CLIENT_ID
+  valueFrom: { secretKeyRef: { name: {{ .Values.oidc.clientSecret }}, key: signin-client-id, optional: true } }
+- name: KLACHTSTROOM_OIDC_SIGNIN_CLIENT_SECRET
+  valueFrom: { secretKeyRef: { name: {{ .Values.oidc.clientSecret }}, key: signin-client-secret, optional: true } }
+- name: KLACHTSTROOM_SESSION_SECRET
+  valueFrom: { secretKeyRef: { name: {{ .Values.oidc.clientSecret }}, key: session-secret } }
 {{- end -}}

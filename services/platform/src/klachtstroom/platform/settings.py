@@ -89,6 +89,16 @@ class PlatformSettings(BaseSettings):
     oidc_leeway_seconds: int = 30
     # Allow the development issuer with environment=production (never in a real deployment).
     allow_development_issuer: bool = False
+    # Signing in to the staff pages (auth/signin.py): the issuer's client for the
+    # authorization-code flow (else `oidc_client_id`); a secret makes it a confidential client.
+    oidc_signin_client_id: str | None = None
+    oidc_signin_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile"
+    # The session cookie: its key (every replica the same; else a key under the data dir), at
+    # most this long, and Secure always (else only when the request came over TLS).
+    session_secret: SecretStr | None = None
+    session_seconds: int = 8 * 3600
+    session_cookie_secure: bool = False
 
     def database_url(self, service: str) -> str:
         """`KLACHTSTROOM_<SERVICE>_DATABASE_URL`, else a SQLite file under the data dir."""

@@ -30,6 +30,7 @@ from klachtstroom.contracts.vocabulary import (
 )
 from klachtstroom.platform.auth import access_of
 from klachtstroom.platform.auth.scope import visible_to
+from klachtstroom.platform.auth.signin import CSRF_FIELD, csrf_ok, csrf_token
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.api import casework, ensure_in_scope, in_scope
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
@@ -231,7 +232,7 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
     actor = extra.pop("actor", None) or request.query_params.get("behandelaar")
     return _render(
         "case.html", status, title=f"Klacht {case['reference']}", case=case, forms=forms, actions_done=done,
-        actor=actor, message=request.query_params.get("melding"), **extra,
+        actor=actor, message=request.query_params.get("melding"), csrf_token=csrf_token(request), **extra,
     )  # fmt: skip
 
 
@@ -246,6 +247,9 @@ async def case_action(case_id: str, action: str, request: Request) -> Response:
     form = {
         k: v[-1].strip() for k, v in parse_qs((await request.body()).decode()).items() if v and v[-1].strip()
     }
+    # Signed in with the session cookie: the form must carry the session's CSRF token.
+    if not csrf_ok(request, form.pop(CSRF_FIELD, None)):
+        return _render("base.html", 403, title="Formulier verlopen: laad de pagina opnieuw")
     # The actor is the signed-in caller (DESIGN.md), not a field of the form.
     actor = access_of(request).name
     body: dict[str, Any] = dict(form) | {"actor": actor}

@@ -19,6 +19,7 @@ from klachtstroom.platform.auth.callers import Role
 from klachtstroom.platform.auth.development import DevelopmentIssuer
 from klachtstroom.platform.auth.gate import AccessGate, SessionReader
 from klachtstroom.platform.auth.rules import Rule, rules_for
+from klachtstroom.platform.auth.signin import SignIn
 from klachtstroom.platform.auth.verification import DevelopmentVerifier, OidcVerifier, TokenVerifier
 from klachtstroom.platform.settings import PlatformSettings
 
@@ -49,12 +50,25 @@ class AccessControl:
             self.verifier = DevelopmentVerifier(self.development, settings.oidc_leeway_seconds)
         # The rules of this service (rules.py); a test of the platform may set its own.
         self.rules: tuple[Rule, ...] = rules_for(service)
+        self.sign_in: SignIn | None = None
         self._machine_token: tuple[str, float] | None = None
         self._lock = asyncio.Lock()
 
     def install(self, app: FastAPI, session: SessionReader | None = None) -> None:
-        """Put the gate in front of every route of the app (see rules.py)."""
-        app.add_middleware(AccessGate, rules=self.rules, verifier=self.verifier, session=session)
+        """Put the gate in front of every route of the app (see rules.py), with staff sign-in.
+
+        A browser without a session is sent to `/aanmelden` (signin.py); the session cookie
+        stands in for the bearer header.
+        """
+        self.sign_in = SignIn(self.service, self.settings, self.verifier, self.development)
+        app.include_router(self.sign_in.router)
+        app.add_middleware(
+            AccessGate,
+            rules=self.rules,
+            verifier=self.verifier,
+            session=session or self.sign_in.read,
+            sign_in=self.sign_in.location,
+        )
 
     def dev_token(self) -> str:
         """Every role, every municipality (development issuer only): for tests and `make run`."""

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 # on routes marked `signed`; the route verifies the signature with the sender's secret.
 SIGNATURE_HEADERS = (b"webhook-signature", b"x-klachtstroom-signature")
 
-SessionReader = Callable[[Scope], Awaitable[str | None]]
+SessionReader = Callable[[Scope], Awaitable[Caller | None]]
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class Access:
 
     caller: Caller
     granted: frozenset[Role]
+    # Signed in with the session cookie of the staff pages (signin.py), not a bearer header:
+    # a form posted this way must carry the session's CSRF token.
+    via_session: bool = False
 
     def sees(self, municipality: str | None, provider: str | None = None) -> bool:
         """Is a complaint or case of this municipality (routed to this provider) in scope?"""
@@ -136,16 +140,16 @@ class AccessGate:
             await self.app(scope, receive, send)  # the route checks the webhook signature itself
             return
         token = _bearer(scope)
-        from_session = False
-        if token is None and self.session is not None:
-            token = await self.session(scope)
-            from_session = token is not None
         caller: Caller | None = None
         if token is not None:
             try:
                 caller = await self.verifier.verify(token)
             except InvalidToken:
                 caller = None
+        elif self.session is not None:
+            # A browser on a staff page: the caller verified at sign-in (signin.py).
+            caller = await self.session(scope)
+        from_session = token is None and caller is not None
         if caller is None:
             if matched is not None and matched[0].signed:
                 # A callback with its own credentials (a webhook signature, the configured
@@ -153,7 +157,7 @@ class AccessGate:
                 await self.app(scope, receive, send)
                 return
             await self._refuse_unauthenticated(
-                scope, send, path, invalid=token is not None and not from_session
+                scope, send, path, invalid=token is not None
             )
             return
         if matched is None:
@@ -166,6 +170,10 @@ class AccessGate:
             return
         rule, parameters = matched
         assert rule.roles is not None
+        if from_session and scope["method"] not in SAFE_METHODS and not _same_origin(scope):
+            # Defence in depth beside SameSite=Lax and the CSRF token of every form.
+            await _respond(send, FORBIDDEN, path)
+            return
         granted = caller.roles & rule.roles
         if not granted:
             await _respond(send, FORBIDDEN, path)
@@ -174,7 +182,7 @@ class AccessGate:
         if provider_only and not caller.sees_provider(parameters.get(rule.provider_param or "")):
             await _respond(send, NOT_FOUND, path)
             return
-        scope.setdefault("state", {})["access"] = Access(caller, frozenset(granted))
+        scope.setdefault("state", {})["access"] = Access(caller, frozenset(granted), from_session)
         await self.app(scope, receive, send)
 
     def _answered_by_app(self, scope: Scope) -> bool:
@@ -228,6 +236,16 @@ def _bearer(scope: Scope) -> str | None:
 
 def _has_header(scope: Scope, *wanted: bytes) -> bool:
     return any(name in wanted for name, _ in scope.get("headers", ()))
+
+
+def _same_origin(scope: Scope) -> bool:
+    """A browser's `Origin` (when it sends one) names this host: the post came from our own page."""
+    headers: dict[bytes, bytes] = dict(scope.get("headers", ()))
+    origin = headers.get(b"origin")
+    if origin is None or origin == b"null":
+        return origin is None
+    host = headers.get(b"x-forwarded-host") or headers.get(b"host") or b""
+    return origin.split(b"://", 1)[-1] == host.split(b",")[0].strip()
 
 
 def _wants_html(scope: Scope) -> bool:

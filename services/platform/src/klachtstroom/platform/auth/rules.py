@@ -92,6 +92,12 @@ EVERY_SERVICE: tuple[Rule, ...] = (
     public("GET", "/docs"),
     public("GET", "/docs/oauth2-redirect"),
     public("GET", "/redoc"),
+    # Signing in to the staff pages (auth/signin.py): the way to a session, so open to all.
+    public("GET", "/aanmelden"),
+    public("POST", "/aanmelden"),
+    public("GET", "/aanmelden/terug"),
+    public("GET", "/afmelden"),
+    public("POST", "/afmelden"),
     allow("PUT", "/api/v1/test/clock", TEST_CLOCK),
     allow("GET", "/api/v1/audit", AUDIT),
 )

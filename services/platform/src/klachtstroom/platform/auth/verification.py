@@ -115,7 +115,7 @@ class OidcVerifier:
                     self._metadata = found
         return self._metadata
 
-    async def _key_client(self) -> jwt.PyJWKClient:
+    async def key_client(self) -> jwt.PyJWKClient:
         if self._keys is None:
             metadata = await self.metadata()
             # The key set is kept 5 minutes (a withdrawn key stops being trusted after that).
@@ -133,7 +133,7 @@ class OidcVerifier:
         if known is not None:
             return known
         try:
-            keys = await self._key_client()
+            keys = await self.key_client()
             # PyJWKClient fetches with urllib (blocking): off the event loop. An unknown `kid`
             # makes it fetch the JWKS again, which is how rotated keys are picked up.
             signing_key = await asyncio.to_thread(keys.get_signing_key_from_jwt, token)
