@@ -90,14 +90,17 @@ class PlatformSettings(BaseSettings):
     # Allow the development issuer with environment=production (never in a real deployment).
     allow_development_issuer: bool = False
     # Signing in to the staff pages (auth/signin.py): the issuer's client for the
-    # authorization-code flow (else `oidc_client_id`); a secret makes it a confidential client.
+    # authorization-code flow (else `oidc_client_id`).
     oidc_signin_client_id: str | None = None
+    # The sign-in client's secret: set, the client is confidential; unset, a public client (PKCE).
     oidc_signin_client_secret: SecretStr | None = None
+    # The scopes asked for at sign-in.
     oidc_scopes: str = "openid profile"
-    # The session cookie: its key (every replica the same; else a key under the data dir), at
-    # most this long, and Secure always (else only when the request came over TLS).
+    # The session cookie's key: every replica the same; unset, a key under the data dir.
     session_secret: SecretStr | None = None
+    # How long a staff session lasts before signing in again, in seconds.
     session_seconds: int = 8 * 3600
+    # Mark the session cookie Secure always (else only when the request came over TLS).
     session_cookie_secure: bool = False
 
     def database_url(self, service: str) -> str:
