@@ -1,14 +1,16 @@
-"""kill -9 of any one service during a stream of posts loses nothing once it is back:
-each 202-acknowledged complaint becomes exactly one case."""
+"""kill -9 of any one service, or a stop and start of the Kafka broker, during a stream of posts
+loses nothing once it is back: each 202-acknowledged complaint becomes exactly one case."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from e2e import Api, eventually, make_stack, started_stack
+from kafka_node import KafkaNode
 from stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +29,11 @@ def _wait_until(condition: Any, seconds: float) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("victim", SERVICES)
-def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
-    intake = Api(chaos_stack.services["intake"].url, chaos_stack.dev_token())
-    routing = Api(chaos_stack.services["routing"].url, chaos_stack.dev_token())
+def _stream_through(stack: Stack, tag: str, outage: Callable[[], None]) -> None:
+    """Post a stream of complaints, run `outage` mid-stream, keep posting; then every
+    202-acknowledged complaint must be exactly one case."""
+    intake = Api(stack.services["intake"].url, stack.dev_token())
+    routing = Api(stack.services["routing"].url, stack.dev_token())
     accepted: list[str] = []
     stop = threading.Event()
 
@@ -41,8 +44,8 @@ def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
             try:
                 code, body = intake.post(
                     "/api/v1/complaints",
-                    {"channel": "web_form", "description": f"Klacht {victim} {n}: te lang wachten."},
-                    {"Idempotency-Key": f"chaos-{victim}-{n}"},
+                    {"channel": "web_form", "description": f"Klacht {tag} {n}: te lang wachten."},
+                    {"Idempotency-Key": f"chaos-{tag}-{n}"},
                 )
             except OSError:
                 code, body = 0, {}
@@ -53,11 +56,10 @@ def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
 
     poster = threading.Thread(target=post_stream)
     poster.start()
-    # Kill mid-stream: after some posts were accepted (a loaded machine posts slowly), and keep
-    # posting through the outage and the restart until enough were accepted in all.
+    # The outage mid-stream: after some posts were accepted (a loaded machine posts slowly), and
+    # keep posting through the outage and the recovery until enough were accepted in all.
     _wait_until(lambda: len(accepted) >= 10, seconds=60)
-    chaos_stack.services[victim].kill()  # SIGKILL: no clean shutdown
-    time.sleep(3.0)
+    outage()
     _wait_until(lambda: len(accepted) > 20, seconds=90)
     stop.set()
     poster.join()
@@ -68,7 +70,7 @@ def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
             routing.get(f"/api/v1/cases/{cid}")[0] == 200 for cid in accepted
         )
 
-    eventually(all_cases_exist, timeout=90, interval=1.0)
+    eventually(all_cases_exist, timeout=120, interval=1.0)
     # Exactly one case each: the case list holds every accepted id once.
     ids: list[str] = []
     url: str | None = "/api/v1/cases?limit=500"
@@ -81,3 +83,24 @@ def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
     mine = [i for i in ids if i in set(accepted)]
     assert len(mine) == len(set(accepted))
     assert len(mine) == len(set(mine))
+
+
+@pytest.mark.parametrize("victim", SERVICES)
+def test_kill_9_loses_nothing(chaos_stack: Stack, victim: str) -> None:
+    def kill() -> None:
+        chaos_stack.services[victim].kill()  # SIGKILL: no clean shutdown
+        time.sleep(3.0)
+
+    _stream_through(chaos_stack, victim, kill)
+
+
+def test_a_broker_stop_and_start_mid_stream_loses_nothing(chaos_stack: Stack, own_kafka: KafkaNode) -> None:
+    """Kafka goes away while complaints arrive: intake keeps accepting (its outbox holds them),
+    the other services wait, and once the broker is back every accepted complaint is a case."""
+
+    def broker_outage() -> None:
+        own_kafka.stop()
+        time.sleep(5.0)  # posts go on meanwhile
+        own_kafka.start(timeout=120)
+
+    _stream_through(chaos_stack, "broker", broker_outage)
