@@ -29,6 +29,7 @@ from klachtstroom.intake.schemas import (
 )
 from klachtstroom.intake.status import public_status, staff_view
 from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
+from klachtstroom.platform.audit import audit_subject
 from klachtstroom.platform.service import Service
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
@@ -103,6 +104,7 @@ async def submit_complaint(
                 "type": "idempotency_key_reused",
             }],
         ) from None
+    audit_subject(request, registered.id)
     assert registered.status_code is not None
     accepted = Accepted(
         id=registered.id,

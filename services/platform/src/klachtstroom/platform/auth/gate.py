@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # on routes marked `signed`; the route verifies the signature with the sender's secret.
 SIGNATURE_HEADERS = (b"webhook-signature", b"x-klachtstroom-signature")
 
+# Where the gate leaves the matched rule and its path parameters in the request's state.
+RULE_STATE_KEY = "access_rule"
+
 SessionReader = Callable[[Scope], Awaitable[str | None]]
 
 
@@ -174,7 +177,9 @@ class AccessGate:
         if provider_only and not caller.sees_provider(parameters.get(rule.provider_param or "")):
             await _respond(send, NOT_FOUND, path)
             return
-        scope.setdefault("state", {})["access"] = Access(caller, frozenset(granted))
+        state = scope.setdefault("state", {})
+        state["access"] = Access(caller, frozenset(granted))
+        state[RULE_STATE_KEY] = (rule, parameters)  # for the audit trail (platform/audit.py)
         await self.app(scope, receive, send)
 
     def _answered_by_app(self, scope: Scope) -> bool:

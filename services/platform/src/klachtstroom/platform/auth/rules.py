@@ -12,6 +12,11 @@ case or provider outside the caller's municipalities or provider (existence not 
 Standard Webhooks signature, the token configured for the Notificaties API): without a valid
 bearer token the gate passes the request on and the route checks those credentials itself,
 refusing when none are configured.
+
+`audit` says what the audit trail records of an answered call (platform/audit.py): "read" (a
+complaint or case holding personal data was read), "change" (something was changed) or None.
+By default every call that may change something is a change, and a scoped GET (a complaint or
+case, or a list of them) a read; a rule says otherwise where that default is wrong.
 """
 
 from __future__ import annotations
@@ -45,10 +50,14 @@ class Rule:
     scoped: bool = False
     provider_param: str | None = None
     signed: bool = False
+    audit: str | None = None
 
     @property
     def public(self) -> bool:
         return self.roles is None
+
+
+READ, CHANGE = "read", "change"
 
 
 def allow(
@@ -59,8 +68,13 @@ def allow(
     scoped: bool = False,
     provider_param: str | None = None,
     signed: bool = False,
+    audit: str | None = "default",
 ) -> Rule:
-    return Rule(method, path, frozenset(roles), scoped, provider_param, signed)
+    if audit == "default":
+        audit = CHANGE if method != "GET" else (READ if scoped else None)
+    if audit not in (READ, CHANGE, None):
+        raise ValueError(f"unknown audit kind {audit!r}")
+    return Rule(method, path, frozenset(roles), scoped, provider_param, signed, audit)
 
 
 def public(method: str, path: str) -> Rule:
@@ -113,7 +127,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         ),
         allow("POST", "/api/v1/complaints/{complaint_id}/merge", {coordinator}, scoped=True),
         allow("POST", "/api/v1/complaints/{complaint_id}/triage", {coordinator}, scoped=True),
-        allow("POST", "/api/v1/triage", REGISTER),
+        allow("POST", "/api/v1/triage", REGISTER, audit=None),  # a text is triaged, nothing kept
         # Triage corrections and the model behind them: the coordinator's.
         allow("GET", "/api/v1/triage/overrides", {coordinator}),
         allow("POST", "/api/v1/triage/overrides/{override_id}/undo", {coordinator}),
@@ -128,10 +142,10 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/message-templates", {admin, coordinator}),
         allow("PUT", "/api/v1/message-templates/{kind}", {admin}),
         allow("DELETE", "/api/v1/message-templates/{kind}", {admin}),
-        allow("GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}),
-        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}),
+        allow("GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}, audit=READ),
+        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}, audit=READ),  # addresses
         allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}),
-        allow("POST", "/api/v1/privacy/access", PRIVACY),
+        allow("POST", "/api/v1/privacy/access", PRIVACY, audit=READ),  # everything held about a person
         allow("POST", "/api/v1/privacy/retention/run", {admin}),
         allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}),
         allow("PATCH", "/api/v1/complaints/{complaint_id}/contact", PRIVACY, scoped=True),
@@ -152,7 +166,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/routing-rules/units", {kcc, handler, coordinator, admin, system}),
         allow("GET", "/api/v1/routing-rules/{version}", {coordinator, admin}),
         allow("PUT", "/api/v1/routing-rules", {coordinator, admin}),
-        allow("POST", "/api/v1/routing-rules/match", {coordinator, admin}),
+        allow("POST", "/api/v1/routing-rules/match", {coordinator, admin}, audit=None),  # a dry run
         allow("GET", "/api/v1/providers", {coordinator, admin}),
         allow("PUT", "/api/v1/providers", {admin}),
         allow("PUT", "/api/v1/providers/{name}", {admin}),
@@ -167,7 +181,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         ),
         allow("POST", "/api/v1/zgw/notifications", {system}, signed=True),
         # Requests for access and retention, gathered by intake from every service (as `system`).
-        allow("GET", "/api/v1/privacy/cases", PRIVACY | {system}),
+        allow("GET", "/api/v1/privacy/cases", PRIVACY | {system}, audit=READ),
         allow("GET", "/api/v1/privacy/retention/due", {admin, system}),
         allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
