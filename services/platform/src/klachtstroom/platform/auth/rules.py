@@ -85,6 +85,7 @@ def public(method: str, path: str) -> Rule:
 # the services themselves when they ask a peer for a fact it owns (claim check, requests for access).
 READ_COMPLAINTS = {kcc, handler, coordinator, auditor, system}
 REGISTER = {kcc, handler, coordinator, system}
+CONTACT_DETAILS = {kcc, handler, coordinator, system}
 READ_CASES = {kcc, handler, coordinator, manager, auditor, provider, system}
 STAFF_CASE_PAGES = {kcc, handler, coordinator, manager, auditor}
 CASE_ACTIONS = {handler, coordinator}
@@ -122,6 +123,9 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/complaints", READ_COMPLAINTS, scoped=True),
         allow("GET", "/api/v1/complaints/{complaint_id}", READ_COMPLAINTS, scoped=True),
         allow("GET", "/api/v1/complaints/{complaint_id}/messages", READ_COMPLAINTS, scoped=True),
+        # How to reach the complainant: for those who must (never college or manager); routing
+        # asks as `system` for the case page, the case API and letters. Every read is audited.
+        allow("GET", "/api/v1/complaints/{complaint_id}/contact", CONTACT_DETAILS, scoped=True),
         allow(
             "GET", "/api/v1/complaints/{complaint_id}/duplicates", {kcc, handler, coordinator}, scoped=True
         ),
