@@ -51,7 +51,8 @@ async def test_manager_auditor_and_provider_never_get_them(routing: Harness) -> 
         assert "contact" not in case and CONTACT["phone"] not in str(case), role
     assert routing.service.access.development is not None
     token = routing.service.access.development.mint([Role.provider], subject="zp", provider="Zorg Plus")
-    provider = await routing.http.get(f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {token}"})
+    as_provider = {"Authorization": f"Bearer {token}"}
+    provider = await routing.http.get(f"/api/v1/cases/{case_id}", headers=as_provider)
     assert provider.status_code == 200 and "contact" not in provider.json()
     college = await routing.http.get(f"/api/v1/cases/{case_id}", headers=bearer(routing, Role.college))
     assert college.status_code == 403
