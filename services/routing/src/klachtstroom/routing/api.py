@@ -140,7 +140,7 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
                 resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
             if not in_scope(request, resource.get("municipality"), resource.get("provider")):
                 raise not_found()
-            text = await complaint_text_or_none(work.service.peers, case_id)
+            text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
             resource = await with_contact(resource, work.service.peers, optional_access(request))
             return await with_merged_complaints(work, with_complaint_text(resource, text))
         except CaseNotFound:
@@ -226,4 +226,5 @@ async def act(
     async with work.service.db.reading() as session:
         resource = await case_resource(session, case_id, local_date(work.now()))
     resource = await with_contact(resource, work.service.peers, optional_access(request))
-    return with_complaint_text(resource, await complaint_text_or_none(work.service.peers, case_id))
+    text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
+    return with_complaint_text(resource, text)

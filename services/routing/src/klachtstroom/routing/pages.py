@@ -217,7 +217,8 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
             case = await case_resource(session, case_id, local_date(work.now()))
         if not in_scope(request, case.get("municipality"), case.get("provider")):
             raise CaseNotFound(case_id)
-        case = with_complaint_text(case, await complaint_text_or_none(work.service.peers, case_id))
+        text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
+        case = with_complaint_text(case, text)
         case = await with_contact(case, work.service.peers, optional_access(request))
     except CaseNotFound:
         return _render("base.html", 404, title="Klacht niet gevonden")
