@@ -5,7 +5,9 @@ inside the access gate (auth/gate.py) and records every answered call (status be
 rule says it reads personal data or changes something (`Rule.audit` in auth/rules.py): who (the
 signed-in caller's subject and name, the role it acted in), what (read or change, method and
 route template), which complaint or case (the path's `case_id` or `complaint_id`, or what the
-route named with `audit_subject`), when, and in which service. Coverage follows the rules table,
+route named with `audit_subject`), when, and in which service. A callback carrying credentials
+of its own (a provider's signed webhook, the Notificaties API) is recorded once its route
+accepted it, named by the provider in its path. Coverage follows the rules table,
 so a new route is audited by its rule, not by a call someone has to remember.
 
 The row is written before the answer leaves, so nothing is read without a trace (a failed write
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -56,6 +59,28 @@ def on_behalf_of(access: Access | None) -> dict[str, str]:
     return {ON_BEHALF_HEADER: access.caller.subject[:_MAX]}
 
 
+@dataclass(frozen=True)
+class Who:
+    """Whom an audit row names: a signed-in caller, or the sender of a signed callback."""
+
+    subject: str
+    actor: str
+    role: str
+
+    @classmethod
+    def of(cls, access: Access) -> Who:
+        return cls(access.caller.subject, access.name, access.role)
+
+    @classmethod
+    def signed_sender(cls, rule: Rule, parameters: dict[str, str]) -> Who:
+        """A callback with its own credentials (a provider's signed webhook, the Notificaties API),
+        accepted by its route: named by the provider in its path, else as the callback."""
+        provider = parameters.get(rule.provider_param or "")
+        if provider:
+            return cls(provider, provider, Role.provider.value)
+        return cls("callback", "callback", Role.system.value)
+
+
 class AuditTrail:
     """Writes audit rows of one service; rows arriving together share one transaction."""
 
@@ -69,7 +94,7 @@ class AuditTrail:
 
     async def record(
         self,
-        access: Access,
+        who: Who,
         rule: Rule,
         *,
         case_id: str | None,
@@ -79,9 +104,9 @@ class AuditTrail:
         row = {
             "at": self.clock.now(),
             "service": self.service,
-            "subject": access.caller.subject[:_MAX],
-            "actor": access.name[:_MAX],
-            "role": access.role,
+            "subject": who.subject[:_MAX],
+            "actor": who.actor[:_MAX],
+            "role": who.role,
             "action": rule.audit,
             "method": rule.method,
             "route": rule.path[:_MAX],
@@ -147,20 +172,21 @@ class AuditMiddleware:
         state = scope.get("state") or {}
         access: Access | None = state.get("access")
         matched: tuple[Rule, dict[str, str]] | None = state.get(RULE_STATE_KEY)
-        if access is None or matched is None or status >= 400:
+        if matched is None or status >= 400:
             return
         rule, parameters = matched
-        if rule.audit is None:
+        if rule.audit is None or (access is None and not rule.signed):
             return
+        who = Who.of(access) if access is not None else Who.signed_sender(rule, parameters)
         case_id = state.get(SUBJECT_STATE_KEY) or next(
             (parameters[name] for name in _PATH_IDS if parameters.get(name)), None
         )
         on_behalf = None
-        if Role.system in access.granted:
+        if access is not None and Role.system in access.granted:
             for name, value in scope.get("headers", ()):
                 if name == _ON_BEHALF:
                     on_behalf = value.decode("latin-1").strip() or None
-        await self.trail.record(access, rule, case_id=case_id, status=status, on_behalf=on_behalf)
+        await self.trail.record(who, rule, case_id=case_id, status=status, on_behalf=on_behalf)
 
 
 class AuditEntry(BaseModel):

@@ -136,6 +136,7 @@ class AccessGate:
             await self.app(scope, receive, send)
             return
         if matched is not None and matched[0].signed and _has_header(scope, *SIGNATURE_HEADERS):
+            scope.setdefault("state", {})[RULE_STATE_KEY] = matched  # audited as the signed sender
             await self.app(scope, receive, send)  # the route checks the webhook signature itself
             return
         token = _bearer(scope)
@@ -153,6 +154,7 @@ class AccessGate:
             if matched is not None and matched[0].signed:
                 # A callback with its own credentials (a webhook signature, the configured
                 # callback token): the route checks them, and refuses when none is configured.
+                scope.setdefault("state", {})[RULE_STATE_KEY] = matched
                 await self.app(scope, receive, send)
                 return
             await self._refuse_unauthenticated(
