@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from klachtstroom.platform.auth.callers import Role
@@ -96,3 +98,17 @@ async def test_simultaneous_reads_each_leave_their_row(routing: Harness) -> None
     assert {answer.status_code for answer in answers} == {200}
     rows = await audit_rows(routing, case_id=case_id)
     assert len(rows) == 20 and len({row["id"] for row in rows}) == 20
+
+
+async def test_no_case_is_answered_without_its_audit_row(routing: Harness, monkeypatch: Any) -> None:
+    case_id = await routing.receive(description=TEXT)
+
+    class Unwritable:
+        @asynccontextmanager
+        async def transaction(self) -> AsyncIterator[None]:
+            raise OSError("schijf vol")
+            yield
+
+    monkeypatch.setattr(routing.service.audit, "db", Unwritable())
+    response = await routing.http.get(f"/api/v1/cases/{case_id}")
+    assert response.status_code == 500 and TEXT not in response.text and "reference" not in response.json()

@@ -59,6 +59,10 @@ def on_behalf_of(access: Access | None) -> dict[str, str]:
     return {ON_BEHALF_HEADER: access.caller.subject[:_MAX]}
 
 
+class AuditWriteFailed(RuntimeError):
+    """The audit row could not be written, so the call it records must not be answered."""
+
+
 @dataclass(frozen=True)
 class Who:
     """Whom an audit row names: a signed-in caller, or the sender of a signed callback."""
@@ -124,9 +128,12 @@ class AuditTrail:
                     async with self.db.transaction() as session:
                         await session.execute(insert(self.table), [r for r, _ in batch])
                 except Exception as error:
+                    # The request fails (500) rather than answer without a trace. The error
+                    # names its kind only: a database error's text would quote the row.
+                    failed = AuditWriteFailed(type(error).__name__)
                     for _, waiting in batch:
                         if not waiting.done():
-                            waiting.set_exception(error)
+                            waiting.set_exception(failed)
                 else:
                     for _, waiting in batch:
                         if not waiting.done():
