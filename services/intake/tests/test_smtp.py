@@ -113,8 +113,9 @@ def test_auto_replies_and_bounces_are_accepted_and_dropped(mailbox: tuple[Intake
 def test_a_message_over_25_mb_is_refused_with_552_and_nothing_stored(mailbox: tuple[Intake, int]) -> None:
     intake, port = mailbox
     message = mail("Klacht met grote bijlage", "Zie de bijlage.", "<big@example.nl>")
-    message.add_attachment(b"\0" * (20 * 1024 * 1024), maintype="application", subtype="octet-stream",
-                           filename="groot.bin")  # fmt: skip  (base64: about 27 MB)
+    message.add_attachment(
+        b"\0" * (20 * 1024 * 1024), maintype="application", subtype="octet-stream", filename="groot.bin"
+    )  # fmt: skip  (base64: about 27 MB)
     with pytest.raises(smtplib.SMTPException) as refused:
         send(port, message)
     error = refused.value
@@ -139,3 +140,51 @@ def test_a_nul_and_undecodable_bytes_in_headers_never_travel_on(mailbox: tuple[I
     assert "\x00" not in stored and "hulp" in stored
     events = str(intake.rows("SELECT value FROM outbox"))
     assert "\\u0000" not in events and "\\x00" not in events
+
+
+def test_a_reply_from_another_address_never_joins_that_file(mailbox: tuple[Intake, int]) -> None:
+    """References are printed on letters and guessable: the sender must be the complainant."""
+    intake, port = mailbox
+    send(port, mail("Klacht", "De hulp thuis komt niet.", "<first@example.nl>"))
+    [complaint] = intake.rows("SELECT id, reference FROM complaints")
+    stranger = mail(f"Re: {complaint['reference']}", "Ik wil dit dossier zien.", "<guess@example.nl>")
+    stranger.replace_header("From", "Kees <kees@example.org>")
+    send(port, stranger, sender="kees@example.org")
+    assert count(intake, "complaint_messages") == 0
+    complaints = intake.rows("SELECT id, handover_note FROM complaints ORDER BY received_at, id")
+    assert len(complaints) == 2
+    [new] = [c for c in complaints if c["id"] != complaint["id"]]
+    assert "niet van het e-mailadres" in new["handover_note"]
+    assert complaint["reference"] not in (new["handover_note"] or "")
+
+
+def test_every_byte_is_kept_and_the_sender_hears_what_was_not_accepted(mailbox: tuple[Intake, int]) -> None:
+    """The raw message is kept (encrypted) with the file; a refused attachment is not silently lost."""
+    intake, port = mailbox
+    message = mail("Klacht", "Zie de bijlage.", "<with-exe@example.nl>")
+    message.add_attachment(
+        b"MZ\x90\x00 program", maintype="application", subtype="octet-stream", filename="x.exe"
+    )
+    send(port, message)
+    [complaint] = intake.rows("SELECT id, handover_note FROM complaints")
+    [kept] = intake.raw_rows("SELECT * FROM raw_mails")
+    assert kept["complaint_id"] == complaint["id"] and kept["message_id"] is None
+    assert b"Zie de bijlage" not in kept["data"]  # encrypted at rest ...
+    [raw] = intake.rows("SELECT data FROM raw_mails")
+    assert "Zie de bijlage." in raw["data"] and "x.exe" in raw["data"]  # ... and every byte is there
+    assert "Niet alle bijlagen" in complaint["handover_note"]  # the coordinator is told
+    [told] = intake.rows("SELECT * FROM resident_messages WHERE kind = 'mail_not_accepted'")
+    assert told["recipient_enc"] == "anna@example.nl"
+    assert "soort bestand dat we niet kunnen openen" in told["body_enc"] and "x.exe" not in told["body_enc"]
+
+    reply = mail(
+        f"Re: {intake.rows('SELECT reference FROM complaints')[0]['reference']}", "Nog een.", "<r2@e.nl>"
+    )
+    reply.add_attachment(b"MZ\x90\x00", maintype="application", subtype="octet-stream", filename="y.exe")
+    send(port, reply)
+    [message_row] = intake.rows("SELECT id FROM complaint_messages")
+    assert {r["message_id"] for r in intake.rows("SELECT message_id FROM raw_mails")} == {
+        None,
+        message_row["id"],
+    }
+    assert len(intake.rows("SELECT id FROM resident_messages WHERE kind = 'mail_not_accepted'")) == 2

@@ -32,6 +32,7 @@ from klachtstroom.intake.store import (
     Complaint,
     DuplicateSuspicion,
     IdempotencyKey,
+    RawMail,
     ReferenceCounter,
 )
 from klachtstroom.intake.triage import OverrideMemory, TriageEngine
@@ -79,6 +80,8 @@ class NewComplaint:
     source_ref: str | None = None
     imported: ImportedHistory | None = None
     desired_outcome: str | None = None  # "wat wilt u bereiken", in the complainant's words
+    raw_mail: bytes | None = None  # an e-mail as it arrived, kept (encrypted) with the file
+    not_accepted: str = ""  # what of an e-mail was not kept, in Dutch words for the sender
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,16 @@ class Registrar:
                     created_at=now,
                 )
             )
+        if new.raw_mail is not None:
+            session.add(
+                RawMail(
+                    id=str(uuid.uuid4()),
+                    complaint_id=complaint_id,
+                    size=len(new.raw_mail),
+                    data=new.raw_mail,
+                    created_at=now,
+                )
+            )
         await session.flush()
         received = ComplaintReceived(
             complaint_id=complaint_id,
@@ -289,6 +302,7 @@ class Registrar:
                 organisation=self.settings.organisation,
                 show_names=self.settings.show_handler_names,
                 now=now,
+                not_accepted=new.not_accepted,
             )
         return Registered(complaint_id, reference, duplicate_of=duplicate_of, status_code=code)
 

@@ -1,8 +1,11 @@
 """The mailbox: an SMTP receiver (aiosmtpd) inside the intake process, on KLACHTSTROOM_SMTP_PORT.
 
 Each accepted message becomes a complaint with channel `email`, or a reply kept with the complaint
-whose reference (KL-YYYY-NNNNNN) is in the subject. Auto-replies and bounces are accepted and
-dropped. A message delivered twice (same Message-ID) is stored once. Nothing personal is logged.
+whose reference (KL-YYYY-NNNNNN) is in the subject, but only when it comes from that complaint's
+own e-mail address (compared as keyed hashes): references are printed on letters and easy to
+guess, so a reference alone never adds anything to someone else's file; such a mail becomes a new
+complaint with a note for the coordinator. Auto-replies and bounces are accepted and dropped.
+A message delivered twice (same Message-ID) is stored once. Nothing personal is logged.
 """
 
 from __future__ import annotations
@@ -19,17 +22,41 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import Channel
 from klachtstroom.intake.mail import ParsedMail, parse_mail
 from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
-from klachtstroom.intake.store import Attachment, Complaint, ComplaintMessage
+from klachtstroom.intake.resident.messages import compose, queue
+from klachtstroom.intake.store import Attachment, Complainant, Complaint, ComplaintMessage, RawMail
 
 log = logging.getLogger(__name__)
 
 # DESIGN.md, Limits: a message is at most 25 MB; aiosmtpd answers a larger one with 552 while it
 # arrives (it stops keeping the data, so memory stays bounded) and the sender is told at once.
 DATA_SIZE_LIMIT = 25 * 1024 * 1024
+
+# A reply that names a complaint but does not come from its complainant's address.
+NOT_FROM_COMPLAINANT = "not_from_complainant"
+FOREIGN_REFERENCE_NOTE = (
+    "Deze e-mail noemt het kenmerk van een andere klacht, maar komt niet van het e-mailadres van "
+    "die indiener. Daarom is het een nieuwe klacht. Kijk of de twee bij elkaar horen."
+)
+
+
+REFUSED_WORDS = {
+    "te groot": "te groot (meer dan 10 MB)",
+    "bestandstype niet toegestaan": "een soort bestand dat we niet kunnen openen",
+}
+
+
+def not_accepted_words(refused: list[str]) -> str:
+    """What of a mail was not kept, for the sender (no file names: they may name a person)."""
+    counts = Counter(refused)
+    return ", ".join(
+        f"{n} {'bestand' if n == 1 else 'bestanden'}: {REFUSED_WORDS.get(why, why)}"
+        for why, n in sorted(counts.items())
+    )
 
 
 class MailIntake:
@@ -62,17 +89,24 @@ class MailIntake:
         if parsed.ignore_reason:
             return parsed.ignore_reason
         if parsed.reference:
-            outcome = await self._store_reply(parsed)
+            outcome = await self._store_reply(parsed, raw)
+            if outcome == NOT_FROM_COMPLAINANT:
+                return await self._register(parsed, raw, foreign_reference=True)
             if outcome is not None:
                 return outcome
-        return await self._register(parsed)
+        return await self._register(parsed, raw)
 
-    async def _register(self, parsed: ParsedMail) -> str:
-        note = None
+    async def _register(self, parsed: ParsedMail, raw: bytes, *, foreign_reference: bool = False) -> str:
+        notes = []
         if parsed.refused:
             counts = Counter(parsed.refused)
             listed = ", ".join(f"{n}× {why}" for why, n in sorted(counts.items()))
-            note = f"Niet alle bijlagen van de e-mail zijn bewaard: {listed}. Vraag ze zo nodig opnieuw op."
+            notes.append(
+                f"Niet alle bijlagen van de e-mail zijn bewaard: {listed}. Vraag ze zo nodig opnieuw op."
+            )
+        if foreign_reference:
+            notes.append(FOREIGN_REFERENCE_NOTE)
+        note = " ".join(notes) or None
         new = NewComplaint(
             channel=Channel.email,
             description=parsed.description,
@@ -81,6 +115,8 @@ class MailIntake:
             attachments=[AttachmentIn(f.filename, f.content_type, f.data) for f in parsed.attachments],
             handover_note=note,
             source_ref=parsed.message_id,
+            raw_mail=raw,
+            not_accepted=not_accepted_words(parsed.refused),
         )
         key = None
         if parsed.message_id:
@@ -89,7 +125,7 @@ class MailIntake:
         registered = await self.registrar.register(new, idempotency_key=key, request_hash="email")
         return "duplicate" if registered.replayed else "complaint"
 
-    async def _store_reply(self, parsed: ParsedMail) -> str | None:
+    async def _store_reply(self, parsed: ParsedMail, raw: bytes) -> str | None:
         """Keep a reply with the complaint it names; None when that complaint is unknown."""
         service = self.registrar.service
         now = service.clock.now()
@@ -99,8 +135,11 @@ class MailIntake:
                 complaint = await session.scalar(query)
                 if complaint is None:
                     return None
+                named = complaint
                 if complaint.merged_into:  # a person merged it: the reply belongs with the kept one
                     complaint = await session.get(Complaint, complaint.merged_into) or complaint
+                if not await self._sent_by_complainant(session, (named, complaint), parsed.sender_email):
+                    return NOT_FROM_COMPLAINANT
                 if parsed.message_id and await session.scalar(
                     select(ComplaintMessage.id).where(ComplaintMessage.source_ref == parsed.message_id)
                 ):
@@ -121,6 +160,18 @@ class MailIntake:
                     )
                 )
                 await session.flush()
+                session.add(
+                    RawMail(
+                        id=str(uuid.uuid4()),
+                        complaint_id=complaint.id,
+                        message_id=message_id,
+                        size=len(raw),
+                        data=raw,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                if parsed.refused:
+                    await self._tell_not_accepted(session, complaint, parsed.refused, now)
                 for item in parsed.attachments:
                     session.add(
                         Attachment(
@@ -137,6 +188,31 @@ class MailIntake:
         except IntegrityError:
             return "duplicate"  # the same reply delivered twice at the same moment
         return "reply"
+
+    async def _tell_not_accepted(
+        self, session: AsyncSession, complaint: Complaint, refused: list[str], now: datetime
+    ) -> None:
+        context = {
+            "organisation": self.registrar.settings.organisation,
+            "reference": complaint.reference,
+            "not_accepted": not_accepted_words(refused),
+        }
+        kind = "mail_not_accepted"
+        subject, body = await compose(session, kind, context)
+        await queue(session, self.registrar.vault, complaint, kind, now, subject=subject, body=body)
+
+    async def _sent_by_complainant(
+        self, session: AsyncSession, complaints: tuple[Complaint, ...], sender: str | None
+    ) -> bool:
+        """Whether the sender's address is that of the complainant of one of these complaints."""
+        hashes = set(self.registrar.vault.identifier_hashes("email", sender))
+        if not hashes:
+            return False
+        for complaint in complaints:
+            person = await session.get(Complainant, complaint.complainant_id)
+            if person is not None and person.email_hash in hashes:
+                return True
+        return False
 
 
 class SmtpReceiver:

@@ -100,6 +100,21 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RawMail(Base):
+    """Every byte of an e-mail as it arrived (encrypted), kept with the file: whatever parsing
+    left out (a part without a boundary, a refused attachment) can still be read by a person."""
+
+    __tablename__ = "raw_mails"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    # Set when the mail was a reply kept with the complaint (complaint_messages.id).
+    message_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 

@@ -341,9 +341,18 @@ def document_problems(schema: dict[str, Any], statuses: Sequence[int] = DOCUMENT
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            # A page answers a browser's error with a page too (a 404 for an unknown link).
+            pages = any(
+                "text/html" in (answer.get("content") or {})
+                for code, answer in responses.items()
+                if code.startswith("2") and isinstance(answer, dict)
+            )
             for status in statuses:
                 key = str(status)
                 existing = responses.get(key, {})
                 description = existing.get("description") or _status_texts(status)[1]
-                responses[key] = {"description": description, **problem}
+                content = dict(problem["content"])
+                if pages:
+                    content["text/html"] = {"schema": {"type": "string"}}
+                responses[key] = {"description": description, "content": content}
     return schema

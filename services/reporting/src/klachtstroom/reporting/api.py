@@ -26,8 +26,20 @@ from klachtstroom.reporting.signals import list_signals
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 Year = Annotated[int, Path(ge=1990, le=2999, description="report year (by date of receipt)")]
-_PERIOD = re.compile(r"(?P<year>\d{4})-H(?P<half>[12])")
+# A half year within the years a report can cover (Year): 1990-H1 up to 2999-H2.
+_PERIOD = re.compile(r"(199\d|2\d{3})-H([12])")
 CSV_TYPE = "text/csv; charset=utf-8"
+_TEXT = {"schema": {"type": "string"}}
+# A report in the format asked for (`format=`): what the OpenAPI document says the 200 can be.
+REPORT_FORMATS: dict[str, Any] = {
+    "description": "Het rapport, in het gevraagde formaat",
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": _TEXT,
+        "text/html": _TEXT,
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
 
 
 def _optional(value: str | None) -> str | None:
@@ -38,7 +50,7 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@router.get("/reports/annual/{year}", response_model=None)
+@router.get("/reports/annual/{year}", response_model=None, responses={200: REPORT_FORMATS})
 async def annual(
     year: Year,
     request: Request,
@@ -99,7 +111,7 @@ async def learning_of(request: Request, year: int, facts: list[CaseFacts]) -> Le
     return Learning(answers=answers, norms=norms, measures=[dict(m) for m in measures])
 
 
-@router.get("/reports/providers/{provider}/{period}", response_model=None)
+@router.get("/reports/providers/{provider}/{period}", response_model=None, responses={200: REPORT_FORMATS})
 async def provider(
     provider: str,
     period: Annotated[str, Path(description="half year, e.g. 2026-H1")],
@@ -111,7 +123,7 @@ async def provider(
     if match is None:
         message = "Geef de periode als jaar en halfjaar, bijvoorbeeld 2026-H1."
         raise HTTPException(422, detail=[{"loc": ["path", "period"], "type": "period", "msg": message}])
-    year, half = int(match["year"]), int(match["half"])
+    year, half = int(match[1]), int(match[2])
     reporting = reporting_of(request)
     facts = await reporting.facts(year, year)
     covered = [fact.id for fact in provider_cases(facts, provider, year, half)]
@@ -178,7 +190,11 @@ def _moment(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-@router.get("/open-data/{year}.csv", response_class=Response)
+@router.get(
+    "/open-data/{year}.csv",
+    response_class=Response,
+    responses={200: {"description": "Het register als CSV", "content": {"text/csv": _TEXT}}},
+)
 async def open_data(year: Year, request: Request, municipality: str | None = None) -> Response:
     """The anonymised complaint register of a year for active publication (Woo).
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from klachtstroom.contracts.vocabulary import Category, Handler
+from klachtstroom.platform.ids import RowId
 from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.rulebook import (
@@ -103,7 +104,7 @@ async def known_units(request: Request) -> dict[str, Any]:
 
 
 @router.get("/routing-rules/{version}")
-async def get_rules_version(version: int, request: Request) -> dict[str, Any]:
+async def get_rules_version(version: RowId, request: Request) -> dict[str, Any]:
     return await _rule_set_json(request, version)
 
 

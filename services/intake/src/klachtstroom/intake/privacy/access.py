@@ -23,6 +23,7 @@ from klachtstroom.intake.store import (
     ComplaintMessage,
     DesiredOutcome,
     Feedback,
+    RawMail,
     ResidentUpdate,
 )
 from klachtstroom.platform.service import Service
@@ -69,6 +70,11 @@ async def complaint_record(session: AsyncSession, complaint: Complaint) -> dict[
     attachments = (
         await session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id))
     ).all()
+    raw_mails = (
+        await session.scalars(
+            select(RawMail).where(RawMail.complaint_id == complaint.id).order_by(RawMail.created_at)
+        )
+    ).all()
     updates = (
         await session.scalars(
             select(ResidentUpdate)
@@ -110,6 +116,8 @@ async def complaint_record(session: AsyncSession, complaint: Complaint) -> dict[
         "attachments": [
             {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in attachments
         ],
+        # The e-mails as they arrived are kept with the file; the person can ask for a copy.
+        "original_emails": [{"received_at": _moment(r.created_at), "size": r.size} for r in raw_mails],
         "updates": [{"at": _moment(u.at), "text": u.text} for u in updates],
         "feedback": [{"score": f.score, "heard": f.heard, "comment": f.comment} for f in feedback],
     }

@@ -28,6 +28,7 @@ from klachtstroom.intake.store import (
     DesiredOutcome,
     Feedback,
     ImportJob,
+    RawMail,
     ResidentMessage,
     ResidentProgress,
     ResidentUpdate,
@@ -81,7 +82,7 @@ async def destroy(service: Service, complaint_ids: Sequence[str], now: datetime)
                 .values(recipient_enc=None, body_enc=None)
             )
             await session.execute(update(Feedback).where(Feedback.complaint_id.in_(ids)).values(comment=None))
-            for table in (Attachment, DesiredOutcome, ResidentUpdate, StatusLink):
+            for table in (Attachment, RawMail, DesiredOutcome, ResidentUpdate, StatusLink):
                 await session.execute(delete(table).where(table.complaint_id.in_(ids)))
             destroyed += ids
         await session.execute(

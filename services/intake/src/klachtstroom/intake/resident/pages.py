@@ -187,6 +187,8 @@ FORM_ERRORS = {
 
 @router.post(
     "/status/{code}/feedback",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
     name="resident_feedback",
     summary="The resident's mark (1-10) and whether they felt heard, once, after closing",
 )

@@ -31,6 +31,7 @@ async def start_following(
     organisation: str,
     show_names: bool,
     now: datetime,
+    not_accepted: str = "",
 ) -> str:
     """Returns the code of the resident's link; only its hash is stored."""
     code = await mint_link(session, complaint.id, now)
@@ -50,4 +51,7 @@ async def start_following(
     wording = RECEIPT_WORDING.get(complaint.kind, "receipt")
     subject, body = await compose(session, wording, context)
     await queue(session, vault, complaint, "receipt", now, subject=subject, body=body)
+    if not_accepted:  # part of an e-mail was refused: the sender hears what, and how to resend it
+        subject, body = await compose(session, "mail_not_accepted", context | {"not_accepted": not_accepted})
+        await queue(session, vault, complaint, "mail_not_accepted", now, subject=subject, body=body)
     return code

@@ -14,6 +14,7 @@ from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.resident.messages import PRINT
 from klachtstroom.intake.resident.wording import DEFAULTS, KINDS, VARIABLES, Wording, WordingRefused, check
 from klachtstroom.intake.store import Complaint, MessageTemplate, ResidentMessage
+from klachtstroom.platform.ids import RowId
 from klachtstroom.platform.service import Service
 
 router = APIRouter(prefix="/api/v1", tags=["resident messages"])
@@ -175,7 +176,7 @@ async def print_queue(request: Request) -> LetterList:
 
 
 @router.post("/print-queue/{message_id}/printed", status_code=204)
-async def mark_printed(message_id: int, request: Request) -> None:
+async def mark_printed(message_id: RowId, request: Request) -> None:
     """The letter was printed and posted: its text (which holds a link) is wiped."""
     async with _service(request).db.transaction() as session:
         row = await session.get(ResidentMessage, message_id)

@@ -33,6 +33,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "receipt_objection": ("status_url",),
     "receipt_question": ("status_url",),
     "forwarded": ("destination", "what_next"),
+    # An e-mail of which not everything could be kept (a refused attachment): the sender is told.
+    "mail_not_accepted": ("not_accepted",),
 }
 
 DEFAULTS: dict[str, Wording] = {
@@ -94,6 +96,23 @@ Meestal hoort u binnen 5 werkdagen van ons.
 Op deze pagina ziet u hoe het met uw bericht gaat:
 {{ status_url }}
 Deel deze link niet met anderen.
+
+Met vriendelijke groet,
+{{ organisation }}
+""",
+    ),
+    "mail_not_accepted": Wording(
+        "Niet alles uit uw e-mail is aangekomen ({{ reference }})",
+        """Beste heer of mevrouw,
+
+Wij hebben uw e-mail ontvangen. Uw nummer is {{ reference }}.
+Maar niet alles uit uw e-mail konden we gebruiken.
+Dit hebben we niet bewaard: {{ not_accepted }}.
+
+Is dit belangrijk voor uw klacht? Stuur het dan nog een keer.
+Dat kan als PDF, JPG, PNG of Word-bestand.
+Elk bestand mag niet groter zijn dan 10 MB.
+Stuur niet meer dan 3 bestanden per e-mail.
 
 Met vriendelijke groet,
 {{ organisation }}
@@ -207,6 +226,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         "next_step": "Bent u het niet eens met ons oordeel? Dan kunt u naar de Nationale ombudsman.",
         "destination": "het team Bezwaar en beroep",
         "what_next": "Daar behandelen ze uw bezwaar. Zij laten u weten wanneer u een beslissing krijgt.",
+        "not_accepted": "1 bestand dat te groot was",
     }
 
 

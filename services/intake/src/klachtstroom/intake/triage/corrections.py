@@ -26,6 +26,7 @@ from klachtstroom.intake.schemas import TriageOverrideIn
 from klachtstroom.intake.store import Complaint, TriageOverride
 from klachtstroom.intake.triage.engine import TriageEngine
 from klachtstroom.intake.triage.overrides import Correction, OverrideMemory
+from klachtstroom.platform.ids import RowId
 from klachtstroom.platform.service import Service
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ async def list_overrides(request: Request, include_undone: bool = True) -> Corre
 
 
 @router.post("/triage/overrides/{override_id}/undo", response_model=CorrectionOut)
-async def undo_override(override_id: int, body: UndoIn, request: Request) -> CorrectionOut:
+async def undo_override(override_id: RowId, body: UndoIn, request: Request) -> CorrectionOut:
     """Withdraw what a correction taught: forgotten now, left out of the next retraining."""
     registrar: Registrar = request.app.state.registrar
     service = registrar.service

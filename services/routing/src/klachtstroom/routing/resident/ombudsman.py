@@ -13,13 +13,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts.timekeeping import local_date, moment_of
 from klachtstroom.contracts.vocabulary import Norm, Outcome
 from klachtstroom.platform.auth import access_of
+from klachtstroom.platform.problems import Problem
 from klachtstroom.routing.api import ensure_in_scope
 from klachtstroom.routing.casework import CaseWork, system_event
 from klachtstroom.routing.repository import CaseNotFound, case_of, load_row
@@ -59,10 +59,7 @@ async def record_ombudsman_outcome(
         # The actor is the signed-in caller (DESIGN.md), whatever the body says.
         given = OmbudsmanOutcomeIn.model_validate({**(body or {}), "actor": access_of(request).name})
     except ValidationError as error:
-        details = [
-            {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in error.errors()
-        ]
-        return JSONResponse({"detail": details}, status_code=422)
+        raise Problem.from_validation(error.errors(), prefix=("body",)) from None
     now = work.now()
     at = moment_of(given.at) if given.at is not None else now
     try:
@@ -70,9 +67,9 @@ async def record_ombudsman_outcome(
             row = await load_row(session, case_id)
             case = case_of(row)
             if not case.ombudsman_referred:
-                return JSONResponse({"detail": NOT_REFERRED}, status_code=409)
+                raise Problem(409, detail=NOT_REFERRED)
             if await session.get(OmbudsmanOutcomeRow, case_id) is not None:
-                return JSONResponse({"detail": ALREADY}, status_code=409)
+                raise Problem(409, detail=ALREADY)
             norms = sorted({n.value for n in given.norms})
             session.add(
                 OmbudsmanOutcomeRow(
