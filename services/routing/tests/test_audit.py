@@ -112,3 +112,10 @@ async def test_no_case_is_answered_without_its_audit_row(routing: Harness, monke
     monkeypatch.setattr(routing.service.audit, "db", Unwritable())
     response = await routing.http.get(f"/api/v1/cases/{case_id}")
     assert response.status_code == 500 and TEXT not in response.text and "reference" not in response.json()
+
+
+async def test_out_of_range_queries_are_refused_by_field(routing: Harness) -> None:
+    auditor = bearer(routing, Role.auditor, "auditor-1", "A. Udit")
+    for query in ({"after": str(2**64)}, {"since": "0001-01-01T00:00:00+05:00"}, {"limit": "0"}):
+        response = await routing.http.get("/api/v1/audit", params=query, headers=auditor)
+        assert response.status_code == 422, (query, response.text)

@@ -34,6 +34,8 @@ from klachtstroom.platform.auth.gate import RULE_STATE_KEY, Access
 from klachtstroom.platform.auth.rules import Rule
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.ids import MAX_ROW_ID
+from klachtstroom.platform.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -224,12 +226,15 @@ def audit_router(trail: AuditTrail) -> APIRouter:
         request: Request,
         case_id: Annotated[str | None, Query(max_length=64)] = None,
         since: datetime | None = None,
-        after: Annotated[int | None, Query(ge=0)] = None,
+        after: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> AuditList:
         """Who read or changed what, oldest first (`auditor` only); `next` pages on."""
         if since is not None:
-            since = _aware(since).astimezone(UTC)
+            try:
+                since = _aware(since).astimezone(UTC)
+            except OverflowError:
+                raise Problem.invalid("since", "Geef een tijdstip tussen het jaar 1 en 9999.") from None
         rows = await trail.entries(case_id=case_id, since=since, after=after, limit=limit)
         items = [AuditEntry(**{**row, "at": _aware(row["at"])}) for row in rows]
         following = None
