@@ -286,3 +286,47 @@ def test_merge_closes_the_duplicate_and_the_kept_case_shows_everything(
     assert "niemand helpt mij" in kept_case["merged_complaints"][0]["description"]
     assert "twee maanden" in kept_case["description"]
     assert any("geen geld ontvangen" in m["body"] for m in kept_case["messages"])
+
+
+def test_handler_reaches_the_complainant_others_do_not_and_every_read_is_audited(
+    case_stack: Stack, apis: dict[str, Api]
+) -> None:
+    """Issue 15: contact details from intake's API (never its database) for the case worker, not
+    for manager or college; the letter is addressed; both services' audit trails name the reader."""
+    contact = {"name": "Jan Jansen", "email": "jan.jansen@example.nl", "phone": "06 12345678",
+               "address": "Stationsstraat 1, 3511 AB Utrecht"}  # fmt: skip
+    case_id = submit(apis, "Niemand belt mij terug over mijn aanvraag.", municipality="Utrecht",
+                     complainant=contact)  # fmt: skip
+    opened_case(apis, case_id)
+    routing, intake = case_stack.services["routing"].url, case_stack.services["intake"].url
+    handler = Api(routing, case_stack.token("handler", name="h.devries", municipality="Utrecht"))
+    code, case = handler.get(f"/api/v1/cases/{case_id}")
+    assert code == 200 and case["contact"] == contact and case["contact_available"] is True
+    manager = Api(routing, case_stack.token("manager", municipality="Utrecht"))
+    code, case = manager.get(f"/api/v1/cases/{case_id}")
+    assert code == 200 and "contact" not in case and "Jan Jansen" not in str(case)
+    assert Api(routing, case_stack.token("college")).get(f"/api/v1/cases/{case_id}")[0] == 403
+    assert Api(intake, case_stack.token("college")).get(f"/api/v1/complaints/{case_id}/contact")[0] == 403
+
+    letter = urllib.request.Request(f"{routing}/api/v1/cases/{case_id}/letters/ontvangstbevestiging.html")
+    letter.add_header("Authorization", f"Bearer {handler.token}")
+    with urllib.request.urlopen(letter, timeout=30) as response:
+        html = response.read().decode()
+    assert "Geachte Jan Jansen," in html and "3511 AB Utrecht" in html
+
+    auditor = case_stack.token("auditor")
+    code, trail = Api(routing, auditor).get(f"/api/v1/audit?case_id={case_id}")
+    assert code == 200
+    rows: list[dict[str, Any]] = trail["items"]  # type: ignore[assignment]
+    reads = [(row["subject"], row["role"]) for row in rows if row["route"] == "/api/v1/cases/{case_id}"]
+    assert ("h.devries", "handler") in reads and ("ontwikkelaar-manager", "manager") in reads
+    code, trail = Api(intake, auditor).get(f"/api/v1/audit?case_id={case_id}")
+    rows = trail["items"]  # type: ignore[assignment]
+    asked = [(row["role"], row["on_behalf_of"]) for row in rows if row["route"].endswith("/contact")]
+    # The case read and the letter, each for the person asking (the dev token's read above too);
+    # never for the manager.
+    assert asked.count(("system", "h.devries")) == 2 and ("system", "ontwikkelaar-manager") not in asked
+    texts = [row["on_behalf_of"] for row in rows if row["route"] == "/api/v1/complaints/{complaint_id}"]
+    assert "h.devries" in texts and "ontwikkelaar-manager" in texts  # the complaint text: claim check
+    assert "Jan Jansen" not in str(trail) and "Niemand belt" not in str(trail)
+    assert Api(routing, case_stack.token("handler")).get("/api/v1/audit")[0] == 403

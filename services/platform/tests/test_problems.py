@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -75,6 +76,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     ]
     service.access.rules = (*service.access.rules, *(allow(m, p, set(Role)) for m, p in routes))
     app = service.create_app("probe", [router])
+    await asyncio.to_thread(service.migrate)  # the platform's tables, the audit trail among them
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     headers = service.access.dev_headers()
     async with httpx.AsyncClient(transport=transport, base_url="http://probe", headers=headers) as client:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -78,6 +78,19 @@ class Harness:
             if texts is None:
                 return JSONResponse({"detail": "Deze klacht kennen we niet."}, status_code=404)
             return JSONResponse({"id": complaint_id, **texts})
+
+        # The complainant's contact details (intake decrypts them for routing's `system` token),
+        # and for whom routing asked (the signed-in person, for intake's audit trail).
+        self.intake_contacts: dict[str, dict[str, Any]] = {}
+        self.contact_asked_for: list[str | None] = []
+
+        @intake.get("/api/v1/complaints/{complaint_id}/contact")
+        async def contact(complaint_id: str, request: Request) -> JSONResponse:
+            self.contact_asked_for.append(request.headers.get("x-klachtstroom-on-behalf-of"))
+            details = self.intake_contacts.get(complaint_id)
+            if details is None:
+                return JSONResponse({"detail": "Deze klacht kennen we niet."}, status_code=404)
+            return JSONResponse({"complaint_id": complaint_id, **details})
 
         service.peers._clients["intake"] = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=intake), base_url="http://intake"

@@ -19,6 +19,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from klachtstroom.contracts.deadline_events import DeadlineBreached
 from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.platform.auth.callers import Role
 from klachtstroom.platform.outbound.destinations import OutboundPolicy, guarded_client
 from klachtstroom.routing.providers import ProviderHandovers
 
@@ -172,6 +173,15 @@ async def test_provider_reports_status_signed_and_resolves(routing: Harness) -> 
     case = await routing.case(case_id)
     assert case["history"][-1]["data"]["measures"] == "Extra scholing team."
     assert case["outcome"] == "upheld" and case["resolution"] == "informal"
+    # Each accepted report is in the audit trail as a change by the provider (refused ones not).
+    assert routing.service.access.development is not None
+    auditor = routing.service.access.development.mint([Role.auditor], subject="auditor")
+    trail = await routing.http.get(
+        "/api/v1/audit", params={"case_id": case_id}, headers={"Authorization": f"Bearer {auditor}"}
+    )
+    reports = [r for r in trail.json()["items"] if r["route"].endswith("/status")]
+    who = [(r["subject"], r["role"], r["action"]) for r in reports]
+    assert who == [("Zorg BV", "provider", "change")] * 2
 
 
 async def test_status_for_a_case_of_another_provider_is_not_accepted(routing: Harness) -> None:

@@ -31,6 +31,7 @@ from klachtstroom.intake.schemas import (
 from klachtstroom.intake.scope import in_scope, municipality_for_new, scoped
 from klachtstroom.intake.status import public_status, staff_view
 from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
+from klachtstroom.platform.audit import audit_subject
 from klachtstroom.platform.problems import Problem
 from klachtstroom.platform.service import Service
 
@@ -109,6 +110,7 @@ async def submit_complaint(
                 "type": "idempotency_key_reused",
             }],
         ) from None
+    audit_subject(request, registered.id)
     assert registered.status_code is not None
     accepted = Accepted(
         id=registered.id,

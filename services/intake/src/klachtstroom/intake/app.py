@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.intake import api, form, import_routes, kcc, merge
+from klachtstroom.intake import api, contact, form, import_routes, kcc, merge
 from klachtstroom.intake.bulk_import import ImportRunner
 from klachtstroom.intake.handlers import build_handlers
 from klachtstroom.intake.imap import MailboxPoller, MailboxSettings
@@ -65,7 +65,7 @@ def create_service(
         "klachtstroom intake",
         [
             api.router, merge.router, corrections.router, import_routes.router, form.router, kcc.router,
-            resident_pages.router, templates_api.router, privacy_http.router,
+            resident_pages.router, templates_api.router, privacy_http.router, contact.router,
         ],
         description="Klachten ontvangen via formulier, API, e-mail, telefoon, brief en balie.",
     )

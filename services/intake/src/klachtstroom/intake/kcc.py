@@ -26,6 +26,7 @@ from klachtstroom.intake.schemas import ComplaintIn
 from klachtstroom.intake.scope import municipality_for_new, sees
 from klachtstroom.intake.store import Complaint
 from klachtstroom.intake.web import CsrfGuard, Web, one_time_token
+from klachtstroom.platform.audit import audit_subject
 
 router = APIRouter(include_in_schema=False)
 
@@ -161,6 +162,7 @@ async def kcc_submit(request: Request) -> HTMLResponse:
         idempotency_key=f"kcc:{one_time_token(form_token)}:{digest[:16]}",
         request_hash=digest, public_base=str(request.base_url),
     )
+    audit_subject(request, registered.id)
     async with registrar.service.db.reading() as session:
         complaint = await session.get(Complaint, registered.id)
         duplicate = await session.get(Complaint, registered.duplicate_of) if registered.duplicate_of else None

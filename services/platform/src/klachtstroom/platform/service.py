@@ -26,6 +26,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from klachtstroom.contracts.envelope import Envelope, Event, Payload
 from klachtstroom.contracts.registry import payloads_on
+from klachtstroom.platform.audit import AuditMiddleware, AuditTrail, audit_router
 from klachtstroom.platform.auth.control import AccessControl
 from klachtstroom.platform.clock import Clock
 from klachtstroom.platform.consumer import EventConsumer, EventHandler, dead_lettered, decode_envelope
@@ -109,6 +110,8 @@ class Service:
         # Calls to other services' APIs (claim check, requests for access) with this service's
         # own `system` token; see peers.py.
         self.peers = Peers(token_source=self.access.system_token)
+        # Who read or changed which complaint or case (audit.py), recorded by the rules table.
+        self.audit = AuditTrail(name, self.db, tables.audit, self.clock)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap,
             client_id=f"klachtstroom-{name}",
@@ -406,11 +409,13 @@ class Service:
             title=title, description=description, version=self.settings.api_version, lifespan=lifespan
         )
         # Innermost first: unstorable text refused (422), the body limit (a route may raise it
-        # with `max_body_size=`), the access gate (a refused caller's body is never read), the
-        # edge every answer passes (API-Version, 500); around them all OpenTelemetry's server
-        # span per request, named by route template (http_tracing.py).
+        # with `max_body_size=`), the audit trail (sees the caller the gate verified), the access
+        # gate (a refused caller's body is never read), the edge every answer passes
+        # (API-Version, 500); around them all OpenTelemetry's server span per request, named by
+        # route template (http_tracing.py).
         app.add_middleware(TextGuard)
         app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
+        app.add_middleware(AuditMiddleware, trail=self.audit)
         self.access.install(app)
         app.add_middleware(HttpEdge, api_version=self.settings.api_version)
         install_problem_handlers(app)
@@ -443,6 +448,7 @@ class Service:
                 await self.on_clock_moved()
                 return {"now": self.clock.now().isoformat()}
 
+        app.include_router(audit_router(self.audit))
         for router in routers:
             app.include_router(router)
         document_errors(app)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -27,6 +28,7 @@ class PlatformTables:
     processed_messages: Table
     delivery_attempts: Table
     leases: Table
+    audit: Table
 
 
 def define_platform_tables(metadata: MetaData) -> PlatformTables:
@@ -68,4 +70,25 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("holder", String(100), nullable=False),
         Column("expires_at", DateTime(timezone=True), nullable=False),
     )
-    return PlatformTables(outbox, processed, attempts, leases)
+    audit = Table(
+        "audit_log",
+        metadata,
+        # Append-only (DESIGN.md "Access and roles", Audit): who read or changed which complaint or
+        # case, when, through which route. No complaint text and no personal data of residents.
+        Column("id", Serial, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("service", String(50), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("role", String(50), nullable=False),
+        Column("action", String(10), nullable=False),
+        Column("method", String(10), nullable=False),
+        Column("route", String(200), nullable=False),
+        Column("case_id", String(64), nullable=True),
+        Column("status", Integer, nullable=False),
+        # A machine client (another service) asking on behalf of a signed-in person: who that was.
+        Column("on_behalf_of", String(200), nullable=True),
+        Index("ix_audit_log_case_id", "case_id"),
+        Index("ix_audit_log_at", "at"),
+    )
+    return PlatformTables(outbox, processed, attempts, leases, audit)

@@ -28,6 +28,7 @@ from klachtstroom.routing.complaint_text import (
     complaint_messages,
     complaint_text_or_none,
 )
+from klachtstroom.routing.contact import with_contact
 from klachtstroom.routing.domain import Forward, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.store import CaseRow
@@ -139,7 +140,8 @@ async def case(case_id: str, request: Request) -> dict[str, Any]:
                 resource: dict[str, Any] = await case_resource(session, case_id, local_date(work.now()))
             if not in_scope(request, resource.get("municipality"), resource.get("provider")):
                 raise not_found()
-            text = await complaint_text_or_none(work.service.peers, case_id)
+            text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
+            resource = await with_contact(resource, work.service.peers, optional_access(request))
             return await with_merged_complaints(work, with_complaint_text(resource, text))
         except CaseNotFound:
             if attempt == 2 or not await case_appears(work, case_id):
@@ -223,4 +225,6 @@ async def act(
         raise Problem(503, detail=detail) from None
     async with work.service.db.reading() as session:
         resource = await case_resource(session, case_id, local_date(work.now()))
-    return with_complaint_text(resource, await complaint_text_or_none(work.service.peers, case_id))
+    resource = await with_contact(resource, work.service.peers, optional_access(request))
+    text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
+    return with_complaint_text(resource, text)

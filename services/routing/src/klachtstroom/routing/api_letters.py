@@ -2,6 +2,7 @@
 
 Kinds: ontvangstbevestiging (acknowledgement, Awb 9:6), verdaging (extension, 9:11 lid 2),
 niet-in-behandeling (decline, 9:8), uitkomst (outcome, 9:12); English names work too.
+Addressed to the complainant (name and address from intake) when the caller may see them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse
 
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.routing.api import casework, not_found
+from klachtstroom.platform.auth import optional_access
+from klachtstroom.routing.api import casework, in_scope, not_found
+from klachtstroom.routing.contact import fetch_contact, may_reach
 from klachtstroom.routing.letter_render import to_html, to_pdf
 from klachtstroom.routing.letters import (
     ALIASES,
@@ -39,7 +42,13 @@ async def composed(request: Request, case_id: str, name: str) -> Letter:
             row = await load_row(session, case_id)
             history = await history_of(session, case_id)
             deadlines = await deadlines_of(session, case_id)
-            return compose(env, work.settings, kind, row, history, deadlines, local_date(work.now()))
+        if not in_scope(request, row.municipality, row.provider):
+            raise CaseNotFound(case_id)
+        # Addressed now, for the person producing it (routing keeps no name or address).
+        access = optional_access(request)
+        recipient = await fetch_contact(work.service.peers, case_id, access) if may_reach(access) else None
+        today = local_date(work.now())
+        return compose(env, work.settings, kind, row, history, deadlines, today, recipient)
     except CaseNotFound:
         raise not_found() from None
     except LetterNotApplicable as error:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from klachtstroom.platform.audit import on_behalf_of
+from klachtstroom.platform.auth import Access
 from klachtstroom.platform.peers import Peers
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,15 @@ class ComplaintText:
     desired_outcome: str | None = None  # "wat wilt u bereiken", for the handler
 
 
-async def fetch_complaint_text(peers: Peers, complaint_id: str) -> ComplaintText:
-    """The texts of one complaint from intake; ComplaintTextUnavailable when intake cannot answer."""
+async def fetch_complaint_text(
+    peers: Peers, complaint_id: str, access: Access | None = None
+) -> ComplaintText:
+    """The texts of one complaint from intake; ComplaintTextUnavailable when intake cannot answer.
+    `access`: the signed-in person routing asks for (named in intake's audit trail)."""
     try:
-        response = await peers.client("intake").get(f"/api/v1/complaints/{complaint_id}")
+        response = await peers.client("intake").get(
+            f"/api/v1/complaints/{complaint_id}", headers=on_behalf_of(access)
+        )
     except httpx.HTTPError as error:
         raise ComplaintTextUnavailable(type(error).__name__) from None
     if response.status_code != 200:
@@ -48,10 +55,12 @@ async def fetch_complaint_text(peers: Peers, complaint_id: str) -> ComplaintText
     )
 
 
-async def complaint_text_or_none(peers: Peers, complaint_id: str) -> ComplaintText | None:
+async def complaint_text_or_none(
+    peers: Peers, complaint_id: str, access: Access | None = None
+) -> ComplaintText | None:
     """For pages: None (shown as "not available now") when intake cannot answer."""
     try:
-        return await fetch_complaint_text(peers, complaint_id)
+        return await fetch_complaint_text(peers, complaint_id, access)
     except ComplaintTextUnavailable as error:
         log.warning("complaint text not available from intake (%s)", error)
         return None

@@ -9,7 +9,7 @@ from html import escape
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from klachtstroom.routing.letters import Letter, dutch_day
 
@@ -53,6 +53,8 @@ def to_html(letter: Letter) -> str:
         ".meta{color:#444}</style></head><body>"
         f'<p class="meta">{escape(letter.organisation)}<br>Datum: {dutch_day(letter.date)}<br>'
         f"Ons kenmerk: {escape(letter.reference)}<br>Onderwerp: {escape(letter.kind.subject)}</p>"
+        + (f'<p class="addressee">{"<br>".join(escape(line) for line in letter.addressee)}</p>'
+           if letter.addressee else "")
         + "".join(body)
         + "</body></html>\n"
     )
@@ -68,6 +70,13 @@ _STYLES = {
 }
 _SENDER = ParagraphStyle("afzender", parent=_BASE, fontName="Helvetica-Bold", fontSize=13, leading=16)
 _META = ParagraphStyle("kenmerk", parent=_BASE, fontSize=9.5, leading=13, textColor="#333333")
+
+
+def _addressee(letter: Letter) -> list[Flowable]:
+    """Name and address above the letter (where a window envelope shows them)."""
+    if not letter.addressee:
+        return []
+    return [Paragraph(_lines("\n".join(letter.addressee)), _BASE), Spacer(1, 8 * mm)]
 
 
 def to_pdf(letter: Letter) -> bytes:
@@ -96,6 +105,7 @@ def to_pdf(letter: Letter) -> bytes:
     story = [
         Paragraph(escape(letter.organisation[:1].upper() + letter.organisation[1:]), _SENDER),
         Spacer(1, 14 * mm),
+        *_addressee(letter),
         meta,
         Spacer(1, 10 * mm),
     ]

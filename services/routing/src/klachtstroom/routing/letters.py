@@ -4,8 +4,10 @@ The templates are Jinja2 text (`letter_templates/*.txt.j2`): `# ` starts the tit
 a blank line separates paragraphs. A municipality changes a letter by putting a file with the
 same name in `$KLACHTSTROOM_DATA_DIR/routing/letters/`; that file wins.
 
-The letter does not carry the complainant's name and address: those stay with intake and are
-added when the letter is sent (mail merge), so routing never holds them.
+A letter is addressed at the moment it is produced: the complainant's name and address are asked
+from intake (routing/contact.py) for the person producing it and used only in that letter; routing
+keeps neither. Without them (intake not answering, a caller who may not see them) the letter opens
+with "Geachte heer of mevrouw".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, dutch
+from klachtstroom.routing.contact import ContactDetails
 from klachtstroom.routing.repository import case_of
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import CaseRow, DeadlineRow, HistoryRow, utc
@@ -107,6 +110,8 @@ class Letter:
     date: date
     organisation: str
     text: str
+    # The complainant's name and address lines, when known at the moment the letter is produced.
+    addressee: tuple[str, ...] = ()
 
 
 def letter_kind(name: str) -> LetterKind:
@@ -124,6 +129,7 @@ def compose(
     history: list[HistoryRow],
     deadlines: list[DeadlineRow],
     today: date,
+    recipient: ContactDetails | None = None,
 ) -> Letter:
     case = case_of(row)
     entry = _entry(kind, history)
@@ -133,7 +139,9 @@ def compose(
     # recomputed the term, the letter names no date rather than the old one.
     moved = due is not None and kind.action == "extend" and data.get("previous_due") != due.isoformat()
     signer = _person_or_role(case.handler_name) or "De klachtcoördinator"
+    name = recipient.name if recipient else None
     context: dict[str, Any] = {
+        "salutation": f"Geachte {name}" if name else "Geachte heer of mevrouw",
         "reference": row.reference,
         "received_on": dutch_day(case.received_on),
         "organisation": settings.organisation,
@@ -155,7 +163,17 @@ def compose(
     }  # fmt: skip
     text = env.get_template(f"{kind.name}.txt.j2").render(context)
     on = local_date(utc(entry.at)) if entry else today
-    return Letter(kind, row.reference, on, settings.organisation, text)
+    return Letter(kind, row.reference, on, settings.organisation, text, addressee_lines(recipient))
+
+
+def addressee_lines(recipient: ContactDetails | None) -> tuple[str, ...]:
+    """Name and address as written on the envelope window (the address as given, line by line)."""
+    if recipient is None or not (recipient.name or recipient.address):
+        return ()
+    lines = [recipient.name] if recipient.name else []
+    address = (recipient.address or "").replace("\r\n", "\n")
+    lines += [part.strip() for part in address.replace(",", "\n").split("\n") if part.strip()]
+    return tuple(lines)
 
 
 def _person_or_role(name: str | None) -> str | None:

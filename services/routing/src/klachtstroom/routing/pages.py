@@ -28,12 +28,13 @@ from klachtstroom.contracts.vocabulary import (
     Resolution,
     dutch,
 )
-from klachtstroom.platform.auth import access_of
+from klachtstroom.platform.auth import access_of, optional_access
 from klachtstroom.platform.auth.scope import visible_to
 from klachtstroom.platform.auth.signin import CSRF_FIELD, csrf_ok, csrf_token
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.api import casework, ensure_in_scope, in_scope
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
+from klachtstroom.routing.contact import with_contact
 from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.letters import GROUNDS, dutch_day
 from klachtstroom.routing.repository import CaseNotFound
@@ -217,7 +218,9 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
             case = await case_resource(session, case_id, local_date(work.now()))
         if not in_scope(request, case.get("municipality"), case.get("provider")):
             raise CaseNotFound(case_id)
-        case = with_complaint_text(case, await complaint_text_or_none(work.service.peers, case_id))
+        text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
+        case = with_complaint_text(case, text)
+        case = await with_contact(case, work.service.peers, optional_access(request))
     except CaseNotFound:
         return _render("base.html", 404, title="Klacht niet gevonden")
     case["received_text"] = _when(case["received_at"])

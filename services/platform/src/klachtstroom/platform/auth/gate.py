@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # on routes marked `signed`; the route verifies the signature with the sender's secret.
 SIGNATURE_HEADERS = (b"webhook-signature", b"x-klachtstroom-signature")
 
+# Where the gate leaves the matched rule and its path parameters in the request's state.
+RULE_STATE_KEY = "access_rule"
+
 SessionReader = Callable[[Scope], Awaitable[Caller | None]]
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -137,6 +140,7 @@ class AccessGate:
             await self.app(scope, receive, send)
             return
         if matched is not None and matched[0].signed and _has_header(scope, *SIGNATURE_HEADERS):
+            scope.setdefault("state", {})[RULE_STATE_KEY] = matched  # audited as the signed sender
             await self.app(scope, receive, send)  # the route checks the webhook signature itself
             return
         token = _bearer(scope)
@@ -154,6 +158,7 @@ class AccessGate:
             if matched is not None and matched[0].signed:
                 # A callback with its own credentials (a webhook signature, the configured
                 # callback token): the route checks them, and refuses when none is configured.
+                scope.setdefault("state", {})[RULE_STATE_KEY] = matched
                 await self.app(scope, receive, send)
                 return
             await self._refuse_unauthenticated(
@@ -182,7 +187,9 @@ class AccessGate:
         if provider_only and not caller.sees_provider(parameters.get(rule.provider_param or "")):
             await _respond(send, NOT_FOUND, path)
             return
-        scope.setdefault("state", {})["access"] = Access(caller, frozenset(granted), from_session)
+        state = scope.setdefault("state", {})
+        state["access"] = Access(caller, frozenset(granted), from_session)
+        state[RULE_STATE_KEY] = (rule, parameters)  # for the audit trail (platform/audit.py)
         await self.app(scope, receive, send)
 
     def _answered_by_app(self, scope: Scope) -> bool:

@@ -13,6 +13,11 @@ a list or report it gives holds only what is inside that scope.
 Standard Webhooks signature, the token configured for the Notificaties API): without a valid
 bearer token the gate passes the request on and the route checks those credentials itself,
 refusing when none are configured.
+
+`audit` says what the audit trail records of an answered call (platform/audit.py): "read" (a
+complaint or case holding personal data was read), "change" (something was changed) or None.
+By default every call that may change something is a change, and a scoped GET (a complaint or
+case, or a list of them) a read; a rule says otherwise where that default is wrong.
 """
 
 from __future__ import annotations
@@ -46,10 +51,14 @@ class Rule:
     scoped: bool = False
     provider_param: str | None = None
     signed: bool = False
+    audit: str | None = None
 
     @property
     def public(self) -> bool:
         return self.roles is None
+
+
+READ, CHANGE = "read", "change"
 
 
 def allow(
@@ -60,8 +69,13 @@ def allow(
     scoped: bool = False,
     provider_param: str | None = None,
     signed: bool = False,
+    audit: str | None = "default",
 ) -> Rule:
-    return Rule(method, path, frozenset(roles), scoped, provider_param, signed)
+    if audit == "default":
+        audit = CHANGE if method != "GET" else (READ if scoped else None)
+    if audit not in (READ, CHANGE, None):
+        raise ValueError(f"unknown audit kind {audit!r}")
+    return Rule(method, path, frozenset(roles), scoped, provider_param, signed, audit)
 
 
 def public(method: str, path: str) -> Rule:
@@ -72,6 +86,7 @@ def public(method: str, path: str) -> Rule:
 # the services themselves when they ask a peer for a fact it owns (claim check, requests for access).
 READ_COMPLAINTS = {kcc, handler, coordinator, auditor, system}
 REGISTER = {kcc, handler, coordinator, system}
+CONTACT_DETAILS = {kcc, handler, coordinator, system}
 READ_CASES = {kcc, handler, coordinator, manager, auditor, provider, system}
 STAFF_CASE_PAGES = {kcc, handler, coordinator, manager, auditor}
 CASE_ACTIONS = {handler, coordinator}
@@ -115,12 +130,15 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/complaints", READ_COMPLAINTS, scoped=True),
         allow("GET", "/api/v1/complaints/{complaint_id}", READ_COMPLAINTS, scoped=True),
         allow("GET", "/api/v1/complaints/{complaint_id}/messages", READ_COMPLAINTS, scoped=True),
+        # How to reach the complainant: for those who must (never college or manager); routing
+        # asks as `system` for the case page, the case API and letters. Every read is audited.
+        allow("GET", "/api/v1/complaints/{complaint_id}/contact", CONTACT_DETAILS, scoped=True),
         allow(
             "GET", "/api/v1/complaints/{complaint_id}/duplicates", {kcc, handler, coordinator}, scoped=True
         ),
         allow("POST", "/api/v1/complaints/{complaint_id}/merge", {coordinator}, scoped=True),
         allow("POST", "/api/v1/complaints/{complaint_id}/triage", {coordinator}, scoped=True),
-        allow("POST", "/api/v1/triage", REGISTER),
+        allow("POST", "/api/v1/triage", REGISTER, audit=None),  # a text is triaged, nothing kept
         # Triage corrections and the model behind them: the coordinator's.
         allow("GET", "/api/v1/triage/overrides", {coordinator}, scoped=True),
         allow("POST", "/api/v1/triage/overrides/{override_id}/undo", {coordinator}, scoped=True),
@@ -135,10 +153,14 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/message-templates", {admin, coordinator}),
         allow("PUT", "/api/v1/message-templates/{kind}", {admin}),
         allow("DELETE", "/api/v1/message-templates/{kind}", {admin}),
-        allow("GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}, scoped=True),
-        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}, scoped=True),
+        allow(
+            "GET", "/api/v1/resident-messages", {kcc, handler, coordinator, auditor}, scoped=True, audit=READ
+        ),
+        # The print queue holds addresses.
+        allow("GET", "/api/v1/print-queue", {kcc, handler, coordinator}, scoped=True, audit=READ),
         allow("POST", "/api/v1/print-queue/{message_id}/printed", {kcc, handler, coordinator}, scoped=True),
-        allow("POST", "/api/v1/privacy/access", PRIVACY, scoped=True),
+        # Everything held about a person.
+        allow("POST", "/api/v1/privacy/access", PRIVACY, scoped=True, audit=READ),
         allow("POST", "/api/v1/privacy/retention/run", {admin}),
         allow("GET", "/api/v1/privacy/log", PRIVACY | {auditor}, scoped=True),
         allow("PATCH", "/api/v1/complaints/{complaint_id}/contact", PRIVACY, scoped=True),
@@ -159,7 +181,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/api/v1/routing-rules/units", {kcc, handler, coordinator, admin, system}),
         allow("GET", "/api/v1/routing-rules/{version}", {coordinator, admin}),
         allow("PUT", "/api/v1/routing-rules", {coordinator, admin}),
-        allow("POST", "/api/v1/routing-rules/match", {coordinator, admin}),
+        allow("POST", "/api/v1/routing-rules/match", {coordinator, admin}, audit=None),  # a dry run
         allow("GET", "/api/v1/providers", {coordinator, admin}),
         allow("PUT", "/api/v1/providers", {admin}),
         allow("PUT", "/api/v1/providers/{name}", {admin}),
@@ -174,36 +196,37 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         ),
         allow("POST", "/api/v1/zgw/notifications", {system}, signed=True),
         # Requests for access and retention, gathered by intake from every service (as `system`).
-        allow("GET", "/api/v1/privacy/cases", PRIVACY | {system}),
+        allow("GET", "/api/v1/privacy/cases", PRIVACY | {system}, audit=READ),
         allow("GET", "/api/v1/privacy/retention/due", {admin, system}),
         allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
     "deadlines": (
-        allow("GET", "/", STAFF_CASE_PAGES, scoped=True),
-        allow("GET", "/api/v1/deadlines", READ_TERMS, scoped=True),
-        allow("GET", "/api/v1/deadlines/cases/{case_id}", READ_TERMS, scoped=True),
+        allow("GET", "/", STAFF_CASE_PAGES, scoped=True, audit=None),
+        allow("GET", "/api/v1/deadlines", READ_TERMS, scoped=True, audit=None),
+        allow("GET", "/api/v1/deadlines/cases/{case_id}", READ_TERMS, scoped=True, audit=None),
         public("GET", "/api/v1/calendar/due"),
         public("GET", "/api/v1/calendar/{year}"),
         allow("PUT", "/api/v1/calendar/days", {admin}),
         allow("DELETE", "/api/v1/calendar/days/{day}", {admin}),
         allow("GET", "/api/v1/escalation", {coordinator, manager, admin}),
         allow("PUT", "/api/v1/escalation", {admin}),
-        allow("GET", "/api/v1/timers", {coordinator, manager, admin}, scoped=True),
+        allow("GET", "/api/v1/timers", {coordinator, manager, admin}, scoped=True, audit=None),
         allow("GET", "/api/v1/notifications", {coordinator, manager, admin}, scoped=True),
         allow("POST", "/api/v1/privacy/retention/run", {admin, system}),
     ),
     "reporting": (
-        allow("GET", "/", {coordinator, manager}, scoped=True),
-        allow("GET", "/api/v1/reports/annual/{year}", REPORTS, scoped=True),
-        allow("GET", "/api/v1/reports/mediated/{year}", REPORTS, scoped=True),
+        allow("GET", "/", {coordinator, manager}, scoped=True, audit=None),
+        allow("GET", "/api/v1/reports/annual/{year}", REPORTS, scoped=True, audit=None),
+        allow("GET", "/api/v1/reports/mediated/{year}", REPORTS, scoped=True, audit=None),
         allow(
             "GET",
             "/api/v1/reports/providers/{provider}/{period}",
             REPORTS | {provider},
             scoped=True,
+            audit=None,  # counts, no personal data
             provider_param="provider",
         ),
-        allow("GET", "/api/v1/signals", REPORTS, scoped=True),
+        allow("GET", "/api/v1/signals", REPORTS, scoped=True, audit=None),
         public("GET", "/api/v1/open-data/{year}.csv"),
         allow("POST", "/api/v1/measures", MEASURES_WRITE),
         allow("GET", "/api/v1/measures", MEASURES_READ),

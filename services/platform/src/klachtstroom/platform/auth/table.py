@@ -30,12 +30,13 @@ def cell(rule: Rule, role: Role) -> str:
 def row(service: str, rule: Rule) -> str:
     roles = " | ".join(cell(rule, role) for role in Role)
     anonymous = "✓" if rule.public else ("401 ✎" if rule.signed else "401")
-    return f"| {service} | {rule.method} | `{rule.path}` | {roles} | {anonymous} |"
+    return f"| {service} | {rule.method} | `{rule.path}` | {roles} | {anonymous} | {rule.audit or ''} |"
 
 
 def markdown() -> str:
-    header = "| service | method | path | " + " | ".join(role.value for role in Role) + " | no token |"
-    rule_line = "|---|---|---|" + "---|" * (len(Role) + 1)
+    roles = " | ".join(role.value for role in Role)
+    header = f"| service | method | path | {roles} | no token | audit |"
+    rule_line = "|---|---|---|" + "---|" * (len(Role) + 2)
     lines = [header, rule_line]
     lines += [row("every service", rule) for rule in EVERY_SERVICE]
     for service, rules in ACCESS.items():
