@@ -220,3 +220,39 @@ def test_staff_routes_need_a_token(clients: dict[str, Client]) -> None:
     assert (headers.get("WWW-Authenticate") or headers.get("www-authenticate", "")).startswith("Bearer")
     assert routing.call("GET", "/api/v1/cases", token="not-a-token")[0] == 401
     assert routing.call("GET", "/api/v1/cases")[0] == 200
+
+
+# DESIGN.md "Readiness and metrics": the families every service serves at /metrics (Prometheus
+# names of the OpenTelemetry instruments). Timer lag is the deadlines service's own.
+METRIC_FAMILIES = (
+    "klachtstroom_outbox_pending",
+    "klachtstroom_outbox_oldest_age",
+    "klachtstroom_consumer_lag",
+    "klachtstroom_dlq_messages",
+    "klachtstroom_consumer_events",
+    "http_server_request_duration",
+    "klachtstroom_outbound_deliveries",
+)
+
+
+def test_every_service_serves_the_metrics_of_the_design(clients: dict[str, Client]) -> None:
+    intake = clients["intake"]
+    body = {"channel": "phone", "description": "Meting."}
+    code, accepted, _ = intake.call("POST", "/api/v1/complaints", body)
+    assert code == 202
+    eventually(lambda: clients["routing"].call("GET", f"/api/v1/cases/{accepted['id']}")[0] == 200)
+
+    for client in clients.values():  # one request each: the request durations have a sample
+        assert client.call("GET", "/openapi.json", token=False)[0] == 200
+
+    def families(name: str) -> set[str]:
+        code, text, _ = clients[name].call("GET", "/metrics", token=False)
+        assert code == 200
+        lines = [line for line in str(text).splitlines() if not line.startswith("#")]
+        return {line.split("{")[0].split(" ")[0] for line in lines}
+
+    missing = {
+        name: [f for f in METRIC_FAMILIES if not any(s.startswith(f) for s in served)]
+        for name, served in ((name, families(name)) for name in clients)
+    }
+    assert missing == {name: [] for name in clients}, missing

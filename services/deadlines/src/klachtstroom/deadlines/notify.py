@@ -36,6 +36,7 @@ from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import NotificationRecord, utc
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.metrics import count_delivery, deliveries_from_zero
 from klachtstroom.platform.outbound.destinations import GuardedTransport, failure_text
 from klachtstroom.platform.outbound.signing import signed_headers
 
@@ -78,6 +79,7 @@ class NotificationSender:
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.sent = 0
         self.failed = 0
+        deliveries_from_zero("notification.email", "notification.webhook")
         self.wakeup = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
 
@@ -178,12 +180,16 @@ class NotificationSender:
         async with self.db.transaction() as session:
             for row, error in zip(rows, results, strict=True):
                 mine = (N.id == row.id, N.claimed_by == self.instance)
+                kind = f"notification.{row.channel}"
                 if error is None:
                     values: dict[str, Any] = {"state": SENT, "sent_at": now, "last_error": None}
                     self.sent += 1
+                    count_delivery(kind, "sent")
                 elif error.startswith(f"{DROPPED}:"):
                     values = {"state": DROPPED, "last_error": error.removeprefix(f"{DROPPED}:")}
+                    count_delivery(kind, "dead")
                 else:
+                    count_delivery(kind, "retry")
                     delay = self._backoff(row.attempts + 1)
                     values = {"next_attempt_at": now + dt.timedelta(seconds=delay), "last_error": error}
                     self.failed += 1

@@ -52,6 +52,21 @@ outbox_parked = meter.create_counter(
     unit="{row}",
     description="outbox rows set aside because they can never be published (too large, invalid)",
 )
+DELIVERY_STATES = ("sent", "retry", "dead")
+
+
+def count_delivery(kind: str, state: str) -> None:
+    """One attempt of an outbound delivery (a mail, a webhook, a letter) and how it ended."""
+    outbound_deliveries.add(1, {"kind": kind, "state": state})
+
+
+def deliveries_from_zero(*kinds: str) -> None:
+    """Counted from zero, so a dashboard sees the series before the first delivery."""
+    for kind in kinds:
+        for state in DELIVERY_STATES:
+            outbound_deliveries.add(0, {"kind": kind, "state": state})
+
+
 timer_lag = meter.create_histogram(
     "klachtstroom.timer.lag", unit="s", description="how late a durable timer fired after it was due"
 )

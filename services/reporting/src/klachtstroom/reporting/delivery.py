@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
 from klachtstroom.platform.db import Database
+from klachtstroom.platform.metrics import count_delivery, deliveries_from_zero
 from klachtstroom.platform.outbound.signing import signed_headers
 from klachtstroom.platform.outbox import Lease
 from klachtstroom.platform.tables import PlatformTables
@@ -68,6 +69,7 @@ class SignalSender:
         self.lease = Lease(db, tables, "signal-sender")
         self._wakeup = asyncio.Event()
         self.sent = 0
+        deliveries_from_zero("signal.email", "signal.webhook")
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -146,11 +148,15 @@ class SignalSender:
                 return
             delivery.attempts += 1
             now = datetime.now(UTC)
+            kind = f"signal.{delivery.channel}"
             if error is None:
                 delivery.state, delivery.sent_at, delivery.last_error = "sent", now, None
+                count_delivery(kind, "sent")
                 return
             delivery.last_error = error
-            if delivery.attempts >= self.settings.delivery_max_attempts:
+            given_up = delivery.attempts >= self.settings.delivery_max_attempts
+            count_delivery(kind, "dead" if given_up else "retry")
+            if given_up:
                 delivery.state = "failed"
                 log.error("signal %s: %s delivery failed for good", delivery.signal_id, delivery.channel)
             else:

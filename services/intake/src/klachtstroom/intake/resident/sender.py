@@ -40,11 +40,13 @@ from klachtstroom.intake.resident.messages import (
 )
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.store import Complaint, ResidentMessage, ResidentProgress
+from klachtstroom.platform.metrics import count_delivery, deliveries_from_zero
 from klachtstroom.platform.service import Service
 
 log = logging.getLogger(__name__)
 
 M = ResidentMessage
+DELIVERY_KIND = "resident.message"  # the outbound_deliveries series of messages to residents
 CLAIM_SECONDS = 60.0
 # An extension is told with its new date: wait (briefly) for deadlines to have recomputed it.
 WAIT_FOR_TERM = timedelta(minutes=2)
@@ -63,6 +65,7 @@ class ResidentMailer:
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wakeup = asyncio.Event()
         self.sent = 0
+        deliveries_from_zero(DELIVERY_KIND)
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -225,6 +228,9 @@ class ResidentMailer:
         )
 
     async def _settle(self, row_id: int, values: dict[str, Any], *, attempt: bool = True) -> None:
+        if attempt:  # a mail sent or a letter in the print queue, a retry, or given up
+            state = values.get("state")
+            count_delivery(DELIVERY_KIND, "dead" if state == FAILED else "sent" if state else "retry")
         async with self.service.db.transaction() as session:
             changes: dict[str, Any] = {"claimed_by": None, "claimed_until": None, **values}
             if attempt:
