@@ -161,7 +161,7 @@ def test_provider_first_line_with_a_zaak_in_the_case_system(
             "unit": "Wmo",
             "municipality": "Voorbeeldstad",
             "handover_note": "Mevrouw wil graag teruggebeld worden.",
-            "complainant": {"name": "T. Bakker", "phone": "0612345678"},
+            "complainant": {"name": "T. Bakker", "phone": "0612345678", "provider_may_contact": True},
         },
     )
     assert code == 202
@@ -182,6 +182,13 @@ def test_provider_first_line_with_a_zaak_in_the_case_system(
     assert handover["handover_note"] == "Mevrouw wil graag teruggebeld worden."
     # The texts are intake's: routing asked for them when it sent the hand-over (claim check).
     assert handover["description"] == "De thuishulp van Zorg Plus komt al weken niet opdagen."
+    # She agreed that the provider may contact her: routing asked intake for the details too.
+    assert handover["complainant"] == {
+        "name": "T. Bakker",
+        "email": None,
+        "phone": "0612345678",
+        "address": None,
+    }
 
     # The provider reports back; a wrong signature is refused and changes nothing.
     status_url = f"{routing.base}/api/v1/providers/Zorg Plus/cases/{case_id}/status".replace(" ", "%20")

@@ -53,6 +53,22 @@ def test_the_form_is_dutch_accessible_and_needs_no_javascript(intake: Intake) ->
     assert "HttpOnly" in response.headers["set-cookie"]
 
 
+def test_the_form_asks_whether_the_provider_may_contact_and_keeps_the_answer(intake: Intake) -> None:
+    page = intake.client.get("/").text
+    # A question with its own legend, the checkbox labelled inside that fieldset (WCAG 1.3.1).
+    legend = '<legend class="legend">Mag de zorgaanbieder u bellen of mailen over uw klacht?</legend>'
+    question = re.search(re.escape(legend) + r"(.*?)</fieldset>", page, re.S)
+    assert question, "the consent question is a fieldset with a legend"
+    assert 'type="checkbox" id="zorgaanbieder_contact"' in question.group(1)
+    assert '<label class="choice-label" for="zorgaanbieder_contact">' in question.group(1)
+    for consent in ({"zorgaanbieder_contact": "ja"}, {}):
+        response = intake.client.post("/klacht", data=filled(intake, telefoon="06 12345678", **consent))
+        assert response.status_code == 200, response.text
+    rows = intake.rows("SELECT provider_may_contact FROM complaints ORDER BY created_at")
+    assert [row["provider_may_contact"] for row in rows] == [1, 0]
+    assert [event["data"]["provider_may_contact"] for event in intake.events("received")] == [True, False]
+
+
 def test_an_empty_form_gets_an_error_summary_with_links_and_nothing_is_stored(intake: Intake) -> None:
     response = intake.client.post("/klacht", data={**intake.form_tokens(), "omschrijving": "  "})
     page = response.text

@@ -121,3 +121,38 @@ def test_text_that_cannot_be_stored_is_a_422(client: TestClient, tmp_path: Path,
 def test_an_offset_beyond_64_bits_is_a_422_not_a_500(client: TestClient) -> None:
     response = client.get("/api/v1/complaints?offset=9223372036854775808")
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "offset"
+
+
+def test_the_consent_that_the_provider_may_contact_is_stored_and_in_the_event(
+    client: TestClient, tmp_path: Path
+) -> None:
+    ids: dict[bool, str] = {}
+    for consent in (True, False):
+        complainant: dict[str, object] = {"phone": "0612345678"}
+        if consent:
+            complainant["provider_may_contact"] = True  # optional: left out means no consent
+        response = client.post(
+            "/api/v1/complaints",
+            json={
+                "channel": "phone",
+                "description": "De thuiszorg kwam drie keer niet opdagen.",
+                "received_at": "2026-02-02",
+                "provider": "Zorg BV",
+                "complainant": complainant,
+            },
+        )
+        assert response.status_code == 202, response.text
+        ids[consent] = response.json()["id"]
+    engine = create_engine(f"sqlite:///{tmp_path / 'intake' / 'intake.db'}")
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, provider_may_contact FROM complaints")).all())
+        events = [json.loads(r[0]) for r in conn.execute(text("SELECT value FROM outbox ORDER BY id"))]
+    engine.dispose()
+    assert stored == {ids[True]: 1, ids[False]: 0}
+    carried = {
+        e["data"]["complaint_id"]: e["data"]["provider_may_contact"]
+        for e in events
+        if e["type"].endswith(".received.v1")
+    }
+    assert carried == {ids[True]: True, ids[False]: False}
+    assert "0612345678" not in json.dumps(events)  # the consent travels, the details do not

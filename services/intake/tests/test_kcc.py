@@ -95,3 +95,24 @@ def test_the_kcc_screen_asks_what_the_resident_wants_and_gives_the_own_link(inta
     assert intake.client.get(link.group(1).removeprefix("http://testserver")).status_code == 200
     [row] = intake.rows("SELECT text FROM desired_outcomes")
     assert row["text"] == "Een besluit op zijn aanvraag, deze maand nog."
+
+
+def test_the_kcc_screen_asks_whether_the_provider_may_contact_the_resident(intake: Intake) -> None:
+    page = intake.client.get("/kcc").text
+    assert "<legend class=\"legend\">Mag de zorgaanbieder u bellen of mailen over uw klacht?</legend>" in page
+    assert '<label class="choice-label" for="provider_may_contact">' in page
+    for consent in ({"provider_may_contact": "ja"}, {}):
+        data = {
+            **intake.form_tokens("/kcc"),
+            "received_at": "2026-03-03",
+            "channel": "phone",
+            "description": "Mevrouw belt: de thuiszorg kwam niet.",
+            "provider": "Zorg BV",
+            "phone": "0612345678",
+            **consent,
+        }
+        response = intake.client.post("/kcc", data=data)
+        assert response.status_code == 200, response.text
+    rows = intake.rows("SELECT provider_may_contact FROM complaints ORDER BY created_at")
+    assert [row["provider_may_contact"] for row in rows] == [1, 0]
+    assert [event["data"]["provider_may_contact"] for event in intake.events("received")] == [True, False]

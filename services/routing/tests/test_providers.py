@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from klachtstroom.contracts.deadline_events import DeadlineBreached
@@ -61,7 +62,7 @@ async def public_resolver(host: str, port: int) -> list[str]:
     return ["93.184.215.14"]  # zorg-bv.example stands for a provider on the public internet
 
 
-async def provider_routed(routing: Harness) -> str:
+async def provider_routed(routing: Harness, **fields: Any) -> str:
     assert (await routing.http.put("/api/v1/providers", json={"items": [PROVIDER]})).status_code == 200
     rules = {
         "rules": [
@@ -71,7 +72,7 @@ async def provider_routed(routing: Harness) -> str:
     }
     assert (await routing.http.put("/api/v1/routing-rules", json=rules)).status_code == 200
     return await routing.receive(
-        provider="zorg bv", unit="Wmo", handover_note="Klager wil teruggebeld worden."
+        provider="zorg bv", unit="Wmo", handover_note="Klager wil teruggebeld worden.", **fields
     )
 
 
@@ -114,6 +115,59 @@ async def test_provider_rule_refers_and_hands_over_signed(routing: Harness) -> N
     assert body["reference"] == case["reference"] and body["category"] == "conduct" and body["unit"] == "Wmo"
     assert body["description"] and body["handover_note"] == "Klager wil teruggebeld worden."
     assert (await routing.case(case_id))["deliveries"][0]["status"] == "delivered"
+
+
+CONTACT = {
+    "name": "J. de Vries",
+    "email": "j.devries@example.nl",
+    "phone": "06 12345678",
+    "address": "Dorpsstraat 1, 1234 AB Ergens",
+}
+
+
+async def test_handover_with_consent_carries_the_contact_details(routing: Harness) -> None:
+    case_id = await provider_routed(routing, provider_may_contact=True)
+    routing.intake_contacts[case_id] = CONTACT
+    webhook = Webhook()
+    assert await webhook.sender(routing).send_due() == 1
+    [request] = webhook.requests
+    StandardWebhook(STANDARD_SECRET).verify(request.content, dict(request.headers))  # signed with them
+    body = json.loads(request.content)
+    assert body["complainant"] == CONTACT and body["description"]
+    assert routing.contact_asked_for == [None]  # routing's own token, no signed-in person
+    # Asked from intake at send time: routing keeps none of it (queued call, case row, events).
+    async with routing.service.db.reading() as session:
+        queued = (await session.execute(text("SELECT body FROM outbound_calls"))).scalars().all()
+        row = (await session.execute(text("SELECT * FROM cases"))).mappings().one()
+    assert row["provider_may_contact"]
+    kept = json.dumps([[b.decode() for b in queued], [str(v) for v in row.values()], await routing.outbox()])
+    assert not any(value in kept for value in CONTACT.values())
+    assert (await routing.case(case_id))["deliveries"][0]["status"] == "delivered"
+
+
+async def test_handover_without_consent_has_no_contact_details(routing: Harness) -> None:
+    case_id = await provider_routed(routing)  # provider_may_contact defaults to false
+    routing.intake_contacts[case_id] = CONTACT
+    webhook = Webhook()
+    assert await webhook.sender(routing).send_due() == 1
+    body = json.loads(webhook.requests[0].content)
+    assert "complainant" not in body and body["description"]
+    assert not any(value in webhook.requests[0].content.decode() for value in CONTACT.values())
+    assert routing.contact_asked_for == []  # not even asked
+
+
+async def test_handover_with_consent_waits_while_intake_cannot_give_the_contact(routing: Harness) -> None:
+    case_id = await provider_routed(routing, provider_may_contact=True)
+    webhook = Webhook()
+    sender = webhook.sender(routing)
+    assert await sender.send_due() == 1  # intake answers 404: not sent without the details
+    assert webhook.requests == []
+    case = await routing.case(case_id)
+    assert case["deliveries"][0]["status"] == "pending"
+    routing.intake_contacts[case_id] = CONTACT
+    routing.service.clock.set(routing.work.now() + timedelta(hours=1))
+    assert await sender.send_due() == 1
+    assert json.loads(webhook.requests[0].content)["complainant"] == CONTACT
 
 
 async def test_failing_webhook_is_retried_with_backoff_then_dead_lettered(routing: Harness) -> None:

@@ -72,6 +72,10 @@ class ComplaintReceived(Payload):
     desired_outcome_given: bool = Field(
         default=False, description="the complainant said what they want to achieve (text kept in intake)"
     )
+    provider_may_contact: bool = Field(
+        default=False,
+        description="the complainant agreed that the provider may contact them (details kept in intake)",
+    )
 
 
 class ComplaintTriaged(Payload):

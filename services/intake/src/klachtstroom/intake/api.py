@@ -82,6 +82,7 @@ def new_complaint_from(body: ComplaintIn) -> NewComplaint:
         formal=bool(body.formal),
         handover_note=body.handover_note,
         desired_outcome=body.desired_outcome or None,
+        provider_may_contact=contact.provider_may_contact,
     )
 
 

@@ -68,6 +68,7 @@ class FormValues:
     telefoon: str = ""
     adres: str = ""
     geen_contact: bool = False
+    zorgaanbieder_contact: bool = False  # "Mag de zorgaanbieder u bellen of mailen?"
     behandeling: str = "informeel"
 
     @classmethod
@@ -88,6 +89,7 @@ class FormValues:
             telefoon=text("telefoon", 100),
             adres=text("adres", 600),
             geen_contact=form.get("geen_contact") == "ja",
+            zorgaanbieder_contact=form.get("zorgaanbieder_contact") == "ja",
             behandeling="formeel" if form.get("behandeling") == "formeel" else "informeel",
         )
 
@@ -302,6 +304,8 @@ async def _handle(request: Request, web: Web, form: FormData) -> HTMLResponse:
         formal=values.behandeling == "formeel",
         attachments=files,
         desired_outcome=values.bereiken or None,
+        # Who wants no contact at all gives no consent to the provider either.
+        provider_may_contact=values.zorgaanbieder_contact and not values.geen_contact,
     )
     digest = request_digest(values, files)
     # One filled-in form registers once, however often it is sent: the hidden one-time token

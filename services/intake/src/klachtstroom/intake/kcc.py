@@ -60,13 +60,15 @@ MESSAGES = {
 
 def _values(form: FormData | None, today: str) -> dict[str, Any]:
     values: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
-    values.update(received_at=today, channel="phone", kind="", category="", urgent="", formal=False)
+    values.update(received_at=today, channel="phone", kind="", category="", urgent="", formal=False,
+                  provider_may_contact=False)
     if form is None:
         return values
     for name in (*TEXT_FIELDS, "channel", "kind", "category", "urgent"):
         raw = form.get(name)
         values[name] = raw.strip()[:60_000] if isinstance(raw, str) else ""
     values["formal"] = form.get("formal") == "ja"
+    values["provider_may_contact"] = form.get("provider_may_contact") == "ja"
     return values
 
 
@@ -78,7 +80,10 @@ def _complaint_in(values: dict[str, Any], today: str) -> tuple[ComplaintIn | Non
         "channel": values["channel"],
         "description": values["description"],
         "received_at": values["received_at"] or None,
-        "complainant": {k: values[k] or None for k in CONTACT},
+        "complainant": {
+            **{k: values[k] or None for k in CONTACT},
+            "provider_may_contact": values["provider_may_contact"],
+        },
         "kind": values["kind"] or None,
         "category": values["category"] or None,
         "urgent": {"ja": True, "nee": False}.get(values["urgent"]),

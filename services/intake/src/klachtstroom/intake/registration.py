@@ -82,6 +82,7 @@ class NewComplaint:
     desired_outcome: str | None = None  # "wat wilt u bereiken", in the complainant's words
     raw_mail: bytes | None = None  # an e-mail as it arrived, kept (encrypted) with the file
     not_accepted: str = ""  # what of an e-mail was not kept, in Dutch words for the sender
+    provider_may_contact: bool = False  # the complainant agreed that the provider may contact them
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ class Registrar:
             category=category.value,
             urgent=urgent,
             formal=new.formal,
+            provider_may_contact=new.provider_may_contact,
             triage={
                 "kind": verdict.kind.value,
                 "category": verdict.category.value,
@@ -287,6 +289,7 @@ class Registrar:
             in_reply_to=new.in_reply_to,
             imported=new.imported,
             desired_outcome_given=bool(new.desired_outcome),
+            provider_may_contact=new.provider_may_contact,
         )
         await self.service.outbox.add(session, received, subject=complaint_id)
         duplicate_of = None

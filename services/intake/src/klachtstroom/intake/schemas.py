@@ -22,6 +22,8 @@ class ComplainantIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=500)
     bsn: str | None = None
+    # Consent: the provider of a referred complaint may call or mail the complainant (default no).
+    provider_may_contact: bool = False
 
     @field_validator("email")
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -72,6 +73,8 @@ class Complaint(Base):
     category: Mapped[str] = mapped_column(String(30))
     urgent: Mapped[bool] = mapped_column(Boolean)
     formal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The complainant agreed that the provider of a referred complaint may call or mail them.
+    provider_may_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     triage: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(30), default="received")
     status_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

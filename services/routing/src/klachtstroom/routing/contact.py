@@ -4,7 +4,9 @@
 case API (the 5-working-day call), and letters are addressed with them when they are produced.
 Routing asks intake's `GET /api/v1/complaints/{id}/contact` with its own `system` token, naming
 the signed-in person it asks for (intake's audit trail records both), and keeps nothing: not in
-its database, not in a log. `college`, `manager`, `auditor` and providers never get them here.
+its database, not in a log. `college`, `manager`, `auditor` and providers never get them here;
+a provider receives them only in the hand-over of its own case, and only when the complainant
+agreed to be contacted (providers.py `with_contact_details`, asked with routing's own token).
 When intake cannot answer, the case still loads and says the details are not available now.
 """
 

@@ -106,6 +106,7 @@ class Opening:
             "rule_version": self.decision.rule_version,
             "routing_explanation": self.explanation,
             "complainant_id": received.complainant_id,
+            "provider_may_contact": received.provider_may_contact,
         }
 
     def entry(self) -> CaseEvent:

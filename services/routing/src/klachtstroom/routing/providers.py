@@ -25,6 +25,7 @@ from klachtstroom.platform.outbound.signing import ID_HEADER, signed_headers
 from klachtstroom.platform.peers import Peers
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, fetch_complaint_text
+from klachtstroom.routing.contact import fetch_contact
 from klachtstroom.routing.domain import JsonValue
 from klachtstroom.routing.store import CaseRow, ProviderRow
 
@@ -39,11 +40,14 @@ HANDOVER_KINDS = ("case.referred", "case.taken_over")
 
 
 def handover_body(row: CaseRow, transition: Transition) -> bytes:
-    """What the provider needs to handle the complaint; no BSN, no contact details (those
-    stay with intake: the provider asks the complainant's consent by phone via the KCC).
+    """What the provider needs to handle the complaint; never the BSN.
 
     The complaint's texts are intake's: they are added when the hand-over is sent
-    (`with_complaint_text`), so routing's queue holds only the case worker's own note."""
+    (`with_complaint_text`), so routing's queue holds only the case worker's own note. So are
+    the complainant's contact details: only when the complainant agreed that the provider may
+    contact them (`provider_may_contact`) are they asked from intake at send time and added as
+    `complainant` {name, email, phone, address} (`with_contact_details`); without consent the
+    hand-over has no `complainant` key. Routing stores none of it."""
     case = transition.case
     note = transition.event.data.get("note")
     body: dict[str, Any] = {
@@ -70,6 +74,24 @@ async def with_complaint_text(peers: Peers, body: bytes) -> bytes:
     text = await fetch_complaint_text(peers, handover["case_id"])
     handover["description"] = text.description
     handover["handover_note"] = handover.get("handover_note") or text.handover_note
+    return json.dumps(handover, ensure_ascii=False, sort_keys=True).encode()
+
+
+class ContactUnavailable(Exception):
+    """Intake could not give the contact details now: the hand-over is sent later."""
+
+
+async def with_contact_details(peers: Peers, body: bytes, consent: bool) -> bytes:
+    """A hand-over with the complainant's contact details when they agreed that the provider may
+    contact them (asked from intake now with routing's own token); unchanged without consent.
+    ContactUnavailable when intake cannot answer."""
+    if not consent:
+        return body
+    handover = json.loads(body)
+    found = await fetch_contact(peers, handover["case_id"], None)
+    if found is None:
+        raise ContactUnavailable
+    handover["complainant"] = found.as_dict()
     return json.dumps(handover, ensure_ascii=False, sort_keys=True).encode()
 
 
@@ -155,14 +177,22 @@ class ProviderHandovers:
     async def deliver(self, call: OutboundCall) -> DeliveryResult:
         async with self.work.service.db.reading() as session:
             provider = await session.get(ProviderRow, call.recipient or "")
+            case_row = await session.get(CaseRow, call.subject or "")
         if provider is None or not provider.webhook_url:
             return DeliveryResult(error="geen webhook meer bekend", permanent=True)
         body = call.body
         if call.kind == "case.referred":
+            peers = self.work.service.peers
+            consent = case_row is not None and case_row.provider_may_contact
             try:
-                body = await with_complaint_text(self.work.service.peers, body)
+                body = await with_complaint_text(peers, body)
+                body = await with_contact_details(peers, body, consent)
             except ComplaintTextUnavailable:
                 return DeliveryResult(error="De klachttekst was niet op te vragen bij intake; later opnieuw.")
+            except ContactUnavailable:
+                return DeliveryResult(
+                    error="De contactgegevens waren niet op te vragen bij intake; later opnieuw."
+                )
         headers = {"Content-Type": "application/json", "X-Klachtstroom-Event": call.kind}
         if provider.secret:
             headers |= signed_headers(provider.secret, call.message_id, body)

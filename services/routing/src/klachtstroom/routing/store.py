@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -81,6 +82,9 @@ class CaseRow(Base):
     description: Mapped[str] = mapped_column(EncryptedText, default="")
     handover_note: Mapped[str | None] = mapped_column(EncryptedText)
     complainant_id: Mapped[str | None] = mapped_column(String(64))
+    # The complainant agreed that the provider may contact them (ComplaintReceived): the hand-over
+    # then carries their contact details, asked from intake when it is sent (providers.py).
+    provider_may_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # When retention destroyed the file's personal data and free text (privacy/destruction.py).

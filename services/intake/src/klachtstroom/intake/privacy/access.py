@@ -100,6 +100,7 @@ async def complaint_record(session: AsyncSession, complaint: Complaint) -> dict[
         "category": complaint.category,
         "urgent": complaint.urgent,
         "formal": complaint.formal,
+        "provider_may_contact": complaint.provider_may_contact,  # consent given (AVG art. 15)
         "status": complaint.status,
         "outcome": complaint.outcome,
         "handover_note": complaint.handover_note,
