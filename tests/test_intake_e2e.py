@@ -155,6 +155,7 @@ def test_an_imported_register_keeps_its_history_and_becomes_cases(apis: dict[str
         b"04-03-2024;Telefoon;E2E-import: onheuse bejegening;Inkomen;Voorbeeldstad;Informeel;Deels gegrond;"
         b"20-03-2024;nee\n"
         b"06-05-2025;Balie;E2E-import: lange wachttijd;Werk;Dorpstad;;;;\n"
+        b"07-05-2025;Postduif;E2E-import: onleesbaar kanaal;Werk;Dorpstad;;;;\n"
     )
     staff = {"Authorization": f"Bearer {apis['intake'].token}"}
     with httpx.Client(base_url=apis["intake"].base, timeout=30, headers=staff) as client:
@@ -168,7 +169,10 @@ def test_an_imported_register_keeps_its_history_and_becomes_cases(apis: dict[str
             return status if status["status"] in ("done", "failed") else None
 
         status = eventually(finished)
-    assert (status["status"], status["total"], status["imported"], status["errors"]) == ("done", 2, 2, [])
+    # The valid rows import; the invalid one is listed with its line and reason, and stored nowhere.
+    assert (status["status"], status["total"], status["imported"], status["rejected"]) == ("done", 3, 2, 1)
+    assert [(p["row"], p["field"]) for p in status["errors"]] == [(4, "Kanaal")]
+    assert "‘Postduif’ kennen we niet" in status["errors"][0]["message"]
     prefix = hashlib.sha256(register).hexdigest()[:16]
     resolved = the_complaint(apis, f"source_ref=import:{prefix}:2")
     still_open = the_complaint(apis, f"source_ref=import:{prefix}:3")
@@ -181,6 +185,7 @@ def test_an_imported_register_keeps_its_history_and_becomes_cases(apis: dict[str
     case = case_in_routing(apis, resolved["id"])
     assert case["channel"] == "phone" and case["outcome"] == "partly_upheld"
     assert case_in_routing(apis, still_open["id"])["channel"] == "in_person"
+    assert apis["intake"].get(f"/api/v1/complaints?source_ref=import:{prefix}:4")[1]["items"] == []
 
 
 def test_a_person_merges_a_suspected_duplicate(apis: dict[str, Api]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from deadlines_harness import RECEIVED, Instance, at, change, new_case_id, opened
 
 from klachtstroom.contracts import case_events as ev
-from klachtstroom.contracts.vocabulary import DeclineGround, Handler, Outcome, Resolution
+from klachtstroom.contracts.vocabulary import DeclineGround, Handler, Kind, Outcome, Resolution
 
 
 async def timers(instance: Instance, case_id: str, state: str | None = "pending") -> list[dict[str, Any]]:
@@ -265,3 +265,47 @@ async def test_advisory_committee_gives_ten_weeks(deadlines: Instance) -> None:
         change(ev.EscalatedFormal, case_id, at(10), state="formal", advisory_committee=True),
     )
     assert (await deadlines.deadlines(case_id))["decision"]["due"] == "2026-05-12"
+
+
+async def test_objections_and_questions_get_no_complaint_terms_events_or_timers(deadlines: Instance) -> None:
+    complaint, objection, question = new_case_id(), new_case_id(), new_case_id()
+    await deadlines.deliver(
+        opened(complaint), opened(objection, kind=Kind.objection), opened(question, kind=Kind.question)
+    )
+    assert set(await deadlines.deadlines(complaint)) == {"contact", "decision", "decline"}
+    for case_id in (objection, question):
+        assert await deadlines.deadlines(case_id) == {}
+        assert await timers(deadlines, case_id, state=None) == []
+    assert {e["case_id"] for e in await deadlines.events()} == {complaint}
+    await deadlines.move_clock(at(30, month=4))  # long past every complaint term
+    assert {e["case_id"] for e in await deadlines.events()} == {complaint}
+
+
+async def test_an_objection_kept_as_a_complaint_too_gets_terms_from_receipt(deadlines: Instance) -> None:
+    case_id = new_case_id()
+    await deadlines.deliver(opened(case_id, kind=Kind.objection))
+    await deadlines.deliver(
+        change(ev.CaseForwarded, case_id, at(5), to="objection", keep_complaint=True, kind=Kind.objection)
+    )
+    terms = await deadlines.deadlines(case_id)
+    assert {k: (t["due"], t["state"]) for k, t in terms.items()} == {
+        "contact": ("2026-03-10", "running"),
+        "decision": ("2026-04-14", "running"),
+        "decline": ("2026-03-31", "running"),
+    }
+    assert steps(await timers(deadlines, case_id), "decision")["breach"] == "2026-04-14T22:00:00Z"
+
+
+async def test_merging_or_forwarding_cancels_the_running_terms_and_timers(deadlines: Instance) -> None:
+    merged, forwarded = new_case_id(), new_case_id()
+    await deadlines.deliver(opened(merged), opened(forwarded))
+    await deadlines.deliver(
+        change(ev.CaseMerged, merged, at(5), state="merged", into=new_case_id()),
+        change(ev.CaseForwarded, forwarded, at(5), state="forwarded", to="kcc", kind=Kind.question),
+    )
+    for case_id in (merged, forwarded):
+        terms = await deadlines.deadlines(case_id)
+        assert {k: t["state"] for k, t in terms.items()} == {
+            "contact": "cancelled", "decision": "cancelled", "decline": "cancelled"
+        }  # fmt: skip
+        assert await timers(deadlines, case_id) == []

@@ -21,6 +21,8 @@ from klachtstroom.deadlines.terms import (
     Declined,
     EscalatedFormal,
     Extended,
+    HandledAsComplaint,
+    NoComplaintTerms,
     ProviderResponded,
     Referred,
     Reopened,
@@ -414,3 +416,46 @@ def test_reopening_starts_a_new_decision_term_and_keeps_the_old_result() -> None
 def test_reopening_an_open_case_is_refused() -> None:
     with pytest.raises(TermError):
         compute_terms([OPENED, Reopened(date(2026, 3, 10))], POLICY, CAL, date(2026, 3, 10))
+
+
+# -- objections, questions and merged cases: no complaint terms ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "planned"),
+    [
+        ("complaint", {DeadlineKind.contact, DeadlineKind.decision, DeadlineKind.decline}),
+        ("objection", set()),
+        ("question", set()),
+    ],
+)
+def test_only_a_complaint_gets_complaint_terms(kind: str, planned: set[DeadlineKind]) -> None:
+    opened = CaseOpened(received_on=RECEIVED, kind=kind)
+    assert set(terms([opened], RECEIVED)) == planned
+    # Long after the six weeks nothing of an objection or question is breached either.
+    assert {k for k, t in terms([opened], date(2026, 6, 1)).items() if t.state is S.breached} == (
+        planned - {DeadlineKind.decline}
+    )
+
+
+def test_an_objection_referred_to_a_provider_gets_no_provider_term() -> None:
+    facts = [CaseOpened(received_on=RECEIVED, kind="objection"), Referred(date(2026, 3, 4), "Zorg BV")]
+    assert terms(facts, date(2026, 6, 1)) == {}
+
+
+def test_an_objection_handled_as_a_complaint_too_gets_terms_from_receipt() -> None:
+    facts = [CaseOpened(received_on=RECEIVED, kind="objection"), HandledAsComplaint(date(2026, 3, 5))]
+    result = terms(facts, date(2026, 3, 5))
+    assert result[DeadlineKind.contact].due == date(2026, 3, 10)
+    assert result[DeadlineKind.decision].due == date(2026, 4, 14)
+
+
+@pytest.mark.parametrize("why", ["Samengevoegd met een andere klacht", "Doorgestuurd: geen klacht"])
+def test_a_merged_or_forwarded_case_has_its_running_terms_cancelled(why: str) -> None:
+    facts = [OPENED, NoComplaintTerms(date(2026, 3, 5), why)]
+    result = terms(facts, date(2026, 6, 1))
+    assert {k: t.state for k, t in result.items()} == {
+        DeadlineKind.contact: S.cancelled,
+        DeadlineKind.decision: S.cancelled,
+        DeadlineKind.decline: S.cancelled,
+    }

@@ -262,18 +262,74 @@ def test_dry_run_then_import_then_the_same_file_again(intake: Intake) -> None:
     assert intake.rows("SELECT count(*) AS n FROM complaints")[0]["n"] == 3
 
 
-def test_a_file_with_errors_imports_nothing_and_says_why(intake: Intake) -> None:
-    rows = [*ROWS, [date(2024, 1, 1), "duif", "Tekst", "", "", "", "", "", "", "", "", "", "", "", ""]]
-    status = upload(intake, csv_bytes(HEADERS, rows), "register.csv", dry_run=False)
-    assert status["status"] == "failed"
-    assert status["errors"] == [
-        {
-            "row": 5,
-            "field": "Wijze van indienen",
-            "message": "‘duif’ kennen we niet. Gebruik telefoon, e-mail, brief, balie of formulier.",
-        }
-    ]
-    assert intake.rows("SELECT count(*) AS n FROM complaints")[0]["n"] == 0
+BAD_ROW = [date(2024, 1, 1), "duif", "Tekst", "", "", "", "", "", "", "", "", "", "", "", ""]
+BAD_ROW_ERROR = {
+    "row": 5,
+    "field": "Wijze van indienen",
+    "message": "‘duif’ kennen we niet. Gebruik telefoon, e-mail, brief, balie of formulier.",
+}
+
+
+def complaints(intake: Intake) -> int:
+    return int(intake.rows("SELECT count(*) AS n FROM complaints")[0]["n"])
+
+
+def test_the_valid_rows_import_and_the_invalid_ones_are_listed_by_line(intake: Intake) -> None:
+    """Changed on purpose (issue 19): a file with a bad row used to import nothing at all."""
+    content = csv_bytes(HEADERS, [*ROWS, BAD_ROW])
+    dry = upload(intake, content, "register.csv", dry_run=True)
+    assert (dry["status"], dry["rejected"], dry["errors"]) == ("done", 1, [BAD_ROW_ERROR])
+    assert complaints(intake) == 0  # a dry run stores nothing
+
+    status = upload(intake, content, "register.csv", dry_run=False)
+    assert (status["status"], status["total"], status["done"]) == ("done", 4, 4)
+    assert (status["imported"], status["rejected"], status["errors"]) == (3, 1, [BAD_ROW_ERROR])
+    assert complaints(intake) == 3 and len(intake.events("received")) == 3
+
+    # The bad row corrected: only that row is new, the three others are recognised by content.
+    fixed = csv_bytes(HEADERS, [*ROWS, ["01-01-2024", "Brief", *BAD_ROW[2:]]])
+    again = upload(intake, fixed, "register-verbeterd.csv", dry_run=False)
+    assert (again["imported"], again["already_imported"], again["errors"]) == (1, 3, [])
+    assert complaints(intake) == 4
+
+
+def test_two_identical_rows_are_two_complaints(intake: Intake) -> None:
+    status = upload(intake, csv_bytes(HEADERS, [ROWS[0], ROWS[0]]), "dubbel.csv", dry_run=False)
+    assert (status["imported"], status["already_imported"]) == (2, 0)
+    again = upload(intake, csv_bytes(HEADERS, [ROWS[0], ROWS[0]]), "dubbel-2.csv", dry_run=False)
+    assert (again["imported"], again["already_imported"]) == (0, 2)
+
+
+def test_an_import_that_breaks_off_leaves_whole_rows_and_finishes_on_a_retry(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registrar = intake.app.state.imports.registrar
+    register = registrar.register
+    calls = 0
+
+    async def breaks_at_the_second_row(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("database gone")
+        return await register(*args, **kwargs)
+
+    monkeypatch.setattr(registrar, "register", breaks_at_the_second_row)
+    content = csv_bytes(HEADERS, [*ROWS, BAD_ROW])
+    status = upload(intake, content, "register.csv", dry_run=False)
+    assert (status["status"], status["imported"], status["rejected"]) == ("failed", 1, 1)
+    assert status["errors"][0]["row"] == 0 and "afgebroken" in status["errors"][0]["message"]
+    assert status["errors"][1:] == [BAD_ROW_ERROR]  # the row errors stay listed
+    # The row stored is whole (complaint, key and event together); nothing of the second row.
+    assert complaints(intake) == 1 and len(intake.events("received")) == 1
+    assert intake.rows("SELECT count(*) AS n FROM idempotency_keys")[0]["n"] == 1
+    page = intake.client.get(f"/import/{status['id']}").text
+    assert "De import is afgebroken. 1 klachten zijn wel geïmporteerd" in page
+
+    monkeypatch.setattr(registrar, "register", register)
+    again = upload(intake, content, "register.csv", dry_run=False)
+    assert (again["status"], again["imported"], again["already_imported"]) == ("done", 2, 1)
+    assert complaints(intake) == 3
 
 
 def test_an_unreadable_file_is_refused_at_once(intake: Intake) -> None:
@@ -299,6 +355,23 @@ def test_the_import_page_uploads_and_shows_progress_without_javascript(intake: I
     finished = intake.client.get(status_url).text
     assert "Proefimport" in finished and "3 rijen gecontroleerd" in finished
     assert "Iets geks" in finished  # the warning about the unknown category
+    assert "Niet geïmporteerde rijen" not in finished
+
+
+def test_the_import_page_lists_the_rows_it_did_not_import(intake: Intake) -> None:
+    tokens = intake.form_tokens("/import")
+    response = intake.client.post(
+        "/import",
+        data={**tokens, "proef": "nee"},
+        files={"bestand": ("r.csv", csv_bytes(HEADERS, [*ROWS, BAD_ROW]))},
+        follow_redirects=False,
+    )
+    wait_for(intake, response.headers["location"].rsplit("/", 1)[-1])
+    finished = intake.client.get(response.headers["location"]).text
+    assert "Klaar. 3 klachten geïmporteerd." in finished
+    assert "1 rijen zijn niet geïmporteerd" in finished
+    assert "<h2>Niet geïmporteerde rijen (1)</h2>" in finished
+    assert "<td>5</td><td>Wijze van indienen</td><td>‘duif’ kennen we niet." in finished
     assert 'http-equiv="refresh"' not in finished
 
 

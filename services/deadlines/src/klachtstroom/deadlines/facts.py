@@ -21,6 +21,7 @@ from klachtstroom.deadlines.terms import (
     Declined,
     EscalatedFormal,
     Extended,
+    HandledAsComplaint,
     NoComplaintTerms,
     ProviderResponded,
     Referred,
@@ -47,6 +48,7 @@ _NAMES: dict[type[Any], str] = {
     TakenBack: "taken_back",
     Reopened: "reopened",
     NoComplaintTerms: "no_complaint_terms",
+    HandledAsComplaint: "handled_as_complaint",
 }
 _TYPES: dict[str, type[Any]] = {name: cls for cls, name in _NAMES.items()}
 _DATE_FIELDS = ("on", "received_on")
@@ -57,7 +59,13 @@ def facts_of(event: ev.CaseChange) -> list[CaseFact]:
     on = local_date(event.at)
     match event:
         case ev.CaseOpened():
-            return [CaseOpened(local_date(event.received_at), advisory_committee=event.advisory_committee)]
+            return [
+                CaseOpened(
+                    local_date(event.received_at),
+                    advisory_committee=event.advisory_committee,
+                    kind=event.kind.value,
+                )
+            ]
         case ev.CaseAcknowledged():
             return [Acknowledged(on)]
         case ev.CaseReferred():
@@ -93,6 +101,9 @@ def facts_of(event: ev.CaseChange) -> list[CaseFact]:
             return [NoComplaintTerms(on, "Samengevoegd met een andere klacht")]
         case ev.CaseForwarded(keep_complaint=False):
             return [NoComplaintTerms(on, "Doorgestuurd: geen klacht, geen klachttermijnen")]
+        case ev.CaseForwarded(keep_complaint=True):
+            # A copy went to the objection desk or KCC; the case itself is handled as a complaint.
+            return [HandledAsComplaint(on)]
     return []
 
 

@@ -41,6 +41,9 @@ class TermError(ValueError):
 class CaseOpened:
     received_on: dt.date
     advisory_committee: bool = False
+    # `objection` or `question`: no complaint at all, so no complaint terms are planned (Awb 9:1;
+    # such a case is referred to its own procedure) unless it is later handled as a complaint too.
+    kind: str = "complaint"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,14 @@ class NoComplaintTerms:
 
 
 @dataclass(frozen=True)
+class HandledAsComplaint:
+    """An objection or question the coordinator decided to handle as a complaint too (forwarded
+    with a copy, the case kept): the complaint terms run from receipt."""
+
+    on: dt.date
+
+
+@dataclass(frozen=True)
 class EscalatedFormal:
     on: dt.date
     advisory_committee: bool = False
@@ -124,7 +135,7 @@ class Reopened:
 CaseFact = (
     CaseOpened | Acknowledged | Extended | Suspended | Resumed | Referred
     | ProviderResponded | Resolved | Declined | Withdrawn | EscalatedFormal | NoComplaintTerms
-    | TakenBack | Reopened
+    | TakenBack | Reopened | HandledAsComplaint
 )  # fmt: skip
 
 
@@ -261,6 +272,8 @@ class _Case:
             calendar.due_after_weeks(received, policy.decline_weeks),
         )
         self.providers: list[_Running] = []
+        # An objection or a question is no complaint: its terms are replayed but never shown.
+        self.is_complaint = opened.kind == "complaint"
 
     # -- decision term ---------------------------------------------------------------------
 
@@ -450,8 +463,12 @@ class _Case:
                     term.cancel(on, "De gemeente heeft de klacht teruggenomen")
             case Reopened():
                 self.reopen(fact)
+            case HandledAsComplaint():
+                self.is_complaint = True
 
     def finish(self, today: dt.date) -> list[Term]:
+        if not self.is_complaint:
+            return []
         terms = [self.contact, *self.earlier_decisions, self.decision, self.decline, *self.providers]
         for term in terms:
             if term.state is DeadlineState.suspended:

@@ -305,6 +305,8 @@ def _update_handler(case: CaseRecord, event: ev.CaseChange) -> None:
             case.provider = event.provider if event.handler is Handler.provider else case.provider
         case ev.CaseReferred():
             case.handler, case.provider = Handler.provider.value, event.provider
+        case ev.CaseForwarded(keep_complaint=True):
+            case.kind = "complaint"  # handled as a complaint too: its terms are chased like any other
 
 
 def _details_differ(record: TermRecord, term: Term) -> bool:

@@ -2,8 +2,12 @@
 
 Imported complaints keep their original dates and outcomes (ImportedHistory), so earlier years
 show in the reports. Rows are registered in batches by a background job through the same
-Registrar as every channel; each row is idempotent on (file hash, row number), so a retried
-upload or a restart half-way never registers a row twice. A file with errors imports nothing.
+Registrar as every channel. The valid rows of a file are imported; every invalid row is listed
+with its line number and the reason, and registers nothing. Each row is registered in one
+transaction (complaint, idempotency key and event together): it is stored whole or not at all,
+also when the import itself breaks off. A row is idempotent on its content (the n-th row with
+that content), so the same file again, the file with its bad rows corrected, or a restart
+half-way never registers a row twice.
 """
 
 from __future__ import annotations
@@ -13,21 +17,55 @@ import contextlib
 import hashlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.intake.import_register import FileRefused, Register, read_register, read_table
-from klachtstroom.intake.registration import Registrar
+from klachtstroom.intake.import_register import (
+    FileRefused,
+    Register,
+    RegisterRow,
+    read_register,
+    read_table,
+)
+from klachtstroom.intake.registration import IdempotencyConflict, Registrar
 from klachtstroom.intake.store import IdempotencyKey, ImportJob
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".xlsx", ".txt")
-UNEXPECTED = "Er ging iets mis bij het importeren. Probeer het opnieuw of neem contact op met beheer."
+UNEXPECTED = (
+    "Er ging iets mis bij het importeren; de import is afgebroken. Elke rij is helemaal of helemaal "
+    "niet opgeslagen. Importeer hetzelfde bestand opnieuw: wat al is opgeslagen, wordt niet nog eens "
+    "opgeslagen. Lukt het dan niet, neem contact op met beheer."
+)
+NOT_STORED = "Deze rij kon niet worden opgeslagen: hij lijkt op een eerder geïmporteerde rij. Kijk hem na."
+
+
+def row_keys(register: Register) -> list[str]:
+    """The idempotency key of each valid row: its content, and which occurrence of that content
+    in the file it is (two identical rows in one register are two complaints)."""
+    seen: Counter[str] = Counter()
+    keys = []
+    for row in register.rows:
+        digest = row_digest(row)
+        keys.append(f"import:{digest}:{seen[digest]}")
+        seen[digest] += 1
+    return keys
+
+
+def row_digest(row: RegisterRow) -> str:
+    return hashlib.sha256(row.content_hash_source.encode()).hexdigest()
+
+
+def rejected_rows(errors: list[dict[str, Any]]) -> int:
+    """How many rows of the file were not imported (or, in a dry run, would not be) for an error."""
+    return len({p["row"] for p in errors if isinstance(p.get("row"), int) and p["row"] > 1})
 
 
 def too_large(max_bytes: int) -> FileRefused:
@@ -136,8 +174,13 @@ class ImportRunner:
             await self._fail(job_id, UNEXPECTED)
 
     async def _fail(self, job_id: str, message: str) -> None:
+        """The import itself failed: the row errors found so far stay listed, with this one first."""
         problem = {"row": 0, "field": "", "message": message}
-        await self._update(job_id, status="failed", errors=[problem], finished_at=datetime.now(UTC))
+        async with self.registrar.service.db.transaction() as session:
+            job = await session.get(ImportJob, job_id)
+            if job is not None:
+                job.errors = [problem, *[p for p in job.errors if p.get("row")]]
+                job.status, job.finished_at = "failed", datetime.now(UTC)
 
     async def _update(self, job_id: str, **values: object) -> None:
         async with self.registrar.service.db.transaction() as session:
@@ -163,40 +206,66 @@ class ImportRunner:
             errors=[p.as_dict() for p in register.errors],
             warnings=[p.as_dict() for p in register.warnings],
         )
-        if job.dry_run or register.errors:
-            # A dry run registers nothing; a real run with errors neither, so a corrected file
-            # can be imported whole, without doubles of the rows that were fine.
-            already = await self._already_imported(job.file_hash, register)
+        keys = row_keys(register)
+        if job.dry_run:
+            # A dry run registers nothing: it lists the row errors and what is already there.
+            already = await self._already_imported(job.file_hash, register, keys)
+            finished = datetime.now(UTC)
             await self._update(
-                job_id,
-                status="failed" if register.errors and not job.dry_run else "done",
-                done=register.total,
-                already_imported=already,
-                finished_at=datetime.now(UTC),
+                job_id, status="done", done=register.total, already_imported=already, finished_at=finished
             )
             return
-        imported = already = done = 0
+        # The invalid rows are listed (above) and skipped; every valid row is registered.
+        invalid = register.total - len(register.rows)
+        imported = already = 0
+        unstored: list[dict[str, object]] = []
         for start in range(0, len(register.rows), self.batch):
-            for row in register.rows[start : start + self.batch]:
+            chunk = list(zip(register.rows, keys, strict=True))[start : start + self.batch]
+            earlier = await self._earlier_keys(job.file_hash, [(row, key) for row, key in chunk])
+            for row, key in chunk:
+                if key in earlier or self._legacy_key(job.file_hash, row) in earlier:
+                    already += 1
+                    continue
                 new = replace(row.complaint, source_ref=f"import:{job.file_hash[:16]}:{row.row}")
-                registered = await self.registrar.register(
-                    new,
-                    idempotency_key=f"import:{job.file_hash}:{row.row}",
-                    request_hash=hashlib.sha256(row.content_hash_source.encode()).hexdigest(),
-                )
+                try:
+                    registered = await self.registrar.register(
+                        new, idempotency_key=key, request_hash=row_digest(row)
+                    )
+                except IdempotencyConflict:
+                    unstored.append({"row": row.row, "field": "", "message": NOT_STORED})
+                    continue
+                except Exception:
+                    # The import breaks off: say how far it came (each row stored is whole).
+                    await self._update(job_id, imported=imported, already_imported=already)
+                    raise
                 already += registered.replayed
                 imported += not registered.replayed
-            done = min(register.total, start + self.batch)
-            await self._update(job_id, done=done, imported=imported, already_imported=already)
+            done = min(register.total, invalid + start + len(chunk))
+            values: dict[str, object] = {"done": done, "imported": imported, "already_imported": already}
+            if unstored:
+                values["errors"] = [p.as_dict() for p in register.errors] + unstored
+            await self._update(job_id, **values)
         await self._update(job_id, status="done", done=register.total, finished_at=datetime.now(UTC))
-        log.info("import %s done: %d rows", job_id, register.total)
+        log.info(
+            "import %s done: %d rows, %d imported, %d invalid", job_id, register.total, imported, invalid
+        )
 
-    async def _already_imported(self, file_hash: str, register: Register) -> int:
-        keys = [f"import:{file_hash}:{row.row}" for row in register.rows]
-        found = 0
+    @staticmethod
+    def _legacy_key(file_hash: str, row: RegisterRow) -> str:
+        """The key rows had before they were keyed on content (file hash and row number)."""
+        return f"import:{file_hash}:{row.row}"
+
+    async def _earlier_keys(self, file_hash: str, rows: list[tuple[RegisterRow, str]]) -> set[str]:
+        wanted = [k for row, key in rows for k in (key, self._legacy_key(file_hash, row))]
         async with self.registrar.service.db.reading() as session:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                query = select(IdempotencyKey.key).where(IdempotencyKey.key.in_(chunk))
-                found += len((await session.scalars(query)).all())
+            query = select(IdempotencyKey.key).where(IdempotencyKey.key.in_(wanted))
+            return set((await session.scalars(query)).all())
+
+    async def _already_imported(self, file_hash: str, register: Register, keys: list[str]) -> int:
+        pairs = list(zip(register.rows, keys, strict=True))
+        found = 0
+        for start in range(0, len(pairs), 250):
+            chunk = pairs[start : start + 250]
+            earlier = await self._earlier_keys(file_hash, chunk)
+            found += sum(key in earlier or self._legacy_key(file_hash, row) in earlier for row, key in chunk)
         return found

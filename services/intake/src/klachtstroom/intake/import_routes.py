@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as FormFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from klachtstroom.intake.bulk_import import ImportRunner, too_large
+from klachtstroom.intake.bulk_import import ImportRunner, rejected_rows, too_large
 from klachtstroom.intake.import_register import FileRefused
 from klachtstroom.intake.scope import municipalities_of
 from klachtstroom.intake.store import ImportJob
@@ -42,7 +42,8 @@ class ImportStatus(BaseModel):
     done: int
     imported: int
     already_imported: int
-    errors: list[ImportProblem]
+    rejected: int = Field(description="rows not imported (dry run: that would not be) for an error in them")
+    errors: list[ImportProblem] = Field(description="each invalid row: its line number, column and reason")
     warnings: list[ImportProblem]
     created_at: datetime
     finished_at: datetime | None
@@ -62,6 +63,7 @@ def status_of(job: ImportJob) -> ImportStatus:
         done=job.done,
         imported=job.imported,
         already_imported=job.already_imported,
+        rejected=rejected_rows(job.errors),
         errors=[ImportProblem(**p) for p in job.errors],
         warnings=[ImportProblem(**p) for p in job.warnings],
         created_at=_aware(job.created_at) or job.created_at,

@@ -46,7 +46,7 @@ class IntakeSettings(BaseSettings):
     form_rate_limit: int = 10
     # The window of form_rate_limit, in seconds.
     form_rate_window_seconds: float = 600.0
-    # Rows of a bulk import stored per transaction.
+    # Rows of a bulk import between two progress updates (each row is stored in a transaction of its own).
     import_batch: int = 100
     # Largest import file accepted, in bytes.
     import_max_bytes: int = 20 * 1024 * 1024
