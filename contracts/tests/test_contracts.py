@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
+from pydantic import BaseModel
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope, make_envelope
@@ -14,7 +18,22 @@ from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.jsonschema import schemas
 from klachtstroom.contracts.registry import PAYLOADS, UnknownEventType, payload_model, payload_of, payloads_on
 from klachtstroom.contracts.timekeeping import local_date, moment_of
-from klachtstroom.contracts.vocabulary import Category, Channel, Kind
+from klachtstroom.contracts.vocabulary import (
+    CASE_STATE_LABELS,
+    DEADLINE_KIND_LABELS,
+    DEADLINE_KIND_TASKS,
+    DEADLINE_STATE_LABELS,
+    ESCALATION_LEVEL_LABELS,
+    PROVIDER_STATUS_LABELS,
+    CaseState,
+    Category,
+    Channel,
+    DeadlineKind,
+    DeadlineState,
+    EscalationLevel,
+    Kind,
+    ProviderStatus,
+)
 
 DESIGN_EVENTS = {
     topics.INTAKE: {"received", "triaged", "duplicate_suspected", "merged"},
@@ -102,3 +121,42 @@ def test_json_schemas_are_current() -> None:
         path = directory / f"{event_type}.schema.json"
         assert path.exists(), f"run: python -m klachtstroom.contracts.jsonschema contracts/schemas ({path})"
         assert json.loads(path.read_text()) == schema, f"{path} is out of date"
+
+
+def _leaves(annotation: object) -> list[object]:
+    args = get_args(annotation)
+    return [leaf for arg in args for leaf in _leaves(arg)] if args else [annotation]
+
+
+def test_every_timestamp_in_every_payload_is_timezone_aware() -> None:
+    # A naive moment means a different time to each reader: pydantic's AwareDatetime refuses one.
+    naive: list[str] = []
+    seen: set[type[BaseModel]] = set()
+    models: list[type[BaseModel]] = list(PAYLOADS)
+    while models:
+        model = models.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            for leaf in _leaves(field.annotation):
+                if leaf is datetime:
+                    naive.append(f"{model.__name__}.{name}")
+                elif isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                    models.append(leaf)
+    assert len(seen) > len(PAYLOADS)  # nested models (triage verdict, imported history) are walked too
+    assert naive == []
+
+
+def test_every_value_of_a_labelled_concept_has_its_dutch_label() -> None:
+    tables: list[tuple[type[StrEnum], Mapping[Any, str]]] = [
+        (CaseState, CASE_STATE_LABELS),
+        (ProviderStatus, PROVIDER_STATUS_LABELS),
+        (EscalationLevel, ESCALATION_LEVEL_LABELS),
+        (DeadlineKind, DEADLINE_KIND_LABELS),
+        (DeadlineKind, DEADLINE_KIND_TASKS),
+        (DeadlineState, DEADLINE_STATE_LABELS),
+    ]
+    for concept, labels in tables:
+        assert set(labels) == set(concept), concept.__name__
+        assert all(label and label == label[:1].lower() + label[1:] for label in labels.values())

@@ -156,3 +156,26 @@ def test_the_consent_that_the_provider_may_contact_is_stored_and_in_the_event(
     }
     assert carried == {ids[True]: True, ids[False]: False}
     assert "0612345678" not in json.dumps(events)  # the consent travels, the details do not
+
+
+def test_without_received_at_a_complaint_is_received_at_the_service_clock(tmp_path: Path) -> None:
+    # Every channel takes "now" from the service clock, the JSON API too: a test clock moved to
+    # another year makes a complaint posted without `received_at` one of that moment and year.
+    settings = PlatformSettings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9", test_clock=True)
+    service, app = create_service(settings, IntakeSettings(smtp_enabled=False))
+    with TestClient(app, headers=service.access.dev_headers()) as client:
+        moved = client.put("/api/v1/test/clock", json={"now": "2031-03-04T09:15:00+00:00", "frozen": True})
+        assert moved.status_code == 200
+        response = client.post(
+            "/api/v1/complaints", json={"channel": "phone", "description": "De stoep is al weken kapot."}
+        )
+        assert response.status_code == 202
+        body = response.json()
+        assert body["reference"] == "KL-2031-000001"
+        status = client.get(f"/api/v1/complaints/{body['id']}").json()
+    assert status["received_at"].startswith("2031-03-04T09:15:00")
+    engine = create_engine(f"sqlite:///{tmp_path / 'intake' / 'intake.db'}")
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT value FROM outbox ORDER BY id LIMIT 1")).scalar_one()
+    engine.dispose()
+    assert json.loads(value)["data"]["received_at"] == "2031-03-04T09:15:00Z"

@@ -10,6 +10,7 @@ from reporting_events import Story, fold_in_order, interleave
 
 from klachtstroom.contracts.intake_events import ImportedHistory
 from klachtstroom.contracts.registry import payload_of
+from klachtstroom.contracts.timekeeping import start_of_day
 from klachtstroom.contracts.vocabulary import (
     Category,
     Channel,
@@ -130,7 +131,7 @@ def test_an_imported_complaint_is_closed_with_its_history_and_stays_closed() -> 
         outcome=Outcome.upheld,
         resolution=Resolution.formal,
         ombudsman=True,
-        resolved_at=D + timedelta(days=30),
+        resolved_at=start_of_day(D + timedelta(days=30)),  # a moment: payload times are timezone-aware
     )
     s = Story(D).received(imported=history).opened()
     f = fold_in_order(s.events)[s.id].facts()

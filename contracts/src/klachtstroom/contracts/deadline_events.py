@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
@@ -18,7 +18,7 @@ class DeadlinePayload(Payload):
     case_id: str
     kind: DeadlineKind
     due: date
-    at: datetime
+    at: AwareDatetime
 
 
 class DeadlineSet(DeadlinePayload):

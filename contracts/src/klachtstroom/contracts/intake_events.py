@@ -8,10 +8,9 @@ asks intake's API for it when it needs it (claim check: `GET /api/v1/complaints/
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
@@ -37,8 +36,8 @@ class ImportedHistory(Payload):
     outcome: Outcome | None = None
     resolution: Resolution | None = None
     handler: Handler | None = None
-    acknowledged_at: datetime | None = None
-    resolved_at: datetime | None = None
+    acknowledged_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
     ombudsman: bool = False
 
 
@@ -49,7 +48,7 @@ class ComplaintReceived(Payload):
     complaint_id: str
     reference: str
     channel: Channel
-    received_at: datetime
+    received_at: AwareDatetime
     complainant_id: str
     complainant_reachable: bool = Field(description="contact details are known (kept in intake)")
     municipality: str | None = None
@@ -89,7 +88,7 @@ class ComplaintTriaged(Payload):
     confidence: float
     reasons: list[str] = Field(default_factory=list)
     overridden_by: str | None = None
-    at: datetime
+    at: AwareDatetime
 
 
 class DuplicateSuspected(Payload):
@@ -100,7 +99,7 @@ class DuplicateSuspected(Payload):
     duplicate_of: str
     score: float
     reasons: list[str] = Field(default_factory=list)
-    at: datetime
+    at: AwareDatetime
 
 
 class ComplaintsMerged(Payload):
@@ -110,7 +109,7 @@ class ComplaintsMerged(Payload):
     complaint_id: str = Field(description="the complaint that is kept")
     merged_id: str = Field(description="the complaint merged into it")
     actor: str
-    at: datetime
+    at: AwareDatetime
 
 
 class FeedbackGiven(Payload):
@@ -127,4 +126,4 @@ class FeedbackGiven(Payload):
     heard: bool
     follow_up: bool = Field(description="a poor answer (5 or lower, or not heard): call the resident")
     has_comment: bool = False
-    at: datetime
+    at: AwareDatetime

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
@@ -22,7 +22,7 @@ class UrgentSignal(Payload):
     reasons: list[str] = Field(default_factory=list)
     municipality: str | None = None
     unit: str | None = None
-    at: datetime
+    at: AwareDatetime
     category: str | None = Field(default=None, description="category of the complaint (vocabulary value)")
 
 
@@ -36,7 +36,7 @@ class TrendSignal(Payload):
     observed: float
     expected: float
     summary: str
-    at: datetime
+    at: AwareDatetime
     as_of: date | None = Field(default=None, description="the last day of the window the trend was seen in")
     window_days: int | None = Field(default=None, description="length of that window in days")
 
@@ -49,4 +49,4 @@ class ReportPublished(Payload):
     year: int
     municipality: str | None = None
     url: str
-    at: datetime
+    at: AwareDatetime

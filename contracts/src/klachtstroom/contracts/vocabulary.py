@@ -226,6 +226,13 @@ DEADLINE_KIND_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.decline: "termijn om de klacht niet in behandeling te nemen",
     DeadlineKind.provider_response: "reactietermijn van de zorgaanbieder",
 }
+# What a term asks of the case worker (the dashboard's list of terms that need attention).
+DEADLINE_KIND_TASKS: dict[DeadlineKind, str] = {
+    DeadlineKind.contact: "persoonlijk contact",
+    DeadlineKind.decision: "beslissen op de klacht",
+    DeadlineKind.decline: "besluiten de klacht niet in behandeling te nemen",
+    DeadlineKind.provider_response: "reactie van de zorgaanbieder",
+}
 DEADLINE_STATE_LABELS: dict[DeadlineState, str] = {
     DeadlineState.running: "loopt",
     DeadlineState.suspended: "opgeschort",

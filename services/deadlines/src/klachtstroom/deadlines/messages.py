@@ -11,21 +11,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.contracts.vocabulary import (
+    DEADLINE_KIND_LABELS,
+    ESCALATION_LEVEL_LABELS,
+    DeadlineKind,
+    EscalationLevel,
+)
 from klachtstroom.deadlines.calendar import dutch_date
 
-TERM_NAMES = {
-    DeadlineKind.contact: "contacttermijn",
-    DeadlineKind.decision: "beslistermijn",
-    DeadlineKind.decline: "termijn om de klacht niet in behandeling te nemen",
-    DeadlineKind.provider_response: "reactietermijn van de zorgaanbieder",
-}
-LEVEL_NAMES = {
-    "handler": "behandelaar",
-    "coordinator": "klachtcoördinator",
-    "manager": "leidinggevende",
-    "college": "college van burgemeester en wethouders",
-}
 _ADVICE = {
     DeadlineKind.contact: "Neem persoonlijk contact op met de klager en leg dat vast in de zaak.",
     DeadlineKind.decision: (
@@ -57,13 +50,19 @@ class TermNotice:
     organisation: str | None = None  # municipality / unit or provider: never a person
 
 
+def _level_name(step: str) -> str:
+    """The Dutch name of a ladder level (the vocabulary's), or the step itself."""
+    levels = {level.value: level for level in EscalationLevel}
+    return ESCALATION_LEVEL_LABELS[levels[step]] if step in levels else step
+
+
 def _days(n: int) -> str:
     return f"{n} werkdag" if n == 1 else f"{n} werkdagen"
 
 
 def compose(notice: TermNotice) -> tuple[str, str]:
     """(subject, plain-text body) in Dutch."""
-    term = TERM_NAMES[notice.kind]
+    term = DEADLINE_KIND_LABELS[notice.kind]
     ref = notice.reference or notice.case_id
     due = dutch_date(notice.due)
     if notice.step == "warning":
@@ -74,7 +73,7 @@ def compose(notice: TermNotice) -> tuple[str, str]:
         subject = f"Termijn overschreden: {term} van klacht {ref} is verstreken"
         opening = f"De {term} van klacht {ref} is verstreken: de einddatum was {due}."
     else:
-        level = LEVEL_NAMES.get(notice.step, notice.step)
+        level = _level_name(notice.step)
         subject = f"Escalatie ({level}): {term} van klacht {ref} is overschreden"
         late = (
             f" De termijn is nu {_days(notice.working_days)} overschreden." if notice.working_days > 0 else ""
@@ -95,7 +94,7 @@ def compose(notice: TermNotice) -> tuple[str, str]:
 
 
 def _line(notice: TermNotice) -> str:
-    term = TERM_NAMES[notice.kind]
+    term = DEADLINE_KIND_LABELS[notice.kind]
     ref = notice.reference or notice.case_id
     due = dutch_date(notice.due)
     if notice.step == "warning":
@@ -103,7 +102,7 @@ def _line(notice: TermNotice) -> str:
     elif notice.step == "breach":
         what = f"{term} is verstreken (einddatum {due})"
     else:
-        level = LEVEL_NAMES.get(notice.step, notice.step)
+        level = _level_name(notice.step)
         what = f"{term} is verstreken op {due}; escalatie naar u als {level}"
     where = f" ({notice.organisation})" if notice.organisation else ""
     return f"- Klacht {ref}{where}: {what}. Zaaknummer: {notice.case_id}"
@@ -123,6 +122,8 @@ def compose_digest(notices: Sequence[TermNotice]) -> tuple[str, str]:
         "Wat nu?",
     ]
     for kind in dict.fromkeys(n.kind for n in ordered):
-        lines.append(f"- {TERM_NAMES[kind][:1].upper()}{TERM_NAMES[kind][1:]}: {_ADVICE[kind]}")
+        lines.append(
+            f"- {DEADLINE_KIND_LABELS[kind][:1].upper()}{DEADLINE_KIND_LABELS[kind][1:]}: {_ADVICE[kind]}"
+        )
     lines += ["", _FOOTER]
     return subject, "\n".join(lines)

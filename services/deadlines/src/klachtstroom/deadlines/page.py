@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.contracts.vocabulary import DeadlineKind
+from klachtstroom.contracts.vocabulary import DEADLINE_KIND_LABELS, DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import dutch_date
-from klachtstroom.deadlines.messages import TERM_NAMES
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.scope import condition
 from klachtstroom.deadlines.store import CaseRecord, TermRecord
@@ -34,7 +33,8 @@ def _table(title: str, rows: list[tuple[TermRecord, str | None]]) -> str:
     if not rows:
         return f"<h2>{escape(title)}</h2><p>Geen.</p>"
     body = "".join(
-        f"<tr><td>{escape(ref or term.case_id)}</td><td>{escape(TERM_NAMES[DeadlineKind(term.kind)])}</td>"
+        f"<tr><td>{escape(ref or term.case_id)}</td>"
+        f"<td>{escape(DEADLINE_KIND_LABELS[DeadlineKind(term.kind)])}</td>"
         f"<td>{escape(dutch_date(term.due))}</td>"
         f'<td><a href="/api/v1/deadlines?case_id={escape(term.case_id)}">uitleg</a></td></tr>'
         for term, ref in rows
@@ -60,13 +60,17 @@ async def overview(request: Request) -> HTMLResponse:
         query = query.where(where)  # the cases of the caller's municipalities (or provider)
     async with runtime.service.db.reading() as session:
         late = (
-            await session.execute(query.where(TermRecord.state == "breached", TermRecord.closed_on.is_(None)))
+            await session.execute(
+                query.where(TermRecord.state == DeadlineState.breached.value, TermRecord.closed_on.is_(None))
+            )
         ).all()
         coming = (
             await session.execute(
                 # The decline term (Awb 9:8) only lapses: not something to chase.
                 query.where(
-                    TermRecord.state == "running", TermRecord.due <= soon, TermRecord.kind != "decline"
+                    TermRecord.state == DeadlineState.running.value,
+                    TermRecord.due <= soon,
+                    TermRecord.kind != DeadlineKind.decline.value,
                 )
             )
         ).all()

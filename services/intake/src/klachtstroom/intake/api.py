@@ -64,13 +64,14 @@ def _registrar(request: Request) -> Registrar:
     return registrar
 
 
-def new_complaint_from(body: ComplaintIn) -> NewComplaint:
-    """The JSON shape (also used by the KCC screen) as the one shape registration takes."""
+def new_complaint_from(body: ComplaintIn, now: datetime) -> NewComplaint:
+    """The JSON shape (also used by the KCC screen) as the one shape registration takes;
+    without a `received_at` it was received `now` (the service clock, which tests move)."""
     contact = body.complainant
     return NewComplaint(
         channel=body.channel,
         description=body.description,
-        received_at=body.received_moment(),
+        received_at=body.received_moment(now),
         contact=ContactDetails(contact.name, contact.email, contact.phone, contact.address, contact.bsn),
         municipality=body.municipality,
         unit=body.unit,
@@ -96,7 +97,8 @@ async def submit_complaint(
     municipality, allowed = municipality_for_new(request, body.municipality)
     if not allowed:
         raise Problem.invalid("municipality", "U kunt alleen klachten registreren voor uw eigen gemeente(n).")
-    new = replace(new_complaint_from(body), municipality=municipality)
+    now = _registrar(request).service.clock.now()
+    new = replace(new_complaint_from(body, now), municipality=municipality)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     try:
         registered = await _registrar(request).register(

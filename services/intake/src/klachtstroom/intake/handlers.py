@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from klachtstroom.platform.consumer import EventHandler
 async def on_case_changed(session: AsyncSession, _envelope: Envelope, event: case_events.CaseChange) -> None:
     values: dict[str, object] = {
         "status": CASE_STATE_TO_STATUS.get(event.state, "in_handling"),
-        "status_at": datetime.now(UTC),
+        "status_at": event.at.astimezone(UTC),  # the moment of the transition
     }
     outcome = getattr(event, "outcome", None)
     if outcome is not None:

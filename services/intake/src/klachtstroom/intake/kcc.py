@@ -163,7 +163,7 @@ async def kcc_submit(request: Request) -> HTMLResponse:
     registrar: Registrar = request.app.state.registrar
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     registered = await registrar.register(
-        replace(new_complaint_from(body), municipality=municipality),
+        replace(new_complaint_from(body, registrar.service.clock.now()), municipality=municipality),
         idempotency_key=f"kcc:{one_time_token(form_token)}:{digest[:16]}",
         request_hash=digest, public_base=str(request.base_url),
     )

@@ -228,7 +228,7 @@ class Registrar:
                 "check": verdict.check,
             },
             status=status,
-            status_at=now,
+            status_at=self.service.clock.now(),  # domain time: the service clock (tests move it)
             handover_note=new.handover_note,
             in_reply_to=new.in_reply_to,
             source_ref=new.source_ref,
@@ -364,13 +364,14 @@ class Registrar:
         await session.execute(
             update(Complaint).where(Complaint.id == complaint.id).values(duplicate_of=suspicion.duplicate_of)
         )
+        at = self.service.clock.now()
         session.add(
             DuplicateSuspicion(
                 complaint_id=complaint.id,
                 duplicate_of=suspicion.duplicate_of,
                 score=suspicion.score,
                 reasons=list(suspicion.reasons),
-                at=datetime.now(UTC),
+                at=at,
             )
         )
         await self.service.outbox.add(
@@ -380,9 +381,8 @@ class Registrar:
                 duplicate_of=suspicion.duplicate_of,
                 score=suspicion.score,
                 reasons=suspicion.reasons,
-                at=datetime.now(UTC),
+                at=at,
             ),
             subject=complaint.id,
         )
         return suspicion.duplicate_of
-

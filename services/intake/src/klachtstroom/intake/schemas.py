@@ -85,8 +85,9 @@ class ComplaintIn(BaseModel):
                 raise ValueError("de datum van ontvangst is niet aannemelijk")
         return value
 
-    def received_moment(self) -> datetime:
-        return moment_of(self.received_at) if self.received_at is not None else datetime.now(UTC)
+    def received_moment(self, now: datetime) -> datetime:
+        """The moment of receipt: the given day or moment, else `now` (the service clock's)."""
+        return moment_of(self.received_at) if self.received_at is not None else now
 
 
 class Accepted(BaseModel):

@@ -19,7 +19,18 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
-from klachtstroom.contracts.vocabulary import CASE_STATE_LABELS, CaseState, Category, Channel, Outcome, dutch
+from klachtstroom.contracts.vocabulary import (
+    CASE_STATE_LABELS,
+    DEADLINE_KIND_TASKS,
+    CaseState,
+    Category,
+    Channel,
+    DeadlineKind,
+    DeadlineState,
+    Handler,
+    Outcome,
+    dutch,
+)
 from klachtstroom.platform.peers import peer_url
 from klachtstroom.reporting.annual import annual_report, percentage
 from klachtstroom.reporting.charts import bar_chart_svg
@@ -56,9 +67,6 @@ _templates = Environment(
 )
 
 
-TERM_LABELS = {"contact": "Persoonlijk contact", "decision": "Beslissen op de klacht"}
-
-
 @dataclass(frozen=True)
 class OpenCase:
     case_url: str
@@ -81,8 +89,8 @@ def case_url(record: CaseRecord) -> str:
     return f"{peer_url('routing')}/klachten/{record.id}"
 
 
-def _open_case(record: CaseRecord, today: date, kind: str = "decision") -> OpenCase:
-    due = record.decision_due if kind == "decision" else record.contact_due
+def _open_case(record: CaseRecord, today: date, kind: DeadlineKind = DeadlineKind.decision) -> OpenCase:
+    due = record.decision_due if kind == DeadlineKind.decision else record.contact_due
     days = (due - today).days if due is not None else None
     if days is None:
         term = "nog niet bekend"
@@ -94,11 +102,11 @@ def _open_case(record: CaseRecord, today: date, kind: str = "decision") -> OpenC
         term = f"nog {days} {'dag' if days == 1 else 'dagen'}"
     return OpenCase(
         case_url=case_url(record),
-        term_kind=TERM_LABELS[kind],
+        term_kind=DEADLINE_KIND_TASKS[kind].capitalize(),
         reference=record.reference or "",
         category=dutch(record.category) if record.category else "",
         handled_by=record.provider
-        if record.handler == "provider" and record.provider
+        if record.handler == Handler.provider and record.provider
         else (record.unit or "–"),
         state=CASE_STATE_LABELS[CaseState(record.state or CaseState.received)].capitalize(),
         received=f"{record.received_on:%d-%m-%Y}" if record.received_on else "",
@@ -173,10 +181,10 @@ async def dashboard(
     # Every term that needs attention: the decision term, and personal contact (5 working days)
     # while it is not yet made (routing's provider response term is on the case worker's list).
     contact_terms = [
-        _open_case(r, today, "contact")
+        _open_case(r, today, DeadlineKind.contact)
         for r in open_records
-        if r.contact_due is not None and r.contact_state in (None, "running", "breached")
-        and r.acknowledged_on is None
+        if r.contact_due is not None and r.acknowledged_on is None
+        and r.contact_state in (None, DeadlineState.running, DeadlineState.breached)
     ]  # fmt: skip
     risky = sorted(
         (c for c in [*open_cases, *contact_terms] if c.at_risk or c.overdue),

@@ -19,6 +19,7 @@ from typing import Literal
 from klachtstroom.contracts.vocabulary import (
     CLOSED_CASE_STATES,
     OPEN_CASE_STATES,
+    CaseState,
     Category,
     Channel,
     Handler,
@@ -88,9 +89,9 @@ def effective_outcome(fact: CaseFacts) -> Outcome | None:
         return None
     if fact.outcome is not None:
         return fact.outcome
-    if fact.state == "declined":
+    if fact.state == CaseState.declined:
         return Outcome.inadmissible  # Awb 9:8: niet in behandeling genomen
-    if fact.state == "withdrawn":
+    if fact.state == CaseState.withdrawn:
         return Outcome.withdrawn
     return None
 

@@ -15,9 +15,11 @@ from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts import intake_events as ie
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import (
+    CaseState,
     Category,
     Channel,
     DeadlineKind,
+    DeadlineState,
     Handler,
     Kind,
     Outcome,
@@ -57,7 +59,7 @@ def _received(record: CaseRecord, data: Mapping[str, Any]) -> None:
     if imported:
         _imported(record, imported)
     elif record.state is None:
-        record.state = "received"
+        record.state = CaseState.received.value
 
 
 def _imported(record: CaseRecord, history: Mapping[str, Any]) -> None:
@@ -66,9 +68,9 @@ def _imported(record: CaseRecord, history: Mapping[str, Any]) -> None:
     outcome = Outcome(history["outcome"]) if history.get("outcome") else None
     state = history.get("state")
     if state not in CLOSED_STATES:
-        state = {Outcome.withdrawn: "withdrawn", Outcome.inadmissible: "declined"}.get(
-            outcome or Outcome.no_judgement, "resolved"
-        )
+        state = {Outcome.withdrawn: CaseState.withdrawn, Outcome.inadmissible: CaseState.declined}.get(
+            outcome or Outcome.no_judgement, CaseState.resolved
+        ).value
     record.state = state
     record.outcome = outcome
     record.resolution = Resolution(history["resolution"]) if history.get("resolution") else None
@@ -189,12 +191,12 @@ def _deadline_set(record: CaseRecord, data: Mapping[str, Any]) -> None:
         record.contact_due, record.contact_state = due, data["state"]
 
 
-def _deadline_state(state: str) -> Callable[[CaseRecord, Mapping[str, Any]], None]:
+def _deadline_state(state: DeadlineState) -> Callable[[CaseRecord, Mapping[str, Any]], None]:
     def mark(record: CaseRecord, data: Mapping[str, Any]) -> None:
         if data["kind"] == DeadlineKind.decision:
-            record.decision_state = state
+            record.decision_state = state.value
         elif data["kind"] == DeadlineKind.contact:
-            record.contact_state = state
+            record.contact_state = state.value
 
     return mark
 
@@ -222,6 +224,6 @@ APPLY: dict[str, Callable[[CaseRecord, Mapping[str, Any]], None]] = {
     ce.CaseForwarded.event_type: _forwarded,
     ce.CaseMerged.event_type: _state,
     de.DeadlineSet.event_type: _deadline_set,
-    de.DeadlineMet.event_type: _deadline_state("met"),
-    de.DeadlineBreached.event_type: _deadline_state("breached"),
+    de.DeadlineMet.event_type: _deadline_state(DeadlineState.met),
+    de.DeadlineBreached.event_type: _deadline_state(DeadlineState.breached),
 }

@@ -16,10 +16,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from klachtstroom.contracts.vocabulary import OPEN_CASE_STATES, CaseState, DeadlineKind, DeadlineState
 from klachtstroom.routing.store import CaseRow, DeadlineRow
 
-ATTENTION_KINDS = ("contact", "decision", "provider_response")
-OPEN_STATES = ("received", "assigned", "referred", "acknowledged", "informal", "formal", "suspended")
+# The stored values (the columns hold plain strings), named through the vocabulary's enums.
+ATTENTION_KINDS = tuple(
+    k.value for k in (DeadlineKind.contact, DeadlineKind.decision, DeadlineKind.provider_response)
+)
+OPEN_STATES = tuple(s.value for s in CaseState if s in OPEN_CASE_STATES)
+CHASED_TERM_STATES = (DeadlineState.running.value, DeadlineState.breached.value)
 UNASSIGNED = "Nog niet toegewezen"
 
 
@@ -67,7 +72,7 @@ async def terms_needing_attention(
         .join(CaseRow, CaseRow.id == DeadlineRow.case_id)
         .where(
             DeadlineRow.kind.in_(kinds),
-            DeadlineRow.state.in_(("running", "breached")),
+            DeadlineRow.state.in_(CHASED_TERM_STATES),
             DeadlineRow.due <= today + timedelta(days=horizon_days),
             CaseRow.state.in_(OPEN_STATES),
         )
@@ -91,9 +96,7 @@ async def terms_needing_attention(
     ]
 
 
-async def open_cases_by_handler(
-    session: AsyncSession, where: WorkFilter
-) -> list[tuple[str, list[CaseRow]]]:
+async def open_cases_by_handler(session: AsyncSession, where: WorkFilter) -> list[tuple[str, list[CaseRow]]]:
     """Open cases grouped by handler name (unassigned first), each group by reference."""
     query = select(CaseRow).where(CaseRow.state.in_(OPEN_STATES)).order_by(CaseRow.reference).limit(2000)
     groups: dict[str, list[CaseRow]] = {}

@@ -7,7 +7,7 @@ event says so (routing flags the case, reporting counts it); the remark stays he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -46,7 +46,7 @@ def needs_follow_up(score: int, heard: bool) -> bool:
 async def record_feedback(
     service: Service, complaint_id: str, score: int, heard: bool, comment: str | None
 ) -> Given:
-    now = datetime.now(UTC)
+    now = service.clock.now()
     try:
         async with service.db.transaction() as session:
             complaint = await session.get(Complaint, complaint_id)
