@@ -8,10 +8,11 @@ Dutch readability score (Flesch-Douma).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, Template
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -205,9 +206,15 @@ class WordingRefused(ValueError):
     """An edited template that cannot be used (syntax, or a variable that does not exist)."""
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """A template compiled once per text: compiling took a fifth of a registration's time."""
+    return _ENV.from_string(source)
+
+
 def render(wording: Wording, context: dict[str, Any]) -> tuple[str, str]:
-    subject = _ENV.from_string(wording.subject).render(context).strip()
-    body = _ENV.from_string(wording.body).render(context)
+    subject = _compiled(wording.subject).render(context).strip()
+    body = _compiled(wording.body).render(context)
     return " ".join(subject.split()), body
 
 
