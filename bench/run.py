@@ -6,7 +6,9 @@ these machines are noisy; each row states its aim as a number.
 Run a part alone with ``--only``: ``.venv/bin/python bench/run.py --only triage`` (names without
 the ``_bench`` suffix; repeat or comma-separate for more). Then only that part's rows in
 latest.json are replaced; the other benchmarks' rows from earlier runs are kept, each row
-saying which benchmark wrote it (``bench``) and when (``measured``).
+saying which benchmark wrote it (``bench``) and when (``measured``), and whether its aim is ``met``.
+``--quick`` shortens the benchmarks under load (10 s of load, fewer rebuild events); see
+bench/README.md for what every row means.
 """
 
 from __future__ import annotations
