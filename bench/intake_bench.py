@@ -261,7 +261,7 @@ def measure(db: str, work: Path, seconds: float, pg_server: str | None) -> list[
         f"from the 202 to max(case.opened on {topics.CASE}, deadline.set decision on "
         f"{topics.DEADLINE}) by Kafka record timestamp, under the intake load ({load_text}); a sample "
         f"of {len(sample)} checked by GET routing /api/v1/cases/{{id}} and deadlines "
-        f"/api/v1/deadlines; {stack_text}"
+        f"/api/v1/deadlines; over the {len(e2e)} complaints answered 202; {stack_text}"
     )
     return [
         row(f"intake.{db}.p50_ms", p50 * 1000, "ms", 50, "min", how_intake),

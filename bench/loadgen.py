@@ -37,6 +37,20 @@ class Client:
             reader, writer = self.idle.pop()
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            status, data, close = await self._exchange(reader, writer, method, path, body)
+        except BaseException:  # timed out or broken: this connection is not reused
+            writer.close()
+            raise
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status, data
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str, path: str, body: bytes
+    ) -> tuple[int, bytes, bool]:
         writer.write(
             f"{method} {path} HTTP/1.1\r\n{self.head}Content-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n".encode()
@@ -53,11 +67,7 @@ class Client:
             elif name.lower() == "connection" and value.strip().lower() == "close":
                 close = True
         data = await reader.readexactly(length)
-        if close:
-            writer.close()
-        else:
-            self.idle.append((reader, writer))
-        return status, data
+        return status, data, close
 
 
 def body(i: int) -> dict[str, object]:
