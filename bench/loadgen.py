@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 TIMEOUT = 10.0
+IDLE_REUSE = 3.0  # seconds a kept-alive connection may have been idle and still be reused
 
 
 class Client:
@@ -30,11 +31,14 @@ class Client:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.head = f"Host: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        if self.idle:
-            reader, writer = self.idle.pop()
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since < IDLE_REUSE:
+                break
+            writer.close()  # uvicorn closes keep-alive connections idle for 5 s
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
         try:
@@ -45,7 +49,7 @@ class Client:
         if close:
             writer.close()
         else:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
         return status, data
 
     async def _exchange(
