@@ -6,7 +6,9 @@ these machines are noisy; each row states its aim as a number.
 Run a part alone with ``--only``: ``.venv/bin/python bench/run.py --only triage`` (names without
 the ``_bench`` suffix; repeat or comma-separate for more). Then only that part's rows in
 latest.json are replaced; the other benchmarks' rows from earlier runs are kept, each row
-saying which benchmark wrote it (``bench``) and when (``measured``).
+saying which benchmark wrote it (``bench``) and when (``measured``), and whether its aim is ``met``.
+``--quick`` shortens the benchmarks under load (10 s of load, fewer rebuild events); see
+bench/README.md for what every row means.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "deploy"))
 sys.path.insert(0, str(HERE.parent / "deploy" / "kafka"))
 
-BENCHMARKS = ("triage_bench", "deidentify_bench", "deadlines_bench", "pipeline_bench")
+BENCHMARKS = (
+    "triage_bench",
+    "deidentify_bench",
+    "deadlines_bench",
+    "pipeline_bench",
+    "intake_bench",
+    "rebuild_bench",
+)
 
 
 def machine() -> dict[str, Any]:
@@ -47,7 +56,7 @@ def selected(argv: list[str]) -> list[str]:
     """The benchmarks named on the command line (``--only triage``, or bare names), else all."""
     names: set[str] = set()
     for arg in argv:
-        if arg == "--only":
+        if arg in ("--only", "--quick"):
             continue
         for part in arg.removeprefix("--only=").split(","):
             if part:
@@ -67,6 +76,9 @@ def merge(
 
 
 def main() -> int:
+    if "--quick" in sys.argv[1:]:
+        # Benchmarks under load run for seconds instead of a minute (while developing).
+        os.environ["KLACHTSTROOM_BENCH_QUICK"] = "1"
     ran = selected(sys.argv[1:])
     results: list[dict[str, Any]] = []
     when = machine()["when"]
@@ -74,7 +86,7 @@ def main() -> int:
         print(f"== {name}", flush=True)
         started = time.perf_counter()
         rows = import_module(name).run()
-        results.extend({**row, "bench": name, "measured": when} for row in rows)
+        results.extend({**row, "met": met(row), "bench": name, "measured": when} for row in rows)
         print(f"   ({time.perf_counter() - started:.1f}s)", flush=True)
     out = HERE / "results" / "latest.json"
     previous: list[dict[str, Any]] = []
