@@ -55,6 +55,16 @@ async def test_only_plain_http_urls_are_accepted(url: str) -> None:
         await check_destination(url, resolving_to("93.184.215.14"))
 
 
+# Found by schemathesis: urlsplit raises ValueError on these (a 500 before), idna on the last.
+UNREADABLE = ["http://[", "http://a\uff03b/", "http://\udcb3", "http://x" + "a" * 300 + ".nl"]
+
+
+@pytest.mark.parametrize("url", UNREADABLE)
+async def test_a_url_that_cannot_be_read_is_refused_not_a_crash(url: str) -> None:
+    with pytest.raises(UnsafeDestination, match="geen geldig webhookadres"):
+        await check_destination(url)
+
+
 async def test_a_name_resolving_to_any_internal_address_is_refused() -> None:
     await check_destination("https://zorg.example/hook", resolving_to("93.184.215.14"))
     with pytest.raises(UnsafeDestination):

@@ -90,8 +90,14 @@ class OutboundPolicy:
 
     def check_syntax(self, url: str) -> tuple[str, int]:
         """Scheme and host of the URL; refuses what is not http(s) or names no host."""
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+            if hostname:
+                hostname.encode("idna")  # a name DNS can carry (UnicodeError otherwise)
+        except ValueError:  # urlsplit: brackets, characters NFKC turns into separators; idna
+            raise UnsafeDestination("Dit is geen geldig webhookadres.") from None
+        if parts.scheme not in {"http", "https"} or not hostname:
             raise UnsafeDestination("Alleen een http- of https-adres met een hostnaam is toegestaan.")
         if parts.username or parts.password:
             raise UnsafeDestination("Een webhookadres mag geen gebruikersnaam of wachtwoord bevatten.")
@@ -99,7 +105,7 @@ class OutboundPolicy:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise UnsafeDestination("Het poortnummer van het webhookadres is ongeldig.") from None
-        return parts.hostname, port
+        return hostname, port
 
     async def addresses(self, host: str, port: int) -> list[IPAddress]:
         """The checked addresses of `host`; raises `UnsafeDestination` when any one is internal."""
