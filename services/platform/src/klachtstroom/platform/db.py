@@ -78,20 +78,16 @@ def is_transient(error: BaseException) -> bool:
     poison message: the event is tried again, not dead-lettered."""
     if is_storage_full(error):
         return True
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, sqlite3.OperationalError):
-            text = str(current).lower()
+    for cause in _causes(error):
+        if isinstance(cause, sqlite3.OperationalError):
+            text = str(cause).lower()
             if "locked" in text or "busy" in text:
                 return True
-        sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
         if isinstance(sqlstate, str) and sqlstate in _TRANSIENT_SQLSTATES:
             return True
-        if getattr(current, "connection_invalidated", False):
+        if getattr(cause, "connection_invalidated", False):
             return True
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return False
 
 

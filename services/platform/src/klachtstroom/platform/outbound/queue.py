@@ -53,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.platform.db import Database
-from klachtstroom.platform.metrics import outbound_deliveries
+from klachtstroom.platform.metrics import count_delivery, deliveries_from_zero
 from klachtstroom.platform.tables import Serial
 
 log = logging.getLogger(__name__)
@@ -179,8 +179,7 @@ class OutboundQueue:
     ) -> None:
         """How calls of `kind` are delivered, what happens once sent or dead, and their retries."""
         self.kinds[kind] = _Kind(deliver, on_sent, on_dead, retry)
-        for state in (SENT, "retry", DEAD):  # counted from zero: the series exist before the first call
-            outbound_deliveries.add(0, {"kind": kind, "state": state})
+        deliveries_from_zero(kind)
 
     async def enqueue(
         self,
@@ -313,7 +312,7 @@ class OutboundQueue:
                 if not getattr(changed, "rowcount", 1):
                     continue  # our lease ran out and another instance took the call over
                 counted = "retry" if state == PENDING else state
-                outbound_deliveries.add(1, {"kind": call.kind, "state": counted})
+                count_delivery(call.kind, counted)
                 hook = kind.on_sent if state == SENT else kind.on_dead if state == DEAD else None
                 if hook is not None:
                     await hook(session, call, result)
