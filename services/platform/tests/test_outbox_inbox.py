@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -14,7 +15,7 @@ from typing import Any, ClassVar
 
 import psycopg
 import pytest
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
@@ -160,6 +161,60 @@ async def test_a_row_that_can_never_be_published_is_parked_and_the_rest_flows_on
     async with db.transaction() as session:
         await outbox.add(session, Thing(n=11), subject="c11")
     assert await relay.relay_once() == 1 and await relay.parked_rows() == 1
+
+
+class WedgedProducer(FakeKafka):
+    """aiokafka's idempotent producer after a broker restart: once its sequence numbers no longer
+    match the broker's, every send fails with OutOfOrderSequenceNumber until it is replaced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wedged = True
+        self.replaced = 0
+
+    async def publish_many(self, messages: Any) -> None:
+        if self.wedged:
+            raise OutOfOrderSequenceNumber()
+        for message in messages:
+            await self.publish(*message)
+
+    async def replace(self) -> None:
+        self.replaced += 1
+        self.wedged = False
+
+
+async def test_a_producer_that_lost_its_sequence_is_replaced_and_nothing_is_lost(db: Database) -> None:
+    kafka = WedgedProducer()
+    relay = OutboxRelay(
+        db,
+        tables,
+        kafka.publish,
+        publish_many=kafka.publish_many,
+        replace_producer=kafka.replace,
+        batch_size=50,
+    )
+    outbox = Outbox(tables, "test", relay.wake)
+    async with db.transaction() as session:
+        for n in range(5):
+            await outbox.add(session, Thing(n=n), subject=f"c{n}")
+
+    async def ready() -> None:
+        return None
+
+    running = asyncio.create_task(relay.run(ready))
+    try:
+        for _ in range(100):
+            if await relay.pending() == 0:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        relay.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert kafka.replaced == 1 and relay.producers_replaced == 1
+    assert [json.loads(value)["data"]["n"] for _topic, _key, value in kafka.sent] == list(range(5))
+    assert await relay.pending() == 0
 
 
 async def test_an_event_too_large_for_kafka_is_refused_when_written(db: Database) -> None:

@@ -15,7 +15,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka.errors import InvalidTopicError, MessageSizeTooLargeError, RecordTooLargeError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerClosed,
+    ProducerFenced,
+    RecordTooLargeError,
+    UnknownProducerId,
+)
 from opentelemetry import trace
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,9 +51,28 @@ class EventTooLarge(ValueError):
     """An event larger than a Kafka record may be: keep large content in the service's database."""
 
 
+# Errors after which an idempotent producer never sends again: its producer id and sequence
+# numbers no longer match the broker's. After a broker restart aiokafka's sender stops on an
+# OutOfOrderSequenceNumber and every later send fails the same way; only a new producer (a new
+# producer id, sequences from zero) sends again. The rows stay unsent and go out on the new one.
+_PRODUCER_ERRORS = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+    ProducerClosed,
+)
+
+
 def belongs_to_one_row(error: BaseException) -> bool:
     """True for a publish error that one record caused (too large, invalid), not Kafka being away."""
     return isinstance(error, _ROW_ERRORS)
+
+
+def breaks_the_producer(error: BaseException) -> bool:
+    """True for a publish error after which the producer must be replaced before sending again."""
+    return isinstance(error, _PRODUCER_ERRORS)
+
 
 Publish = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
 # (topic, value, key, headers) of each row, in outbox order.
@@ -178,6 +206,7 @@ class OutboxRelay:
         keep_sent: timedelta = timedelta(days=1),
         publish_many: PublishMany | None = None,
         max_event_bytes: int = MAX_EVENT_BYTES,
+        replace_producer: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.tables = tables
@@ -187,6 +216,8 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.keep_sent = keep_sent
         self.max_event_bytes = max_event_bytes
+        self.replace_producer = replace_producer
+        self.producers_replaced = 0
         self.parked = 0
         self.lease = Lease(db, tables, "outbox-relay")
         self.wakeup = asyncio.Event()
@@ -221,8 +252,20 @@ class OutboxRelay:
                 log.warning(
                     "outbox relay: publish failed (%s); retrying in %.1fs", type(error).__name__, backoff
                 )
+                if breaks_the_producer(error) and self.replace_producer is not None:
+                    await self._replace_producer()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    async def _replace_producer(self) -> None:
+        assert self.replace_producer is not None
+        try:
+            await self.replace_producer()
+        except Exception as error:  # Kafka away again: the next failed publish tries once more
+            log.warning("outbox relay: new Kafka producer not started (%s)", type(error).__name__)
+        else:
+            self.producers_replaced += 1
+            log.warning("outbox relay: Kafka producer replaced; unsent rows go out on the new one")
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -130,6 +130,7 @@ class Service:
             batch_size=self.settings.relay_batch,
             poll_seconds=self.settings.relay_poll_seconds,
             publish_many=self._publish_many,
+            replace_producer=self._replace_producer,
         )
         self.outbox = Outbox(tables, source=f"klachtstroom-{name}", wake=self.relay.wake)
         self.gauges = Gauges(name)
@@ -209,6 +210,14 @@ class Service:
             await producer.stop()
             raise
         self._producer = producer
+
+    async def _replace_producer(self) -> None:
+        """Stop the relay's producer and start a new one (a new producer id): see outbox.py."""
+        old, self._producer = self._producer, None
+        if old is not None:
+            with suppress(Exception):  # its batches are unsent rows still: nothing to flush
+                await asyncio.wait_for(old.stop(), timeout=10.0)
+        await self._start_producer()
 
     def publishes(self, topic: str) -> None:
         """Declare a topic this service writes (through its outbox relay), with its event schemas."""
