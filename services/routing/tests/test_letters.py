@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 AMS = ZoneInfo("Europe/Amsterdam")
 
 
+def _as(routing: Harness, role: str) -> dict[str, str]:
+    issuer = routing.service.access.development
+    assert issuer is not None
+    return {"Authorization": f"Bearer {issuer.mint([role], subject='medewerker', name='Beheerder')}"}
+
+
 async def letter(routing: Harness, case_id: str, name: str) -> tuple[int, str]:
     response = await routing.http.get(f"/api/v1/cases/{case_id}/letters/{name}")
     return response.status_code, response.text
@@ -95,3 +101,85 @@ async def test_unknown_letter_and_format(routing: Harness) -> None:
     case_id = await routing.receive()
     assert (await letter(routing, case_id, "liefdesbrief.pdf"))[0] == 404
     assert (await letter(routing, case_id, "ontvangstbevestiging.docx"))[0] == 404
+
+
+async def test_a_letter_marked_sent_stays_as_it_was_sent(routing: Harness) -> None:
+    case_id = await routing.receive(unit="Inkomen")
+    await routing.act(case_id, "assign", handler_name="A. Bakker")
+    assert (await routing.http.get(f"/api/v1/cases/{case_id}/letters")).json()["items"][0]["state"] == "draft"
+    response = await routing.http.post(f"/api/v1/cases/{case_id}/letters/ontvangstbevestiging/sent")
+    assert response.status_code == 201, response.text
+    assert response.json()["state"] == "sent" and response.json()["sent_by"]
+    # Later: another handler, another wording. The letter that went out does not change.
+    await routing.act(case_id, "assign", handler_name="C. de Vries")
+    wording = "# Anders\n\n{{ salutation }},\n\nNieuwe tekst.\n\n{{ signature }}\n"
+    admin = _as(routing, "admin")
+    put = await routing.http.put(
+        "/api/v1/letter-templates/ontvangstbevestiging", json={"body": wording}, headers=admin
+    )
+    assert put.status_code == 200, put.text
+    response = await routing.http.get(f"/api/v1/cases/{case_id}/letters/ontvangstbevestiging.html")
+    assert response.status_code == 200 and response.headers["Letter-State"] == "sent"
+    assert (
+        "A. Bakker" in response.text
+        and "C. de Vries" not in response.text
+        and "Nieuwe tekst" not in response.text
+    )
+    again = await routing.http.post(f"/api/v1/cases/{case_id}/letters/ontvangstbevestiging/sent")
+    assert again.status_code == 409
+    listed = (await routing.http.get(f"/api/v1/cases/{case_id}/letters")).json()["items"]
+    assert [(i["kind"], i["state"]) for i in listed] == [("ontvangstbevestiging", "sent")]
+    # A case without a sent letter reads the new wording, signed by its handler.
+    other = await routing.receive(unit="Inkomen")
+    await routing.act(other, "assign", handler_name="C. de Vries")
+    response = await routing.http.get(f"/api/v1/cases/{other}/letters/ontvangstbevestiging.html")
+    assert response.headers["Letter-State"] == "draft"
+    assert "Nieuwe tekst" in response.text and "C. de Vries" in response.text
+
+
+async def test_a_second_postponement_has_a_letter_of_its_own(routing: Harness) -> None:
+    case_id = await routing.receive()
+    await routing.act(case_id, "extend", weeks=2, reason="Advies nodig.", at="2026-04-01")
+    assert (await routing.http.post(f"/api/v1/cases/{case_id}/letters/verdaging/sent")).status_code == 201
+    await routing.act(case_id, "extend", weeks=2, reason="Klager stemt in.", consent=True, at="2026-04-10")
+    response = await routing.http.get(f"/api/v1/cases/{case_id}/letters/verdaging.html")
+    assert response.headers["Letter-State"] == "draft" and "Klager stemt in" in response.text
+    assert (await routing.http.post(f"/api/v1/cases/{case_id}/letters/verdaging/sent")).status_code == 201
+
+
+async def test_letters_are_signed_by_the_configured_signer(routing: Harness) -> None:
+    case_id = await routing.receive()
+    await routing.act(case_id, "assign", handler_name="mr. B. Peters (niet betrokken)")
+    routing.app.state.casework.settings.letter_signer = "J. Jansen, teamleider klachten"
+    response = await routing.http.get(f"/api/v1/cases/{case_id}/letters/ontvangstbevestiging.html")
+    assert "<p>J. Jansen, teamleider klachten<br/>namens de gemeente</p>" in response.text
+
+
+async def test_a_letter_template_that_does_not_render_is_refused(routing: Harness) -> None:
+    admin = _as(routing, "admin")
+    for broken in ("# Titel\n\n{{ onbekend }}", "# Titel\n\n{% if %}", "Geen titel {{ reference }}"):
+        response = await routing.http.put(
+            "/api/v1/letter-templates/uitkomst", json={"body": broken}, headers=admin
+        )
+        assert response.status_code == 422, broken
+    listed = (await routing.http.get("/api/v1/letter-templates", headers=admin)).json()["items"]
+    assert {i["kind"] for i in listed} == {
+        "ontvangstbevestiging",
+        "verdaging",
+        "niet-in-behandeling",
+        "uitkomst",
+    }
+    assert not any(i["edited"] for i in listed)
+    # Handlers may not change the wording; the shipped wording comes back after a reset.
+    handler = _as(routing, "handler")
+    refused = await routing.http.put(
+        "/api/v1/letter-templates/uitkomst", json={"body": "# T\n"}, headers=handler
+    )
+    assert refused.status_code == 403
+    good = "# Ons oordeel\n\n{{ salutation }},\n\n{{ outcome_text }}\n\n{{ signature }}\n"
+    assert (
+        await routing.http.put("/api/v1/letter-templates/uitkomst", json={"body": good}, headers=admin)
+    ).status_code == 200
+    assert (await routing.http.delete("/api/v1/letter-templates/uitkomst", headers=admin)).status_code == 204
+    listed = (await routing.http.get("/api/v1/letter-templates", headers=admin)).json()["items"]
+    assert not any(i["edited"] for i in listed)

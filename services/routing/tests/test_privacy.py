@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klachtstroom.routing.store import CaseRow, HistoryRow
+from klachtstroom.routing.store import CaseRow, HistoryRow, SentLetterRow
 
 if TYPE_CHECKING:
     from conftest import Harness
@@ -31,6 +31,12 @@ async def test_access_lists_the_cases_with_history_and_letters(routing: Harness)
     assert case["id"] == case_id and case["state"] == "resolved"
     assert any(h["action"] == "resolve" for h in case["history"])
     assert {letter["kind"] for letter in case["letters"]} >= {"ontvangstbevestiging", "uitkomst"}
+    # A letter marked sent is shown as it was sent, with when.
+    assert (await routing.http.post(f"/api/v1/cases/{case_id}/letters/uitkomst/sent")).status_code == 201
+    response = await routing.http.get("/api/v1/privacy/cases", params={"complaint_id": [case_id]})
+    [case] = response.json()["items"]
+    outcome = [letter for letter in case["letters"] if letter["kind"] == "uitkomst"]
+    assert len(outcome) == 1 and outcome[0]["sent_at"] is not None
 
 
 async def test_retention_destroys_free_text_past_the_term_and_keeps_what_is_counted(routing: Harness) -> None:
@@ -38,6 +44,8 @@ async def test_retention_destroys_free_text_past_the_term_and_keeps_what_is_coun
         routing, "resolve", "2026-03-20T10:00:00+01:00",
         outcome="upheld", resolution="informal", summary="Excuses aangeboden door Marieke Vos.",
     )  # fmt: skip
+    sent = await routing.http.post(f"/api/v1/cases/{resolved}/letters/uitkomst/sent")
+    assert sent.status_code == 201, sent.text
     declined = await _closed(routing, "decline", "2026-03-20T10:00:00+01:00", reason="older_than_one_year")
     still_open = await routing.receive(description="Nog in behandeling, Jan Jansen.")
 
@@ -60,6 +68,9 @@ async def test_retention_destroys_free_text_past_the_term_and_keeps_what_is_coun
         assert history, history
         for h in history:
             assert "Marieke Vos" not in f"{h.actor} {h.reason} {h.data}", h.action
+        # The letter as it was sent held the complainant's name and address: gone with the file.
+        letters = select(SentLetterRow).where(SentLetterRow.case_id == resolved)
+        assert (await session.scalars(letters)).all() == []
         kept = await session.get(CaseRow, still_open)
         assert kept is not None and kept.destroyed_at is None
     case = await routing.case(resolved)

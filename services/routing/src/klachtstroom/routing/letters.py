@@ -1,8 +1,15 @@
 """Letters to the complainant, in plain Dutch (B1), from editable templates.
 
 The templates are Jinja2 text (`letter_templates/*.txt.j2`): `# ` starts the title, `## ` a heading,
-a blank line separates paragraphs. A municipality changes a letter by putting a file with the
-same name in `$KLACHTSTROOM_DATA_DIR/routing/letters/`; that file wins.
+a blank line separates paragraphs. A municipality changes a letter through
+`PUT /api/v1/letter-templates/{kind}` (admin; stored in `letter_templates`, checked by rendering it
+first), or by putting a file with the same name in `$KLACHTSTROOM_DATA_DIR/routing/letters/`; the
+stored wording wins over the file, the file over the shipped one. Templates run in Jinja's sandbox.
+
+Letters are signed by `KLACHTSTROOM_ROUTING_LETTER_SIGNER` (a name or a role) when it is set, else
+by the case's handler, else by "De klachtcoördinator". A letter marked sent
+(`POST .../letters/{kind}/sent`) is kept as it was (`sent_letters`) and shown from then on as sent:
+a later handler, template or address changes nothing in it.
 
 A letter is addressed at the moment it is produced: the complainant's name and address are asked
 from intake (routing/contact.py) for the person producing it and used only in that letter; routing
@@ -18,7 +25,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import BaseLoader, ChoiceLoader, DictLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2.exceptions import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, dutch
@@ -92,10 +101,16 @@ def dutch_day(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def environment(settings_dir: Path) -> Environment:
+def environment(settings_dir: Path, own: Mapping[str, str] | None = None) -> Environment:
+    """Templates in order: the municipality's stored wording (`own`: kind -> text), a file in
+    the data directory, the shipped one."""
     override = settings_dir / "letters"
-    loaders = [FileSystemLoader(str(override)), FileSystemLoader(str(TEMPLATES))]
-    return Environment(
+    loaders: list[BaseLoader] = [
+        DictLoader({f"{kind}.txt.j2": text for kind, text in (own or {}).items()}),
+        FileSystemLoader(str(override)),
+        FileSystemLoader(str(TEMPLATES)),
+    ]
+    return SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=False,  # plain text; escaped when it is turned into HTML or PDF
@@ -138,7 +153,7 @@ def compose(
     # After an extension the new due date comes from the deadlines service; until it has
     # recomputed the term, the letter names no date rather than the old one.
     moved = due is not None and kind.action == "extend" and data.get("previous_due") != due.isoformat()
-    signer = _person_or_role(case.handler_name) or "De klachtcoördinator"
+    signer = settings.letter_signer.strip() or _person_or_role(case.handler_name) or "De klachtcoördinator"
     name = recipient.name if recipient else None
     context: dict[str, Any] = {
         "salutation": f"Geachte {name}" if name else "Geachte heer of mevrouw",
@@ -164,6 +179,43 @@ def compose(
     text = env.get_template(f"{kind.name}.txt.j2").render(context)
     on = local_date(utc(entry.at)) if entry else today
     return Letter(kind, row.reference, on, settings.organisation, text, addressee_lines(recipient))
+
+
+def shipped_template(kind: LetterKind) -> str:
+    return (TEMPLATES / f"{kind.name}.txt.j2").read_text(encoding="utf-8")
+
+
+# What a template may use: every letter gets the same names (some are empty for some letters).
+TEMPLATE_VARIABLES = (
+    "salutation", "reference", "received_on", "organisation", "category", "unit", "handler_name",
+    "decision_due", "ombudsman", "ombudsman_contact", "signature", "weeks", "reason", "new_due",
+    "ground_text", "explanation", "outcome_text", "summary", "hearing_held",
+)  # fmt: skip
+
+
+class LetterTemplateRefused(ValueError):
+    """A letter template that would not render (HTTP 422), with the reason in Dutch."""
+
+
+def check_template(kind: LetterKind, text: str) -> None:
+    """Render the template with sample values for every variable; refuse it when that fails."""
+    sample: dict[str, Any] = {name: f"[{name}]" for name in TEMPLATE_VARIABLES}
+    sample.update(weeks=4, hearing_held=True)
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    try:
+        rendered = env.from_string(text).render(sample)
+    except TemplateError as error:
+        raise LetterTemplateRefused(
+            f"de sjabloontaal klopt niet ({type(error).__name__}: {error.message})"
+        ) from None
+    if "# " not in rendered:
+        raise LetterTemplateRefused("een brief begint met een titelregel die met '# ' begint")
+
+
+def about_of(kind: LetterKind, history: list[HistoryRow]) -> str:
+    """Which history entry a letter answers (its id), '' for the acknowledgement."""
+    entry = _entry(kind, history)
+    return str(entry.id) if entry is not None else ""
 
 
 def addressee_lines(recipient: ContactDetails | None) -> tuple[str, ...]:

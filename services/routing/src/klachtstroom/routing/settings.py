@@ -32,6 +32,9 @@ class RoutingSettings(BaseSettings):
     delivery_timeout_seconds: float = Field(default=10.0, gt=0)
     # Letters: who writes, and who the complainant can turn to next (Awb 9:12).
     organisation: str = "de gemeente"
+    # Who signs every letter: a name or a role ("A. Jansen, klachtcoördinator"). Empty: the
+    # case's handler, or "De klachtcoördinator" when there is none.
+    letter_signer: str = Field(default="", max_length=200)
     # Who a complainant can turn to next, named in letters.
     ombudsman: str = "de Nationale ombudsman"
     # How to reach that ombudsman, in letters.

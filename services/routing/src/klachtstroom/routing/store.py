@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -203,3 +204,35 @@ class OmbudsmanOutcomeRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LetterTemplateRow(Base):
+    """A municipality's own wording of a letter (set by an admin), used instead of the shipped one."""
+
+    __tablename__ = "letter_templates"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SentLetterRow(Base):
+    """A letter as it was sent to the complainant: shown as it was, never composed again."""
+
+    __tablename__ = "sent_letters"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "about", name="uq_sent_letters_case_kind_about"),)
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The history entry the letter answers (its id), "" for the acknowledgement: a second
+    # postponement has a letter of its own.
+    about: Mapped[str] = mapped_column(String(40), default="")
+    letter_date: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_by: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(Text)
+    # The text holds the complainant's name, the addressee their address: encrypted at rest.
+    text: Mapped[str] = mapped_column(EncryptedText)
+    addressee: Mapped[list[str]] = mapped_column(EncryptedJSON)

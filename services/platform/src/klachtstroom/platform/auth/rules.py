@@ -176,6 +176,13 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow(
             "GET", "/api/v1/cases/{case_id}/letters/{filename}", {handler, coordinator, auditor}, scoped=True
         ),
+        allow("GET", "/api/v1/cases/{case_id}/letters", {handler, coordinator, auditor}, scoped=True),
+        # The letter went out: it is kept as it was sent (with the address it was sent to).
+        allow("POST", "/api/v1/cases/{case_id}/letters/{kind}/sent", CASE_ACTIONS, scoped=True),
+        # The municipality's own wording of its letters.
+        allow("GET", "/api/v1/letter-templates", {coordinator, admin}),
+        allow("PUT", "/api/v1/letter-templates/{kind}", {admin}),
+        allow("DELETE", "/api/v1/letter-templates/{kind}", {admin}),
         allow("GET", "/api/v1/routing-rules", {coordinator, admin}),
         # The units routing knows, for intake's form and KCC screen (asked as `system`).
         allow("GET", "/api/v1/routing-rules/units", {kcc, handler, coordinator, admin, system}),

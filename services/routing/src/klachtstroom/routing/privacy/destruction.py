@@ -21,7 +21,7 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.codec import case_to_json
 from klachtstroom.routing.privacy.retention import past_term
 from klachtstroom.routing.repository import case_of
-from klachtstroom.routing.store import CaseRow, HistoryRow, outbound_calls
+from klachtstroom.routing.store import CaseRow, HistoryRow, SentLetterRow, outbound_calls
 
 DESTROYED_ACTOR = "vernietigd"
 # Free text a person wrote into a history entry (lifecycle.py), and names of people: removed.
@@ -76,3 +76,5 @@ async def destroy(session: AsyncSession, row: CaseRow, now: datetime) -> None:
         entry.data = _without_free_text(dict(entry.data or {}))
     # Hand-overs to providers carry the complaint text; a closed file has none pending.
     await session.execute(delete(outbound_calls).where(outbound_calls.c.subject == row.id))
+    # Letters as they were sent hold the complainant's name and address.
+    await session.execute(delete(SentLetterRow).where(SentLetterRow.case_id == row.id))

@@ -17,13 +17,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.api import casework
 from klachtstroom.routing.casework import CaseWork
-from klachtstroom.routing.letters import KINDS, LetterNotApplicable, compose, environment
+from klachtstroom.routing.letters import KINDS, LetterNotApplicable, about_of, compose, environment
 from klachtstroom.routing.privacy.destruction import destroy, due_ids, files_past_term
 from klachtstroom.routing.repository import CaseNotFound, deadlines_of, history_of, load_row
+from klachtstroom.routing.store import LetterTemplateRow, SentLetterRow, utc
 from klachtstroom.routing.views import case_resource
 
 log = logging.getLogger(__name__)
@@ -35,17 +37,33 @@ class RetentionRun(BaseModel):
 
 
 async def letters_of(work: CaseWork, case_id: str, today: date) -> list[dict[str, Any]]:
-    env = environment(work.service.settings.service_dir("routing"))
-    found = []
+    """Every letter of the case: as it was sent (with its address) when it was, else as it reads now."""
     async with work.service.db.reading() as session:
+        own = {r.kind: r.body for r in (await session.scalars(select(LetterTemplateRow))).all()}
         row = await load_row(session, case_id)
         history = await history_of(session, case_id)
         deadlines = await deadlines_of(session, case_id)
-        for kind in KINDS.values():
-            try:
-                letter = compose(env, work.settings, kind, row, history, deadlines, today)
-            except LetterNotApplicable:
-                continue
+        sent = {
+            (r.kind, r.about): r
+            for r in (
+                await session.scalars(select(SentLetterRow).where(SentLetterRow.case_id == case_id))
+            ).all()
+        }
+    env = environment(work.service.settings.service_dir("routing"), own)
+    found = []
+    for kind in KINDS.values():
+        try:
+            frozen = sent.get((kind.name, about_of(kind, history)))
+            letter = None if frozen else compose(env, work.settings, kind, row, history, deadlines, today)
+        except LetterNotApplicable:
+            continue
+        if frozen is not None:
+            found.append({
+                "kind": kind.name, "subject": kind.subject, "date": frozen.letter_date.isoformat(),
+                "text": frozen.text, "sent_at": utc(frozen.sent_at).isoformat(),
+                "addressee": list(frozen.addressee or ()),
+            })  # fmt: skip
+        elif letter is not None:
             on = letter.date.isoformat()
             found.append({"kind": kind.name, "subject": kind.subject, "date": on, "text": letter.text})
     return found
