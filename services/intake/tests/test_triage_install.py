@@ -129,7 +129,7 @@ def test_without_an_install_time_model_the_start_trains_and_says_the_install_ste
         started.model()
     assert started.origin == "trained_at_start"
     [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert "no model trained at install" in warning and "make install" in warning
+    assert "no usable model trained at install" in warning and "make install" in warning
 
 
 def test_a_retrained_model_in_the_data_dir_still_wins(

@@ -80,7 +80,9 @@ def _installed_or_trained() -> tuple[TriageModel, Origin]:
     log.warning(
         "triage: %s; training from the labelled sets at start (seconds, in every process): "
         "run the install step (make install, or the image build)",
-        "no model trained at install" if installed is None else "the model trained at install is out of date",
+        "no usable model trained at install"
+        if installed is None
+        else "the model trained at install is out of date",
     )
     return ready(train()), "trained_at_start"
 
