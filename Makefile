@@ -39,4 +39,4 @@ asyncapi: install  ## regenerate contracts/asyncapi.json from the code
 	@.venv/bin/python deploy/asyncapi.py > contracts/asyncapi.json
 
 clean:
-	rm -rf .venv .pytest_cache
+	rm -rf .venv .pytest_cache services/intake/src/klachtstroom/intake/triage/installed-model.pickle

@@ -16,7 +16,7 @@ from docker.utils.build import exclude_paths
 
 # What may never be in the context, as a path segment or a file suffix.
 FORBIDDEN_PARTS = frozenset({".run", ".venv", "tests", "__pycache__", "node_modules", ".git"})
-FORBIDDEN_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".key", ".keys", ".pem", ".env")
+FORBIDDEN_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".key", ".keys", ".pem", ".env", ".pickle")
 
 
 def dockerignore_patterns(root: Path) -> list[str]:

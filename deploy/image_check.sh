@@ -4,8 +4,9 @@
 # as Docker does, untracked files included), the venv is built at the image's path with the
 # base's Python, the build stage's RUN steps use that venv, and each service's installed entry
 # point, run as the image's non-root user from that path without the sources, starts and
-# answers the Dockerfile's own HEALTHCHECK command. What is not run here: pulling the base
-# image, the deduce table build (75 s; only its module is imported), the container runtime.
+# answers the Dockerfile's own HEALTHCHECK command; intake uses the triage model the build step
+# trained instead of training at its start. What is not run here: pulling the base image, the
+# deduce table build (75 s; only its module is imported), the container runtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The image's path is fixed (/opt/klachtstroom): two checks on one machine take turns.
@@ -51,13 +52,16 @@ done
 python=$(readlink -f "$venv/bin/python")
 case "$python" in /usr/*) ;; *) fail "the venv's Python $python is not the base image's" ;; esac
 
-echo "== the build stage's RUN steps after the sync use the venv at its path"
+echo "== the build stage's RUN steps after the sync use the venv at its path (run, as root, as in the build)"
+grep -qx "RUN $venv/bin/python -m klachtstroom.intake.triage.install" "$dockerfile" \
+  || fail "the build no longer trains the triage model (intake would train at every start)"
 sed -n '/^RUN uv sync/,/^FROM/p' "$dockerfile" | sed -n 's/^RUN //p' | tail -n +2 | while read -r step; do
   case "$step" in
-    "$venv/bin/python -m "*)
-      module=${step#"$venv/bin/python -m "}
-      "$venv/bin/python" -c "import importlib, sys; importlib.import_module(sys.argv[1])" "$module" \
+    "$venv/bin/python -m klachtstroom.reporting.publication.deidentify")
+      "$venv/bin/python" -c "import klachtstroom.reporting.publication.deidentify" \
         || fail "RUN $step: module does not import" ;;
+    "$venv/bin/python -m "*)
+      "$venv/bin/python" -m "${step#"$venv/bin/python -m "}" >/dev/null || fail "RUN $step failed" ;;
     *) fail "RUN $step: not the venv's python at $venv (update this check if intended)" ;;
   esac
 done
@@ -89,4 +93,14 @@ for service in intake routing deadlines reporting; do
   [ -n "$ok" ] || { tail -20 "$work/$service.log"; fail "$service did not answer its healthcheck"; }
   echo "   $service: healthy on port $port"
 done
+
+echo "== intake uses the triage model trained at build, it does not train at its start"
+used=""
+for _ in $(seq 1 60); do
+  if grep -q 'triage: model in use: trained at install' "$work/intake.log"; then used=1; break; fi
+  grep -q 'training from the labelled sets at start' "$work/intake.log" && break
+  sleep 0.5
+done
+[ -n "$used" ] || { grep triage "$work/intake.log" | tail -5; fail "intake did not load the install-time triage model"; }
+echo "   intake: triage model trained at install in use"
 echo "== image steps proven"

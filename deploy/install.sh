@@ -10,3 +10,6 @@ UV=$(command -v uv 2>/dev/null || echo "$HOME/.local/bin/uv")
 # deduce (Dutch de-identification of published free text) builds its lookup tables on first
 # use, about 75 s: build them here, once per install, never in a request.
 .venv/bin/python -m klachtstroom.reporting.publication.deidentify
+# The triage model of the labelled sets (about 5 s), once per install instead of in every
+# intake process at its start; kept when it is up to date (triage/install.py).
+.venv/bin/python -m klachtstroom.intake.triage.install

@@ -37,6 +37,7 @@ PLANTED = {
     "services/intake/.venv/lib/site.py",
     "services/intake/tests/test_form.py",
     "services/intake/src/klachtstroom/intake/__pycache__/app.cpython-311.pyc",
+    "services/intake/src/klachtstroom/intake/triage/installed-model.pickle",
     "services/routing/routing.db",
     "services/routing/routing.db-wal",
     "services/routing/.env",

@@ -25,7 +25,7 @@ from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.schemas import TriageOverrideIn
 from klachtstroom.intake.scope import in_scope, scoped, sees
 from klachtstroom.intake.store import Complaint, TriageOverride
-from klachtstroom.intake.triage.engine import TriageEngine
+from klachtstroom.intake.triage.engine import Origin, TriageEngine
 from klachtstroom.intake.triage.overrides import Correction, OverrideMemory
 from klachtstroom.platform.ids import RowId
 from klachtstroom.platform.service import Service
@@ -87,6 +87,12 @@ class ModelOut(BaseModel):
     correction_ids: list[int]
     fingerprint: str | None
     remembered: int
+    origin: Origin | None = Field(
+        default=None,
+        description="where the model in use came from: retrained (with corrections), installed (trained"
+        " at install) or trained_at_start (by this process: no install step ran for this code); null until"
+        " it is loaded",
+    )
 
 
 @router.post("/complaints/{complaint_id}/triage", response_model=TriageOverrideOut)
@@ -201,6 +207,7 @@ async def model_status(request: Request) -> ModelOut:
         correction_ids=list(trained.correction_ids) if trained else [],
         fingerprint=trained.fingerprint if trained else None,
         remembered=len(registrar.overrides),
+        origin=registrar.triage.origin,
     )
 
 

@@ -1,9 +1,14 @@
 """The triage in use by the service: a trained model, people's corrections, and where it is kept.
 
-At start-up the service loads the model that ``retrain-triage`` saved under its data directory
-(when it was trained from the labelled sets this release ships), or else trains one from those
-sets (a few seconds; once per process). ``retrain-triage`` rebuilds it from the sets plus the
-accepted corrections and saves it; a running service picks the new file up within a minute.
+At start-up the service uses, in this order:
+1. the model ``retrain-triage`` saved under its data directory (the labelled sets plus accepted
+   corrections), when it was trained from the labelled sets this release ships;
+2. the model trained at install (``install.py``: ``make install``, the image build), when its
+   fingerprint is that of these sets, this code and these libraries;
+3. else it trains one from the sets (about 5 s of CPU, once per process) and warns once that the
+   install step was skipped or is out of date.
+``retrain-triage`` rebuilds the first and saves it; a running service picks the new file up
+within a minute. Where the model in use came from is ``origin`` (``GET /api/v1/triage/model``).
 
 A model is made ready when it is loaded, not on the first text: every code path runs once
 (``warm``), and the objects alive at that point — the model's and the libraries' — are moved out
@@ -20,38 +25,66 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from klachtstroom.contracts.vocabulary import Category, Kind
 from klachtstroom.intake.triage.model import TriageModel, TriageResult
 from klachtstroom.intake.triage.overrides import OverrideMemory
 from klachtstroom.intake.triage.rules import MAX_CHARS
 from klachtstroom.intake.triage.train import (
+    INSTALLED_MODEL,
     Correction,
     TrainedModel,
     fingerprint,
+    installed_fingerprint,
     load_model,
     save_model,
     train,
 )
 
-__all__ = ["MODEL_FILE", "TriageEngine", "default_model", "ready"]
+__all__ = ["MODEL_FILE", "Origin", "TriageEngine", "default_model", "ready"]
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "triage-model.pickle"
 RELOAD_EVERY = 30.0  # seconds between looks at the saved model file
 
+# Where the model in use came from: retrained with corrections (data dir), trained at install,
+# or trained by this process at its start (the install step did not run for this code).
+Origin = Literal["retrained", "installed", "trained_at_start"]
+
 _lock = threading.Lock()
-_default: dict[str, TriageModel] = {}
+_default: dict[str, tuple[TriageModel, Origin]] = {}
 
 
 def default_model() -> TriageModel:
-    """The model trained from the labelled sets alone; trained once per process."""
+    """The model of the labelled sets alone: the one trained at install, else trained once per process."""
+    return _default_model()[0]
+
+
+def _default_model() -> tuple[TriageModel, Origin]:
     key = fingerprint()
     with _lock:
         if key not in _default:
-            _default[key] = ready(train())
+            _default[key] = _installed_or_trained()
         return _default[key]
+
+
+def _installed_or_trained() -> tuple[TriageModel, Origin]:
+    installed = load_model(INSTALLED_MODEL)
+    if installed is not None and installed.fingerprint == installed_fingerprint():
+        log.info(
+            "triage: model in use: trained at install %s (%s)", installed.trained_at, installed.fingerprint
+        )
+        return ready(installed.model), "installed"
+    log.warning(
+        "triage: %s; training from the labelled sets at start (seconds, in every process): "
+        "run the install step (make install, or the image build)",
+        "no usable model trained at install"
+        if installed is None
+        else "the model trained at install is out of date",
+    )
+    return ready(train()), "trained_at_start"
 
 
 def ready(model: TriageModel) -> TriageModel:
@@ -68,6 +101,7 @@ class TriageEngine:
         self.memory = memory if memory is not None else OverrideMemory()
         self._model: TriageModel | None = None
         self._trained: TrainedModel | None = None
+        self._origin: Origin | None = None
         self._file_stamp: float | None = None
         self._looked_at = 0.0
         self._lock = threading.Lock()
@@ -89,18 +123,23 @@ class TriageEngine:
         self._file_stamp = stamp
         saved = load_model(self.path) if self.path is not None and stamp is not None else None
         if saved is not None and saved.fingerprint.startswith(fingerprint()):
-            self._model, self._trained = ready(saved.model), saved
+            self._model, self._trained, self._origin = ready(saved.model), saved, "retrained"
             log.info(
                 "triage: model loaded (trained %s with %d corrections)", saved.trained_at, saved.corrections
             )
         elif self._model is None:
-            self._model = default_model()
+            self._model, self._origin = _default_model()
 
     def _stamp(self) -> float | None:
         try:
             return self.path.stat().st_mtime if self.path is not None else None
         except FileNotFoundError:
             return None
+
+    @property
+    def origin(self) -> Origin | None:
+        """Where the model in use came from; None until it is loaded."""
+        return self._origin
 
     @property
     def trained(self) -> TrainedModel | None:
@@ -122,7 +161,7 @@ class TriageEngine:
         if self.path is not None:
             save_model(self.path, trained)
         with self._lock:
-            self._model, self._trained = trained.model, trained
+            self._model, self._trained, self._origin = trained.model, trained, "retrained"
             self._file_stamp, self._looked_at = self._stamp(), time.monotonic()
         return trained
 

@@ -2,8 +2,11 @@
 
 The labelled sets ship with the package (``data/``): the development set and the two older sets,
 relabelled to DOMAIN.md. The blind test set is not among them; it lives in ``bench/data`` and is
-never trained on. Training takes a few seconds, so the service trains at start-up, or loads
-the model that ``klachtstroom-intake retrain-triage`` saved (sets + accepted corrections).
+never trained on. Training takes a few seconds, so it happens once, at install
+(``python -m klachtstroom.intake.triage.install``: ``make install`` and the image build run it),
+into ``INSTALLED_MODEL`` beside this module; ``klachtstroom-intake retrain-triage`` saves a model
+of the sets plus the accepted corrections in the service's data directory (``engine.py`` says
+which one a service uses).
 """
 
 from __future__ import annotations
@@ -15,13 +18,24 @@ import pickle
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 from klachtstroom.intake.triage.model import Example, TriageModel
 
-__all__ = ["SETS", "TrainedModel", "examples", "fingerprint", "load_model", "load_set", "save_model", "train"]
+__all__ = [
+    "INSTALLED_MODEL",
+    "SETS",
+    "TrainedModel",
+    "examples",
+    "fingerprint",
+    "installed_fingerprint",
+    "load_model",
+    "load_set",
+    "save_model",
+    "train",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +44,12 @@ SETS = ("dev", "eval", "fresh")
 # boundary, bounded so that a few corrections cannot overrule the labelled sets.
 CORRECTION_WEIGHT = 3.0
 MODEL_FORMAT = 2  # 2: calibrated heads
+# The model trained at install, beside the package: found wherever the package is installed (an
+# editable checkout or the image's venv), owned like the code (the service user cannot write it,
+# so it never loads a pickle it could have written), and replaced by every install.
+INSTALLED_MODEL = Path(__file__).with_name("installed-model.pickle")
+# What a saved model is made of besides the sets: a change to any of them makes it stale.
+MODEL_LIBRARIES = ("numpy", "scipy", "scikit-learn", "threadpoolctl")
 
 
 def load_set(name: str) -> list[dict[str, Any]]:
@@ -67,6 +87,20 @@ def fingerprint(corrections: Iterable[Correction] = ()) -> str:
     return digest.hexdigest()[:16]
 
 
+def installed_fingerprint() -> str:
+    """What the install-time model must have been trained from and with: the sets, this code, the libraries.
+
+    A checkout whose triage code or libraries changed after ``make install`` (or a venv upgraded in
+    place) has a stale install-time model: it is ignored, never used for a model it is not.
+    """
+    digest = hashlib.sha256(f"format {MODEL_FORMAT}".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for library in MODEL_LIBRARIES:
+        digest.update(f"{library}=={metadata.version(library)}".encode())
+    return fingerprint() + ":code-" + digest.hexdigest()[:16]
+
+
 def train(corrections: Iterable[Correction] = ()) -> TriageModel:
     started = time.perf_counter()
     learned = [Example(c.text, c.kind, c.category, c.urgent, CORRECTION_WEIGHT) for c in corrections]
@@ -88,23 +122,26 @@ class TrainedModel:
     correction_ids: tuple[int, ...] = ()
 
 
-def save_model(path: Path, trained: TrainedModel) -> None:
-    """Write atomically; the file is the service's own (under its data directory)."""
+def save_model(path: Path, trained: TrainedModel, mode: int = 0o600) -> None:
+    """Write atomically. By default readable by its owner only: a retrained model learned from
+    complaint texts and is the service's own (under its data directory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps({"format": MODEL_FORMAT, "trained": trained}))
-    tmp.chmod(0o600)  # learned from complaint texts: readable by the service only
+    tmp.chmod(mode)
     tmp.replace(path)
 
 
 def load_model(path: Path) -> TrainedModel | None:
-    """The model saved by ``retrain-triage``, or None when absent, unreadable or out of date."""
+    """A saved model, or None when absent, unreadable or of another format (the caller checks
+    its fingerprint)."""
     try:
-        stored = pickle.loads(path.read_bytes())  # written by this service itself, in its data dir
+        # Only files this software wrote: the service's own data dir, or the install beside the code.
+        stored = pickle.loads(path.read_bytes())
     except FileNotFoundError:
         return None
-    except Exception:  # an older library or format: train afresh instead
-        log.warning("triage: saved model unreadable, training from the labelled sets")
+    except Exception as error:  # an older library or format, or not ours to read: not used
+        log.warning("triage: saved model %s unreadable (%s); not used", path.name, type(error).__name__)
         return None
     if not isinstance(stored, dict) or stored.get("format") != MODEL_FORMAT:
         return None
