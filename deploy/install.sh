@@ -7,9 +7,23 @@ if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
 fi
 UV=$(command -v uv 2>/dev/null || echo "$HOME/.local/bin/uv")
 "$UV" sync --frozen --quiet --python 3.11
+# The two slow steps below run again only when what they depend on changed: a stamp in .venv
+# holds a hash of their inputs, so `make run`, `make test` and `make -s token` do not pay for
+# them on every call (loading deduce alone takes about 20 s of CPU).
+inputs_hash() { cat "$@" | sha256sum | cut -c1-16; }
+
 # deduce (Dutch de-identification of published free text) builds its lookup tables on first
 # use, about 75 s: build them here, once per install, never in a request.
-.venv/bin/python -m klachtstroom.reporting.publication.deidentify
+deduce_key=$(inputs_hash uv.lock)
+if [ "$(cat .venv/.deduce-ready 2>/dev/null)" != "$deduce_key" ]; then
+  .venv/bin/python -m klachtstroom.reporting.publication.deidentify
+  echo "$deduce_key" > .venv/.deduce-ready
+fi
 # The triage model of the labelled sets (about 5 s), once per install instead of in every
 # intake process at its start; kept when it is up to date (triage/install.py).
-.venv/bin/python -m klachtstroom.intake.triage.install
+triage=services/intake/src/klachtstroom/intake/triage
+triage_key=$(inputs_hash uv.lock $(find "$triage" -type f ! -name '*.pickle' ! -path '*__pycache__*' | sort))
+if [ ! -f "$triage/installed-model.pickle" ] || [ "$(cat .venv/.triage-ready 2>/dev/null)" != "$triage_key" ]; then
+  .venv/bin/python -m klachtstroom.intake.triage.install
+  echo "$triage_key" > .venv/.triage-ready
+fi
