@@ -174,6 +174,36 @@ async def test_a_delivery_is_given_up_after_the_last_attempt(tmp_path: Path) -> 
         await harness.close()
 
 
+async def test_two_replicas_on_one_database_send_each_signal_once(
+    college: tuple[Harness, Mailbox, int], tmp_path: Path, webhook: str
+) -> None:
+    first, mailbox, port = college
+    second = await start_harness(
+        tmp_path,  # the same data dir: the same database
+        college_email="college@voorbeeldstad.example",
+        smtp_port=port,
+        college_webhook=webhook,
+        webhook_secret=SECRET,
+    )
+    try:
+        stories = [Story(date(2025, 11, d), urgent=True).received().opened() for d in range(3, 9)]
+        await first.deliver(interleave(stories, 7), batch=4)
+
+        async def drain(harness: Harness) -> int:
+            sent = 0
+            while n := await harness.reporting.sender.send_due():
+                sent += n
+            return sent
+
+        sent = await asyncio.gather(drain(first), drain(second), drain(first), drain(second))
+        assert sum(sent) == 12
+        assert len(mailbox.messages) == 6 and len(Webhook.received) == 6
+        assert len({message_from_bytes(m)["Message-ID"] for m in mailbox.messages}) == 6
+        assert len({headers["webhook-id"] for headers, _ in Webhook.received}) == 6
+    finally:
+        await second.close()
+
+
 async def test_the_sender_task_delivers_within_seconds(college: tuple[Harness, Mailbox, int]) -> None:
     harness, mailbox, _ = college
     task = asyncio.create_task(harness.reporting.sender.run())
