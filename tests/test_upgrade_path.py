@@ -38,6 +38,7 @@ SERVICES = ("intake", "routing", "deadlines", "reporting")
 MOVED = {
     ("routing", "deliveries"): "outbound_calls",
     ("routing", "zgw_calls"): "outbound_calls",
+    ("reporting", "signal_deliveries"): "outbound_calls",
 }
 FIRST = "0001"
 MOMENT = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)

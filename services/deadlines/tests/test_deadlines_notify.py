@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from klachtstroom.deadlines.escalation import EscalationConfig
 from klachtstroom.deadlines.escalation import Webhook as Hook
-from klachtstroom.deadlines.store import NotificationRecord
+from klachtstroom.deadlines.store import NotificationRecord, outbound_calls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 from smtp_sink import SmtpSink  # type: ignore[import-not-found]
@@ -44,9 +44,14 @@ def sink() -> Iterator[SmtpSink]:
         yield running
 
 
-async def rows(instance: Instance) -> list[NotificationRecord]:
+async def rows(instance: Instance) -> list[Any]:
+    """The notifications with the state of their delivery (the outbound call of the same message id)."""
+    n, calls = NotificationRecord, outbound_calls.c
+    query = select(n.id, n.target, calls.state, calls.attempts, calls.last_error).join(
+        outbound_calls, calls.message_id == n.message_id
+    )
     async with instance.service.db.reading() as session:
-        return list((await session.scalars(select(NotificationRecord).order_by(NotificationRecord.id))).all())
+        return list((await session.execute(query.order_by(n.id))).all())
 
 
 async def test_emails_reach_the_mail_server_in_dutch_without_personal_data(
@@ -217,3 +222,38 @@ async def test_two_senders_on_one_database_send_each_mail_once(
     assert len(sink.messages) == total == 24
     assert len({m["Message-ID"] for m in mails}) == total
     assert {r.state for r in await rows(first)} == {"sent"}
+
+
+async def test_a_notification_is_given_up_after_the_last_attempt(make_instance: Callable[..., Any]) -> None:
+    instance: Instance = await make_instance(
+        smtp_port=free_port(), retry_first_seconds=0.01, delivery_max_attempts=2, smtp_timeout_seconds=2
+    )
+    await instance.http.put("/api/v1/escalation", json=ESCALATION)
+    await instance.deliver(opened(new_case_id()))
+    await instance.move_clock(at(5, hour=9))  # the warning
+
+    assert await instance.rt.sender.deliver_due() == 1
+    await asyncio.sleep(0.05)
+    assert await instance.rt.sender.deliver_due() == 1
+    await asyncio.sleep(0.05)
+    assert await instance.rt.sender.deliver_due() == 0  # given up: not tried again
+    [item] = (await instance.http.get("/api/v1/notifications?state=dropped")).json()["items"]
+    assert (item["state"], item["attempts"], item["sent_at"]) == ("dropped", 2, None)
+
+
+async def test_a_webhook_removed_from_the_configuration_is_not_called(
+    make_instance: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLACHTSTROOM_OUTBOUND_ALLOWED_HOSTS", "hooks.gemeente.example")
+    calls: list[httpx.Request] = []
+    instance: Instance = await make_instance()
+    instance.rt.sender.transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(204))
+    await instance.http.put("/api/v1/escalation", json={"webhooks": [{"url": HOOK, "secret": SECRET}]})
+    await instance.deliver(opened(new_case_id()))
+    await instance.move_clock(at(5, hour=9))
+    await instance.http.put("/api/v1/escalation", json={"webhooks": []})
+
+    assert await instance.rt.sender.deliver_due() == 1
+    assert calls == []
+    [row] = await rows(instance)
+    assert (row.state, row.last_error) == ("dead", "webhook is niet meer ingesteld")

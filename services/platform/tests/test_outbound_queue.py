@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.platform.db import Database, sync_url
 from klachtstroom.platform.outbound.queue import (
     DeliveryResult,
+    NewCall,
     OutboundCall,
     OutboundQueue,
     RetryPolicy,
@@ -193,3 +194,20 @@ async def test_a_call_claimed_by_an_instance_that_died_is_taken_over_after_its_l
     clock.moment += timedelta(seconds=31)
     assert await survivor.deliver_due() == 1
     assert await states(db) == [("sent", 1)] and len(receiver.calls) == 1
+
+
+async def test_calls_queued_together_are_each_delivered_and_counted(db: Database) -> None:
+    queue = OutboundQueue(db, calls)
+
+    async def deliver(call: OutboundCall) -> DeliveryResult:
+        return DeliveryResult() if call.body == b"a" else DeliveryResult(error="HTTP 503")
+
+    queue.register("hook", deliver)
+    async with db.transaction() as session:
+        ids = await queue.enqueue_many(
+            session, [NewCall("hook", b"a", message_id="msg_a"), NewCall("hook", b"b", subject="case-1")]
+        )
+    assert ids[0] == "msg_a" and ids[1].startswith("msg_")
+    first = await queue.deliver_round()
+    assert (first.tried, first.sent) == (2, 1)
+    assert sorted(await states(db)) == [("pending", 1), ("sent", 1)]

@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from klachtstroom.contracts.intake_events import ImportedHistory
 from klachtstroom.contracts.vocabulary import Category, Outcome
-from klachtstroom.reporting.store import SignalDelivery
+from klachtstroom.reporting.store import outbound_calls
 
 SECRET = "gedeeld-geheim"
 
@@ -138,7 +138,7 @@ async def test_delivery_is_retried_until_the_mail_server_is_back(tmp_path: Path)
         await harness.deliver(story.events)
         assert await harness.reporting.sender.send_due() == 0  # nobody listens yet
         async with harness.service.db.reading() as session:
-            delivery = (await session.execute(select(SignalDelivery))).scalar_one()
+            delivery = (await session.execute(select(outbound_calls))).one()
         assert (delivery.state, delivery.attempts) == ("pending", 1)
         assert delivery.next_attempt_at.replace(tzinfo=UTC) > datetime.now(UTC)
         mailbox = Mailbox()
@@ -146,13 +146,62 @@ async def test_delivery_is_retried_until_the_mail_server_is_back(tmp_path: Path)
         smtp.start()
         try:
             async with harness.service.db.transaction() as session:  # skip the 1 second backoff
-                await session.execute(update(SignalDelivery).values(next_attempt_at=datetime.now(UTC)))
+                await session.execute(update(outbound_calls).values(next_attempt_at=datetime.now(UTC)))
             assert await harness.reporting.sender.send_due() == 1
             assert len(mailbox.messages) == 1
         finally:
             smtp.stop()
     finally:
         await harness.close()
+
+
+async def test_a_delivery_is_given_up_after_the_last_attempt(tmp_path: Path) -> None:
+    harness = await start_harness(
+        tmp_path,
+        college_email="college@voorbeeldstad.example",
+        smtp_port=free_port(),
+        delivery_max_attempts=2,
+    )
+    try:
+        await harness.deliver(Story(date(2025, 11, 3), urgent=True).received().opened().events)
+        for _ in range(3):
+            async with harness.service.db.transaction() as session:  # skip the backoff
+                await session.execute(update(outbound_calls).values(next_attempt_at=datetime.now(UTC)))
+            assert await harness.reporting.sender.send_due() == 0  # nobody listens
+        [item] = (await harness.json("/api/v1/signals"))["items"]
+        assert item["deliveries"] == [{"channel": "email", "state": "failed", "attempts": 2, "sent_at": None}]
+    finally:
+        await harness.close()
+
+
+async def test_two_replicas_on_one_database_send_each_signal_once(
+    college: tuple[Harness, Mailbox, int], tmp_path: Path, webhook: str
+) -> None:
+    first, mailbox, port = college
+    second = await start_harness(
+        tmp_path,  # the same data dir: the same database
+        college_email="college@voorbeeldstad.example",
+        smtp_port=port,
+        college_webhook=webhook,
+        webhook_secret=SECRET,
+    )
+    try:
+        stories = [Story(date(2025, 11, d), urgent=True).received().opened() for d in range(3, 9)]
+        await first.deliver(interleave(stories, 7), batch=4)
+
+        async def drain(harness: Harness) -> int:
+            sent = 0
+            while n := await harness.reporting.sender.send_due():
+                sent += n
+            return sent
+
+        sent = await asyncio.gather(drain(first), drain(second), drain(first), drain(second))
+        assert sum(sent) == 12
+        assert len(mailbox.messages) == 6 and len(Webhook.received) == 6
+        assert len({message_from_bytes(m)["Message-ID"] for m in mailbox.messages}) == 6
+        assert len({headers["webhook-id"] for headers, _ in Webhook.received}) == 6
+    finally:
+        await second.close()
 
 
 async def test_the_sender_task_delivers_within_seconds(college: tuple[Harness, Mailbox, int]) -> None:

@@ -4,7 +4,7 @@ notifications out.
 ```
 complaints.case.v1 -> handlers -> tracking: facts -> terms + timers -> outbox -> complaints.deadline.v1
 timers (due) -> TimerEngine -> outbox (warning, breached, escalated) + notifications
-notifications -> NotificationSender -> SMTP (e-mail) / webhooks (signed)
+notifications -> outbound queue (platform) -> SMTP (e-mail) / webhooks (signed)
 ```
 """
 
@@ -20,14 +20,15 @@ from klachtstroom.contracts import topics
 from klachtstroom.deadlines import api, escalation_api, page, retention
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.handlers import make_handlers
-from klachtstroom.deadlines.notify import NotificationSender
+from klachtstroom.deadlines.notify import NotificationSender, notification_retries
 from klachtstroom.deadlines.runtime import Deadlines
 from klachtstroom.deadlines.schedule import TimerPlan
 from klachtstroom.deadlines.settings import DeadlinesSettings
-from klachtstroom.deadlines.store import Base, platform_tables
+from klachtstroom.deadlines.store import Base, outbound_calls, platform_tables
 from klachtstroom.deadlines.timers import TimerEngine
 from klachtstroom.deadlines.tracking import TermTracker, recompute_if_rules_changed
 from klachtstroom.platform import cli
+from klachtstroom.platform.outbound.queue import OutboundQueue
 from klachtstroom.platform.retention import daily_retention, retention_router
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
@@ -56,7 +57,10 @@ def create_service(
         service.db, config.escalation_file or service.settings.service_dir("deadlines") / "escalation.json"
     )
     tracker = TermTracker(timer_plan(config), service.outbox, service.clock.now)
-    sender = NotificationSender(service.db, book, config)
+    # The platform's outbound queue delivers the notifications (leased: safe with several
+    # instances). Retries run on the wall clock, not the test clock: they are about real servers.
+    outbound = OutboundQueue(service.db, outbound_calls, policy=notification_retries(config))
+    sender = NotificationSender(service.db, outbound, book, config)
     engine = TimerEngine(
         service.db,
         service.outbox,
@@ -65,6 +69,7 @@ def create_service(
         now=service.clock.now,
         batch=config.timer_batch,
         max_sleep=config.timer_max_sleep_seconds,
+        record_notifications=sender.record,
         on_fired=sender.wake,
     )
     service.consume(

@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from klachtstroom.deadlines.api import unprocessable
 from klachtstroom.deadlines.escalation import EscalationConfig
+from klachtstroom.deadlines.notify import NOTIFICATION_STATES
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.scope import scoped
-from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, utc
+from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, outbound_calls, utc
 from klachtstroom.platform.outbound.destinations import UnsafeDestination, check_destination
+from klachtstroom.platform.outbound.queue import DEAD, SENT
 
 router = APIRouter(prefix="/api/v1")
 
@@ -93,16 +95,21 @@ async def list_notifications(
     cursor: Annotated[int | None, Query(ge=0, le=2**62)] = None,  # bounded: SQLite integers are 64-bit
 ) -> dict[str, Any]:
     """E-mails and webhook calls with their delivery state (bodies are not listed)."""
-    n = NotificationRecord
-    query = select(n)
-    for column, value in ((n.case_id, case_id), (n.state, state), (n.channel, channel)):
+    n, calls = NotificationRecord, outbound_calls.c
+    query = select(
+        n.id, n.case_id, n.step, n.channel, n.target, n.subject, n.created_at,
+        calls.state, calls.attempts, calls.last_error, calls.next_attempt_at, calls.finished_at,
+    ).join(outbound_calls, calls.message_id == n.message_id)  # fmt: skip
+    if state is not None:
+        query = query.where(calls.state == {"dropped": DEAD}.get(state, state))
+    for column, value in ((n.case_id, case_id), (n.channel, channel)):
         if value is not None:
             query = query.where(column == value)
     if cursor is not None:
         query = query.where(n.id > cursor)
     query = scoped(request, query, n.case_id)
     async with deadlines_of(request).service.db.reading() as session:
-        rows = (await session.scalars(query.order_by(n.id).limit(limit + 1))).all()
+        rows = (await session.execute(query.order_by(n.id).limit(limit + 1))).all()
     items = [
         {
             "id": r.id,
@@ -111,11 +118,11 @@ async def list_notifications(
             "channel": r.channel,
             "target": r.target,
             "subject": r.subject,
-            "state": r.state,
+            "state": NOTIFICATION_STATES.get(r.state, r.state),
             "attempts": r.attempts,
             "last_error": r.last_error,
             "created_at": utc(r.created_at),
-            "sent_at": r.sent_at and utc(r.sent_at),
+            "sent_at": utc(r.finished_at) if r.state == SENT and r.finished_at else None,
             "next_attempt_at": utc(r.next_attempt_at),
         }
         for r in rows[:limit]

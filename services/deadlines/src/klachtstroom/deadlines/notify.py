@@ -1,264 +1,188 @@
-"""Delivering the notifications the timers wrote: e-mail (SMTP, aiosmtplib) and webhooks (httpx).
+"""Delivering the notifications the timers wrote: e-mail (SMTP) and webhooks, through the platform's
+outbound queue.
 
-A notification row is claimed for a while (`claimed_until`, FOR UPDATE SKIP LOCKED on
-PostgreSQL) so two instances do not send it twice, sent, and then marked sent. When the mail
-server or the webhook receiver is away the row stays, with the error and an exponentially
-growing wait before the next attempt: the service itself never fails because of it.
-Delivery is at-least-once (a crash between sending and marking sends again); every e-mail
-carries a Message-ID and every webhook call a `webhook-id` to recognise a repeat.
+`record` writes the notification rows (what the term watch tells whom: step, channel, target,
+subject, body) and queues one call per row (kinds `notification.email`, `notification.webhook`)
+in the transaction that fires their timers. The queue (platform/outbound) claims due calls under
+a lease so two instances never send one twice, retries with a doubling, jittered wait
+(`retry_first_seconds` up to `retry_max_seconds`) until `delivery_max_attempts`, and marks a call
+sent once. When the mail server or the webhook receiver is away the call stays with the error:
+the service itself never fails because of it. Delivery is at-least-once (a crash between sending
+and marking sends again); every e-mail carries a Message-ID and every webhook call a `webhook-id`
+(the call's message id) to recognise a repeat.
 
 Webhook bodies are the CloudEvents envelope of the deadline event, signed with the webhook's
 secret as a Standard Webhooks request (`webhook-id`, `webhook-timestamp`, `webhook-signature`),
 and sent only to a checked public address (or an allowed host); what the API shows of a failed
-call says no more than "niet bereikbaar" or the HTTP status.
+call says no more than "niet bereikbaar" or the HTTP status. A webhook removed from the
+configuration is not called any more (`dropped`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import email.policy
-import logging
-import os
-import random
-import socket
-from collections.abc import Callable
+import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-import aiosmtplib
 import httpx
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
-from klachtstroom.deadlines.store import NotificationRecord, utc
+from klachtstroom.deadlines.store import NotificationRecord
 from klachtstroom.platform.db import Database
-from klachtstroom.platform.metrics import count_delivery, deliveries_from_zero
-from klachtstroom.platform.outbound.destinations import GuardedTransport, failure_text
-from klachtstroom.platform.outbound.signing import signed_headers
-
-log = logging.getLogger(__name__)
+from klachtstroom.platform.outbound.destinations import guarded_client
+from klachtstroom.platform.outbound.mail import SmtpRelay, send_email
+from klachtstroom.platform.outbound.queue import (
+    DEAD,
+    DeliveryResult,
+    NewCall,
+    OutboundCall,
+    OutboundQueue,
+    RetryPolicy,
+)
+from klachtstroom.platform.outbound.webhooks import post_webhook
 
 N = NotificationRecord
-SENT, PENDING, DROPPED = "sent", "pending", "dropped"
+EMAIL, WEBHOOK = "notification.email", "notification.webhook"
+KINDS = (EMAIL, WEBHOOK)
+# The API's words for the queue's states: a notification given up is `dropped`.
+NOTIFICATION_STATES = {DEAD: "dropped"}
 
 
-def webhook_message_id(notification_id: int) -> str:
-    """The `webhook-id` of a notification: the same on every retry of it."""
-    return f"msg_deadlines_{notification_id}"
+def new_message_id() -> str:
+    """The `webhook-id` of a new notification (rows from before the queue keep `msg_deadlines_<id>`)."""
+    return f"msg_deadlines_{uuid.uuid4().hex}"
 
 
-def _wall_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class DeliveryFailed(Exception):
-    """The receiver did not take the notification (the message names no personal data)."""
+def notification_retries(settings: DeadlinesSettings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.delivery_max_attempts,
+        first_backoff_seconds=settings.retry_first_seconds,
+        max_backoff_seconds=settings.retry_max_seconds,
+        lease_seconds=settings.sender_lease_seconds,
+        batch=settings.sender_batch,
+        poll_seconds=settings.sender_poll_seconds,
+    )
 
 
 class NotificationSender:
+    """Writes notifications with their queued calls, and delivers those calls from the outbound queue."""
+
     def __init__(
         self,
         db: Database,
+        queue: OutboundQueue,
         book: EscalationBook,
         settings: DeadlinesSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        now: Callable[[], dt.datetime] = _wall_clock,
-        instance: str | None = None,
     ) -> None:
-        # Retries run on the wall clock, not on the test clock: they are about real servers.
         self.db = db
+        self.queue = queue
         self.book = book
         self.settings = settings
         self.transport = transport
-        self.now = now
-        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.sent = 0
-        self.failed = 0
-        deliveries_from_zero("notification.email", "notification.webhook")
-        self.wakeup = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
+        retry = notification_retries(settings)
+        queue.register(EMAIL, self._send_email, retry=retry)
+        queue.register(WEBHOOK, self._call_webhook, retry=retry)
+
+    async def record(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        """Write notification rows (timer_id, case_id, step, channel, target, subject, body,
+        created_at) and queue their delivery, in the caller's transaction."""
+        if not rows:
+            return
+        stored = [row | {"message_id": new_message_id()} for row in rows]
+        await session.execute(insert(NotificationRecord), stored)
+        await self.queue.enqueue_many(
+            session,
+            [
+                NewCall(
+                    f"notification.{row['channel']}",
+                    b"",
+                    subject=row["case_id"],
+                    message_id=row["message_id"],
+                )
+                for row in stored
+            ],
+        )
 
     def wake(self) -> None:
-        self.wakeup.set()
+        self.queue.wake()
 
     async def run(self) -> None:
         try:
-            while True:
-                try:
-                    while await self.deliver_due():
-                        pass
-                    delay = await self.seconds_to_next()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the database is away: try again shortly
-                    log.exception("notifications: delivery round failed")
-                    delay = self.settings.sender_poll_seconds
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
-                self.wakeup.clear()
+            await self.queue.run()
         finally:
             await self.close()
+
+    async def deliver_due(self) -> int:
+        """One round of the queue: claim, send and settle what is due; returns how many were tried."""
+        return await self.queue.deliver_due()
 
     async def close(self) -> None:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
 
-    async def seconds_to_next(self) -> float:
-        async with self.db.reading() as session:
-            next_at = (
-                await session.execute(select(func.min(N.next_attempt_at)).where(N.state == PENDING))
-            ).scalar_one_or_none()
-        poll = self.settings.sender_poll_seconds
-        if next_at is None:
-            return poll
-        return max(0.05, min(poll, (utc(next_at) - self.now()).total_seconds()))
-
-    # -- one round -----------------------------------------------------------------------------------
-
-    async def deliver_due(self) -> int:
-        """Claim, send and settle the notifications that are due; returns how many were tried."""
-        claimed = await self._claim()
-        if not claimed:
-            return 0
-        results = await asyncio.gather(*(self._deliver(row) for row in claimed))
-        await self._settle(claimed, results)
-        return len(claimed)
-
-    async def _claim(self) -> list[Any]:
-        now = self.now()
-        async with self.db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(N.id, N.case_id, N.step, N.channel, N.target, N.subject, N.body, N.attempts)
-                    .where(
-                        N.state == PENDING,
-                        N.next_attempt_at <= now,
-                        or_(N.claimed_until.is_(None), N.claimed_until < now),
-                    )
-                    .order_by(N.id)
-                    .limit(self.settings.sender_batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if rows:
-                until = now + dt.timedelta(seconds=self.settings.sender_lease_seconds)
-                await session.execute(
-                    update(N)
-                    .where(N.id.in_([r.id for r in rows]))
-                    .values(claimed_by=self.instance, claimed_until=until)
-                )
-        return list(rows)
-
-    async def _deliver(self, row: Any) -> str | None:
-        """None when delivered, else a short reason (an error type or HTTP status, no content)."""
-        try:
-            if row.channel == "email":
-                await self._send_email(row)
-            else:
-                await self._call_webhook(row)
-            return None
-        except _Dropped as dropped:
-            return f"{DROPPED}:{dropped}"
-        except DeliveryFailed as error:
-            return str(error)
-        except httpx.HTTPError:
-            return failure_text()  # refused, timed out or not allowed look the same (no port scanner)
-        except (OSError, aiosmtplib.SMTPException) as error:
-            return type(error).__name__  # the server is away or refused: no addresses in the reason
-        except Exception as error:  # a bug: keep the row, say so loudly, try again later
-            log.exception("notification %s (%s): unexpected error", row.id, row.channel)
-            return type(error).__name__
-
-    async def _settle(self, rows: list[Any], results: list[str | None]) -> None:
-        now = self.now()
-        async with self.db.transaction() as session:
-            for row, error in zip(rows, results, strict=True):
-                mine = (N.id == row.id, N.claimed_by == self.instance)
-                kind = f"notification.{row.channel}"
-                if error is None:
-                    values: dict[str, Any] = {"state": SENT, "sent_at": now, "last_error": None}
-                    self.sent += 1
-                    count_delivery(kind, "sent")
-                elif error.startswith(f"{DROPPED}:"):
-                    values = {"state": DROPPED, "last_error": error.removeprefix(f"{DROPPED}:")}
-                    count_delivery(kind, "dead")
-                else:
-                    count_delivery(kind, "retry")
-                    delay = self._backoff(row.attempts + 1)
-                    values = {"next_attempt_at": now + dt.timedelta(seconds=delay), "last_error": error}
-                    self.failed += 1
-                    log.warning(
-                        "notification %s (%s) not delivered (%s), attempt %d; next try in %.0fs",
-                        row.id, row.channel, error.split(":")[0], row.attempts + 1, delay,
-                    )  # fmt: skip
-                await session.execute(
-                    update(N)
-                    .where(*mine)
-                    .values(attempts=N.attempts + 1, claimed_by=None, claimed_until=None, **values)
-                )
-
-    def _backoff(self, attempts: int) -> float:
-        base: float = self.settings.retry_first_seconds * 2.0 ** max(0, attempts - 1)
-        return min(self.settings.retry_max_seconds, base) * random.uniform(0.9, 1.1)
-
     # -- channels ------------------------------------------------------------------------------------
 
-    async def _send_email(self, row: Any) -> None:
+    async def _notification(self, call: OutboundCall) -> Any:
+        async with self.db.reading() as session:
+            return (
+                await session.execute(
+                    select(N.id, N.case_id, N.step, N.target, N.subject, N.body).where(
+                        N.message_id == call.message_id
+                    )
+                )
+            ).one_or_none()
+
+    async def _send_email(self, call: OutboundCall) -> DeliveryResult:
+        row = await self._notification(call)
+        if row is None:
+            return DeliveryResult(error="melding niet gevonden", permanent=True)
         s = self.settings
         message = EmailMessage()
         message["From"] = s.smtp_from
         message["To"] = row.target
         message["Subject"] = row.subject
-        message["Date"] = format_datetime(_wall_clock())
+        message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
         domain = s.smtp_from.rsplit("@", 1)[-1]
         message["Message-ID"] = f"<notificatie-{row.id}@{domain}>"
         message["X-Klachtstroom-Case"] = row.case_id
         message["X-Klachtstroom-Step"] = row.step
         message.set_content(row.body)
-        # Our subjects run past 78 characters; folded by the default policy they would start
-        # with a space after unfolding. RFC 5322 allows lines up to 998 characters.
-        raw = message.as_bytes(policy=email.policy.SMTP.clone(max_line_length=998))
-        await aiosmtplib.send(
-            raw,
-            sender=s.smtp_from,
-            recipients=[row.target],
-            hostname=s.smtp_host,
+        relay = SmtpRelay(
+            host=s.smtp_host,
             port=s.smtp_port,
             username=s.smtp_username,
             password=s.smtp_password,
-            start_tls=s.smtp_starttls,
-            timeout=s.smtp_timeout_seconds,
+            starttls=s.smtp_starttls,
+            timeout_seconds=s.smtp_timeout_seconds,
         )
+        return await send_email(relay, message)
 
-    async def _call_webhook(self, row: Any) -> None:
+    async def _call_webhook(self, call: OutboundCall) -> DeliveryResult:
+        row = await self._notification(call)
+        if row is None:
+            return DeliveryResult(error="melding niet gevonden", permanent=True)
         secret = (await self.book.current()).secret_for(row.target)
         if secret is None:
-            raise _Dropped("webhook is niet meer ingesteld")
-        body = row.body.encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Klachtstroom-Event": row.subject,
-            **signed_headers(secret, webhook_message_id(row.id), body),
-        }
-        response = await self._client().post(row.target, content=body, headers=headers)
-        if not 200 <= response.status_code < 300:
-            raise DeliveryFailed(failure_text(status_code=response.status_code))
+            return DeliveryResult(error="webhook is niet meer ingesteld", permanent=True)
+        return await post_webhook(
+            self._client(),
+            row.target,
+            row.body.encode(),
+            message_id=call.message_id,
+            secret=secret,
+            headers={"X-Klachtstroom-Event": row.subject},
+        )
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=self.settings.webhook_timeout_seconds,
-                transport=GuardedTransport(self.transport),
-                follow_redirects=False,
-            )
+            self._http = guarded_client(self.settings.webhook_timeout_seconds, transport=self.transport)
         return self._http
-
-
-class _Dropped(Exception):
-    """The notification can no longer be delivered (its webhook was removed from the configuration)."""

@@ -77,6 +77,9 @@ class DeadlinesSettings(BaseSettings):
     retry_first_seconds: float = Field(default=1.0, gt=0)
     # Longest wait between two attempts.
     retry_max_seconds: float = Field(default=600.0, gt=0)
+    # Attempts of a notification before it is given up (`dropped`); with the default waits,
+    # about a day of trying.
+    delivery_max_attempts: int = Field(default=150, ge=1)
     # A claimed notification is taken over by another instance after this long.
     sender_lease_seconds: float = Field(default=60.0, gt=0)
     escalation_file: Path | None = Field(

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from klachtstroom.deadlines.calendar import TermijnenwetCalendar, default_decree_days
+from klachtstroom.platform.outbound.queue import define_outbound_table
 from klachtstroom.platform.tables import Serial, define_platform_tables
 
 
@@ -129,12 +130,14 @@ class TimerRecord(Base):
 
 
 class NotificationRecord(Base):
-    """An e-mail or webhook call to deliver, written in the transaction that fired its timer."""
+    """An e-mail or webhook call the term watch sends, written in the transaction that fired its
+    timer. Its delivery (state, attempts, last error) is the outbound call with the same
+    `message_id` (notify.py)."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("timer_id", "channel", "target", name="uq_notifications_target"),
-        Index("ix_notifications_state_next", "state", "next_attempt_at"),
+        UniqueConstraint("message_id", name="uq_notifications_message_id"),
     )
 
     id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
@@ -145,14 +148,12 @@ class NotificationRecord(Base):
     target: Mapped[str] = mapped_column(String(500))  # an employee's work address or a URL
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(String(300))
-    claimed_by: Mapped[str | None] = mapped_column(String(120))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[str] = mapped_column(String(100))  # of its outbound call
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# Deliveries of the notifications (kinds `notification.email`, `notification.webhook`).
+outbound_calls = define_outbound_table(Base.metadata)
 
 
 class CalendarDayRecord(Base):

@@ -3,9 +3,10 @@
 Firing a timer is one database transaction: the due rows are claimed (`FOR UPDATE SKIP LOCKED`
 on PostgreSQL, so a second instance skips what the first holds; on SQLite every write
 transaction is exclusive), the event goes into the outbox, the notifications are written and
-the timer is marked fired. A crash before the commit leaves the timer pending, so it fires
-after the restart; a commit makes it fired for every instance. Each timer therefore fires
-exactly once, and after downtime the missed ones fire in the order they were due.
+queued on the outbound queue (notify.py), and the timer is marked fired. A crash before the
+commit leaves the timer pending, so it fires after the restart; a commit makes it fired for
+every instance. Each timer therefore fires exactly once, and after downtime the missed ones
+fire in the order they were due.
 
 Who hears of it: one e-mail per person per firing round — a digest when several cases need
 the same person — and none for a case that routing closed, merged or forwarded (its pending
@@ -24,10 +25,10 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.deadline_events import DeadlineBreached, DeadlineEscalated, DeadlineWarning
@@ -40,7 +41,6 @@ from klachtstroom.deadlines.messages import TermNotice, compose, compose_digest
 from klachtstroom.deadlines.schedule import BREACH, WARNING, local_moment
 from klachtstroom.deadlines.store import (
     CaseRecord,
-    NotificationRecord,
     TermRecord,
     TimerRecord,
     load_calendar,
@@ -52,6 +52,9 @@ from klachtstroom.platform.metrics import timer_lag
 from klachtstroom.platform.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+# Writes a firing round's notifications and queues their delivery, in the round's transaction.
+RecordNotifications = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
 
 # Routing's states after which a term needs no chasing (merged and forwarded included: a merged
 # duplicate lives on in the kept case, a forwarded objection or question left the procedure).
@@ -70,6 +73,7 @@ class TimerEngine:
         batch: int = 500,
         max_sleep: float = 30.0,
         instance: str | None = None,
+        record_notifications: RecordNotifications,
         on_fired: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
@@ -80,6 +84,7 @@ class TimerEngine:
         self.batch = batch
         self.max_sleep = max_sleep
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.record_notifications = record_notifications
         self.on_fired = on_fired
         self.fired = 0
         self.wakeup = asyncio.Event()
@@ -184,9 +189,7 @@ class TimerEngine:
                     self.instance,
                     envelope.id,
                 )
-            notifications = one_mail_per_person(notifications)
-            if notifications:
-                await session.execute(insert(NotificationRecord), notifications)
+            await self.record_notifications(session, one_mail_per_person(notifications))
         for timer in fired:  # how late each fired, after its transaction committed
             timer_lag.record(max(0.0, (now - utc(timer.fire_at)).total_seconds()))
         self.fired += len(timers)
@@ -311,10 +314,7 @@ class _FiringContext:
     def notifications(self, timer: TimerRecord, envelope: Envelope, now: dt.datetime) -> list[dict[str, Any]]:
         case = self.cases.get(timer.case_id)
         rows: list[dict[str, Any]] = []
-        base = {
-            "timer_id": timer.id, "case_id": timer.case_id, "step": timer.step, "state": PENDING,
-            "attempts": 0, "next_attempt_at": now, "created_at": now,
-        }  # fmt: skip
+        base = {"timer_id": timer.id, "case_id": timer.case_id, "step": timer.step, "created_at": now}
         where = (case.municipality, case.unit) if case else (None, None)
         if not self.mails_wanted(timer.case_id):
             addresses: list[str] = []

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
 from klachtstroom.platform import cli
+from klachtstroom.platform.outbound.queue import OutboundQueue, RetryPolicy
 from klachtstroom.platform.retention import daily_retention, retention_router
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
@@ -22,7 +23,7 @@ from klachtstroom.reporting.refresh import Refresher
 from klachtstroom.reporting.runtime import Reporting
 from klachtstroom.reporting.settings import ReportingSettings
 from klachtstroom.reporting.signals import SignalDesk
-from klachtstroom.reporting.store import Base, platform_tables
+from klachtstroom.reporting.store import Base, outbound_calls, platform_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -36,8 +37,13 @@ def create_service(
     if config.college_webhook and not config.webhook_secret:
         log.warning("reporting: a college webhook without KLACHTSTROOM_REPORTING_WEBHOOK_SECRET is not used")
     service.publishes(topics.SIGNAL)
-    sender = SignalSender(service.db, platform_tables, config)
-    desk = SignalDesk(service.outbox, config, service.clock.now, sender.wake)
+    # The platform's outbound queue delivers the signals (leased: safe with several replicas).
+    # Retries run on the wall clock, not the test clock: they are about real servers.
+    outbound = OutboundQueue(
+        service.db, outbound_calls, policy=RetryPolicy(poll_seconds=config.delivery_poll_seconds)
+    )
+    sender = SignalSender(outbound, config)
+    desk = SignalDesk(service.outbox, config, service.clock.now, sender)
     refresher = Refresher(service, desk, config)
     service.consume(
         [topics.INTAKE, topics.CASE, topics.DEADLINE],
@@ -45,6 +51,7 @@ def create_service(
         consumer_name="reporting-projection",
         after_commit=refresher.after_batch,
     )
+
     async def destroy(ids: Sequence[str], now: datetime) -> list[str]:
         return await retention.destroy(service, ids, now)
 

@@ -6,8 +6,8 @@
 - Trend: `trends.detect_trends` as of today; one signal per (kind, key) per window, so a rise
   that lasts a few days is reported once, and again only when a new window has passed.
 
-Every signal is written with its outbox event and its deliveries in one transaction; the
-sender task (delivery.py) does the e-mail and webhook calls outside it.
+Every signal is written with its outbox event and its queued deliveries in one transaction; the
+platform's outbound queue (deliverers in delivery.py) does the e-mail and webhook calls outside it.
 """
 
 from __future__ import annotations
@@ -20,13 +20,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
+from klachtstroom.platform.outbound.queue import DEAD, SENT
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.reporting import signal_text, trends
+from klachtstroom.reporting.delivery import KINDS, SignalSender
 from klachtstroom.reporting.projection import CaseRecord
 from klachtstroom.reporting.projector import cases_table, facts_of, read_records
 from klachtstroom.reporting.settings import ReportingSettings
-from klachtstroom.reporting.store import Signal, SignalDelivery
+from klachtstroom.reporting.store import Signal, outbound_calls
 
+# The API's words for the queue's states (as before the queue: a call given up is `failed`).
+DELIVERY_STATES = {DEAD: "failed"}
 # History needed for the trend rules: 7 windows of 30 days, and breaches of terms that ran
 # up to 14 weeks (6 + 4 weeks extension + advisory committee) within the last 90 days.
 TREND_HISTORY_DAYS = 400
@@ -43,12 +47,15 @@ class SignalDesk:
         outbox: Outbox,
         settings: ReportingSettings,
         now: Callable[[], datetime],
-        wake_sender: Callable[[], None] = lambda: None,
+        sender: SignalSender,
     ) -> None:
         self.outbox = outbox
         self.settings = settings
         self.now = now
-        self.wake_sender = wake_sender
+        self.sender = sender
+
+    def wake_sender(self) -> None:
+        self.sender.wake()
 
     def channels(self) -> list[str]:
         """The delivery channels configured for the college."""
@@ -151,17 +158,8 @@ class SignalDesk:
                 payload=payload.model_dump(mode="json"),
             )
         )
-        for channel in self.channels():
-            session.add(
-                SignalDelivery(
-                    signal_id=payload.signal_id,
-                    channel=channel,
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=datetime.now(UTC),
-                )
-            )
         await session.flush()  # the unique dedupe key guards against a concurrent second signal
+        await self.sender.queue_signal(session, kind, payload.model_dump(mode="json"), self.channels())
         await self.outbox.add(session, payload, subject=complaint_id or payload.signal_id)
 
 
@@ -179,14 +177,20 @@ async def list_signals(
     rows = rows[:limit]
     deliveries: dict[str, list[dict[str, Any]]] = {}
     if rows:
+        calls = outbound_calls.c
         result = await session.execute(
-            select(SignalDelivery)
-            .where(SignalDelivery.signal_id.in_([r.signal_id for r in rows]))
-            .order_by(SignalDelivery.channel)
+            select(calls.subject, calls.kind, calls.state, calls.attempts, calls.finished_at)
+            .where(calls.subject.in_([r.signal_id for r in rows]), calls.kind.in_(KINDS))
+            .order_by(calls.kind)
         )
-        for d in result.scalars():
-            deliveries.setdefault(d.signal_id, []).append(
-                {"channel": d.channel, "state": d.state, "attempts": d.attempts, "sent_at": _iso(d.sent_at)}
+        for d in result:
+            deliveries.setdefault(d.subject, []).append(
+                {
+                    "channel": d.kind.removeprefix("signal."),
+                    "state": DELIVERY_STATES.get(d.state, d.state),
+                    "attempts": d.attempts,
+                    "sent_at": _iso(d.finished_at) if d.state == SENT else None,
+                }
             )
     items = [
         {"type": row.kind, **row.payload, "deliveries": deliveries.get(row.signal_id, [])} for row in rows

@@ -1,4 +1,5 @@
-"""Reporting's own database: the projection (two table sets, A and B), signals and their deliveries.
+"""Reporting's own database: the projection (two table sets, A and B), signals and their deliveries
+(the platform's `outbound_calls`).
 
 The projection lives twice: `event_log_a`/`case_facts_a` and `event_log_b`/`case_facts_b`;
 `projection_state` says which set is live. `klachtstroom-reporting rebuild` fills the other set
@@ -18,14 +19,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Integer,
     MetaData,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from klachtstroom.platform.outbound.queue import define_outbound_table
 from klachtstroom.platform.tables import Serial, define_platform_tables
 
 
@@ -128,21 +128,8 @@ class Signal(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class SignalDelivery(Base):
-    """Delivery of one signal over one channel (e-mail or webhook), retried by the sender task."""
-
-    __tablename__ = "signal_deliveries"
-    __table_args__ = (UniqueConstraint("signal_id", "channel", name="uq_signal_delivery"),)
-
-    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
-    signal_id: Mapped[str] = mapped_column(String(64), index=True)
-    channel: Mapped[str] = mapped_column(String(20))  # email | webhook
-    state: Mapped[str] = mapped_column(String(20), index=True)  # pending | sent | failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
+# Deliveries of signals to the college (kinds `signal.email`, `signal.webhook`; delivery.py).
+outbound_calls = define_outbound_table(Base.metadata)
 
 
 class MeasureRow(Base):
@@ -166,6 +153,7 @@ class MeasureRow(Base):
     done_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
 
 @dataclass(frozen=True)
 class ProjectionSet:

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from klachtstroom.platform.outbound.destinations import failure_text, guarded_client
+from klachtstroom.platform.outbound.destinations import guarded_client
 from klachtstroom.platform.outbound.queue import DeliveryResult, OutboundCall, OutboundQueue, RetryPolicy
-from klachtstroom.platform.outbound.signing import ID_HEADER, signed_headers
+from klachtstroom.platform.outbound.webhooks import post_webhook
 from klachtstroom.platform.peers import Peers
 from klachtstroom.routing.casework import CaseWork, Transition, system_event
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, fetch_complaint_text
@@ -193,19 +193,14 @@ class ProviderHandovers:
                 return DeliveryResult(
                     error="De contactgegevens waren niet op te vragen bij intake; later opnieuw."
                 )
-        headers = {"Content-Type": "application/json", "X-Klachtstroom-Event": call.kind}
-        if provider.secret:
-            headers |= signed_headers(provider.secret, call.message_id, body)
-        else:  # a provider registered without a secret still gets the id to drop repeats
-            headers[ID_HEADER] = call.message_id
-        try:
-            response = await self.client.post(provider.webhook_url, content=body, headers=headers)
-        except httpx.HTTPError:
-            return DeliveryResult(error=failure_text())  # refused, timed out or not allowed look the same
-        if not response.is_success:
-            code = response.status_code
-            return DeliveryResult(error=failure_text(status_code=code), status_code=code)
-        return DeliveryResult(status_code=response.status_code)
+        return await post_webhook(
+            self.client,
+            provider.webhook_url,
+            body,
+            message_id=call.message_id,
+            secret=provider.secret,
+            headers={"X-Klachtstroom-Event": call.kind},
+        )
 
     async def dead_lettered(self, session: AsyncSession, call: OutboundCall, result: DeliveryResult) -> None:
         case_row = await session.get(CaseRow, call.subject or "")

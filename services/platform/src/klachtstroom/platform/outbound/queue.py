@@ -17,6 +17,8 @@ committed one is never forgotten). A worker (`OutboundQueue.run`) then:
 
 Delivery is at-least-once (a crash between sending and recording sends again): every call has
 a `message_id` that stays the same over its retries, sent as `webhook-id` for webhooks.
+The channels deliverers use: `webhooks.post_webhook` (Standard Webhooks, signed) and
+`mail.send_email` (SMTP).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,6 +115,26 @@ class DeliveryResult:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class NewCall:
+    """A call to queue with `enqueue_many` (the fields of `enqueue`)."""
+
+    kind: str
+    body: bytes
+    subject: str | None = None
+    recipient: str | None = None
+    sequence_key: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one round of the queue did: calls tried, and of those, delivered."""
+
+    tried: int
+    sent: int
+
+
 Deliverer = Callable[[OutboundCall], Awaitable[DeliveryResult]]
 SettleHook = Callable[[AsyncSession, OutboundCall, DeliveryResult], Awaitable[None]]
 
@@ -181,6 +203,30 @@ class OutboundQueue:
         self.kinds[kind] = _Kind(deliver, on_sent, on_dead, retry)
         deliveries_from_zero(kind)
 
+    async def enqueue_many(self, session: AsyncSession, calls: Sequence[NewCall]) -> list[str]:
+        """Queue several calls in the caller's transaction (one statement); returns their message ids."""
+        if not calls:
+            return []
+        now = self.now()
+        ids = [call.message_id or f"msg_{uuid.uuid4().hex}" for call in calls]
+        rows: list[dict[str, Any]] = [
+            {
+                "message_id": message_id,
+                "kind": call.kind,
+                "subject": call.subject,
+                "recipient": call.recipient,
+                "sequence_key": call.sequence_key,
+                "body": call.body,
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for call, message_id in zip(calls, ids, strict=True)
+        ]
+        await session.execute(insert(self.table), rows)
+        return ids
+
     async def enqueue(
         self,
         session: AsyncSession,
@@ -230,12 +276,16 @@ class OutboundQueue:
 
     async def deliver_due(self) -> int:
         """Claim, deliver and settle the calls that are due now; returns how many were tried."""
+        return (await self.deliver_round()).tried
+
+    async def deliver_round(self) -> Round:
+        """Claim, deliver and settle the calls that are due now; returns how many were tried and sent."""
         claimed = await self._claim()
         if not claimed:
-            return 0
+            return Round(0, 0)
         results = await asyncio.gather(*(self._deliver(call) for call in claimed))
-        await self._settle(claimed, list(results))
-        return len(claimed)
+        sent = await self._settle(claimed, list(results))
+        return Round(len(claimed), sent)
 
     async def _claim(self) -> list[OutboundCall]:
         t = self.table
@@ -284,9 +334,11 @@ class OutboundQueue:
             log.exception("outbound call %s (%s): unexpected error", call.id, call.kind)
             return DeliveryResult(error=type(error).__name__)
 
-    async def _settle(self, calls: list[OutboundCall], results: list[DeliveryResult]) -> None:
+    async def _settle(self, calls: list[OutboundCall], results: list[DeliveryResult]) -> int:
+        """Record each outcome (only for calls this instance still holds); returns how many were sent."""
         t = self.table
         now = self.now()
+        sent = 0
         async with self.db.transaction() as session:
             for call, result in zip(calls, results, strict=True):
                 attempts = call.attempts + 1
@@ -313,11 +365,13 @@ class OutboundQueue:
                     continue  # our lease ran out and another instance took the call over
                 counted = "retry" if state == PENDING else state
                 count_delivery(call.kind, counted)
+                sent += state == SENT
                 hook = kind.on_sent if state == SENT else kind.on_dead if state == DEAD else None
                 if hook is not None:
                     await hook(session, call, result)
                 if state != SENT:
                     log.info("outbound call %s (%s) not delivered, attempt %d", call.id, call.kind, attempts)
+        return sent
 
     async def seconds_to_next(self) -> float | None:
         t = self.table
