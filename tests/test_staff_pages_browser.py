@@ -1,6 +1,7 @@
 """The staff pages in a real browser, signed in through the development issuer's `/aanmelden`,
 over the whole stack and real Kafka (issue 19): the KCC screen and its receipt, the case worker's
-work queue and case page, the term watch and the coordinator's dashboard.
+work queue and case page, the term watch, the coordinator's dashboard and the register import.
+Screenshots at 320 px go to docs/screenshots/staff-320-*.png.
 
 On every page, at 1280 and at 320 CSS px wide: axe-core (injected) reports no WCAG 2.2 A/AA
 violation; at 320 px nothing makes the page scroll sideways (WCAG 1.4.10 reflow; a wide table
@@ -197,7 +198,7 @@ def submit(intake: Api, description: str, received: date, **fields: Any) -> str:
 
 
 def test_every_staff_page_reflows_at_320_px_passes_axe_and_speaks_dutch_dates(
-    apis: dict[str, Api], context: BrowserContext
+    apis: dict[str, Api], browser: Browser, context: BrowserContext
 ) -> None:
     intake, routing, deadlines, reporting = (apis[n] for n in ("intake", "routing", "deadlines", "reporting"))
     page = context.new_page()
@@ -263,6 +264,15 @@ def test_every_staff_page_reflows_at_320_px_passes_axe_and_speaks_dutch_dates(
     sign_in(dashboard, reporting.base, "/", "coordinator", HANDLER)
     eventually(lambda: dashboard.reload() or late in dashboard.locator("main").inner_text(), timeout=60)
     check_staff_page(dashboard, soon, late, called_in, "Termijnen in gevaar", shot="dashboard")
+
+    # 4. The register import, intake's other staff page (a functional administrator's).
+    admin = browser.new_context(locale="nl-NL", viewport={"width": WIDTHS[0], "height": 900}, bypass_csp=True)
+    try:
+        importing = admin.new_page()
+        sign_in(importing, intake.base, "/import", "admin", "Functioneel beheerder")
+        check_reflow_and_axe(importing)
+    finally:
+        admin.close()
 
 
 def test_the_checks_can_fail(context: BrowserContext) -> None:
