@@ -121,3 +121,28 @@ async def test_a_signed_in_case_worker_posts_the_case_form_with_its_csrf_token(r
     )
     assert done.status_code == 303
     assert (await routing.case(case_id))["handler_name"] == "A. Bakker"
+
+
+async def test_the_case_page_writes_dates_and_times_in_dutch_and_in_dutch_time(routing: Harness) -> None:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from klachtstroom.contracts.deadline_events import DeadlineSet
+    from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
+
+    case_id = await routing.receive()
+    await routing.act(case_id, "assign", handler_name="A. Bakker", at="2026-03-03T13:05:00+00:00")
+    await routing.deliver(
+        DeadlineSet(
+            case_id=case_id, kind=DeadlineKind.contact, due=date(2026, 3, 10), start=date(2026, 3, 3),
+            unmoved_due=date(2026, 3, 10), at=datetime(2026, 3, 3, 12, tzinfo=ZoneInfo("Europe/Amsterdam")),
+            state=DeadlineState.running,
+        )
+    )  # fmt: skip
+    page = (await routing.http.get(f"/klachten/{case_id}")).text
+    terms = page.split('id="termijnen"')[1].split("</table>")[0]
+    assert "<td>3 maart 2026</td><td>10 maart 2026</td>" in terms
+    history = page.split('id="geschiedenis"')[1]
+    assert "3 maart 2026 om 14:05" in history  # 13:05 UTC is 14:05 in Amsterdam (winter time)
+    shown = page.split("<main>")[1]
+    assert "2026-03-" not in shown and "+00:00" not in shown

@@ -24,20 +24,16 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 
-ONE_DAY = dt.timedelta(days=1)
+from klachtstroom.contracts import timekeeping
 
-_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-_MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
+ONE_DAY = dt.timedelta(days=1)
 
 _MOVE = "de termijn schuift door (Algemene termijnenwet art. 1)"
 
 
 def dutch_date(day: dt.date) -> str:
-    """'dinsdag 3 maart 2026' — without relying on the process locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """'dinsdag 3 maart 2026': in a term's explanation the weekday shows why a day counts."""
+    return timekeeping.dutch_date(day, weekday=True)
 
 
 def easter_sunday(year: int) -> dt.date:
@@ -167,7 +163,7 @@ class TermijnenwetCalendar:
                 f"({self._decrees[day]}; Algemene termijnenwet art. 3 lid 2)"
             )
         if day.weekday() >= 5:
-            return f"{dutch_date(day)} is een {_WEEKDAYS[day.weekday()]}"
+            return f"{dutch_date(day)} is een {timekeeping.WEEKDAYS[day.weekday()]}"
         return None
 
     def is_statutory_day_off(self, day: dt.date) -> bool:

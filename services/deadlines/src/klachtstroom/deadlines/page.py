@@ -13,35 +13,41 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.contracts.timekeeping import dutch_date, local_date
 from klachtstroom.contracts.vocabulary import DEADLINE_KIND_LABELS, DeadlineKind, DeadlineState
-from klachtstroom.deadlines.calendar import dutch_date
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.scope import condition
 from klachtstroom.deadlines.store import CaseRecord, TermRecord
 
 router = APIRouter()
 
+# At 320 CSS px nothing scrolls sideways but a table, inside its own region (WCAG 1.4.10).
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;line-height:1.5}"
+    "*{box-sizing:border-box}body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 2rem;"
+    "max-width:64rem;line-height:1.5;color:#1a1a1a;overflow-wrap:break-word}a{color:#154273}"
+    ".table-wrap{overflow-x:auto}.table-wrap:focus,a:focus{outline:3px solid #ffbf47}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;"
-    "border-bottom:1px solid #ccc}caption{text-align:left;font-weight:bold;margin:1rem 0 .3rem}"
+    "border-bottom:1px solid #ccc;vertical-align:top}"
+    "@media (max-width:40rem){body{margin:1rem auto;padding:0 1rem}h1{font-size:1.6rem}}"
 )
 
 
-def _table(title: str, rows: list[tuple[TermRecord, str | None]]) -> str:
+def _table(key: str, title: str, rows: list[tuple[TermRecord, str | None]]) -> str:
+    heading = f'<h2 id="{key}">{escape(title)}</h2>'
     if not rows:
-        return f"<h2>{escape(title)}</h2><p>Geen.</p>"
+        return f"{heading}<p>Geen.</p>"
     body = "".join(
         f"<tr><td>{escape(ref or term.case_id)}</td>"
         f"<td>{escape(DEADLINE_KIND_LABELS[DeadlineKind(term.kind)])}</td>"
-        f"<td>{escape(dutch_date(term.due))}</td>"
+        f"<td>{escape(dutch_date(term.due, weekday=True))}</td>"
         f'<td><a href="/api/v1/deadlines?case_id={escape(term.case_id)}">uitleg</a></td></tr>'
         for term, ref in rows
     )
     return (
-        f"<h2>{escape(title)}</h2><table><thead><tr><th scope=col>Kenmerk</th><th scope=col>Termijn</th>"
-        f"<th scope=col>Einddatum</th><th scope=col>Berekening</th></tr></thead><tbody>{body}</tbody></table>"
+        f'{heading}<div class="table-wrap" role="region" aria-labelledby="{key}" tabindex="0">'
+        "<table><thead><tr><th scope=col>Kenmerk</th><th scope=col>Termijn</th>"
+        "<th scope=col>Einddatum</th><th scope=col>Berekening</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
     )
 
 
@@ -75,12 +81,14 @@ async def overview(request: Request) -> HTMLResponse:
             )
         ).all()
     html = (
-        f'<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Termijnbewaking</title>'
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Termijnbewaking</title>'
         f"<style>{_STYLE}</style></head><body><main><h1>Termijnbewaking</h1>"
-        f"<p>Stand van {escape(dutch_date(today))}. Termijnen volgens de Algemene termijnenwet; "
+        f"<p>Stand van {escape(dutch_date(today, weekday=True))}. "
+        "Termijnen volgens de Algemene termijnenwet; "
         f'zie ook de <a href="/api/v1/calendar/{today.year}">kalender {today.year}</a>.</p>'
-        + _table("Overschreden en nog niet afgehandeld", [(t, r) for t, r in late])
-        + _table("Eindigt binnen twee weken", [(t, r) for t, r in coming])
+        + _table("overschreden", "Overschreden en nog niet afgehandeld", [(t, r) for t, r in late])
+        + _table("binnenkort", "Eindigt binnen twee weken", [(t, r) for t, r in coming])
         + "</main></body></html>"
     )
     return HTMLResponse(html)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from klachtstroom.contracts.timekeeping import AMSTERDAM
+from klachtstroom.contracts.timekeeping import dutch_date, dutch_moment
 from klachtstroom.contracts.vocabulary import (
     CASE_STATE_LABELS,
     DEADLINE_KIND_TASKS,
@@ -39,7 +39,6 @@ from klachtstroom.reporting.learning import evidence
 from klachtstroom.reporting.learning.measures import all_measures
 from klachtstroom.reporting.projection import CaseRecord
 from klachtstroom.reporting.projector import live_set, read_records
-from klachtstroom.reporting.render_html import dutch_date
 from klachtstroom.reporting.runtime import reporting_of
 from klachtstroom.reporting.scope import (
     check_municipality,
@@ -109,9 +108,9 @@ def _open_case(record: CaseRecord, today: date, kind: DeadlineKind = DeadlineKin
         if record.handler == Handler.provider and record.provider
         else (record.unit or "–"),
         state=CASE_STATE_LABELS[CaseState(record.state or CaseState.received)].capitalize(),
-        received=f"{record.received_on:%d-%m-%Y}" if record.received_on else "",
+        received=dutch_date(record.received_on) if record.received_on else "",
         due_on=due,
-        due=f"{due:%d-%m-%Y}" if due else "–",
+        due=dutch_date(due) if due else "–",
         term=term,
         at_risk=days is not None and 0 <= days <= AT_RISK_DAYS,
         overdue=days is not None and days < 0,
@@ -120,13 +119,13 @@ def _open_case(record: CaseRecord, today: date, kind: DeadlineKind = DeadlineKin
 
 
 def _signal_view(item: dict[str, Any]) -> dict[str, Any]:
-    at = datetime.fromisoformat(item["at"]).astimezone(AMSTERDAM)
+    at = datetime.fromisoformat(item["at"])
     deliveries = ", ".join(
         f"{CHANNEL_LABELS.get(d['channel'], d['channel'])} {DELIVERY_LABELS.get(d['state'], d['state'])}"
         for d in item["deliveries"]
     )
     return {
-        "when": f"{at:%d-%m-%Y %H:%M}",
+        "when": dutch_moment(at),
         "iso": at.isoformat(),
         "kind": "Urgent" if item["type"] == "urgent" else "Trend",
         "summary": item["summary"],
@@ -158,7 +157,7 @@ async def dashboard(
     if limited(request) is not None:
         poor_answers = [p for p in poor_answers if p["complaint_id"] in known]
     overdue_measures = [
-        m | {"due_text": dutch_date(date.fromisoformat(m["due"]))}
+        m | {"due_text": dutch_date(m["due"])}
         for m in measures_in_scope(request, await all_measures(request), set(known))
         if m["overdue"]
     ]

@@ -17,6 +17,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import Category, dutch
 from klachtstroom.reporting.annual import AnnualReport
 from klachtstroom.reporting.facts import UNKNOWN
@@ -24,11 +25,6 @@ from klachtstroom.reporting.learning.satisfaction import Satisfaction
 from klachtstroom.reporting.provider_report import ProviderReport
 
 Cell = int | str
-
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +41,6 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     bullets: tuple[str, ...] = ()
     tables: tuple[Table, ...] = field(default_factory=tuple)
-
-
-def dutch_date(day: date) -> str:
-    """'31 december 2026'."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def label(value: str) -> str:

@@ -33,6 +33,7 @@ from reportlab.platypus import (
     Spacer,
 )
 
+from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import Category, Channel, dutch
 from klachtstroom.reporting.annual import AnnualReport, percentage
 from klachtstroom.reporting.pdf_charts import grouped_bars
@@ -50,7 +51,7 @@ from klachtstroom.reporting.pdf_style import (
     register_fonts,
 )
 from klachtstroom.reporting.pdf_tables import pdf_table
-from klachtstroom.reporting.render_html import Section, annual_sections, annual_title, dutch_date
+from klachtstroom.reporting.render_html import Section, annual_sections, annual_title
 
 
 def render_annual_pdf(report: AnnualReport, organisation: str | None = None) -> bytes:

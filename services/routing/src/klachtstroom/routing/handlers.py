@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMerged, FeedbackGiven
+from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
 from klachtstroom.routing.casework import CaseWork, system_event
@@ -94,7 +95,7 @@ async def provider_too_late(work: CaseWork, session: AsyncSession, event: de.Dea
             "flagged_for_coordinator": True,
         },
         reason=(
-            f"De zorgaanbieder heeft niet gereageerd vóór {event.due:%d-%m-%Y}. "
+            f"De zorgaanbieder heeft niet gereageerd vóór {dutch_date(event.due)}. "
             "De klachtcoördinator bekijkt of de gemeente de klacht overneemt."
         ),
     )

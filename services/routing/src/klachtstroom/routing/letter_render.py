@@ -11,7 +11,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from klachtstroom.routing.letters import Letter, dutch_day
+from klachtstroom.contracts.timekeeping import dutch_date
+from klachtstroom.routing.letters import Letter
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def to_html(letter: Letter) -> str:
         "<style>body{font-family:Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;line-height:1.5;"
         "font-size:1.05rem;color:#1a1a1a}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5em}"
         ".meta{color:#444}</style></head><body>"
-        f'<p class="meta">{escape(letter.organisation)}<br>Datum: {dutch_day(letter.date)}<br>'
+        f'<p class="meta">{escape(letter.organisation)}<br>Datum: {dutch_date(letter.date)}<br>'
         f"Ons kenmerk: {escape(letter.reference)}<br>Onderwerp: {escape(letter.kind.subject)}</p>"
         + (f'<p class="addressee">{"<br>".join(escape(line) for line in letter.addressee)}</p>'
            if letter.addressee else "")
@@ -94,7 +95,7 @@ def to_pdf(letter: Letter) -> bytes:
     )
     meta = Table(
         [
-            [Paragraph("Datum", _META), Paragraph(dutch_day(letter.date), _META)],
+            [Paragraph("Datum", _META), Paragraph(dutch_date(letter.date), _META)],
             [Paragraph("Ons kenmerk", _META), Paragraph(escape(letter.reference), _META)],
             [Paragraph("Onderwerp", _META), Paragraph(escape(letter.kind.subject), _META)],
         ],

@@ -29,7 +29,7 @@ from jinja2 import BaseLoader, ChoiceLoader, DictLoader, Environment, FileSystem
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from klachtstroom.contracts.timekeeping import local_date
+from klachtstroom.contracts.timekeeping import dutch_date, local_date
 from klachtstroom.contracts.vocabulary import DeclineGround, Outcome, dutch
 from klachtstroom.routing.contact import ContactDetails
 from klachtstroom.routing.repository import case_of
@@ -37,9 +37,6 @@ from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.store import CaseRow, DeadlineRow, HistoryRow, utc
 
 TEMPLATES = Path(__file__).parent / "letter_templates"
-
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,10 +92,6 @@ OUTCOMES: Mapping[str, str] = {
 
 class LetterNotApplicable(Exception):
     """This letter does not fit the case (yet) (HTTP 409)."""
-
-
-def dutch_day(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def environment(settings_dir: Path, own: Mapping[str, str] | None = None) -> Environment:
@@ -158,18 +151,18 @@ def compose(
     context: dict[str, Any] = {
         "salutation": f"Geachte {name}" if name else "Geachte heer of mevrouw",
         "reference": row.reference,
-        "received_on": dutch_day(case.received_on),
+        "received_on": dutch_date(case.received_on),
         "organisation": settings.organisation,
         "category": dutch(case.category.value).lower(),
         "unit": case.unit,
         "handler_name": _person_or_role(case.handler_name),
-        "decision_due": dutch_day(due) if due else None,
+        "decision_due": dutch_date(due) if due else None,
         "ombudsman": settings.ombudsman,
         "ombudsman_contact": settings.ombudsman_contact,
         "signature": f"{signer}\nnamens {settings.organisation}",
         "weeks": data.get("weeks"),
         "reason": entry.reason if entry and entry.reason else "",
-        "new_due": dutch_day(due) if due is not None and moved else None,
+        "new_due": dutch_date(due) if due is not None and moved else None,
         "ground_text": GROUNDS.get(str(data.get("ground")), ""),
         "explanation": data.get("explanation"),
         "outcome_text": OUTCOMES.get(case.outcome.value if case.outcome else "", ""),

@@ -8,7 +8,7 @@ as the API; after it the browser is sent back to the case page (303), with the r
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
-from klachtstroom.contracts.timekeeping import AMSTERDAM, local_date
+from klachtstroom.contracts.timekeeping import dutch_date, dutch_moment, local_date
 from klachtstroom.contracts.vocabulary import (
     DEADLINE_KIND_LABELS,
     DEADLINE_STATE_LABELS,
@@ -36,7 +36,7 @@ from klachtstroom.routing.api import casework, ensure_in_scope, in_scope
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
 from klachtstroom.routing.contact import with_contact
 from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, TransitionForbidden
-from klachtstroom.routing.letters import GROUNDS, dutch_day
+from klachtstroom.routing.letters import GROUNDS
 from klachtstroom.routing.repository import CaseNotFound
 from klachtstroom.routing.store import CaseRow
 from klachtstroom.routing.views import (
@@ -58,7 +58,8 @@ router = APIRouter(include_in_schema=False)
 templates = Environment(
     loader=FileSystemLoader(str(Path(__file__).parent / "page_templates")), autoescape=select_autoescape()
 )
-
+# Dates and times on every page through the one helper: "6 december 2026", "... om 14:05".
+templates.filters |= {"dutch_date": dutch_date, "dutch_moment": dutch_moment}
 
 
 def _deadline_label(kind: str) -> str:
@@ -127,11 +128,6 @@ def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(templates.get_template(name).render(context), status_code=status)
 
 
-def _when(moment: str) -> str:
-    at = datetime.fromisoformat(moment).astimezone(AMSTERDAM)
-    return f"{dutch_day(at.date())} {at:%H:%M}"
-
-
 def _action_label(action: str) -> str:
     label: str = ACTION_LABELS.get(action.replace("-", "_"), OTHER_ACTIONS.get(action, action))
     return label
@@ -161,7 +157,7 @@ async def overview(
     terms = [
         {
             "case_id": t.case_id, "reference": t.reference, "kind": t.kind, "late": t.late,
-            "due_text": dutch_day(t.due), "handler_name": t.handler_name, "unit": t.unit,
+            "due_text": dutch_date(t.due), "handler_name": t.handler_name, "unit": t.unit,
             "municipality": t.municipality, "urgent": t.urgent,
         }
         for t in attention
@@ -183,7 +179,7 @@ async def overview(
         summaries = [case_summary(r, today) for r in found]
         for item in summaries:
             due = item["decision_due"]
-            item["decision_due_text"] = dutch_day(datetime.fromisoformat(due).date()) if due else None
+            item["decision_due_text"] = dutch_date(due) if due else None
         return summaries
 
     soon = (today + timedelta(days=7)).isoformat()
@@ -223,9 +219,9 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
         case = await with_contact(case, work.service.peers, optional_access(request))
     except CaseNotFound:
         return _render("base.html", 404, title="Klacht niet gevonden")
-    case["received_text"] = _when(case["received_at"])
+    case["received_text"] = dutch_moment(case["received_at"])
     for entry in case["history"]:
-        entry["when"] = _when(entry["at"])
+        entry["when"] = dutch_moment(entry["at"])
         entry["label"] = _action_label(entry["action"])
     allowed = [a for a in case["allowed_actions"] if a in ACTIONS]
     forms = [

@@ -12,12 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from klachtstroom.contracts.timekeeping import local_date
-
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
+from klachtstroom.contracts import timekeeping
 
 STATUS_TEXT = {
     "received": "We hebben uw klacht ontvangen.",
@@ -47,11 +42,8 @@ OMBUDSMAN = "de Nationale ombudsman (www.nationaleombudsman.nl, telefoon 0800 33
 
 
 def dutch_date(day: date | datetime | None) -> str:
-    if day is None:
-        return ""
-    if isinstance(day, datetime):
-        day = local_date(day)
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    """'6 december 2026' (timekeeping.dutch_date, in Dutch time); nothing for no date."""
+    return "" if day is None else timekeeping.dutch_date(day)
 
 
 def handler_role(
