@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import (
     Achievement,
     Category,
@@ -188,7 +189,7 @@ def _check_common(case: Case, command: Command) -> None:
         raise InvalidCommand(
             "at",
             "Het tijdstip ligt vóór de ontvangst van de klacht "
-            f"({case.received_on:%d-%m-%Y}); controleer de datum.",
+            f"({dutch_date(case.received_on)}); controleer de datum.",
         )
 
 
@@ -275,7 +276,7 @@ def _refer(case: Case, cmd: Refer, target: CaseState) -> tuple[Changes, Data]:
 
 def _acknowledge(case: Case, cmd: Acknowledge, target: CaseState) -> tuple[Changes, Data]:
     if case.acknowledged_on is not None:
-        raise TransitionForbidden(f"De ontvangst is al bevestigd op {case.acknowledged_on:%d-%m-%Y}.")
+        raise TransitionForbidden(f"De ontvangst is al bevestigd op {dutch_date(case.acknowledged_on)}.")
     on = local_date(cmd.at)
     return {"acknowledged_on": on}, {
         "acknowledged_on": on.isoformat(),
@@ -344,7 +345,7 @@ def _extend(case: Case, cmd: Extend, target: CaseState) -> tuple[Changes, Data]:
     if case.decision_due is not None and on > case.decision_due:
         raise TransitionForbidden(
             "Awb 9:11 lid 2: verdagen moet vóór het einde van de termijn "
-            f"({case.decision_due:%d-%m-%Y}); die is al verstreken."
+            f"({dutch_date(case.decision_due)}); die is al verstreken."
         )
     # The new due date is computed by the deadlines service (Termijnenwet).
     changes: Changes = {
@@ -413,7 +414,7 @@ def _decline(case: Case, cmd: Decline, target: CaseState) -> tuple[Changes, Data
     if local_date(cmd.at) > last_day:
         raise TransitionForbidden(
             "Awb 9:8: niet in behandeling nemen moet binnen 4 weken na ontvangst "
-            f"(uiterlijk {last_day:%d-%m-%Y}). Behandel de klacht."
+            f"(uiterlijk {dutch_date(last_day)}). Behandel de klacht."
         )
     return _closing(case, cmd, Outcome.inadmissible, None), {
         "ground": ground.value,
