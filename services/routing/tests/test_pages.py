@@ -109,7 +109,8 @@ async def test_a_signed_in_case_worker_posts_the_case_form_with_its_csrf_token(r
 
     page = (await browser.get(f"/klachten/{case_id}", headers=html)).text
     token = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)">', page)
-    assert token and page.count(f'value="{token.group(1)}"') == page.count('<form class="action"')
+    # Every form on the page (the actions, and recording a letter as sent) carries the token.
+    assert token and page.count(f'value="{token.group(1)}"') == page.count('method="post"')
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     forged = await browser.post(f"/klachten/{case_id}/actie/assign", content="handler_name=X&unit=Inkomen",
                                 headers=form)  # fmt: skip
@@ -146,3 +147,19 @@ async def test_the_case_page_writes_dates_and_times_in_dutch_and_in_dutch_time(r
     assert "3 maart 2026 om 14:05" in history  # 13:05 UTC is 14:05 in Amsterdam (winter time)
     shown = page.split("<main>")[1]
     assert "2026-03-" not in shown and "+00:00" not in shown
+
+
+async def test_the_case_worker_records_on_the_case_page_that_a_letter_went_out(routing: Harness) -> None:
+    case_id = await routing.receive()
+    page = (await routing.http.get(f"/klachten/{case_id}")).text
+    assert f"/klachten/{case_id}/brief/ontvangstbevestiging/verstuurd" in page
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    done = await routing.http.post(f"/klachten/{case_id}/brief/ontvangstbevestiging/verstuurd", headers=form)
+    assert done.status_code == 303, done.text
+    page = (await routing.http.get(done.headers["location"])).text
+    assert "vastgelegd als verstuurd" in page and "verstuurd op " in page
+    assert f"/klachten/{case_id}/brief/ontvangstbevestiging/verstuurd" not in page
+    listed = (await routing.http.get(f"/api/v1/cases/{case_id}/letters")).json()["items"]
+    assert [(i["kind"], i["state"]) for i in listed] == [("ontvangstbevestiging", "sent")]
+    again = await routing.http.post(f"/klachten/{case_id}/brief/ontvangstbevestiging/verstuurd", headers=form)
+    assert again.status_code == 409 and "al verstuurd" in again.text

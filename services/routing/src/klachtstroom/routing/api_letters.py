@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.auth import access_of, optional_access
-from klachtstroom.routing.api import casework, in_scope, not_found
+from klachtstroom.routing.api import casework, ensure_in_scope, in_scope, not_found
 from klachtstroom.routing.casework import CaseWork
 from klachtstroom.routing.contact import fetch_contact, may_reach
 from klachtstroom.routing.letter_render import to_html, to_pdf
@@ -124,30 +124,33 @@ class SentLetterList(BaseModel):
     next: str | None = None
 
 
+async def letters_overview(work: CaseWork, case_id: str) -> list[tuple[LetterKind, SentLetterRow | None]]:
+    """Each letter that fits the case now, with its sent row when it was sent (CaseNotFound)."""
+    async with work.service.db.reading() as session:
+        await load_row(session, case_id)
+        history = await history_of(session, case_id)
+        of_case = select(SentLetterRow).where(SentLetterRow.case_id == case_id)
+        sent = {(r.kind, r.about): r for r in (await session.scalars(of_case)).all()}
+    found: list[tuple[LetterKind, SentLetterRow | None]] = []
+    for kind in KINDS.values():
+        try:
+            found.append((kind, sent.get((kind.name, about_of(kind, history)))))
+        except LetterNotApplicable:
+            continue
+    return found
+
+
 @router.get("/cases/{case_id}/letters", response_model=SentLetterList)
 async def list_letters(case_id: str, request: Request) -> SentLetterList:
     """The letters this case has now: each one that fits it, sent or still a draft."""
     work = casework(request)
+    await ensure_in_scope(request, work, case_id)
     try:
-        async with work.service.db.reading() as session:
-            row = await load_row(session, case_id)
-            history = await history_of(session, case_id)
-            sent_rows = (
-                await session.scalars(select(SentLetterRow).where(SentLetterRow.case_id == case_id))
-            ).all()
+        overview = await letters_overview(work, case_id)
     except CaseNotFound:
         raise not_found() from None
-    if not in_scope(request, row.municipality, row.provider):
-        raise not_found()
-    sent = {(r.kind, r.about): r for r in sent_rows}
-    items: list[SentLetterOut] = []
-    for kind in KINDS.values():
-        try:
-            about = about_of(kind, history)
-        except LetterNotApplicable:
-            continue
-        found = sent.get((kind.name, about))
-        items.append(
+    return SentLetterList(
+        items=[
             SentLetterOut(
                 kind=kind.name,
                 subject=kind.subject,
@@ -157,18 +160,21 @@ async def list_letters(case_id: str, request: Request) -> SentLetterList:
                 sent_by=found.sent_by if found else None,
                 url=str(request.url_for("letter", case_id=case_id, filename=f"{kind.name}.pdf")),
             )
-        )
-    return SentLetterList(items=items)
+            for kind, found in overview
+        ]
+    )
 
 
-@router.post("/cases/{case_id}/letters/{kind}/sent", response_model=SentLetterOut, status_code=201)
-async def mark_sent(case_id: str, kind: str, request: Request) -> SentLetterOut:
-    """The letter went out (post or e-mail): from now on it is shown exactly as it was sent.
-    409 when this letter was already sent (a new postponement has a letter of its own)."""
+ALREADY_SENT = "Deze brief is al verstuurd; hij blijft zoals hij is verstuurd."
+
+
+async def freeze(request: Request, case_id: str, kind: str) -> tuple[LetterKind, SentLetterRow]:
+    """Keep the letter as it reads now, for the caller: from now on it is shown as it was sent.
+    HTTPException 409 when it was sent already, 404 for an unknown case or letter."""
     work = casework(request)
     found, sent, about = await composed(request, case_id, kind)
     if sent is not None:
-        raise HTTPException(409, detail="Deze brief is al verstuurd; hij blijft zoals hij is verstuurd.")
+        raise HTTPException(409, detail=ALREADY_SENT)
     row = SentLetterRow(
         case_id=case_id,
         kind=found.kind.name,
@@ -184,12 +190,18 @@ async def mark_sent(case_id: str, kind: str, request: Request) -> SentLetterOut:
         async with work.service.db.transaction() as session:
             session.add(row)
     except IntegrityError:  # marked sent by someone else a moment ago
-        raise HTTPException(
-            409, detail="Deze brief is al verstuurd; hij blijft zoals hij is verstuurd."
-        ) from None
+        raise HTTPException(409, detail=ALREADY_SENT) from None
+    return found.kind, row
+
+
+@router.post("/cases/{case_id}/letters/{kind}/sent", response_model=SentLetterOut, status_code=201)
+async def mark_sent(case_id: str, kind: str, request: Request) -> SentLetterOut:
+    """The letter went out (post or e-mail): from now on it is shown exactly as it was sent.
+    409 when this letter was already sent (a new postponement has a letter of its own)."""
+    letter_kind_, row = await freeze(request, case_id, kind)
     return SentLetterOut(
         kind=row.kind,
-        subject=found.kind.subject,
+        subject=letter_kind_.subject,
         state="sent",
         letter_date=row.letter_date,
         sent_at=row.sent_at,

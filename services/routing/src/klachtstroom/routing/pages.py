@@ -28,11 +28,12 @@ from klachtstroom.contracts.vocabulary import (
     Resolution,
     dutch,
 )
-from klachtstroom.platform.auth import access_of, optional_access
+from klachtstroom.platform.auth import Role, access_of, optional_access
 from klachtstroom.platform.auth.scope import visible_to
 from klachtstroom.platform.auth.signin import CSRF_FIELD, csrf_ok, csrf_token
 from klachtstroom.routing.actions import ACTIONS, parse_command
 from klachtstroom.routing.api import casework, ensure_in_scope, in_scope
+from klachtstroom.routing.api_letters import freeze, letters_overview
 from klachtstroom.routing.complaint_text import ComplaintTextUnavailable, complaint_text_or_none
 from klachtstroom.routing.contact import with_contact
 from klachtstroom.routing.domain import ACTION_LABELS, InvalidCommand, TransitionForbidden
@@ -229,15 +230,44 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
     ]
     done = {entry["action"] for entry in case["history"]}
     actor = extra.pop("actor", None) or request.query_params.get("behandelaar")
+    letters = [
+        {
+            "kind": kind.name, "subject": kind.subject,
+            "sent": f"verstuurd op {dutch_moment(sent.sent_at)} door {sent.sent_by}" if sent else None,
+        }
+        for kind, sent in await letters_overview(work, case_id)
+    ]  # fmt: skip
+    # Who may act on a case (rules.py CASE_ACTIONS) may also record that a letter went out.
+    access = optional_access(request)
+    may_send = access is not None and bool({Role.handler, Role.coordinator} & access.caller.roles)
     return _render(
         "case.html", status, title=f"Klacht {case['reference']}", case=case, forms=forms, actions_done=done,
-        actor=actor, message=request.query_params.get("melding"), csrf_token=csrf_token(request), **extra,
+        actor=actor, message=request.query_params.get("melding"), csrf_token=csrf_token(request),
+        letters=letters, may_send=may_send, **extra,
     )  # fmt: skip
 
 
 @router.get("/klachten/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, request: Request) -> HTMLResponse:
     return await _case_page(request, case_id)
+
+
+@router.post("/klachten/{case_id}/brief/{kind}/verstuurd", response_model=None)
+async def letter_sent(case_id: str, kind: str, request: Request) -> Response:
+    """The case worker sent the letter (post or e-mail): it is kept as it was sent."""
+    form = parse_qs((await request.body()).decode())
+    tokens = form.get(CSRF_FIELD) or []
+    if not csrf_ok(request, tokens[-1] if tokens else None):
+        return _render("base.html", 403, title="Formulier verlopen: laad de pagina opnieuw")
+    try:
+        await ensure_in_scope(request, casework(request), case_id)
+        letter_kind, _row = await freeze(request, case_id, kind)
+    except HTTPException as error:
+        if error.status_code == 404:
+            return _render("base.html", 404, title="Klacht of brief niet gevonden")
+        return await _case_page(request, case_id, error.status_code, error=str(error.detail))
+    done = quote(f"Gelukt: '{letter_kind.subject}' is vastgelegd als verstuurd.")
+    return RedirectResponse(f"/klachten/{case_id}?melding={done}", status_code=303)
 
 
 @router.post("/klachten/{case_id}/actie/{action}", response_model=None)

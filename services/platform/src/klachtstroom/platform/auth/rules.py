@@ -169,6 +169,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("GET", "/", STAFF_CASE_PAGES),
         allow("GET", "/klachten/{case_id}", STAFF_CASE_PAGES, scoped=True),
         allow("POST", "/klachten/{case_id}/actie/{action}", CASE_ACTIONS, scoped=True),
+        allow("POST", "/klachten/{case_id}/brief/{kind}/verstuurd", CASE_ACTIONS, scoped=True),
         allow("GET", "/api/v1/cases", READ_CASES, scoped=True),
         allow("GET", "/api/v1/cases/{case_id}", READ_CASES, scoped=True),
         allow("POST", "/api/v1/cases/{case_id}/{action}", CASE_ACTIONS, scoped=True),
