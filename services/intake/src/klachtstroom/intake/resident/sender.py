@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 M = ResidentMessage
 CLAIM_SECONDS = 60.0
-BATCH = 50
+BATCH = 20  # sent side by side in one round (the old loop took 50 but sent them one by one)
 # An extension is told with its new date: wait (briefly) for deadlines to have recomputed it.
 WAIT_FOR_TERM = timedelta(minutes=2)
 NOT_YET_SECONDS = 1.0
