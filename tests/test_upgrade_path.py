@@ -147,3 +147,61 @@ def test_upgrade_from_the_first_release_keeps_every_row(service: str, tmp_path: 
                         stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
                     assert stored == value, f"{service}.{table_name}.{name} changed in the upgrade"
         engine.dispose()
+
+
+def test_pending_resident_messages_move_onto_the_outbound_queue(tmp_path: Path) -> None:
+    """0010: a message still pending gets its outbound call (a reference, no text or address) with
+    its attempts and next attempt; sent or printed messages get none; the API's fields stay."""
+    later = datetime(2025, 3, 3, 9, 45, tzinfo=UTC)
+    for url in _urls(tmp_path, "intake"):
+        _upgrade(url, "intake", "0009")
+        engine = create_engine(sync_url(url))
+        old = MetaData()
+        old.reflect(engine)
+        messages = old.tables["resident_messages"]
+        common = {"complaint_id": "c-1", "channel": "email", "subject": "receipt", "created_at": MOMENT}
+        with engine.begin() as connection:
+            for row in [
+                {**common, "id": 11, "kind": "receipt", "seq": 0, "state": "sent", "attempts": 1,
+                 "recipient_enc": b"sealed-1", "body_enc": None, "next_attempt_at": MOMENT,
+                 "sent_at": MOMENT},
+                {**common, "id": 12, "kind": "handler_changed", "seq": 0, "state": "pending", "attempts": 4,
+                 "recipient_enc": b"sealed-2", "body_enc": b"sealed-body", "next_attempt_at": later,
+                 "last_error": "SMTPConnectError", "claimed_by": "old-host:1", "claimed_until": MOMENT},
+                {**common, "id": 13, "kind": "receipt", "seq": 1, "channel": "letter", "state": "print",
+                 "attempts": 1, "recipient_enc": b"sealed-3", "body_enc": b"sealed-letter",
+                 "next_attempt_at": MOMENT},
+            ]:  # fmt: skip
+                connection.execute(messages.insert().values(**row))
+        engine.dispose()
+
+        _upgrade(url, "intake", "head")
+
+        engine = create_engine(sync_url(url))
+        new = MetaData()
+        new.reflect(engine)
+        with engine.connect() as connection:
+            kept = [dict(r._mapping) for r in connection.execute(new.tables["resident_messages"].select())]
+            calls = [dict(r._mapping) for r in connection.execute(new.tables["outbound_calls"].select())]
+        engine.dispose()
+        assert {"next_attempt_at", "claimed_by", "claimed_until"}.isdisjoint(
+            new.tables["resident_messages"].c
+        )
+        by_id = {row["id"]: row for row in kept}
+        assert [(by_id[i]["state"], by_id[i]["attempts"]) for i in (11, 12, 13)] == [
+            ("sent", 1),
+            ("pending", 4),
+            ("print", 1),
+        ]
+        assert by_id[12]["body_enc"] == b"sealed-body" and by_id[13]["body_enc"] == b"sealed-letter"
+        [call] = calls
+        assert (call["message_id"], call["kind"], call["body"], call["subject"]) == (
+            "msg_intake_resident_12",
+            "resident.message",
+            b"12",
+            "c-1",
+        )
+        assert (call["state"], call["attempts"], call["last_error"]) == ("pending", 4, "SMTPConnectError")
+        due = call["next_attempt_at"]
+        assert (due if due.tzinfo else due.replace(tzinfo=UTC)) == later
+        assert call["recipient"] is None and call["claimed_by"] is None

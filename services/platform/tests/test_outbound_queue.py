@@ -23,6 +23,7 @@ from klachtstroom.platform.outbound.queue import (
     OutboundQueue,
     RetryPolicy,
     define_outbound_table,
+    enqueue_calls,
 )
 
 metadata = MetaData()
@@ -153,6 +154,34 @@ async def test_a_permanent_refusal_is_dead_at_once(db: Database) -> None:
     await enqueue(db, queue, 1)
     assert await queue.deliver_due() == 1
     assert await states(db) == [("dead", 1)]
+
+
+async def test_a_call_put_off_uses_no_attempt_and_comes_back_after_its_wait(db: Database) -> None:
+    clock = Clock()
+    queue = OutboundQueue(db, calls, policy=RetryPolicy(max_attempts=2), now=clock)
+    receiver = Receiver(DeliveryResult(later_seconds=30), DeliveryResult(later_seconds=30), DeliveryResult())
+    queue.register("hook", receiver)
+    await enqueue(db, queue, 1)
+    for _ in range(2):
+        assert await queue.deliver_due() == 1
+        assert await states(db) == [("pending", 0)]  # not tried: no attempt used up
+        clock.moment += timedelta(seconds=29)
+        assert await queue.deliver_due() == 0  # asked again only after its wait
+        clock.moment += timedelta(seconds=2)
+    assert await queue.deliver_due() == 1
+    assert await states(db) == [("sent", 1)] and len(receiver.calls) == 3
+
+
+async def test_calls_queued_into_the_table_without_the_queue_are_delivered(db: Database) -> None:
+    queue = OutboundQueue(db, calls)
+    receiver = Receiver()
+    queue.register("hook", receiver)
+    async with db.transaction() as session:
+        [message_id] = await enqueue_calls(
+            session, calls, [NewCall("hook", b"ref 7", subject="c1")], queue.now()
+        )
+    assert await queue.deliver_due() == 1
+    assert [(c.message_id, c.body, c.subject) for c in receiver.calls] == [(message_id, b"ref 7", "c1")]
 
 
 async def test_calls_of_one_sequence_go_in_order(db: Database) -> None:

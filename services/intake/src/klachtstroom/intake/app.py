@@ -22,14 +22,15 @@ from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.resident import pages as resident_pages
 from klachtstroom.intake.resident import templates_api
 from klachtstroom.intake.resident.follow import Follower
-from klachtstroom.intake.resident.sender import ResidentMailer
+from klachtstroom.intake.resident.sender import ResidentMailer, message_retries
 from klachtstroom.intake.routing_units import RoutingUnits
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.smtp import MailIntake, SmtpReceiver
-from klachtstroom.intake.store import Base, platform_tables
+from klachtstroom.intake.store import Base, outbound_calls, platform_tables
 from klachtstroom.intake.triage import TriageEngine, corrections
 from klachtstroom.intake.web import STATIC, CsrfGuard, Pages, RateLimiter, Web
 from klachtstroom.platform import cli
+from klachtstroom.platform.outbound.queue import OutboundQueue
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 
@@ -99,7 +100,10 @@ def create_service(
     service.background.append(daily_retention)
     service.background.append(imports.run)
     if intake.mail_enabled:
-        mailer = ResidentMailer(service, vault, intake, registrar.public_base())
+        # The platform's outbound queue writes and sends the messages (leased: safe with several
+        # instances); the calls were queued with the changes they tell about.
+        outbound = OutboundQueue(service.db, outbound_calls, policy=message_retries(intake))
+        mailer = ResidentMailer(service, outbound, vault, intake, registrar.public_base())
         app.state.resident_mailer = mailer
         service.background.append(mailer.run)
     if intake.imap_host:

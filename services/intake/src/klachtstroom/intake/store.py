@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from klachtstroom.platform.encrypted import EncryptedBytes, EncryptedText
+from klachtstroom.platform.outbound.queue import define_outbound_table
 from klachtstroom.platform.tables import define_platform_tables
 
 
@@ -31,6 +32,7 @@ class Base(DeclarativeBase):
 
 
 platform_tables = define_platform_tables(Base.metadata)
+outbound_calls = define_outbound_table(Base.metadata)
 
 
 class Complainant(Base):
@@ -278,8 +280,10 @@ class Feedback(Base):
 class ResidentMessage(Base):
     """A message to the resident, queued in the transaction of the change it tells about.
 
-    E-mails are sent by the sender task with retries; letters wait in the print queue. Recipient
-    and body are encrypted (the receipt holds the status link); the body is wiped once sent.
+    Its writing and sending is an outbound call (kind `resident.message`, body: this row's id,
+    never a text or address) on the platform's queue; letters, once written, wait in the print
+    queue. Recipient and body are encrypted (the receipt holds the status link); the body is
+    wiped once sent. State, attempts and last error are kept here for the API.
     """
 
     __tablename__ = "resident_messages"
@@ -295,9 +299,6 @@ class ResidentMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

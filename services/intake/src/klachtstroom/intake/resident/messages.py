@@ -2,6 +2,8 @@
 
 A message goes by e-mail when the resident gave an address, else as a letter in the print
 queue when a postal address is known, else not at all (the status page still shows it all).
+Queuing a message also queues its outbound call (platform outbound queue, same transaction);
+sender.py writes and sends it from there.
 The receipt is written at registration (it carries the link just made); every later message
 is written when it is sent, from the current state, with a fresh link of its own: no code is
 ever stored, only hashes of them.
@@ -26,10 +28,14 @@ from klachtstroom.intake.store import (
     ResidentMessage,
     ResidentProgress,
     StatusLink,
+    outbound_calls,
 )
+from klachtstroom.platform.outbound.queue import NewCall, enqueue_calls
 
 EMAIL, LETTER = "email", "letter"
 PENDING, SENT, PRINT, FAILED = "pending", "sent", "print", "failed"
+DELIVERY_KIND = "resident.message"  # the outbound kind (and metric series) of messages to residents
+MESSAGE_ID_PREFIX = "msg_intake_resident_"  # + the row id: the same over every retry
 
 
 async def wording_for(session: AsyncSession, kind: str) -> Wording:
@@ -85,12 +91,23 @@ async def queue(
         subject=subject or kind,
         body_enc=vault.encrypt(body) if body is not None else None,
         attempts=0,
-        next_attempt_at=now,
         created_at=now,
     )
     session.add(message)
     await session.flush()
+    # Written and sent by the platform's outbound queue; the call holds only the row's id.
+    await enqueue_calls(session, outbound_calls, [message_call(message)], now)
     return message
+
+
+def message_call(message: ResidentMessage) -> NewCall:
+    """The outbound call of a message: a reference to the (encrypted) row, no text or address."""
+    return NewCall(
+        DELIVERY_KIND,
+        str(message.id).encode(),
+        subject=message.complaint_id,
+        message_id=f"{MESSAGE_ID_PREFIX}{message.id}",
+    )
 
 
 async def mint_link(session: AsyncSession, complaint_id: str, now: datetime) -> str:

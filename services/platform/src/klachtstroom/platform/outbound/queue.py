@@ -13,6 +13,8 @@ committed one is never forgotten). A worker (`OutboundQueue.run`) then:
   HTTP call, SMTP send, ...) and records the result: `sent`, or another attempt after a backoff
   that doubles with every attempt (with jitter), or `dead` after `max_attempts` or a permanent
   refusal, when the kind's `on_dead` hook runs in the same transaction (flag the case, ...);
+- lets a deliverer put a call off without an attempt (`later_seconds`: a fact it needs is not
+  there yet);
 - counts every outcome in the `klachtstroom.outbound.deliveries` metric by kind and state.
 
 Delivery is at-least-once (a crash between sending and recording sends again): every call has
@@ -108,11 +110,14 @@ class DeliveryResult:
     error: str | None = None
     status_code: int | None = None
     permanent: bool = False  # will not get better by trying again (e.g. HTTP 400, recipient gone)
+    # Not tried: a fact the call needs has not arrived yet. Asked again after this many seconds,
+    # without counting an attempt (so a wait of the sender's own never uses up the retries).
+    later_seconds: float | None = None
     data: dict[str, Any] = field(default_factory=dict)  # for the kind's `on_sent` hook
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.later_seconds is None
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,33 @@ class _Kind:
     retry: RetryPolicy | None  # attempts and backoff of this kind, else the queue's
 
 
+async def enqueue_calls(
+    session: AsyncSession, table: Table, calls: Sequence[NewCall], now: datetime
+) -> list[str]:
+    """Queue calls into `table` in the caller's transaction, for code that writes the state change
+    without holding the service's `OutboundQueue` (the queue that runs delivers them all the same)."""
+    if not calls:
+        return []
+    ids = [call.message_id or f"msg_{uuid.uuid4().hex}" for call in calls]
+    rows: list[dict[str, Any]] = [
+        {
+            "message_id": message_id,
+            "kind": call.kind,
+            "subject": call.subject,
+            "recipient": call.recipient,
+            "sequence_key": call.sequence_key,
+            "body": call.body,
+            "state": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for call, message_id in zip(calls, ids, strict=True)
+    ]
+    await session.execute(insert(table), rows)
+    return ids
+
+
 def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -205,27 +237,7 @@ class OutboundQueue:
 
     async def enqueue_many(self, session: AsyncSession, calls: Sequence[NewCall]) -> list[str]:
         """Queue several calls in the caller's transaction (one statement); returns their message ids."""
-        if not calls:
-            return []
-        now = self.now()
-        ids = [call.message_id or f"msg_{uuid.uuid4().hex}" for call in calls]
-        rows: list[dict[str, Any]] = [
-            {
-                "message_id": message_id,
-                "kind": call.kind,
-                "subject": call.subject,
-                "recipient": call.recipient,
-                "sequence_key": call.sequence_key,
-                "body": call.body,
-                "state": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for call, message_id in zip(calls, ids, strict=True)
-        ]
-        await session.execute(insert(self.table), rows)
-        return ids
+        return await enqueue_calls(session, self.table, calls, self.now())
 
     async def enqueue(
         self,
@@ -341,6 +353,17 @@ class OutboundQueue:
         sent = 0
         async with self.db.transaction() as session:
             for call, result in zip(calls, results, strict=True):
+                if result.later_seconds is not None:  # not tried: no attempt, no outcome
+                    await session.execute(
+                        update(t)
+                        .where(t.c.id == call.id, t.c.claimed_by == self.instance)
+                        .values(
+                            claimed_by=None,
+                            claimed_until=None,
+                            next_attempt_at=now + timedelta(seconds=result.later_seconds),
+                        )
+                    )
+                    continue
                 attempts = call.attempts + 1
                 values: dict[str, Any] = {
                     "attempts": attempts,
