@@ -46,8 +46,11 @@ async def append(
     await insert_log_rows(session, pset, log_rows(event_id, time_us, type_, entries))
 
 
-def log_rows(event_id: str, time_us: int, type_: str, entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
-    """The log rows of one event: the first under its own id, a merge's copy under `id:stream`."""
+def log_rows(
+    event_id: str, time_us: int, type_: str, entries: Sequence[LogEntry], *, folded: bool = False
+) -> list[dict[str, Any]]:
+    """The log rows of one event: the first under its own id, a merge's copy under `id:stream`.
+    `folded=True` only when the caller folds every complaint it logs before anyone reads them."""
     return [
         {
             "event_id": event_id if i == 0 else f"{event_id}:{entry.stream}",
@@ -56,7 +59,7 @@ def log_rows(event_id: str, time_us: int, type_: str, entries: Sequence[LogEntry
             "time_us": time_us,
             "type": type_,
             "data": entry.data,
-            "folded": False,
+            "folded": folded,
         }
         for i, entry in enumerate(entries)
     ]
@@ -121,10 +124,14 @@ async def refold(
     return records
 
 
-async def write_records(session: AsyncSession, pset: ProjectionSet, records: Sequence[CaseRecord]) -> None:
+async def write_records(
+    session: AsyncSession, pset: ProjectionSet, records: Sequence[CaseRecord], *, replace: bool = True
+) -> None:
+    """Write these rows; `replace=False` when none of them exists yet (a rebuild's emptied set)."""
     if not records:
         return
-    await session.execute(delete(pset.cases).where(pset.cases.id.in_([r.id for r in records])))
+    if replace:
+        await session.execute(delete(pset.cases).where(pset.cases.id.in_([r.id for r in records])))
     await session.execute(insert(table_of(pset.cases)), [row_of(r) for r in records])
 
 

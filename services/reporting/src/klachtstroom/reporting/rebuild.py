@@ -9,7 +9,8 @@
    consumer uses).
 3. Fold every complaint of that set: the log is read back in ranges of complaint ids, each
    complaint folded in memory from its whole history (`projection.fold`, as the consumer's
-   refold does), and the rows written in bulk, one transaction per range.
+   refold does), and the rows written in bulk, one transaction per range. (The rows of step 2
+   are logged as folded already: this step folds them all before the set goes live.)
 4. Swap, in one transaction: copy in the events the running service logged meanwhile that
    the rebuild did not read, fold those complaints, and flip `projection_state` to the new set.
 5. Empty the old set.
@@ -189,7 +190,9 @@ async def rebuild_from(
             decoded = decode(record)
             if decoded is not None:
                 envelope, payload = decoded
-                rows += log_rows(envelope.id, time_us(envelope.time), envelope.type, log_entries(payload))
+                entries = log_entries(payload)
+                # Logged as folded: step 3 folds every complaint of this set before it goes live.
+                rows += log_rows(envelope.id, time_us(envelope.time), envelope.type, entries, folded=True)
         if len(rows) >= LOG_CHUNK:
             await _log(db, target, rows)
             rows = []
@@ -226,9 +229,8 @@ async def _fold_all(db: Database, target: ProjectionSet, stream: TextIO | None) 
 
 
 async def _fold_range(session: AsyncSession, target: ProjectionSet, first: str, last: str) -> None:
-    """Fold the complaints with ids in [first, last] from their whole log; mark it folded."""
-    table = table_of(target.log)
-    log = table.c  # Core columns: plain tuples back, no ORM loading
+    """Fold the complaints with ids in [first, last] from their whole log into new rows."""
+    log = table_of(target.log).c  # Core columns: plain tuples back, no ORM loading
     in_range = (log.complaint_id >= first, log.complaint_id <= last)
     result = await session.execute(
         select(log.complaint_id, log.stream, log.seq, log.time_us, log.type, log.data).where(*in_range)
@@ -236,8 +238,9 @@ async def _fold_range(session: AsyncSession, target: ProjectionSet, first: str, 
     history: dict[str, list[LoggedEvent]] = {}
     for complaint_id, stream_, seq, event_time, type_, data in result:
         history.setdefault(complaint_id, []).append(LoggedEvent(stream_, seq, event_time, type_, data))
-    await write_records(session, target, [fold(cid, events) for cid, events in history.items()])
-    await session.execute(update(table).where(*in_range, log.folded.is_(False)).values(folded=True))
+    await write_records(
+        session, target, [fold(cid, events) for cid, events in history.items()], replace=False
+    )
 
 
 async def _swap(db: Database, target: ProjectionSet) -> None:
