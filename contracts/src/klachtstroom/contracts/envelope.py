@@ -50,7 +50,8 @@ class Payload(BaseModel):
     @classmethod
     def from_event_data(cls, data: dict[str, Any]) -> Self:
         """The payload of a consumed event; fields this version does not know are ignored."""
-        return cls.model_validate({name: value for name, value in data.items() if name in cls.model_fields})
+        known = cls.model_fields  # once: a property, slow to ask per field
+        return cls.model_validate({name: value for name, value in data.items() if name in known})
 
 
 P = TypeVar("P", bound=Payload)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -43,7 +43,15 @@ async def append(
     entries: Sequence[LogEntry],
 ) -> None:
     """Log the entries of one event; an event logged before (e.g. by a rebuild) is skipped."""
-    rows = [
+    await insert_log_rows(session, pset, log_rows(event_id, time_us, type_, entries))
+
+
+def log_rows(
+    event_id: str, time_us: int, type_: str, entries: Sequence[LogEntry], *, folded: bool = False
+) -> list[dict[str, Any]]:
+    """The log rows of one event: the first under its own id, a merge's copy under `id:stream`.
+    `folded=True` only when the caller folds every complaint it logs before anyone reads them."""
+    return [
         {
             "event_id": event_id if i == 0 else f"{event_id}:{entry.stream}",
             "complaint_id": entry.complaint_id,
@@ -51,19 +59,28 @@ async def append(
             "time_us": time_us,
             "type": type_,
             "data": entry.data,
-            "folded": False,
+            "folded": folded,
         }
         for i, entry in enumerate(entries)
     ]
+
+
+async def insert_log_rows(session: AsyncSession, pset: ProjectionSet, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert log rows in their order (one statement, many rows); event ids logged before are skipped."""
     if rows:
-        await session.execute(_insert_ignore(session, pset), rows)
+        await session.execute(_insert_ignore(session, pset), list(rows))
 
 
 def _insert_ignore(session: AsyncSession, pset: ProjectionSet) -> Any:
-    table = pset.log
+    table = table_of(pset.log)  # Core: many rows in one executemany, no ORM bulk bookkeeping
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a mapped class: bulk statements on it skip the ORM's per-row work."""
+    return cast(Table, model.__table__)
 
 
 async def refold_pending(
@@ -107,11 +124,15 @@ async def refold(
     return records
 
 
-async def write_records(session: AsyncSession, pset: ProjectionSet, records: Sequence[CaseRecord]) -> None:
+async def write_records(
+    session: AsyncSession, pset: ProjectionSet, records: Sequence[CaseRecord], *, replace: bool = True
+) -> None:
+    """Write these rows; `replace=False` when none of them exists yet (a rebuild's emptied set)."""
     if not records:
         return
-    await session.execute(delete(pset.cases).where(pset.cases.id.in_([r.id for r in records])))
-    await session.execute(insert(pset.cases), [row_of(r) for r in records])
+    if replace:
+        await session.execute(delete(pset.cases).where(pset.cases.id.in_([r.id for r in records])))
+    await session.execute(insert(table_of(pset.cases)), [row_of(r) for r in records])
 
 
 def row_of(record: CaseRecord) -> dict[str, Any]:

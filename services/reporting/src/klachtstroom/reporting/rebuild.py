@@ -2,8 +2,15 @@
 
 1. Note the end offsets of the intake, case and deadline topics now.
 2. Read every partition from the beginning to that end (own consumer, no group, no commits),
-   logging each event into the table set that is *not* live, emptied first.
-3. Fold every complaint of that set.
+   logging each event into the table set that is *not* live, emptied first: each record is
+   decoded and validated once, and the log rows go in with one multi-row insert per
+   `LOG_CHUNK` rows (each its own transaction), in the order read, so `seq` keeps the order
+   per topic and complaint; an event id seen before is skipped (the same insert-ignore the
+   consumer uses).
+3. Fold every complaint of that set: the log is read back in ranges of complaint ids, each
+   complaint folded in memory from its whole history (`projection.fold`, as the consumer's
+   refold does), and the rows written in bulk, one transaction per range. (The rows of step 2
+   are logged as folded already: this step folds them all before the set goes live.)
 4. Swap, in one transaction: copy in the events the running service logged meanwhile that
    the rebuild did not read, fold those complaints, and flip `projection_state` to the new set.
 5. Empty the old set.
@@ -26,21 +33,31 @@ from typing import Any, TextIO
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.registry import UnknownEventType, payload_model
-from klachtstroom.platform.consumer import decode_record
+from klachtstroom.platform.consumer import decode_envelope
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.kafka_security import client_options
 from klachtstroom.platform.service import Service
-from klachtstroom.reporting.projection import LOGGED_PAYLOADS, log_entries, time_us
-from klachtstroom.reporting.projector import append, live_set, refold_pending
+from klachtstroom.reporting.projection import LOGGED_PAYLOADS, LoggedEvent, fold, log_entries, time_us
+from klachtstroom.reporting.projector import (
+    insert_log_rows,
+    live_set,
+    log_rows,
+    refold_pending,
+    table_of,
+    write_records,
+)
 from klachtstroom.reporting.store import POINTER, ProjectionSet, ProjectionState, other_set
 
 SOURCE_TOPICS = (topics.INTAKE, topics.CASE, topics.DEADLINE)
 _LOGGED_TYPES = frozenset(p.event_type for p in LOGGED_PAYLOADS)
 WRITE_CHUNK = 1000
+LOG_CHUNK = 20_000  # log rows per insert transaction while reading
+FOLD_CHUNK = 5_000  # complaints per fold transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +162,15 @@ async def _all_partitions(consumer: AIOKafkaConsumer, timeout: float = 30.0) -> 
 
 
 def decode(record: Record) -> tuple[Envelope, Any] | None:
-    """The envelope and typed payload of a record reports use; None for anything else."""
-    data = decode_record(record.value, record.topic, record.partition, record.offset)
+    """The envelope and typed payload of a record reports use; None for anything else.
+
+    One validating parse of the envelope straight from the bytes, then the payload: the
+    live consumer's path (platform.consumer.decode_envelope, registry.payload_of).
+    """
+    envelope = decode_envelope(record.value, record.topic, record.partition, record.offset)
+    if envelope.type not in _LOGGED_TYPES:
+        return None  # also the undecodable placeholder: the live consumer dead-letters those
     try:
-        envelope = Envelope.model_validate(data)
-        if envelope.type not in _LOGGED_TYPES:
-            return None
         return envelope, payload_model(envelope.type).from_event_data(envelope.data)
     except (ValidationError, UnknownEventType):
         return None  # the live consumer dead-letters these; a report cannot use them either
@@ -164,37 +184,63 @@ async def rebuild_from(
         target = other_set(await live_set(session))
     await _empty(db, target)
     reading = Progress("Topics lezen", total, stream)
+    rows: list[dict[str, Any]] = []
     async for batch in batches:
-        async with db.transaction() as session:
-            for record in batch:
-                decoded = decode(record)
-                if decoded is not None:
-                    envelope, payload = decoded
-                    await append(
-                        session,
-                        target,
-                        envelope.id,
-                        time_us(envelope.time),
-                        envelope.type,
-                        log_entries(payload),
-                    )
+        for record in batch:
+            decoded = decode(record)
+            if decoded is not None:
+                envelope, payload = decoded
+                entries = log_entries(payload)
+                # Logged as folded: step 3 folds every complaint of this set before it goes live.
+                rows += log_rows(envelope.id, time_us(envelope.time), envelope.type, entries, folded=True)
+        if len(rows) >= LOG_CHUNK:
+            await _log(db, target, rows)
+            rows = []
         reading.advance(len(batch))
+    await _log(db, target, rows)
     reading.finish()
 
-    async with db.reading() as session:
-        pending = len(set((await session.execute(select(target.log.complaint_id))).scalars()))
-    folding = Progress("Projectie opbouwen", pending, stream)
-    while True:
-        async with db.transaction() as session:
-            records = await refold_pending(session, target)
-        if not records:
-            break
-        folding.advance(len(records))
-    folding.finish()
-
+    await _fold_all(db, target, stream)
     await _swap(db, target)
     await _empty(db, other_set(target))
     return target
+
+
+async def _log(db: Database, target: ProjectionSet, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        async with db.transaction() as session:
+            await insert_log_rows(session, target, rows)
+
+
+async def _fold_all(db: Database, target: ProjectionSet, stream: TextIO | None) -> None:
+    """Fold every complaint logged in `target`, `FOLD_CHUNK` complaints per transaction."""
+    log = target.log
+    async with db.reading() as session:
+        ids = list(
+            (await session.execute(select(log.complaint_id).distinct().order_by(log.complaint_id))).scalars()
+        )
+    folding = Progress("Projectie opbouwen", len(ids), stream)
+    for start in range(0, len(ids), FOLD_CHUNK):
+        first, last = ids[start], ids[min(start + FOLD_CHUNK, len(ids)) - 1]
+        async with db.transaction() as session:
+            await _fold_range(session, target, first, last)
+        folding.advance(min(FOLD_CHUNK, len(ids) - start))
+    folding.finish()
+
+
+async def _fold_range(session: AsyncSession, target: ProjectionSet, first: str, last: str) -> None:
+    """Fold the complaints with ids in [first, last] from their whole log into new rows."""
+    log = table_of(target.log).c  # Core columns: plain tuples back, no ORM loading
+    in_range = (log.complaint_id >= first, log.complaint_id <= last)
+    result = await session.execute(
+        select(log.complaint_id, log.stream, log.seq, log.time_us, log.type, log.data).where(*in_range)
+    )
+    history: dict[str, list[LoggedEvent]] = {}
+    for complaint_id, stream_, seq, event_time, type_, data in result:
+        history.setdefault(complaint_id, []).append(LoggedEvent(stream_, seq, event_time, type_, data))
+    await write_records(
+        session, target, [fold(cid, events) for cid, events in history.items()], replace=False
+    )
 
 
 async def _swap(db: Database, target: ProjectionSet) -> None:
