@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import psycopg
 import pytest
-from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
+from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber, ProducerClosed
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope
@@ -167,24 +167,36 @@ class WedgedProducer(FakeKafka):
     """aiokafka's idempotent producer after a broker restart: once its sequence numbers no longer
     match the broker's, every send fails with OutOfOrderSequenceNumber until it is replaced."""
 
-    def __init__(self) -> None:
+    def __init__(self, failed_starts: int = 0) -> None:
         super().__init__()
         self.wedged = True
         self.replaced = 0
+        self.failed_starts = failed_starts
+        self.gone = False
 
     async def publish_many(self, messages: Any) -> None:
+        if self.gone:  # as Service._publish_many answers when it holds no producer
+            raise ProducerClosed()
         if self.wedged:
             raise OutOfOrderSequenceNumber()
         for message in messages:
             await self.publish(*message)
 
     async def replace(self) -> None:
+        if self.failed_starts:  # the broker is away again: no new producer, the old one is gone
+            self.failed_starts -= 1
+            self.gone = True
+            raise ConnectionError("broker down")
         self.replaced += 1
-        self.wedged = False
+        self.wedged = self.gone = False
 
 
-async def test_a_producer_that_lost_its_sequence_is_replaced_and_nothing_is_lost(db: Database) -> None:
-    kafka = WedgedProducer()
+@pytest.mark.parametrize("failed_starts", [0, 2])
+async def test_a_producer_that_lost_its_sequence_is_replaced_and_nothing_is_lost(
+    db: Database, failed_starts: int
+) -> None:
+    # With failed starts, the replacement is tried again after the next failed publish.
+    kafka = WedgedProducer(failed_starts)
     relay = OutboxRelay(
         db,
         tables,

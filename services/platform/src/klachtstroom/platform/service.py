@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import ProducerClosed
 from aiokafka.partitioner import DefaultPartitioner
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -155,7 +156,7 @@ class Service:
         times more per event. The envelope's trace context travels in the headers.
         """
         if self._producer is None:
-            raise ConnectionError("Kafka producer not started")
+            raise ProducerClosed()  # none yet, or its replacement failed: the relay tries again
         return await self._producer.send(
             topic, value, key=key, headers=[(name, text.encode()) for name, text in headers.items()]
         )
@@ -169,7 +170,7 @@ class Service:
         """
         producer = self._producer
         if producer is None:
-            raise ConnectionError("Kafka producer not started")
+            raise ProducerClosed()  # none yet, or its replacement failed: the relay tries again
         partitions: dict[str, list[int]] = {}
         chosen: dict[tuple[str, bytes], int] = {}
         filling: dict[tuple[str, int], Any] = {}
