@@ -120,12 +120,12 @@ def test_a_register_is_read_with_its_history(make: Any) -> None:
     assert first.category is not None and first.category.value == "conduct"
     assert first.received_at.date() == date(2024, 3, 4)
     assert first.imported is not None and first.imported.outcome is not None
-    assert first.imported.outcome.value == "partly_upheld" and first.imported.state == "resolved"
+    assert first.imported.outcome.value == "partly_upheld" and first.imported.closed_as == "resolved"
     assert first.imported.resolution is not None and first.imported.resolution.value == "informal"
     assert first.contact.name == "P. Jansen" and first.contact.phone == "06-12345678"
     assert second.formal and second.provider == "Thuiszorg Plus"
     assert second.imported is not None and second.imported.ombudsman and second.imported.handler == "provider"
-    assert third.imported is not None and third.imported.state is None and third.category is None
+    assert third.imported is not None and third.imported.closed_as is None and third.category is None
     assert [(w.row, w.field) for w in register.warnings] == [(4, "Categorie")]
 
 
@@ -249,13 +249,14 @@ def test_dry_run_then_import_then_the_same_file_again(intake: Intake) -> None:
     )
     assert [(r["channel"], r["status"]) for r in stored] == [
         ("phone", "resolved"),
-        ("letter", "resolved"),
+        ("letter", "ombudsman"),  # closed, then taken to the ombudsman: where routing's replay ends
         ("web_form", "received"),
     ]
     assert stored[0]["reference"].startswith("KL-2024-")  # numbered in the year it was received
     received = intake.events("received")
     assert received[0]["data"]["imported"]["outcome"] == "partly_upheld"
     assert received[1]["data"]["imported"]["ombudsman"] is True
+    assert [e["data"]["imported"]["closed_as"] for e in received] == ["resolved", "resolved", None]
 
     again = upload(intake, content, "register-kopie.xlsx", dry_run=False)
     assert (again["imported"], again["already_imported"]) == (0, 3)

@@ -126,24 +126,29 @@ def test_a_case_event_before_the_receipt_waits_for_it() -> None:
     assert fold_in_order(deadline_only.events)[deadline_only.id].facts() is not None
 
 
-def test_an_imported_complaint_is_closed_with_its_history_and_stays_closed() -> None:
+def test_an_imported_complaint_is_counted_from_routings_replay_of_its_history() -> None:
     history = ImportedHistory(
         outcome=Outcome.upheld,
         resolution=Resolution.formal,
         ombudsman=True,
         resolved_at=start_of_day(D + timedelta(days=30)),  # a moment: payload times are timezone-aware
     )
-    s = Story(D).received(imported=history).opened()
+    s = Story(D).received(imported=history)
+    alone = fold_in_order(s.events)[s.id]
+    assert (alone.imported, alone.state) == (True, "received")  # the history alone decides nothing here
+    s.opened().escalated(days=30).resolved(Outcome.upheld, Resolution.formal, days=30).ombudsman(days=30)
     f = fold_in_order(s.events)[s.id].facts()
     assert f is not None
     assert (f.state, f.outcome, f.resolution, f.ombudsman) == (
-        "resolved",
+        "ombudsman",
         Outcome.upheld,
         Resolution.formal,
         True,
     )
     assert f.resolved_on == D + timedelta(days=30)
-    withdrawn = Story(D).received(imported=ImportedHistory(outcome=Outcome.withdrawn))
+    withdrawn = (
+        Story(D).received(imported=ImportedHistory(outcome=Outcome.withdrawn)).opened().withdrawn(days=0)
+    )
     assert fold_in_order(withdrawn.events)[withdrawn.id].state == "withdrawn"
 
 

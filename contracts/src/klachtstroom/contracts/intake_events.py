@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
-from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
+from klachtstroom.contracts.vocabulary import (
+    CaseState,
+    Category,
+    Channel,
+    DeclineGround,
+    Handler,
+    Kind,
+    Outcome,
+    Resolution,
+)
 
 
 class TriageVerdict(Payload):
@@ -39,6 +48,57 @@ class ImportedHistory(Payload):
     acknowledged_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     ombudsman: bool = False
+    closed_as: CaseState | None = Field(
+        default=None,
+        description="how the register closed it (resolved, declined or withdrawn), decided by intake "
+        "with closing_state(); absent in events from before this field: derived the same way",
+    )
+
+    @field_validator("closed_as")
+    @classmethod
+    def _a_closing_state(cls, value: CaseState | None) -> CaseState | None:
+        if value not in (None, CaseState.resolved, CaseState.declined, CaseState.withdrawn):
+            raise ValueError("closed_as is resolved, declined or withdrawn")
+        return value
+
+    # What the register's row means is decided here, once: intake shows it as the complaint's
+    # status, routing replays it as case events, and reporting folds routing's events.
+
+    def closing_state(self) -> CaseState | None:
+        """How the complaint was closed (resolved, declined or withdrawn), None if still open.
+
+        `state` is what the register recorded ("resolved", "declined:<9:8 ground>", "ombudsman");
+        without a usable one, the outcome and the date of handling decide: withdrawn or
+        inadmissible closes it, any other outcome only with the date it was handled.
+        """
+        if self.closed_as is not None:
+            return self.closed_as
+        named = (self.state or "").split(":", 1)[0].strip().lower()
+        if named == CaseState.ombudsman:
+            return CaseState.declined if self.outcome == Outcome.inadmissible else CaseState.resolved
+        if named in {CaseState.resolved, CaseState.declined, CaseState.withdrawn}:
+            return CaseState(named)
+        if self.outcome == Outcome.withdrawn:
+            return CaseState.withdrawn
+        if self.outcome == Outcome.inadmissible:
+            return CaseState.declined
+        if self.resolved_at is not None:  # a judgement without a date of handling stays open
+            return CaseState.resolved
+        return None
+
+    def went_to_ombudsman(self) -> bool:
+        """The closed complaint was taken to the ombudsman afterwards (second line)."""
+        named = (self.state or "").split(":", 1)[0].strip().lower()
+        return self.closing_state() is not None and (self.ombudsman or named == CaseState.ombudsman)
+
+    def final_state(self) -> CaseState | None:
+        """The state the case ends in once its history is replayed; None if it is still open."""
+        return CaseState.ombudsman if self.went_to_ombudsman() else self.closing_state()
+
+    def decline_ground(self) -> DeclineGround | None:
+        """The Awb 9:8 ground the register names ("declined:<ground>"), if it names one."""
+        named = (self.state or "").rsplit(":", 1)[-1].strip().lower()
+        return DeclineGround(named) if named in {g.value for g in DeclineGround} else None
 
 
 class ComplaintReceived(Payload):

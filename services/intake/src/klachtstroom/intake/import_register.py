@@ -218,6 +218,10 @@ def read_register(content: bytes, today: date) -> Register:
     return register
 
 
+# An outcome that closes a complaint without a judgement, and so without a date of handling.
+CLOSING_OUTCOMES = (Outcome.withdrawn.value, Outcome.inadmissible.value)
+
+
 def _read_row(
     register: Register, row: int, values: dict[str, Cell], written: dict[str, str], today: date
 ) -> None:
@@ -261,7 +265,7 @@ def _read_row(
     ombudsman_text = normalise(_text(values.get("ombudsman")))
     if ombudsman_text and ombudsman_text not in YES | NO:
         problem("ombudsman", "Vul ja of nee in.")
-    if outcome and not resolved and not errors:
+    if outcome and outcome not in CLOSING_OUTCOMES and not resolved and not errors:
         problem("outcome", "Er is een uitkomst maar geen datum van afhandeling; de klacht blijft open staan.",
                 warning=True)
     contact = {k: _text(values.get(k)) or None for k in ("name", "email", "phone", "address")}
@@ -274,15 +278,14 @@ def _read_row(
         register.errors.extend(errors)
         return
     provider = _text(values.get("provider")) or None
-    state = {"withdrawn": "withdrawn", "inadmissible": "declined"}.get(outcome or "")
     history = ImportedHistory(
-        state=state or ("resolved" if resolved else None),
         outcome=Outcome(outcome) if outcome else None,
         resolution=Resolution(resolution) if resolution else None,
         handler=Handler.provider if provider else Handler.municipality,
         resolved_at=moment_of(resolved) if resolved else None,
         ombudsman=ombudsman_text in YES,
     )
+    history = history.model_copy(update={"closed_as": history.closing_state()})
     complaint = NewComplaint(
         channel=Channel(channel),
         description=description,

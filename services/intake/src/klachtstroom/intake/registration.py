@@ -95,10 +95,6 @@ class Registered:
     status_code: str | None = None
 
 
-# An imported register row that is already closed keeps that state (status the complainant sees).
-CLOSED_IMPORTED_STATES = ("resolved", "declined", "withdrawn", "ombudsman")
-
-
 def _aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes: they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -197,11 +193,10 @@ class Registrar:
             created_at=now,
         )
         session.add(complainant)
-        status = "received"
-        if new.imported is not None and new.imported.state in CLOSED_IMPORTED_STATES:
-            status = new.imported.state
-        elif new.imported is not None and new.imported.resolved_at is not None:
-            status = "resolved"
+        # An imported register row that is already closed keeps that state (the status the
+        # complainant sees), as routing's replay of it ends (ImportedHistory decides both).
+        final = new.imported.final_state() if new.imported is not None else None
+        status = final.value if final is not None else "received"
         complaint = Complaint(
             id=complaint_id,
             reference=reference,

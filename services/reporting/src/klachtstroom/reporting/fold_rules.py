@@ -55,32 +55,11 @@ def _received(record: CaseRecord, data: Mapping[str, Any]) -> None:
     record.unit = _opt(data.get("unit"))
     record.provider = _opt(data.get("provider"))
     _add_reasons(record, data.get("urgent_reasons", []))
-    imported = data.get("imported")
-    if imported:
-        _imported(record, imported)
-    elif record.state is None:
+    # An imported register row is counted from routing's replay of it (ordinary case events with
+    # their original dates), never decided here from the history (ImportedHistory decides once).
+    record.imported = record.imported or bool(data.get("imported"))
+    if record.state is None:
         record.state = CaseState.received.value
-
-
-def _imported(record: CaseRecord, history: Mapping[str, Any]) -> None:
-    """A complaint from an earlier register arrives handled: it is projected closed."""
-    record.imported = True
-    outcome = Outcome(history["outcome"]) if history.get("outcome") else None
-    state = history.get("state")
-    if state not in CLOSED_STATES:
-        state = {Outcome.withdrawn: CaseState.withdrawn, Outcome.inadmissible: CaseState.declined}.get(
-            outcome or Outcome.no_judgement, CaseState.resolved
-        ).value
-    record.state = state
-    record.outcome = outcome
-    record.resolution = Resolution(history["resolution"]) if history.get("resolution") else None
-    if history.get("handler"):
-        record.handler = Handler(history["handler"])
-    if history.get("resolved_at"):
-        record.resolved_on = _date(history["resolved_at"])
-    if history.get("acknowledged_at"):
-        record.acknowledged_on = _date(history["acknowledged_at"])
-    record.ombudsman = record.ombudsman or bool(history.get("ombudsman"))
 
 
 def _triaged(record: CaseRecord, data: Mapping[str, Any]) -> None:
@@ -116,8 +95,7 @@ def _opened(record: CaseRecord, data: Mapping[str, Any]) -> None:
     record.unit = _opt(data.get("unit"))
     record.provider = _opt(data.get("provider"))
     record.handler = Handler(data["handler"])
-    if not (record.imported and record.is_closed):  # an imported history keeps its closed state
-        _state(record, data)
+    _state(record, data)
 
 
 def _assigned(record: CaseRecord, data: Mapping[str, Any]) -> None:

@@ -45,28 +45,9 @@ IMPORT_ACTOR = "import"
 UNRECORDED_GROUND = DeclineGround.already_handled
 
 
-def _final_state(imported: ImportedHistory) -> CaseState | None:
-    state = (imported.state or "").split(":", 1)[0].strip().lower()
-    if state in {s.value for s in CaseState}:
-        named = CaseState(state)
-        if named == CaseState.ombudsman:
-            return CaseState.declined if imported.outcome == Outcome.inadmissible else CaseState.resolved
-        if named in {CaseState.resolved, CaseState.declined, CaseState.withdrawn}:
-            return named
-    if imported.outcome == Outcome.withdrawn:
-        return CaseState.withdrawn
-    if imported.outcome == Outcome.inadmissible:
-        return CaseState.declined
-    if imported.outcome is not None or imported.resolved_at is not None:
-        return CaseState.resolved
-    return None
-
-
 def _ground(imported: ImportedHistory) -> tuple[DeclineGround, bool]:
-    named = (imported.state or "").rsplit(":", 1)[-1].strip().lower()
-    if named in {g.value for g in DeclineGround}:
-        return DeclineGround(named), True
-    return UNRECORDED_GROUND, False
+    named = imported.decline_ground()
+    return (named, True) if named is not None else (UNRECORDED_GROUND, False)
 
 
 def _at(value: datetime | None, fallback: datetime) -> datetime:
@@ -82,7 +63,7 @@ def import_commands(imported: ImportedHistory, received_at: datetime, provider: 
     if imported.acknowledged_at is not None:
         steps.append(Acknowledge(at=_at(imported.acknowledged_at, received_at), actor=actor))
     closed_at = _at(imported.resolved_at, _at(imported.acknowledged_at, received_at))
-    final = _final_state(imported)
+    final = imported.closing_state()
     if final == CaseState.withdrawn:
         steps.append(Withdraw(at=closed_at, actor=actor))
     elif final == CaseState.declined:
@@ -97,7 +78,7 @@ def import_commands(imported: ImportedHistory, received_at: datetime, provider: 
         steps.append(
             Resolve(at=closed_at, actor=actor, outcome=outcome, resolution=resolution)
         )
-    if final is not None and (imported.ombudsman or (imported.state or "").lower() == "ombudsman"):
+    if imported.went_to_ombudsman():
         steps.append(ReferOmbudsman(at=closed_at, actor=actor))
     return steps
 
