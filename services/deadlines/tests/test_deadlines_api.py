@@ -63,7 +63,7 @@ async def test_calendar_lists_statutory_decree_and_local_days(deadlines: Instanc
         "/api/v1/calendar/days",
         json={"days": [{"date": "2026-12-28", "name": "Collectieve vrije dag", "source": "gemeente"}]},
     )
-    assert added.status_code == 200
+    assert added.status_code == 202
     listing = (await deadlines.http.get("/api/v1/calendar/2026")).json()
     days = {(d["date"], d["source"]): d["name"] for d in listing["items"]}
     assert days[("2026-04-27", "termijnenwet")] == "Koningsdag"

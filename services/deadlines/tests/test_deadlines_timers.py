@@ -215,8 +215,13 @@ async def test_a_new_decree_day_moves_running_terms_and_their_timers(deadlines: 
             ]
         },
     )
-    assert response.status_code == 200, response.text
-    assert response.json()["recomputed_cases"] == 1
+    assert response.status_code == 202, response.text
+    change = response.json()["change"]
+    location = f"/api/v1/calendar/changes/{change['id']}"
+    assert (change["state"], response.headers["location"]) == ("pending", location)
+    assert await deadlines.rt.calendar_changes.run_pending() == 1  # the background task's work
+    followed = (await deadlines.http.get(response.headers["location"])).json()
+    assert (followed["state"], followed["recomputed_cases"]) == ("done", 1)
     terms = await deadlines.deadlines(case_id)
     # The decree day moves the statutory decision term; the local closing day only moves the
     # working-day contact term (Fri 6 Mar does not count: Wed 11 Mar).

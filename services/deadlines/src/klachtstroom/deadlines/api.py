@@ -17,8 +17,14 @@ from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.deadlines.calendar import DueDate
 from klachtstroom.deadlines.runtime import deadlines_of
 from klachtstroom.deadlines.scope import scoped, sees
-from klachtstroom.deadlines.store import CalendarDayRecord, CaseRecord, TermRecord, load_calendar
-from klachtstroom.deadlines.tracking import recompute_open_cases
+from klachtstroom.deadlines.store import (
+    CalendarChangeRecord,
+    CalendarDayRecord,
+    CaseRecord,
+    TermRecord,
+    load_calendar,
+    utc,
+)
 from klachtstroom.platform.problems import FieldError, Problem
 
 router = APIRouter(prefix="/api/v1")
@@ -180,9 +186,34 @@ class CalendarDays(BaseModel):
     days: list[CalendarDay] = Field(min_length=1, max_length=400)
 
 
-@router.put("/calendar/days", tags=["calendar"])
-async def add_calendar_days(body: CalendarDays, request: Request) -> dict[str, Any]:
-    """Add decree days or local closing days (kept in the database); running terms are recomputed."""
+class CalendarChange(BaseModel):
+    id: int
+    first_day: dt.date
+    last_day: dt.date
+    state: Literal["pending", "done"] = Field(
+        description="pending: de lopende termijnen over deze dagen worden nog herberekend; done: klaar"
+    )
+    recomputed_cases: int = Field(description="zaken waarvan de termijnen tot nu toe zijn herberekend")
+    requested_at: dt.datetime
+    finished_at: dt.datetime | None = None
+
+
+def _change_view(change: CalendarChangeRecord) -> CalendarChange:
+    return CalendarChange(
+        id=change.id,
+        first_day=change.first_day,
+        last_day=change.last_day,
+        state="done" if change.state == "done" else "pending",
+        recomputed_cases=change.recomputed,
+        requested_at=utc(change.requested_at),
+        finished_at=utc(change.finished_at) if change.finished_at else None,
+    )
+
+
+@router.put("/calendar/days", tags=["calendar"], status_code=202)
+async def add_calendar_days(body: CalendarDays, request: Request, response: Response) -> dict[str, Any]:
+    """Add decree days or local closing days (kept in the database). Answered at once: the running
+    terms that cross one of the days are recomputed in the background (follow `change`)."""
     runtime = deadlines_of(request)
     now = runtime.tracker.now()
     async with runtime.service.db.transaction() as session:
@@ -194,24 +225,34 @@ async def add_calendar_days(body: CalendarDays, request: Request) -> dict[str, A
                 )
             else:
                 record.name = day.name.strip()
-    recomputed = await recompute_open_cases(runtime.service.db, runtime.tracker)
-    runtime.service.outbox.notify()
-    runtime.engine.wake()
-    return {"items": [d.model_dump(mode="json") for d in body.days], "recomputed_cases": recomputed}
+    change = await runtime.calendar_changes.request([d.date for d in body.days])
+    response.headers["Location"] = f"/api/v1/calendar/changes/{change.id}"
+    return {
+        "items": [d.model_dump(mode="json") for d in body.days],
+        "change": _change_view(change).model_dump(mode="json"),
+    }
+
+
+@router.get("/calendar/changes/{change_id}", tags=["calendar"], responses={404: {}})
+async def calendar_change(change_id: int, request: Request) -> CalendarChange:
+    """How far the recompute of one calendar change is."""
+    change = await deadlines_of(request).calendar_changes.get(change_id)
+    if change is None:
+        raise HTTPException(404, detail="Deze kalenderwijziging bestaat niet.")
+    return _change_view(change)
 
 
 @router.delete("/calendar/days/{day}", tags=["calendar"], status_code=204)
 async def remove_calendar_day(
     day: dt.date, request: Request, source: Literal["besluit", "gemeente"] = "gemeente"
 ) -> Response:
-    """Remove a day added earlier (the shipped decrees and statutory holidays cannot be removed)."""
+    """Remove a day added earlier (the shipped decrees and statutory holidays cannot be removed);
+    the running terms across it are recomputed in the background."""
     runtime = deadlines_of(request)
     async with runtime.service.db.transaction() as session:
         record = await session.get(CalendarDayRecord, (day, source))
         if record is None:
             raise HTTPException(404, detail="Deze dag staat niet in de toegevoegde dagen.")
         await session.delete(record)
-    await recompute_open_cases(runtime.service.db, runtime.tracker)
-    runtime.service.outbox.notify()
-    runtime.engine.wake()
-    return Response(status_code=204)
+    change = await runtime.calendar_changes.request([day])
+    return Response(status_code=204, headers={"Location": f"/api/v1/calendar/changes/{change.id}"})

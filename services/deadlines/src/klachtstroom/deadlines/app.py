@@ -3,6 +3,7 @@ notifications out.
 
 ```
 complaints.case.v1 -> handlers -> tracking: facts -> terms + timers -> outbox -> complaints.deadline.v1
+PUT/DELETE calendar days -> calendar_changes (background): the terms across those days
 timers (due) -> TimerEngine -> outbox (warning, breached, escalated) + notifications
 notifications -> outbound queue (platform) -> SMTP (e-mail) / webhooks (signed)
 ```
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
 from klachtstroom.deadlines import api, escalation_api, page, retention
+from klachtstroom.deadlines.calendar_changes import CalendarChanges
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.handlers import make_handlers
 from klachtstroom.deadlines.notify import NotificationSender, notification_retries
@@ -76,6 +78,13 @@ def create_service(
         [topics.CASE], make_handlers(tracker), consumer_name="deadlines-terms", after_commit=engine.wake_async
     )
 
+
+    def after_recompute() -> None:
+        service.outbox.notify()
+        engine.wake()
+
+    calendar_changes = CalendarChanges(service.db, tracker, service.clock.now, after_chunk=after_recompute)
+
     async def timers() -> None:
         # New rules (a release, other settings) first, so no timer fires by the old ones.
         await recompute_if_rules_changed(service.db, tracker)
@@ -84,7 +93,7 @@ def create_service(
     async def destroy(ids: Sequence[str], now: datetime) -> list[str]:
         return await retention.destroy(service, ids, now)
 
-    service.background.extend([timers, sender.run, daily_retention(service, destroy)])
+    service.background.extend([timers, sender.run, calendar_changes.run, daily_retention(service, destroy)])
     service.clock_hooks.append(engine.on_clock_moved)
 
     app = service.create_app(
@@ -95,7 +104,7 @@ def create_service(
             "waarschuwingen, overschrijdingen en de escalatieladder."
         ),
     )
-    app.state.deadlines = Deadlines(service, config, tracker, engine, sender, book)
+    app.state.deadlines = Deadlines(service, config, tracker, engine, sender, book, calendar_changes)
     return service, app
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from klachtstroom.deadlines.calendar_changes import CalendarChanges
 from klachtstroom.deadlines.escalation import EscalationBook
 from klachtstroom.deadlines.notify import NotificationSender
 from klachtstroom.deadlines.settings import DeadlinesSettings
@@ -22,6 +23,7 @@ class Deadlines:
     engine: TimerEngine
     sender: NotificationSender
     book: EscalationBook
+    calendar_changes: CalendarChanges
 
 
 def deadlines_of(request: Request) -> Deadlines:

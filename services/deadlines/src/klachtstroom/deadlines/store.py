@@ -167,6 +167,22 @@ class CalendarDayRecord(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CalendarChangeRecord(Base):
+    """Days added to or removed from the calendar: the terms that run across them are recomputed
+    in the background (calendar_changes.py), `cursor` the last case id done, so a restart resumes."""
+
+    __tablename__ = "calendar_changes"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(12), index=True)  # pending | done
+    cursor: Mapped[str] = mapped_column(String(64), default="")
+    recomputed: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class StateRecord(Base):
     """Small named values of the service (e.g. the fingerprint of the rules terms were computed by)."""
 

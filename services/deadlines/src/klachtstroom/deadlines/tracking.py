@@ -24,7 +24,7 @@ from klachtstroom.contracts.deadline_events import DeadlineMet, DeadlineSet
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineState, Handler
-from klachtstroom.deadlines.calendar import default_decree_days
+from klachtstroom.deadlines.calendar import TermijnenwetCalendar, default_decree_days
 from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of
 from klachtstroom.deadlines.schedule import (
     PlannedTimer,
@@ -144,14 +144,16 @@ class TermTracker:
 
     # -- recomputing (calendar change, the clock passing a due date) ----------------------------
 
-    async def recompute(self, session: AsyncSession, case_id: str) -> bool:
+    async def recompute(
+        self, session: AsyncSession, case_id: str, *, calendar: TermijnenwetCalendar | None = None
+    ) -> bool:
         """Recompute one case from its stored facts; False when the rules now refuse them."""
         case = await session.get(CaseRecord, case_id, with_for_update=True, populate_existing=True)
         if case is None or not case.opened:
             return True
         now = self.now()
         try:
-            terms = await self._compute(session, case.facts, now)
+            terms = await self._compute(session, case.facts, now, calendar)
         except TermError as error:
             case.error, case.error_at = str(error), now
             log.warning("deadlines: case %s cannot be recomputed: %s", case_id, error)
@@ -160,9 +162,13 @@ class TermTracker:
         return True
 
     async def _compute(
-        self, session: AsyncSession, facts: Sequence[dict[str, Any]], now: dt.datetime
+        self,
+        session: AsyncSession,
+        facts: Sequence[dict[str, Any]],
+        now: dt.datetime,
+        calendar: TermijnenwetCalendar | None = None,
     ) -> list[Term]:
-        calendar = await load_calendar(session)
+        calendar = calendar or await load_calendar(session)
         return compute_terms([fact_from_json(f) for f in facts], self.plan.policy, calendar, local_date(now))
 
     # -- storing terms, events and timers -------------------------------------------------------

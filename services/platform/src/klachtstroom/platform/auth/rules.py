@@ -216,6 +216,7 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         public("GET", "/api/v1/calendar/{year}"),
         allow("PUT", "/api/v1/calendar/days", {admin}),
         allow("DELETE", "/api/v1/calendar/days/{day}", {admin}),
+        allow("GET", "/api/v1/calendar/changes/{change_id}", {coordinator, admin}),
         allow("GET", "/api/v1/escalation", {coordinator, manager, admin}),
         allow("PUT", "/api/v1/escalation", {admin}),
         allow("GET", "/api/v1/timers", {coordinator, manager, admin}, scoped=True, audit=None),
