@@ -31,6 +31,7 @@ BENCHMARKS = (
     "triage_bench",
     "deidentify_bench",
     "deadlines_bench",
+    "calendar_bench",
     "pipeline_bench",
     "intake_bench",
     "rebuild_bench",
