@@ -16,8 +16,8 @@ from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.settings_reference import describe, markdown_table
 from klachtstroom.reporting.settings import ReportingSettings
+from klachtstroom.routing.outbound.zgw import ZgwSettings
 from klachtstroom.routing.settings import RoutingSettings
-from klachtstroom.routing.zgw import ZgwSettings
 
 MODELS: list[tuple[str, str, type[BaseSettings]]] = [
     ("Every service", "read by all four services (klachtstroom.platform).", PlatformSettings),

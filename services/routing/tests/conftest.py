@@ -25,7 +25,7 @@ from klachtstroom.contracts.vocabulary import Category, Channel, Kind
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.routing.app import create_service
-from klachtstroom.routing.casework import CaseWork
+from klachtstroom.routing.casework.work import CaseWork
 from klachtstroom.routing.settings import RoutingSettings
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from klachtstroom.contracts.vocabulary import Channel, Handler, Outcome, Resolution
-from klachtstroom.routing.codec import _READERS, NOT_STORED, case_from_json, case_to_json, json_with
-from klachtstroom.routing.domain import Case, CaseState
-from klachtstroom.routing.lifecycle import open_case
+from klachtstroom.routing.case.codec import _READERS, NOT_STORED, case_from_json, case_to_json, json_with
+from klachtstroom.routing.case.domain import Case, CaseState
+from klachtstroom.routing.case.lifecycle import open_case
 
 
 def test_every_field_of_case_is_stored() -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from klachtstroom.contracts.vocabulary import Category, Channel, DeclineGround, Handler, Outcome, Resolution
-from klachtstroom.routing.domain import (
+from klachtstroom.routing.case.domain import (
     COMMANDS,
     TRANSITIONS,
     Acknowledge,
@@ -37,7 +37,7 @@ from klachtstroom.routing.domain import (
     TransitionForbidden,
     Withdraw,
 )
-from klachtstroom.routing.lifecycle import allowed_actions, apply, open_case, with_decision_due
+from klachtstroom.routing.case.lifecycle import allowed_actions, apply, open_case, with_decision_due
 
 AMS = ZoneInfo("Europe/Amsterdam")
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=AMS)  # Tuesday 3 March 2026
@@ -528,7 +528,7 @@ def test_transition_table_covers_every_action_and_names_only_known_states() -> N
 
 
 def test_an_unregistered_provider_is_flagged_for_the_coordinator() -> None:
-    from klachtstroom.routing.flags import case_flags
+    from klachtstroom.routing.case.flags import case_flags
 
     case = new_case(provider="Onbekend Zorghuis")
     flags = case_flags(case, routed_by_person=True, opened=None, provider_registered=False)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from klachtstroom.contracts.vocabulary import Channel, DeclineGround, Handler, Outcome, Resolution
-from klachtstroom.routing.domain import (
+from klachtstroom.routing.case.domain import (
     ACTIVE_STATES,
     CLOSED_STATES,
     OPEN_STATES,
@@ -41,7 +41,7 @@ from klachtstroom.routing.domain import (
     Withdraw,
     same_person,
 )
-from klachtstroom.routing.lifecycle import apply, open_case, with_decision_due
+from klachtstroom.routing.case.lifecycle import apply, open_case, with_decision_due
 
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 ABOUT = "P. Jansen"

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 
 from klachtstroom.platform.db import ALEMBIC_DIR
-from klachtstroom.routing.store import Base
+from klachtstroom.routing.tables import Base
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "src" / "klachtstroom" / "routing" / "migrations"
 

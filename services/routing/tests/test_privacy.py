@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klachtstroom.routing.store import CaseRow, HistoryRow, SentLetterRow
+from klachtstroom.routing.tables import CaseRow, HistoryRow, SentLetterRow
 
 if TYPE_CHECKING:
     from conftest import Harness

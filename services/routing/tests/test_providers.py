@@ -22,7 +22,7 @@ from klachtstroom.contracts.deadline_events import DeadlineBreached
 from klachtstroom.contracts.vocabulary import DeadlineKind
 from klachtstroom.platform.auth.callers import Role
 from klachtstroom.platform.outbound.destinations import OutboundPolicy, guarded_client
-from klachtstroom.routing.providers import ProviderHandovers
+from klachtstroom.routing.outbound.providers import ProviderHandovers
 
 if TYPE_CHECKING:
     from conftest import Harness

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler
-from klachtstroom.routing.lifecycle import open_case
-from klachtstroom.routing.rules import (
+from klachtstroom.routing.case.lifecycle import open_case
+from klachtstroom.routing.rules.ruleset import (
     InvalidRuleSet,
     KnownValues,
     RoutingRule,

@@ -21,8 +21,8 @@ pytest.importorskip("yaml", reason="the ZGW contract tests need PyYAML (routing'
 
 import uvicorn
 
-from klachtstroom.routing.zgw import ZgwSettings, zgw_token
-from klachtstroom.routing.zgw_sender import ZgwSender
+from klachtstroom.routing.outbound.zgw import ZgwSettings, zgw_token
+from klachtstroom.routing.outbound.zgw_sender import ZgwSender
 
 if TYPE_CHECKING:
     from conftest import Harness

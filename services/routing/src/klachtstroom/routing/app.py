@@ -11,16 +11,23 @@ from klachtstroom.platform import cli
 from klachtstroom.platform.outbound.queue import OutboundQueue, RetryPolicy
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
-from klachtstroom.routing import api, api_letters, api_providers, api_rules, api_zgw, pages
-from klachtstroom.routing.casework import CaseWork
+from klachtstroom.routing.casework.work import CaseWork
 from klachtstroom.routing.handlers import build_handlers
-from klachtstroom.routing.privacy import http as privacy_http
-from klachtstroom.routing.providers import ProviderHandovers, delivery_hook, provider_terms
-from klachtstroom.routing.resident import ombudsman
+from klachtstroom.routing.http import (
+    cases,
+    letters,
+    ombudsman,
+    pages,
+    privacy,
+    providers,
+    rules,
+    zgw_notifications,
+)
+from klachtstroom.routing.outbound.providers import ProviderHandovers, delivery_hook, provider_terms
+from klachtstroom.routing.outbound.zgw import ZgwQueue, ZgwSettings
+from klachtstroom.routing.outbound.zgw_sender import ZgwSender
 from klachtstroom.routing.settings import RoutingSettings
-from klachtstroom.routing.store import Base, outbound_calls, platform_tables
-from klachtstroom.routing.zgw import ZgwQueue, ZgwSettings
-from klachtstroom.routing.zgw_sender import ZgwSender
+from klachtstroom.routing.tables import Base, outbound_calls, platform_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,19 +53,19 @@ def create_service(
     work.on_open.append(queue.on_open)
     work.on_transition.append(queue.on_transition)
     zgw_sender = ZgwSender(work, zgw, outbound)
-    service.background.append(privacy_http.daily_retention(work, own.retention_interval_seconds))
+    service.background.append(privacy.daily_retention(work, own.retention_interval_seconds))
     service.publishes(topics.CASE)
     service.consume([topics.INTAKE, topics.DEADLINE], build_handlers(work), consumer_name="routing-cases")
     app = service.create_app(
         "klachtstroom routing",
         [
-            api.router,
-            api_rules.router,
-            api_providers.router,
-            api_zgw.router,
-            api_letters.router,
+            cases.router,
+            rules.router,
+            providers.router,
+            zgw_notifications.router,
+            letters.router,
             ombudsman.router,
-            privacy_http.router,
+            privacy.router,
             pages.router,
         ],
         description="Klachtbehandeling (Awb hoofdstuk 9): dossiers, routering, zorgaanbieders en termijnen.",

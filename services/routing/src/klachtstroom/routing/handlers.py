@@ -16,13 +16,13 @@ from klachtstroom.contracts.intake_events import ComplaintReceived, ComplaintsMe
 from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
 from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
-from klachtstroom.routing.casework import CaseWork, system_event
-from klachtstroom.routing.deadline_terms import keep_terms
-from klachtstroom.routing.domain import OPEN_STATES, Merge
-from klachtstroom.routing.opening import open_many
-from klachtstroom.routing.repository import case_of
+from klachtstroom.routing.case.domain import OPEN_STATES, Merge
+from klachtstroom.routing.casework.case_rows import case_of
+from klachtstroom.routing.casework.deadline_terms import keep_terms
+from klachtstroom.routing.casework.opening import open_many
+from klachtstroom.routing.casework.work import CaseWork, system_event
 from klachtstroom.routing.resident.feedback import on_feedback
-from klachtstroom.routing.store import CaseRow, DeadlineRow
+from klachtstroom.routing.tables import CaseRow, DeadlineRow
 
 
 def build_handlers(work: CaseWork) -> dict[type[Payload], EventHandler]:

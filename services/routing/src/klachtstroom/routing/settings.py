@@ -20,7 +20,7 @@ class RoutingSettings(BaseSettings):
     page_size: int = Field(default=50, ge=1, le=500)
     # Retention (Selectielijst): how often closed files past their term are destroyed.
     retention_interval_seconds: float = Field(default=86_400.0, gt=0)
-    # How long GET/POST on a case wait for a complaint intake accepted a moment ago (see api.py).
+    # How long GET/POST on a case wait for a complaint intake accepted a moment ago (see http/cases.py).
     new_case_wait_seconds: float = Field(default=3.0, ge=0, le=30)
     # Warm hand-over to providers: attempts before a delivery is dead-lettered, and backoff.
     delivery_max_attempts: int = Field(default=6, ge=1)

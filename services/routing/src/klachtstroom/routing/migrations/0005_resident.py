@@ -17,14 +17,14 @@ NEW_TABLES = ("case_flags", "ombudsman_outcomes")
 
 
 def upgrade() -> None:
-    from klachtstroom.routing.store import Base
+    from klachtstroom.routing.tables import Base
 
     tables = [Base.metadata.tables[name] for name in NEW_TABLES]
     Base.metadata.create_all(op.get_bind(), tables=tables, checkfirst=True)
 
 
 def downgrade() -> None:
-    from klachtstroom.routing.store import Base
+    from klachtstroom.routing.tables import Base
 
     tables = [Base.metadata.tables[name] for name in NEW_TABLES]
     Base.metadata.drop_all(op.get_bind(), tables=tables, checkfirst=True)

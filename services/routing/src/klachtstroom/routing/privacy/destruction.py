@@ -18,13 +18,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.routing.codec import case_to_json
+from klachtstroom.routing.case.codec import case_to_json
+from klachtstroom.routing.casework.case_rows import case_of
 from klachtstroom.routing.privacy.retention import past_term
-from klachtstroom.routing.repository import case_of
-from klachtstroom.routing.store import CaseRow, HistoryRow, SentLetterRow, outbound_calls
+from klachtstroom.routing.tables import CaseRow, HistoryRow, SentLetterRow, outbound_calls
 
 DESTROYED_ACTOR = "vernietigd"
-# Free text a person wrote into a history entry (lifecycle.py), and names of people: removed.
+# Free text a person wrote into a history entry (case/lifecycle.py), and names of people: removed.
 PERSONAL_KEYS = frozenset(
     {"note", "report", "summary", "explanation", "measures", "reason", "comment", "text", "contact",
      "handler_name", "about_employee", "actor", "description"}

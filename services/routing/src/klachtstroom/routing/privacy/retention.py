@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from klachtstroom.contracts.vocabulary import Outcome
-from klachtstroom.routing.domain import CLOSED_STATES, Case, CaseState
+from klachtstroom.routing.case.domain import CLOSED_STATES, Case, CaseState
 
 YEARS_AFTER_CLOSING = 5
 YEARS_WITH_OMBUDSMAN = 10

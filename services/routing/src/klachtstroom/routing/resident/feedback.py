@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.intake_events import FeedbackGiven
-from klachtstroom.routing.casework import CaseWork, system_event
-from klachtstroom.routing.store import CaseFlagRow, CaseRow
+from klachtstroom.routing.casework.work import CaseWork, system_event
+from klachtstroom.routing.tables import CaseFlagRow, CaseRow
 
 FOLLOW_UP_CALL = "follow_up_call"
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from klachtstroom.routing.store import CaseFlagRow, OmbudsmanOutcomeRow, utc
+from klachtstroom.routing.tables import CaseFlagRow, OmbudsmanOutcomeRow, utc
 
 
 async def resident_fields(
