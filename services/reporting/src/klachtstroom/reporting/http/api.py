@@ -11,18 +11,23 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
-from klachtstroom.reporting.annual import Learning, annual_report, received_in
-from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.http.runtime import reporting_of
+from klachtstroom.reporting.http.scope import (
+    check_municipality,
+    in_scope,
+    measures_in_scope,
+    signals_in_scope,
+)
 from klachtstroom.reporting.learning import evidence
 from klachtstroom.reporting.learning.measures import all_measures, of_year
-from klachtstroom.reporting.provider_measures import MeasuresUnavailable, measures_of_cases
-from klachtstroom.reporting.provider_report import mediated_overview, provider_cases, provider_report
 from klachtstroom.reporting.publication.disclosure import publishable_names, published_annual
-from klachtstroom.reporting.render_csv import annual_csv, open_data_csv, provider_csv
-from klachtstroom.reporting.render_html import render_annual_html, render_provider_html
-from klachtstroom.reporting.runtime import reporting_of
-from klachtstroom.reporting.scope import check_municipality, in_scope, measures_in_scope, signals_in_scope
-from klachtstroom.reporting.signals import list_signals
+from klachtstroom.reporting.render.csv import annual_csv, open_data_csv, provider_csv
+from klachtstroom.reporting.render.html import render_annual_html, render_provider_html
+from klachtstroom.reporting.reports.annual import Learning, annual_report, received_in
+from klachtstroom.reporting.reports.facts import CaseFacts
+from klachtstroom.reporting.reports.provider import mediated_overview, provider_cases, provider_report
+from klachtstroom.reporting.reports.provider_measures import MeasuresUnavailable, measures_of_cases
+from klachtstroom.reporting.signals.desk import list_signals
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -95,7 +100,9 @@ async def annual(
     if format == "html":
         return HTMLResponse(render_annual_html(report, organisation))
     if format == "pdf":
-        from klachtstroom.reporting.render_pdf import render_annual_pdf  # matplotlib: load on first use
+        from klachtstroom.reporting.render.annual_pdf import (
+            render_annual_pdf,  # matplotlib: load on first use
+        )
 
         pdf = await asyncio.to_thread(render_annual_pdf, report, organisation)
         return Response(
@@ -144,7 +151,7 @@ async def provider(
         body = provider_csv(report).encode()
         return Response(body, media_type=CSV_TYPE, headers=_attachment(f"{name}.csv"))
     if format == "pdf":
-        from klachtstroom.reporting.render_provider_pdf import render_provider_pdf  # reportlab: on first use
+        from klachtstroom.reporting.render.provider_pdf import render_provider_pdf  # reportlab: on first use
 
         pdf = await asyncio.to_thread(render_provider_pdf, report)
         return Response(pdf, media_type="application/pdf", headers=_attachment(f"{name}.pdf"))

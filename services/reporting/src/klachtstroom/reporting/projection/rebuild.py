@@ -8,14 +8,14 @@
    per topic and complaint; an event id seen before is skipped (the same insert-ignore the
    consumer uses).
 3. Fold every complaint of that set: the log is read back in ranges of complaint ids, each
-   complaint folded in memory from its whole history (`projection.fold`, as the consumer's
+   complaint folded in memory from its whole history (`fold.fold`, as the consumer's
    refold does), and the rows written in bulk, one transaction per range. (The rows of step 2
    are logged as folded already: this step folds them all before the set goes live.)
 4. Swap, in one transaction: copy in the events the running service logged meanwhile that
    the rebuild did not read, fold those complaints, and flip `projection_state` to the new set.
 5. Empty the old set.
 
-The fold depends only on the events (projection.py), so a rebuild gives the rows the live
+The fold depends only on the events (fold.py), so a rebuild gives the rows the live
 projection had, and reports byte-identical to the ones before. Signals are not raised again.
 """
 
@@ -42,8 +42,9 @@ from klachtstroom.platform.consumer import decode_envelope
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.kafka_security import client_options
 from klachtstroom.platform.service import Service
-from klachtstroom.reporting.projection import LOGGED_PAYLOADS, LoggedEvent, fold, log_entries, time_us
-from klachtstroom.reporting.projector import (
+from klachtstroom.reporting.projection.event_log import LOGGED_PAYLOADS, LoggedEvent, log_entries, time_us
+from klachtstroom.reporting.projection.fold import fold
+from klachtstroom.reporting.projection.queries import (
     insert_log_rows,
     live_set,
     log_rows,

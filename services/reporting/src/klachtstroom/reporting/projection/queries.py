@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.projection import CaseRecord, LogEntry, LoggedEvent, fold
+from klachtstroom.reporting.projection.event_log import LogEntry, LoggedEvent
+from klachtstroom.reporting.projection.fold import fold
+from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.store import POINTER, SETS, CaseRow, ProjectionSet, ProjectionState
 
 REFOLD_CHUNK = 500

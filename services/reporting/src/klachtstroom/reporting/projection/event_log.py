@@ -1,10 +1,11 @@
-"""The reporting projection: from the events of one complaint to its `CaseFacts` row. Pure.
+"""The event log of the reporting projection: what is kept of each event, and in which order. Pure.
 
 Events of one complaint reach reporting on three topics (intake, case, deadline). Kafka keeps
 them in order per topic (the key is the complaint id), but the topics interleave differently
 in a live consumer and in a `rebuild`. So the projection never folds events "as they come":
 every event is logged (`log_entries`: only the fields reports need, no free text), and the row
-is always `fold(all logged events of the complaint)`, in one canonical order:
+is always `fold.fold(all logged events of the complaint)`, in one canonical order
+(`fold.canonical_order`):
 
 - within a topic, the order the topic gave (`seq`: arrival order in that topic);
 - across topics, a merge of those sequences by event time, ties broken by topic.
@@ -16,8 +17,7 @@ before the complaint's `received` event simply waits in the log until the row is
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +27,7 @@ from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts import intake_events as ie
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Payload
-from klachtstroom.reporting import urgency
-from klachtstroom.reporting.case_record import CaseRecord
-from klachtstroom.reporting.fold_rules import APPLY
+from klachtstroom.reporting.projection import urgency
 
 # A merge touches two complaints; the copy logged for the merged one gets a stream of its
 # own, so it cannot disturb the order of that complaint's intake events.
@@ -132,30 +130,3 @@ def _triaged_reasons(event: ie.ComplaintTriaged) -> list[str]:
     if event.overridden_by:
         return [urgency.OVERRIDDEN]
     return [urgency.TRIAGE, *urgency.urgent_triage_reasons(event.reasons)]
-
-
-def canonical_order(events: Iterable[LoggedEvent]) -> list[LoggedEvent]:
-    """Per stream in arrival order; streams merged by event time (see the module docstring)."""
-    streams: dict[str, list[LoggedEvent]] = {}
-    for event in events:
-        streams.setdefault(event.stream, []).append(event)
-    rank = {name: i for i, name in enumerate(STREAM_ORDER)}
-    ordered = [
-        sorted(streams[name], key=lambda e: e.seq)
-        for name in sorted(streams, key=lambda n: (rank.get(n, len(rank)), n))
-    ]
-    # heapq.merge breaks ties by input position, i.e. by stream rank: deterministic.
-    return list(heapq.merge(*ordered, key=lambda e: e.time_us))
-
-
-def fold(complaint_id: str, events: Iterable[LoggedEvent]) -> CaseRecord:
-    """The row of one complaint from all its logged events, in canonical order."""
-    record = CaseRecord(complaint_id)
-    for event in canonical_order(events):
-        apply = APPLY.get(event.type)
-        if apply is not None:
-            apply(record, event.data)
-    return record
-
-
-__all__ = ["CaseRecord", "LogEntry", "LoggedEvent", "canonical_order", "fold", "log_entries", "time_us"]

@@ -32,22 +32,22 @@ from klachtstroom.contracts.vocabulary import (
     dutch,
 )
 from klachtstroom.platform.peers import peer_url
-from klachtstroom.reporting.annual import annual_report, percentage
-from klachtstroom.reporting.charts import bar_chart_svg
-from klachtstroom.reporting.facts import OPEN_STATES
-from klachtstroom.reporting.learning import evidence
-from klachtstroom.reporting.learning.measures import all_measures
-from klachtstroom.reporting.projection import CaseRecord
-from klachtstroom.reporting.projector import live_set, read_records
-from klachtstroom.reporting.runtime import reporting_of
-from klachtstroom.reporting.scope import (
+from klachtstroom.reporting.http.runtime import reporting_of
+from klachtstroom.reporting.http.scope import (
     check_municipality,
     in_scope,
     limited,
     measures_in_scope,
     signals_in_scope,
 )
-from klachtstroom.reporting.signals import latest_signals
+from klachtstroom.reporting.http.svg_charts import bar_chart_svg
+from klachtstroom.reporting.learning import evidence
+from klachtstroom.reporting.learning.measures import all_measures
+from klachtstroom.reporting.projection.queries import live_set, read_records
+from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.annual import annual_report, percentage
+from klachtstroom.reporting.reports.facts import OPEN_STATES
+from klachtstroom.reporting.signals.desk import latest_signals
 
 router = APIRouter(tags=["dashboard"])
 

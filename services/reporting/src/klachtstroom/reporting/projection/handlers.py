@@ -1,6 +1,6 @@
 """Reporting's consumer: every event that matters for a report is logged, in the batch transaction.
 
-Folding the log into rows happens once per batch, after commit (`refresh.Refresher`), so a
+Folding the log into rows happens once per batch, after commit (`live.Refresher`), so a
 batch of 500 events costs 500 small inserts here and one fold per touched complaint there.
 """
 
@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.platform.consumer import EventHandler
-from klachtstroom.reporting.projection import LOGGED_PAYLOADS, log_entries, time_us
-from klachtstroom.reporting.projector import append, live_set
+from klachtstroom.reporting.projection.event_log import LOGGED_PAYLOADS, log_entries, time_us
+from klachtstroom.reporting.projection.queries import append, live_set
 from klachtstroom.reporting.store import ProjectionSet
 
 _SET_KEY = "reporting.projection_set"

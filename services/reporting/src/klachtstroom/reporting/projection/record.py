@@ -13,7 +13,7 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
-from klachtstroom.reporting.facts import CLOSED_STATES, CaseFacts
+from klachtstroom.reporting.reports.facts import CLOSED_STATES, CaseFacts
 
 
 @dataclass

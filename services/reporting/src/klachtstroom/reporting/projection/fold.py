@@ -1,11 +1,13 @@
-"""How each logged event changes the row of its complaint (used by `projection.fold`). Pure.
+"""The fold: a complaint's row (`CaseRecord`) from all its logged events, in canonical order. Pure.
 
-One function per event type; `APPLY` maps the CloudEvents type to it. The functions read the
-logged data (projection.log_entries), never the clock or the database.
+`fold` sorts the events (`canonical_order`, see `event_log`) and applies one function per event
+type; `APPLY` maps the CloudEvents type to it. The functions read the logged data
+(`event_log.log_entries`), never the clock or the database.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -25,9 +27,34 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
-from klachtstroom.reporting import urgency
-from klachtstroom.reporting.case_record import CaseRecord
-from klachtstroom.reporting.facts import CASE_STATES, CLOSED_STATES
+from klachtstroom.reporting.projection import urgency
+from klachtstroom.reporting.projection.event_log import STREAM_ORDER, LoggedEvent
+from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.facts import CASE_STATES, CLOSED_STATES
+
+
+def canonical_order(events: Iterable[LoggedEvent]) -> list[LoggedEvent]:
+    """Per stream in arrival order; streams merged by event time (see event_log's docstring)."""
+    streams: dict[str, list[LoggedEvent]] = {}
+    for event in events:
+        streams.setdefault(event.stream, []).append(event)
+    rank = {name: i for i, name in enumerate(STREAM_ORDER)}
+    ordered = [
+        sorted(streams[name], key=lambda e: e.seq)
+        for name in sorted(streams, key=lambda n: (rank.get(n, len(rank)), n))
+    ]
+    # heapq.merge breaks ties by input position, i.e. by stream rank: deterministic.
+    return list(heapq.merge(*ordered, key=lambda e: e.time_us))
+
+
+def fold(complaint_id: str, events: Iterable[LoggedEvent]) -> CaseRecord:
+    """The row of one complaint from all its logged events, in canonical order."""
+    record = CaseRecord(complaint_id)
+    for event in canonical_order(events):
+        apply = APPLY.get(event.type)
+        if apply is not None:
+            apply(record, event.data)
+    return record
 
 
 def _date(value: Any) -> date:

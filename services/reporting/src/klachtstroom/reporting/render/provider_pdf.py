@@ -9,10 +9,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-from klachtstroom.reporting.pdf_style import MARGIN, STYLES, register_fonts
-from klachtstroom.reporting.pdf_tables import pdf_table
-from klachtstroom.reporting.provider_report import ProviderReport
-from klachtstroom.reporting.render_html import provider_sections
+from klachtstroom.reporting.render.html import provider_sections
+from klachtstroom.reporting.render.pdf_style import MARGIN, STYLES, register_fonts
+from klachtstroom.reporting.render.pdf_tables import pdf_table
+from klachtstroom.reporting.reports.provider import ProviderReport
 
 
 def provider_title(report: ProviderReport) -> str:

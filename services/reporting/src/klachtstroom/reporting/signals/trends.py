@@ -35,7 +35,7 @@ from fractions import Fraction
 from typing import Literal
 
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
-from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 TrendKind = Literal["category_rise", "unit_rise", "provider_breaches"]
 
@@ -143,7 +143,7 @@ def breach_day(fact: CaseFacts) -> date | None:
     if fact.resolved_on is not None and fact.resolved_on <= fact.decision_due:
         return None
     if fact.resolved_on is None and fact.is_closed:
-        return None  # closed without a decision date: no proof of a breach (see facts.py)
+        return None  # closed without a decision date: no proof of a breach (see reports/facts.py)
     return fact.decision_due + timedelta(days=1)
 
 

@@ -27,10 +27,15 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 
 from klachtstroom.contracts.vocabulary import dutch
-from klachtstroom.reporting.annual import AnnualReport, received_in
-from klachtstroom.reporting.facts import CaseFacts, effective_outcome, effective_resolution, term_status
-from klachtstroom.reporting.provider_report import ProviderReport
-from klachtstroom.reporting.render_html import Cell, Section, Table, annual_sections, provider_sections
+from klachtstroom.reporting.render.html import Cell, Section, Table, annual_sections, provider_sections
+from klachtstroom.reporting.reports.annual import AnnualReport, received_in
+from klachtstroom.reporting.reports.facts import (
+    CaseFacts,
+    effective_outcome,
+    effective_resolution,
+    term_status,
+)
+from klachtstroom.reporting.reports.provider import ProviderReport
 
 BOM = "\ufeff"
 _SIGNED_NUMBER = re.compile(r"[+-]\d+")

@@ -15,9 +15,9 @@ import time
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.service import Service
-from klachtstroom.reporting.projector import live_set, refold_pending
+from klachtstroom.reporting.projection.queries import live_set, refold_pending
 from klachtstroom.reporting.settings import ReportingSettings
-from klachtstroom.reporting.signals import SignalDesk
+from klachtstroom.reporting.signals.desk import SignalDesk
 
 log = logging.getLogger(__name__)
 

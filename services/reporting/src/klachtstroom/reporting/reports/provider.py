@@ -18,7 +18,8 @@ from datetime import date
 from typing import Any, TypedDict
 
 from klachtstroom.contracts.vocabulary import Category, Handler, Outcome, Resolution
-from klachtstroom.reporting.annual import (
+from klachtstroom.reporting.learning.satisfaction import Answer, Satisfaction, satisfaction
+from klachtstroom.reporting.reports.annual import (
     TermCounts,
     count_terms,
     count_vocabulary,
@@ -29,8 +30,7 @@ from klachtstroom.reporting.annual import (
     received_in,
     term_sentences,
 )
-from klachtstroom.reporting.facts import UNKNOWN, CaseFacts, effective_outcome, effective_resolution
-from klachtstroom.reporting.learning.satisfaction import Answer, Satisfaction, satisfaction
+from klachtstroom.reporting.reports.facts import UNKNOWN, CaseFacts, effective_outcome, effective_resolution
 
 HALVES: dict[int, tuple[range, str]] = {
     1: (range(1, 7), "eerste"),
@@ -112,7 +112,6 @@ def provider_report(
     }
     report["summary_sentences"] = _provider_sentences(report, ordinal)
     return report
-
 
 
 def _provider_sentences(report: ProviderReport, ordinal: str) -> list[str]:

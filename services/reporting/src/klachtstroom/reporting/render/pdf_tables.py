@@ -1,4 +1,4 @@
-"""The report tables of `render_html.Table` as reportlab tables: header band, zebra rows, totals.
+"""The report tables of `html.Table` as reportlab tables: header band, zebra rows, totals.
 
 Wide tables (a unit per row, a category per column) get their column headings turned a
 quarter, as printed statistics do, so long Dutch labels stay readable in narrow columns.
@@ -15,8 +15,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, TableStyle
 from reportlab.platypus import Table as PdfTable
 
-from klachtstroom.reporting.pdf_style import BLUE, BOLD, FONT, PALE, RULE, STYLES, TEXT_W
-from klachtstroom.reporting.render_html import Table
+from klachtstroom.reporting.render.html import Table
+from klachtstroom.reporting.render.pdf_style import BLUE, BOLD, FONT, PALE, RULE, STYLES, TEXT_W
 
 WIDE = 5  # more numeric columns than this: turned headings
 HEAD_SIZE = 7.5

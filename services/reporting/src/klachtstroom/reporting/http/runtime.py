@@ -9,12 +9,12 @@ from fastapi import Request
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.service import Service
-from klachtstroom.reporting.delivery import SignalSender
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.projector import read_facts
-from klachtstroom.reporting.refresh import Refresher
+from klachtstroom.reporting.projection.live import Refresher
+from klachtstroom.reporting.projection.queries import read_facts
+from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.settings import ReportingSettings
-from klachtstroom.reporting.signals import SignalDesk
+from klachtstroom.reporting.signals.delivery import SignalSender
+from klachtstroom.reporting.signals.desk import SignalDesk
 
 
 @dataclass

@@ -45,14 +45,6 @@ from klachtstroom.contracts.vocabulary import (
     Resolution,
     dutch,
 )
-from klachtstroom.reporting.facts import (
-    UNKNOWN,
-    CaseFacts,
-    contact_status,
-    effective_outcome,
-    effective_resolution,
-    term_status,
-)
 from klachtstroom.reporting.learning.satisfaction import (
     Answer,
     Satisfaction,
@@ -60,6 +52,14 @@ from klachtstroom.reporting.learning.satisfaction import (
     satisfaction,
     satisfaction_by,
     upheld_by_norm,
+)
+from klachtstroom.reporting.reports.facts import (
+    UNKNOWN,
+    CaseFacts,
+    contact_status,
+    effective_outcome,
+    effective_resolution,
+    term_status,
 )
 
 E = TypeVar("E", bound=StrEnum)

@@ -7,7 +7,7 @@
   that lasts a few days is reported once, and again only when a new window has passed.
 
 Every signal is written with its outbox event and its queued deliveries in one transaction; the
-platform's outbound queue (deliverers in delivery.py) does the e-mail and webhook calls outside it.
+platform's outbound queue (deliverers in signals/delivery.py) does the e-mail and webhook calls outside it.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
 from klachtstroom.platform.outbound.queue import DEAD, SENT
 from klachtstroom.platform.outbox import Outbox
-from klachtstroom.reporting import signal_text, trends
-from klachtstroom.reporting.delivery import KINDS, SignalSender
-from klachtstroom.reporting.projection import CaseRecord
-from klachtstroom.reporting.projector import cases_table, facts_of, read_records
+from klachtstroom.reporting.projection.queries import cases_table, facts_of, read_records
+from klachtstroom.reporting.projection.record import CaseRecord
 from klachtstroom.reporting.settings import ReportingSettings
+from klachtstroom.reporting.signals import text as signal_text
+from klachtstroom.reporting.signals import trends
+from klachtstroom.reporting.signals.delivery import KINDS, SignalSender
 from klachtstroom.reporting.store import Signal, outbound_calls
 
 # The API's words for the queue's states (as before the queue: a call given up is `failed`).

@@ -12,7 +12,7 @@ from datetime import date
 
 from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import Kind, dutch
-from klachtstroom.reporting.projection import CaseRecord
+from klachtstroom.reporting.projection.record import CaseRecord
 
 _NAMESPACE = uuid.UUID("5b1f3c52-8f0e-4c4e-9a55-6f1f0c2a7d10")
 

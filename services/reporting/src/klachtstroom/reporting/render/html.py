@@ -1,7 +1,7 @@
 """Dutch HTML for the annual and provider reports, built from layout-neutral sections.
 
 `annual_sections` and `provider_sections` turn a report dict into `Section`s of `Table`s with
-Dutch captions and labels. This HTML renderer, the CSV renderer (`render_csv.py`) and a later
+Dutch captions and labels. This HTML renderer, the CSV renderer (`csv.py`) and a later
 PDF renderer all draw the same sections, so a number has one caption everywhere.
 
 The page is standalone (inline CSS, no scripts, no external files), accessible (lang="nl",
@@ -19,10 +19,10 @@ from typing import Any
 
 from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import Category, dutch
-from klachtstroom.reporting.annual import AnnualReport
-from klachtstroom.reporting.facts import UNKNOWN
 from klachtstroom.reporting.learning.satisfaction import Satisfaction
-from klachtstroom.reporting.provider_report import ProviderReport
+from klachtstroom.reporting.reports.annual import AnnualReport
+from klachtstroom.reporting.reports.facts import UNKNOWN
+from klachtstroom.reporting.reports.provider import ProviderReport
 
 Cell = int | str
 

@@ -1,7 +1,7 @@
 """The annual report as a printed 'Jaarverslag klachtbehandeling' (PDF, reportlab).
 
 Layout as municipalities publish it: a title page with the key figures, the summary, then
-every section of `render_html.annual_sections` (the same tables and captions as the HTML and
+every section of `html.annual_sections` (the same tables and captions as the HTML and
 CSV), with bar charts of last year against this year per channel and per category.
 
 Deterministic: reportlab's invariant mode (fixed document id and dates), embedded DejaVu fonts
@@ -35,9 +35,9 @@ from reportlab.platypus import (
 
 from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import Category, Channel, dutch
-from klachtstroom.reporting.annual import AnnualReport, percentage
-from klachtstroom.reporting.pdf_charts import grouped_bars
-from klachtstroom.reporting.pdf_style import (
+from klachtstroom.reporting.render.html import Section, annual_sections, annual_title
+from klachtstroom.reporting.render.pdf_charts import grouped_bars
+from klachtstroom.reporting.render.pdf_style import (
     BLUE,
     BOLD,
     FONT,
@@ -50,8 +50,8 @@ from klachtstroom.reporting.pdf_style import (
     TEXT_W,
     register_fonts,
 )
-from klachtstroom.reporting.pdf_tables import pdf_table
-from klachtstroom.reporting.render_html import Section, annual_sections, annual_title
+from klachtstroom.reporting.render.pdf_tables import pdf_table
+from klachtstroom.reporting.reports.annual import AnnualReport, percentage
 
 
 def render_annual_pdf(report: AnnualReport, organisation: str | None = None) -> bytes:

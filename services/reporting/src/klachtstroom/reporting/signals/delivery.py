@@ -30,8 +30,8 @@ from klachtstroom.platform.outbound.queue import (
     RetryPolicy,
 )
 from klachtstroom.platform.outbound.webhooks import plain_client, post_webhook
-from klachtstroom.reporting import signal_text
 from klachtstroom.reporting.settings import ReportingSettings
+from klachtstroom.reporting.signals import text as signal_text
 
 EMAIL, WEBHOOK = "signal.email", "signal.webhook"
 KINDS = (EMAIL, WEBHOOK)
