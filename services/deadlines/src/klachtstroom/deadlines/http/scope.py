@@ -2,7 +2,7 @@
 municipalities, a provider those of the cases routed to it. A case outside that scope is
 answered as one that does not exist (404), and lists leave its terms, timers and notifications
 out. Deadlines knows each case's municipality and provider from routing's case events
-(CaseRecord, tracking.py); the rule itself is the platform's (`Access.sees`, `visible_to`).
+(CaseRecord, tracking/tracker.py); the rule itself is the platform's (`Access.sees`, `visible_to`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.deadlines.store import CaseRecord
-from klachtstroom.deadlines.tracking import CASES, NewRows, TermTracker
+from klachtstroom.deadlines.tracking.tracker import CASES, NewRows, TermTracker
 from klachtstroom.platform.telemetry import propagating
 
 

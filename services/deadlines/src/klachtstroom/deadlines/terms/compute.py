@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from klachtstroom.deadlines.calendar import DueDate, TermijnenwetCalendar, dutch_date
+from klachtstroom.deadlines.terms.calendar import DueDate, TermijnenwetCalendar, dutch_date
 
 # Awb 9:11 lid 2: with the complainant's written consent the term may be postponed further.
 CONSENTED_EXTENSION_WEEKS = 52

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from klachtstroom.deadlines.escalation import EscalationBook
-from klachtstroom.deadlines.notify import NotificationSender
+from klachtstroom.deadlines.notifications.delivery import NotificationSender
+from klachtstroom.deadlines.notifications.recipients import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
-from klachtstroom.deadlines.timers import TimerEngine
-from klachtstroom.deadlines.tracking import TermTracker
+from klachtstroom.deadlines.timers.engine import TimerEngine
+from klachtstroom.deadlines.tracking.tracker import TermTracker
 from klachtstroom.platform.service import Service
 
 

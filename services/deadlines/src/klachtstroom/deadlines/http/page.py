@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import dutch_date, local_date
 from klachtstroom.contracts.vocabulary import DEADLINE_KIND_LABELS, DeadlineKind, DeadlineState
-from klachtstroom.deadlines.runtime import deadlines_of
-from klachtstroom.deadlines.scope import condition
+from klachtstroom.deadlines.http.runtime import deadlines_of
+from klachtstroom.deadlines.http.scope import condition
 from klachtstroom.deadlines.store import CaseRecord, TermRecord
 
 router = APIRouter()

@@ -30,7 +30,7 @@ import httpx
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from klachtstroom.deadlines.escalation import EscalationBook
+from klachtstroom.deadlines.notifications.recipients import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import NotificationRecord
 from klachtstroom.platform.db import Database

@@ -14,7 +14,7 @@ from typing import Any
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Handler
-from klachtstroom.deadlines.terms import (
+from klachtstroom.deadlines.terms.compute import (
     Acknowledged,
     CaseFact,
     CaseOpened,

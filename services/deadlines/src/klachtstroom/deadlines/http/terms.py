@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from klachtstroom.deadlines.calendar import DueDate
-from klachtstroom.deadlines.runtime import deadlines_of
-from klachtstroom.deadlines.scope import scoped, sees
+from klachtstroom.deadlines.http.runtime import deadlines_of
+from klachtstroom.deadlines.http.scope import scoped, sees
 from klachtstroom.deadlines.store import CalendarDayRecord, CaseRecord, TermRecord, load_calendar
-from klachtstroom.deadlines.tracking import recompute_open_cases
+from klachtstroom.deadlines.terms.calendar import DueDate
+from klachtstroom.deadlines.tracking.tracker import recompute_open_cases
 from klachtstroom.platform.problems import FieldError, Problem
 
 router = APIRouter(prefix="/api/v1")

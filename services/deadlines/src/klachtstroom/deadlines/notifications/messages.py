@@ -17,7 +17,7 @@ from klachtstroom.contracts.vocabulary import (
     DeadlineKind,
     EscalationLevel,
 )
-from klachtstroom.deadlines.calendar import dutch_date
+from klachtstroom.deadlines.terms.calendar import dutch_date
 
 _ADVICE = {
     DeadlineKind.contact: "Neem persoonlijk contact op met de klager en leg dat vast in de zaak.",

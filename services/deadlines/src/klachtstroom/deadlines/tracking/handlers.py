@@ -1,7 +1,7 @@
 """Case events in (topic complaints.case.v1) -> facts -> terms, timers and deadline events out.
 
 One batch of events is one transaction (the platform's consumer); each event adds its facts to
-its case and recomputes that case's terms (tracking.py). A fact the term rules refuse is kept
+its case and recomputes that case's terms (tracker.py). A fact the term rules refuse is kept
 aside on the case with its reason; it never stops the consumer.
 """
 
@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events
 from klachtstroom.contracts.envelope import Payload
-from klachtstroom.deadlines.batches import record_run
-from klachtstroom.deadlines.tracking import TermTracker
+from klachtstroom.deadlines.tracking.batches import record_run
+from klachtstroom.deadlines.tracking.tracker import TermTracker
 from klachtstroom.platform.consumer import BatchHandler, EventHandler, Run
 
 CASE_EVENTS: tuple[type[case_events.CaseChange], ...] = (

@@ -116,7 +116,9 @@ def load_decree_days(text: str) -> list[tuple[dt.date, str]]:
 @lru_cache(maxsize=1)
 def default_decree_days() -> tuple[tuple[dt.date, str], ...]:
     """The decree days shipped with the service (package data `decrees.json`)."""
-    text = resources.files("klachtstroom.deadlines").joinpath("decrees.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("klachtstroom.deadlines.terms").joinpath("decrees.json").read_text(encoding="utf-8")
+    )
     return tuple(load_decree_days(text))
 
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from klachtstroom.deadlines.api import unprocessable
-from klachtstroom.deadlines.escalation import EscalationConfig
-from klachtstroom.deadlines.notify import NOTIFICATION_STATES
-from klachtstroom.deadlines.runtime import deadlines_of
-from klachtstroom.deadlines.scope import scoped
+from klachtstroom.deadlines.http.runtime import deadlines_of
+from klachtstroom.deadlines.http.scope import scoped
+from klachtstroom.deadlines.http.terms import unprocessable
+from klachtstroom.deadlines.notifications.delivery import NOTIFICATION_STATES
+from klachtstroom.deadlines.notifications.recipients import EscalationConfig
 from klachtstroom.deadlines.store import NotificationRecord, TimerRecord, outbound_calls, utc
 from klachtstroom.platform.outbound.destinations import UnsafeDestination, check_destination
 from klachtstroom.platform.outbound.queue import DEAD, SENT

@@ -3,7 +3,7 @@
 Firing a timer is one database transaction: the due rows are claimed (`FOR UPDATE SKIP LOCKED`
 on PostgreSQL, so a second instance skips what the first holds; on SQLite every write
 transaction is exclusive), the event goes into the outbox, the notifications are written and
-queued on the outbound queue (notify.py), and the timer is marked fired. A crash before the
+queued on the outbound queue (notifications/delivery.py), and the timer is marked fired. A crash before the
 commit leaves the timer pending, so it fires after the restart; a commit makes it fired for
 every instance. Each timer therefore fires exactly once, and after downtime the missed ones
 fire in the order they were due.
@@ -35,10 +35,8 @@ from klachtstroom.contracts.deadline_events import DeadlineBreached, DeadlineEsc
 from klachtstroom.contracts.envelope import Envelope, Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar
-from klachtstroom.deadlines.escalation import EscalationBook, EscalationConfig
-from klachtstroom.deadlines.messages import TermNotice, compose, compose_digest
-from klachtstroom.deadlines.schedule import BREACH, WARNING, local_moment
+from klachtstroom.deadlines.notifications.messages import TermNotice, compose, compose_digest
+from klachtstroom.deadlines.notifications.recipients import EscalationBook, EscalationConfig
 from klachtstroom.deadlines.store import (
     CaseRecord,
     TermRecord,
@@ -46,7 +44,9 @@ from klachtstroom.deadlines.store import (
     load_calendar,
     utc,
 )
-from klachtstroom.deadlines.tracking import CANCELLED, FIRED, PENDING, TermTracker
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar
+from klachtstroom.deadlines.timers.schedule import BREACH, WARNING, local_moment
+from klachtstroom.deadlines.tracking.tracker import CANCELLED, FIRED, PENDING, TermTracker
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.metrics import timer_lag
 from klachtstroom.platform.outbox import Outbox

@@ -24,17 +24,17 @@ from klachtstroom.contracts.deadline_events import DeadlineMet, DeadlineSet
 from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineState, Handler
-from klachtstroom.deadlines.calendar import default_decree_days
-from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of
-from klachtstroom.deadlines.schedule import (
+from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, TimerRecord, load_calendar, utc
+from klachtstroom.deadlines.terms.calendar import default_decree_days
+from klachtstroom.deadlines.terms.compute import Term, TermError, compute_terms
+from klachtstroom.deadlines.terms.facts import fact_from_json, fact_to_json, facts_of
+from klachtstroom.deadlines.timers.schedule import (
     PlannedTimer,
     TimerPlan,
     missed_before_start,
     plan_timers,
     term_keys,
 )
-from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, TimerRecord, load_calendar, utc
-from klachtstroom.deadlines.terms import Term, TermError, compute_terms
 from klachtstroom.platform.db import Database
 from klachtstroom.platform.outbox import Outbox
 

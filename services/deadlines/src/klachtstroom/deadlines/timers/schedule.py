@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar
-from klachtstroom.deadlines.terms import Term, TermPolicy, warning_date
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar
+from klachtstroom.deadlines.terms.compute import Term, TermPolicy, warning_date
 
 WARNING = "warning"
 BREACH = "breach"
