@@ -28,10 +28,10 @@ import httpx
 from sqlalchemy import insert, select
 
 from klachtstroom.deadlines.app import create_service
-from klachtstroom.deadlines.facts import fact_to_json
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import CaseRecord, TermRecord, TimerRecord
-from klachtstroom.deadlines.terms import CaseOpened
+from klachtstroom.deadlines.terms.compute import CaseOpened
+from klachtstroom.deadlines.terms.facts import fact_to_json
 from klachtstroom.platform.settings import PlatformSettings
 
 OPEN_CASES = 20_000 if os.environ.get("KLACHTSTROOM_BENCH_QUICK") else 100_000

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from klachtstroom.deadlines.app import create_service
-from klachtstroom.deadlines.escalation import EscalationConfig
+from klachtstroom.deadlines.notifications.recipients import EscalationConfig
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import CaseRecord, NotificationRecord, TermRecord, TimerRecord, utc
 from klachtstroom.platform.settings import PlatformSettings
@@ -168,6 +168,7 @@ def run() -> list[dict[str, Any]]:
         {"name": "deadlines.catch_up_rate", "value": round(figures["catch_up"], 1), "unit": "timers/s",
          "aim": AIM_CATCH_UP, "direction": "max"},
     ]  # fmt: skip
+
 
 if __name__ == "__main__":
     for row in run():

@@ -46,7 +46,7 @@ from klachtstroom.contracts.vocabulary import (
     Handler,
     Kind,
 )
-from klachtstroom.reporting.rebuild import read_topics
+from klachtstroom.reporting.projection.rebuild import read_topics
 
 N_EVENTS = 60_000
 QUICK_EVENTS = 15_000

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.envelope import Envelope, make_envelope
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind
-from klachtstroom.deadlines.runtime import Deadlines
+from klachtstroom.deadlines.http.runtime import Deadlines
 from klachtstroom.deadlines.store import platform_tables
 from klachtstroom.platform.service import Service
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar, dutch_date
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar, dutch_date
 
 CAL = TermijnenwetCalendar()
 LOCAL = TermijnenwetCalendar(

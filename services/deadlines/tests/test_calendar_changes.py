@@ -9,7 +9,7 @@ import pytest
 from deadlines_harness import Instance, at, change, new_case_id, opened
 
 from klachtstroom.contracts import case_events as ev
-from klachtstroom.deadlines.calendar_changes import CalendarChanges
+from klachtstroom.deadlines.tracking.calendar_changes import CalendarChanges
 
 DECREE = {"date": "2026-04-14", "name": "Dag van de test (besluit)", "source": "besluit"}
 

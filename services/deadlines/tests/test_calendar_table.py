@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from klachtstroom.deadlines.calendar import (
+from klachtstroom.deadlines.terms.calendar import (
     DaySource,
     TermijnenwetCalendar,
     dutch_date,

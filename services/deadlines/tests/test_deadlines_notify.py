@@ -16,8 +16,8 @@ from deadlines_harness import Instance, at, new_case_id, opened
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from klachtstroom.deadlines.escalation import EscalationConfig
-from klachtstroom.deadlines.escalation import Webhook as Hook
+from klachtstroom.deadlines.notifications.recipients import EscalationConfig
+from klachtstroom.deadlines.notifications.recipients import Webhook as Hook
 from klachtstroom.deadlines.store import NotificationRecord, outbound_calls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))

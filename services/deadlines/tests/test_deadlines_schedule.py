@@ -10,11 +10,18 @@ from hypothesis import strategies as st
 from klachtstroom.contracts import case_events as ev
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.contracts.vocabulary import Category, Channel, DeadlineKind, Handler, Kind
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar
-from klachtstroom.deadlines.facts import fact_from_json, fact_to_json, facts_of
-from klachtstroom.deadlines.messages import TermNotice, compose
-from klachtstroom.deadlines.schedule import TimerPlan, plan_timers, term_keys
-from klachtstroom.deadlines.terms import CaseOpened, Extended, Referred, Resolved, TermPolicy, compute_terms
+from klachtstroom.deadlines.notifications.messages import TermNotice, compose
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar
+from klachtstroom.deadlines.terms.compute import (
+    CaseOpened,
+    Extended,
+    Referred,
+    Resolved,
+    TermPolicy,
+    compute_terms,
+)
+from klachtstroom.deadlines.terms.facts import fact_from_json, fact_to_json, facts_of
+from klachtstroom.deadlines.timers.schedule import TimerPlan, plan_timers, term_keys
 
 CAL = TermijnenwetCalendar()
 PLAN = TimerPlan(

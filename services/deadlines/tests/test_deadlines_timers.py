@@ -240,7 +240,7 @@ async def test_new_rules_after_a_restart_reschedule_the_timers(make_instance: Ca
     old: Instance = await make_instance()
     case_id = new_case_id()
     await old.deliver(opened(case_id))
-    from klachtstroom.deadlines.tracking import recompute_if_rules_changed
+    from klachtstroom.deadlines.tracking.tracker import recompute_if_rules_changed
 
     await recompute_if_rules_changed(old.service.db, old.rt.tracker)
     await old.close()

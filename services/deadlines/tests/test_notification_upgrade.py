@@ -18,8 +18,8 @@ from alembic.config import Config
 from deadlines_harness import Instance
 from standardwebhooks.webhooks import Webhook
 
-from klachtstroom.deadlines.escalation import EscalationConfig
-from klachtstroom.deadlines.escalation import Webhook as Hook
+from klachtstroom.deadlines.notifications.recipients import EscalationConfig
+from klachtstroom.deadlines.notifications.recipients import Webhook as Hook
 from klachtstroom.deadlines.store import Base
 from klachtstroom.platform.db import ALEMBIC_DIR, sync_url
 

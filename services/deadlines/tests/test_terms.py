@@ -13,8 +13,8 @@ from datetime import date
 import pytest
 
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar
-from klachtstroom.deadlines.terms import (
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar
+from klachtstroom.deadlines.terms.compute import (
     Acknowledged,
     CaseFact,
     CaseOpened,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
-from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 sys.path.insert(0, str(Path(__file__).parent))  # the event builders in reporting_events.py
 

@@ -30,7 +30,9 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
-from klachtstroom.reporting.projection import CaseRecord, LoggedEvent, fold, log_entries, time_us
+from klachtstroom.reporting.projection.event_log import LoggedEvent, log_entries, time_us
+from klachtstroom.reporting.projection.fold import fold
+from klachtstroom.reporting.projection.record import CaseRecord
 
 _clock = count()
 _refs = count(1)

@@ -20,7 +20,7 @@ from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.reporting.app import create_service
-from klachtstroom.reporting.runtime import Reporting
+from klachtstroom.reporting.http.runtime import Reporting
 from klachtstroom.reporting.settings import ReportingSettings
 
 NOW = datetime.fromisoformat("2026-01-15T10:00:00+00:00")
@@ -59,7 +59,9 @@ class Harness:
             return {"id": case_id, "history": [entry]}
 
         transport = httpx.ASGITransport(routing)
-        self.service.peers._clients["routing"] = httpx.AsyncClient(transport=transport, base_url="http://routing")
+        self.service.peers._clients["routing"] = httpx.AsyncClient(
+            transport=transport, base_url="http://routing"
+        )
         return asked
 
     async def get(self, path: str) -> httpx.Response:

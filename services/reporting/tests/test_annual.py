@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
-from klachtstroom.reporting.annual import annual_report
-from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.reports.annual import annual_report
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 MakeFact = Callable[..., CaseFacts]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from klachtstroom.reporting.case_record import CaseRecord
-from klachtstroom.reporting.dashboard import _open_case
+from klachtstroom.reporting.http.dashboard import _open_case
+from klachtstroom.reporting.projection.record import CaseRecord
 
 TODAY = date(2026, 3, 10)
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from klachtstroom.contracts.vocabulary import Outcome
-from klachtstroom.reporting.facts import CaseFacts, contact_status, effective_outcome, term_status
+from klachtstroom.reporting.reports.facts import CaseFacts, contact_status, effective_outcome, term_status
 
 MakeFact = Callable[..., CaseFacts]
 DAY = date(2026, 3, 3)

@@ -3,7 +3,7 @@
 Everywhere else a consumer gets a typed payload (its handler's signature names the model), so
 `mypy --strict` with the pydantic plugin fails on a field the producer's model does not have,
 and the models are closed (`extra="forbid"`), so a producer cannot send a field that is not in
-the contract either. The fold reads the logged form of an event (`projection.log_entries`: the
+the contract either. The fold reads the logged form of an event (`event_log.log_entries`: the
 payload's fields as JSON), so this test reads the fold's source and checks that every key it
 reads is a field of a logged payload model.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import ast
 import inspect
 
-from klachtstroom.reporting import fold_rules
-from klachtstroom.reporting.projection import LOGGED_PAYLOADS
+from klachtstroom.reporting.projection import fold as fold_rules
+from klachtstroom.reporting.projection.event_log import LOGGED_PAYLOADS
 
 COMPUTED = {"urgent_reasons"}  # added by log_entries from the payload, not a payload field
 

@@ -21,9 +21,9 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
-from klachtstroom.reporting import urgency
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.projection import log_entries
+from klachtstroom.reporting.projection import urgency
+from klachtstroom.reporting.projection.event_log import log_entries
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 D = date(2025, 3, 3)
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from klachtstroom.contracts.vocabulary import Category, Handler, Outcome, Resolution
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.provider_report import mediated_overview, provider_report
+from klachtstroom.reporting.reports.facts import CaseFacts
+from klachtstroom.reporting.reports.provider import mediated_overview, provider_report
 
 MakeFact = Callable[..., CaseFacts]
 

@@ -11,8 +11,8 @@ from register_2025 import register
 from reporting_events import Story, interleave
 from reporting_harness import Harness
 
-from klachtstroom.reporting.projector import live_set
-from klachtstroom.reporting.rebuild import Record, rebuild_from
+from klachtstroom.reporting.projection.queries import live_set
+from klachtstroom.reporting.projection.rebuild import Record, rebuild_from
 
 PARTITIONS = 3
 REPORTS = (

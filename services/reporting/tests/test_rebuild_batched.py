@@ -35,9 +35,9 @@ from klachtstroom.contracts.vocabulary import (
     Outcome,
     Resolution,
 )
-from klachtstroom.reporting import rebuild
-from klachtstroom.reporting.projector import live_set
-from klachtstroom.reporting.rebuild import Record, rebuild_from
+from klachtstroom.reporting.projection import rebuild
+from klachtstroom.reporting.projection.queries import live_set
+from klachtstroom.reporting.projection.rebuild import Record, rebuild_from
 from klachtstroom.reporting.store import ProjectionSet
 
 

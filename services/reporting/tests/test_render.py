@@ -9,11 +9,11 @@ from datetime import date
 from html.parser import HTMLParser
 
 from klachtstroom.contracts.vocabulary import Handler
-from klachtstroom.reporting.annual import annual_report
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.provider_report import provider_report
-from klachtstroom.reporting.render_csv import OPEN_DATA_COLUMNS, annual_csv, open_data_csv
-from klachtstroom.reporting.render_html import annual_sections, render_annual_html, render_provider_html
+from klachtstroom.reporting.render.csv import OPEN_DATA_COLUMNS, annual_csv, open_data_csv
+from klachtstroom.reporting.render.html import annual_sections, render_annual_html, render_provider_html
+from klachtstroom.reporting.reports.annual import annual_report
+from klachtstroom.reporting.reports.facts import CaseFacts
+from klachtstroom.reporting.reports.provider import provider_report
 
 MakeFact = Callable[..., CaseFacts]
 

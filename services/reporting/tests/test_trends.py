@@ -9,9 +9,15 @@ from datetime import date, timedelta
 import pytest
 
 from klachtstroom.contracts.vocabulary import Category, Handler, Kind
-from klachtstroom.reporting.facts import CaseFacts
+from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.settings import ReportingSettings
-from klachtstroom.reporting.trends import TrendRules, TrendSignal, detect_trends, is_rise, window_index
+from klachtstroom.reporting.signals.trends import (
+    TrendRules,
+    TrendSignal,
+    detect_trends,
+    is_rise,
+    window_index,
+)
 
 MakeFact = Callable[..., CaseFacts]
 AS_OF = date(2026, 9, 30)

@@ -18,17 +18,18 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from klachtstroom.contracts import topics
-from klachtstroom.deadlines import api, escalation_api, page, retention
-from klachtstroom.deadlines.calendar_changes import CalendarChanges
-from klachtstroom.deadlines.escalation import EscalationBook
-from klachtstroom.deadlines.handlers import make_handlers
-from klachtstroom.deadlines.notify import NotificationSender, notification_retries
-from klachtstroom.deadlines.runtime import Deadlines
-from klachtstroom.deadlines.schedule import TimerPlan
+from klachtstroom.deadlines import retention
+from klachtstroom.deadlines.http import escalation, page, terms
+from klachtstroom.deadlines.http.runtime import Deadlines
+from klachtstroom.deadlines.notifications.delivery import NotificationSender, notification_retries
+from klachtstroom.deadlines.notifications.recipients import EscalationBook
 from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.deadlines.store import Base, outbound_calls, platform_tables
-from klachtstroom.deadlines.timers import TimerEngine
-from klachtstroom.deadlines.tracking import TermTracker, recompute_if_rules_changed
+from klachtstroom.deadlines.timers.engine import TimerEngine
+from klachtstroom.deadlines.timers.schedule import TimerPlan
+from klachtstroom.deadlines.tracking.calendar_changes import CalendarChanges
+from klachtstroom.deadlines.tracking.handlers import make_handlers
+from klachtstroom.deadlines.tracking.tracker import TermTracker, recompute_if_rules_changed
 from klachtstroom.platform import cli
 from klachtstroom.platform.outbound.queue import OutboundQueue
 from klachtstroom.platform.retention import daily_retention, retention_router
@@ -98,7 +99,7 @@ def create_service(
 
     app = service.create_app(
         "klachtstroom deadlines",
-        [api.router, escalation_api.router, page.router, retention_router(service, destroy)],
+        [terms.router, escalation.router, page.router, retention_router(service, destroy)],
         description=(
             "Termijnbewaking volgens de Algemene termijnenwet: termijnen per klacht, de kalender, "
             "waarschuwingen, overschrijdingen en de escalatieladder."

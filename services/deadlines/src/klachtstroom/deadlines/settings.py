@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from klachtstroom.contracts.vocabulary import DeadlineKind
-from klachtstroom.deadlines.terms import TermPolicy
+from klachtstroom.deadlines.terms.compute import TermPolicy
 
 # The escalation ladder after a breach, in order (DESIGN: handler -> coordinator -> manager -> college).
 LADDER = ("handler", "coordinator", "manager", "college")

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from klachtstroom.deadlines.calendar import TermijnenwetCalendar, default_decree_days
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar, default_decree_days
 from klachtstroom.platform.outbound.queue import define_outbound_table
 from klachtstroom.platform.tables import Serial, define_platform_tables
 
@@ -47,7 +47,7 @@ def utc(moment: datetime) -> datetime:
 class CaseRecord(Base):
     """What deadlines knows of a case: its facts in history order and who handles it.
 
-    `facts` and `rejected` hold JSON (see facts.py). A fact the term rules refuse is kept in
+    `facts` and `rejected` hold JSON (see terms/facts.py). A fact the term rules refuse is kept in
     `rejected` with the Dutch reason; the terms are then computed without it.
     """
 
@@ -132,7 +132,7 @@ class TimerRecord(Base):
 class NotificationRecord(Base):
     """An e-mail or webhook call the term watch sends, written in the transaction that fired its
     timer. Its delivery (state, attempts, last error) is the outbound call with the same
-    `message_id` (notify.py)."""
+    `message_id` (notifications/delivery.py)."""
 
     __tablename__ = "notifications"
     __table_args__ = (

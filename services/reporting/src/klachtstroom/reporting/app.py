@@ -15,14 +15,16 @@ from klachtstroom.platform.outbound.queue import OutboundQueue, RetryPolicy
 from klachtstroom.platform.retention import daily_retention, retention_router
 from klachtstroom.platform.service import Service
 from klachtstroom.platform.settings import PlatformSettings
-from klachtstroom.reporting import api, dashboard, rebuild, retention
-from klachtstroom.reporting.delivery import SignalSender
-from klachtstroom.reporting.handlers import HANDLERS
+from klachtstroom.reporting import retention
+from klachtstroom.reporting.http import api, dashboard
+from klachtstroom.reporting.http.runtime import Reporting
 from klachtstroom.reporting.learning import measures
-from klachtstroom.reporting.refresh import Refresher
-from klachtstroom.reporting.runtime import Reporting
+from klachtstroom.reporting.projection import rebuild
+from klachtstroom.reporting.projection.handlers import HANDLERS
+from klachtstroom.reporting.projection.live import Refresher
 from klachtstroom.reporting.settings import ReportingSettings
-from klachtstroom.reporting.signals import SignalDesk
+from klachtstroom.reporting.signals.delivery import SignalSender
+from klachtstroom.reporting.signals.desk import SignalDesk
 from klachtstroom.reporting.store import Base, outbound_calls, platform_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"

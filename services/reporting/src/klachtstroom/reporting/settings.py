@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from klachtstroom.reporting.trends import TrendRules
+from klachtstroom.reporting.signals.trends import TrendRules
 
 
 def _names(text: str) -> frozenset[str]:

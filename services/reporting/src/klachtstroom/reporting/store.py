@@ -37,7 +37,7 @@ platform_tables = define_platform_tables(Base.metadata)
 
 
 class EventLog(Base):
-    """One logged event of one complaint: only the fields reports need (see projection.py)."""
+    """One logged event of one complaint: only the fields reports need (see projection/event_log.py)."""
 
     __abstract__ = True
 
@@ -60,7 +60,7 @@ class EventLogB(EventLog):
 
 
 class CaseRow(Base):
-    """The projected row of one complaint (`projection.CaseRecord`)."""
+    """The projected row of one complaint (`projection.record.CaseRecord`)."""
 
     __abstract__ = True
 
@@ -86,7 +86,7 @@ class CaseRow(Base):
     ombudsman: Mapped[bool] = mapped_column(Boolean)
     mediated_with_partner: Mapped[bool] = mapped_column(Boolean)
     # No longer written: measures are routing's text, asked when a provider report is made
-    # (provider_measures.py); the column stays until a migration drops it.
+    # (reports/provider_measures.py); the column stays until a migration drops it.
     provider_measures: Mapped[str | None] = mapped_column(Text)
     decision_state: Mapped[str | None] = mapped_column(String(20))
     contact_state: Mapped[str | None] = mapped_column(String(20))
@@ -128,7 +128,7 @@ class Signal(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-# Deliveries of signals to the college (kinds `signal.email`, `signal.webhook`; delivery.py).
+# Deliveries of signals to the college (kinds `signal.email`, `signal.webhook`; signals/delivery.py).
 outbound_calls = define_outbound_table(Base.metadata)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts import intake_events as ie
 from klachtstroom.reporting.learning.satisfaction import Answer
-from klachtstroom.reporting.projector import live_set
+from klachtstroom.reporting.projection.queries import live_set
 
 
 async def answers(session: AsyncSession) -> dict[str, Answer]:

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from klachtstroom.contracts.vocabulary import MeasureStatus, dutch
-from klachtstroom.reporting.facts import CaseFacts
-from klachtstroom.reporting.runtime import reporting_of
+from klachtstroom.reporting.http.runtime import reporting_of
+from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.store import MeasureRow
 
 router = APIRouter(prefix="/api/v1", tags=["measures"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from klachtstroom.contracts.vocabulary import Norm, Outcome
-from klachtstroom.reporting.facts import UNKNOWN, CaseFacts, effective_outcome
+from klachtstroom.reporting.reports.facts import UNKNOWN, CaseFacts, effective_outcome
 
 UPHELD = frozenset({Outcome.upheld, Outcome.partly_upheld})
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from klachtstroom.reporting.annual import AnnualReport
+from klachtstroom.reporting.reports.annual import AnnualReport
 
 OTHER = "overig"
 

@@ -1,0 +1,1 @@
+"""Where a term is computed: the Termijnenwet calendar, case events as facts, the terms of a case. Pure."""

@@ -1,0 +1,1 @@
+"""HTTP routes and pages of reporting: the Reporting API, the coordinator's dashboard, the caller's scope."""

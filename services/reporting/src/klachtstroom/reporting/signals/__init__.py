@@ -1,0 +1,1 @@
+"""Signals to the college: urgent complaints and trends, stored once, emitted and delivered."""
