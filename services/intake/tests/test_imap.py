@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from intake_harness import Intake
 
-from klachtstroom.intake.imap import MailboxPoller, MailboxSettings, with_message_id
-from klachtstroom.intake.smtp import MailIntake
+from klachtstroom.intake.email.imap import MailboxPoller, MailboxSettings, with_message_id
+from klachtstroom.intake.email.smtp import MailIntake
 
 PYMAP = Path(sys.executable).parent / "pymap"
 
@@ -30,9 +30,21 @@ def _free_port() -> int:
 def imap_server() -> Iterator[int]:
     port = _free_port()
     process = subprocess.Popen(
-        [str(PYMAP), "--host", "127.0.0.1", "--port", str(port), "--no-tls",
-         "dict", "--demo-user", "klachten", "--demo-password", "geheim"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(PYMAP),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-tls",
+            "dict",
+            "--demo-user",
+            "klachten",
+            "--demo-password",
+            "geheim",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30

@@ -13,7 +13,7 @@ import pytest
 from intake_harness import Intake
 from openpyxl import Workbook
 
-from klachtstroom.intake.import_register import FileRefused, read_register, read_table
+from klachtstroom.intake.imports.register import FileRefused, read_register, read_table
 
 TODAY = date(2026, 6, 1)
 HEADERS = [

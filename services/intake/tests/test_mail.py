@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from klachtstroom.intake.mail import html_to_text, parse_mail
+from klachtstroom.intake.email.parse import html_to_text, parse_mail
 
 PDF = b"%PDF-1.4\n% test\n"
 

@@ -11,10 +11,13 @@ from fastapi.staticfiles import StaticFiles
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.intake import api, contact, form, import_routes, kcc, merge
-from klachtstroom.intake.bulk_import import ImportRunner
+from klachtstroom.intake.email.imap import MailboxPoller, MailboxSettings
+from klachtstroom.intake.email.smtp import MailIntake, SmtpReceiver
 from klachtstroom.intake.handlers import build_handlers
-from klachtstroom.intake.imap import MailboxPoller, MailboxSettings
+from klachtstroom.intake.http import api, contact, duplicates, form, imports, kcc
+from klachtstroom.intake.http.routing_units import RoutingUnits
+from klachtstroom.intake.http.web import STATIC, CsrfGuard, Pages, RateLimiter, Web
+from klachtstroom.intake.imports.runner import ImportRunner
 from klachtstroom.intake.personal_data import Vault, rehash_complainants
 from klachtstroom.intake.privacy import http as privacy_http
 from klachtstroom.intake.privacy.retention import run_here
@@ -23,12 +26,9 @@ from klachtstroom.intake.resident import pages as resident_pages
 from klachtstroom.intake.resident import templates_api
 from klachtstroom.intake.resident.follow import Follower
 from klachtstroom.intake.resident.sender import ResidentMailer, message_retries
-from klachtstroom.intake.routing_units import RoutingUnits
 from klachtstroom.intake.settings import IntakeSettings
-from klachtstroom.intake.smtp import MailIntake, SmtpReceiver
 from klachtstroom.intake.store import Base, outbound_calls, platform_tables
 from klachtstroom.intake.triage import TriageEngine, corrections
-from klachtstroom.intake.web import STATIC, CsrfGuard, Pages, RateLimiter, Web
 from klachtstroom.platform import cli
 from klachtstroom.platform.outbound.queue import OutboundQueue
 from klachtstroom.platform.service import Service
@@ -65,8 +65,16 @@ def create_service(
     app = service.create_app(
         "klachtstroom intake",
         [
-            api.router, merge.router, corrections.router, import_routes.router, form.router, kcc.router,
-            resident_pages.router, templates_api.router, privacy_http.router, contact.router,
+            api.router,
+            duplicates.router,
+            corrections.router,
+            imports.router,
+            form.router,
+            kcc.router,
+            resident_pages.router,
+            templates_api.router,
+            privacy_http.router,
+            contact.router,
         ],
         description="Klachten ontvangen via formulier, API, e-mail, telefoon, brief en balie.",
     )
@@ -80,8 +88,8 @@ def create_service(
         settings=intake,
         units=RoutingUnits(service.peers, intake.units),
     )
-    imports = ImportRunner(registrar, batch=intake.import_batch, max_bytes=intake.import_max_bytes)
-    app.state.imports = imports
+    import_runner = ImportRunner(registrar, batch=intake.import_batch, max_bytes=intake.import_max_bytes)
+    app.state.imports = import_runner
 
     async def learn_corrections() -> None:
         await corrections.load_overrides(registrar)
@@ -98,7 +106,7 @@ def create_service(
     # Background jobs start after the migrations and are cancelled when the service stops.
     service.background.append(learn_corrections)
     service.background.append(daily_retention)
-    service.background.append(imports.run)
+    service.background.append(import_runner.run)
     if intake.mail_enabled:
         # The platform's outbound queue writes and sends the messages (leased: safe with several
         # instances); the calls were queued with the changes they tell about.

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events, deadline_events
 from klachtstroom.contracts.envelope import Envelope, Payload
+from klachtstroom.intake.http.status import CASE_STATE_TO_STATUS
 from klachtstroom.intake.resident.follow import Follower
-from klachtstroom.intake.status import CASE_STATE_TO_STATUS
 from klachtstroom.intake.store import Complaint
 from klachtstroom.platform.consumer import EventHandler
 

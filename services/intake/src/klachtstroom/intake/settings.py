@@ -51,7 +51,7 @@ class IntakeSettings(BaseSettings):
     # Largest import file accepted, in bytes.
     import_max_bytes: int = 20 * 1024 * 1024
 
-    # --- an existing mailbox polled over IMAP (imap.py); no host: not polled ---
+    # --- an existing mailbox polled over IMAP (email/imap.py); no host: not polled ---
     # IMAP server of an existing mailbox to poll; unset: no mailbox is polled.
     imap_host: str | None = None
     # IMAP port (993 for ssl, 143 for starttls or none).

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from klachtstroom.contracts.intake_events import FeedbackGiven
+from klachtstroom.intake.http.status import public_status
 from klachtstroom.intake.resident.progress import CLOSED
-from klachtstroom.intake.status import public_status
 from klachtstroom.intake.store import Complaint, Feedback
 from klachtstroom.platform.service import Service
 

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from klachtstroom.intake.http.status import public_status
+from klachtstroom.intake.http.web import Web
 from klachtstroom.intake.resident import links
 from klachtstroom.intake.resident.claims import needs_texts, remember_case_texts
 from klachtstroom.intake.resident.feedback import FeedbackRefused, record_feedback
 from klachtstroom.intake.resident.progress import Standing, Update, dutch_date, handler_role
-from klachtstroom.intake.status import public_status
 from klachtstroom.intake.store import (
     Complaint,
     DesiredOutcome,
@@ -26,7 +27,6 @@ from klachtstroom.intake.store import (
     ResidentUpdate,
     StatusLink,
 )
-from klachtstroom.intake.web import Web
 from klachtstroom.platform.problems import FieldError, Problem
 from klachtstroom.platform.service import Service
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from klachtstroom.contracts.vocabulary import Channel
+from klachtstroom.intake.http.status import public_status, staff_view
 from klachtstroom.intake.registration import (
     ContactDetails,
     IdempotencyConflict,
@@ -29,7 +30,6 @@ from klachtstroom.intake.schemas import (
     TriageOut,
 )
 from klachtstroom.intake.scope import in_scope, municipality_for_new, scoped
-from klachtstroom.intake.status import public_status, staff_view
 from klachtstroom.intake.store import Complaint, ComplaintMessage, DesiredOutcome
 from klachtstroom.platform.audit import audit_subject
 from klachtstroom.platform.problems import Problem
@@ -107,11 +107,13 @@ async def submit_complaint(
     except IdempotencyConflict:
         raise HTTPException(
             422,
-            detail=[{
-                "loc": ["header", "Idempotency-Key"],
-                "msg": "Deze Idempotency-Key is al gebruikt voor een ander verzoek.",
-                "type": "idempotency_key_reused",
-            }],
+            detail=[
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": "Deze Idempotency-Key is al gebruikt voor een ander verzoek.",
+                    "type": "idempotency_key_reused",
+                }
+            ],
         ) from None
     audit_subject(request, registered.id)
     assert registered.status_code is not None

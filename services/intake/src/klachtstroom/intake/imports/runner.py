@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from klachtstroom.contracts.timekeeping import local_date
-from klachtstroom.intake.import_register import (
+from klachtstroom.intake.imports.register import (
     FileRefused,
     Register,
     RegisterRow,

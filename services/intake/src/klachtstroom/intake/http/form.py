@@ -26,10 +26,10 @@ from klachtstroom.intake.attachments import (
     check_file,
     too_large,
 )
+from klachtstroom.intake.http.web import CsrfGuard, Web, client_address, one_time_token
 from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
 from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import ComplainantIn
-from klachtstroom.intake.web import CsrfGuard, Web, client_address, one_time_token
 from klachtstroom.platform.text_guard import scrub
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +39,18 @@ MAX_DESCRIPTION = 20_000
 # arrives, before it is read whole (the platform's body limit, raised for this route only).
 MAX_REQUEST_BYTES = 31 * 1024 * 1024
 FIELD_ORDER = (
-    "omschrijving", "bereiken", "afdeling", "gemeente", "wanneer", "contact",
-    "naam", "email", "telefoon", "adres", "behandeling", "bijlagen",
+    "omschrijving",
+    "bereiken",
+    "afdeling",
+    "gemeente",
+    "wanneer",
+    "contact",
+    "naam",
+    "email",
+    "telefoon",
+    "adres",
+    "behandeling",
+    "bijlagen",
 )
 CONTACT_MESSAGES = {
     "name": ("naam", "Vul uw naam in met maximaal 300 tekens."),
@@ -260,8 +270,10 @@ def _too_large(request: Request) -> HTMLResponse:
         request,
         413,
         "Uw bestanden zijn te groot",
-        ["Een bestand mag maximaal 10 MB zijn. U kunt maximaal 3 bestanden toevoegen.",
-         "Ga terug, kies kleinere bestanden en verstuur het formulier opnieuw."],
+        [
+            "Een bestand mag maximaal 10 MB zijn. U kunt maximaal 3 bestanden toevoegen.",
+            "Ga terug, kies kleinere bestanden en verstuur het formulier opnieuw.",
+        ],
     )
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from klachtstroom.contracts.vocabulary import dutch
-from klachtstroom.intake.routing_units import RoutingUnits
+from klachtstroom.intake.http.routing_units import RoutingUnits
 from klachtstroom.intake.settings import IntakeSettings
 
 TEMPLATES = Path(__file__).parent / "templates"

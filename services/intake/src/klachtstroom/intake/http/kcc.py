@@ -19,20 +19,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind, dutch
-from klachtstroom.intake.api import new_complaint_from
+from klachtstroom.intake.http.api import new_complaint_from
+from klachtstroom.intake.http.web import CsrfGuard, Web, one_time_token
 from klachtstroom.intake.registration import Registrar
 from klachtstroom.intake.resident.links import status_url
 from klachtstroom.intake.schemas import ComplaintIn
 from klachtstroom.intake.scope import municipality_for_new, sees
 from klachtstroom.intake.store import Complaint
-from klachtstroom.intake.web import CsrfGuard, Web, one_time_token
 from klachtstroom.platform.audit import audit_subject
 
 router = APIRouter(include_in_schema=False)
 
 TEXT_FIELDS = (
-    "received_at", "description", "desired_outcome", "municipality", "unit", "provider", "about_employee",
-    "name", "email", "phone", "address", "bsn", "handover_note",
+    "received_at",
+    "description",
+    "desired_outcome",
+    "municipality",
+    "unit",
+    "provider",
+    "about_employee",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "bsn",
+    "handover_note",
 )
 CONTACT = ("name", "email", "phone", "address", "bsn")
 ROUTING_FIELDS = ("municipality", "unit", "provider", "about_employee", "handover_note", "desired_outcome")
@@ -60,8 +71,15 @@ MESSAGES = {
 
 def _values(form: FormData | None, today: str) -> dict[str, Any]:
     values: dict[str, Any] = {name: "" for name in TEXT_FIELDS}
-    values.update(received_at=today, channel="phone", kind="", category="", urgent="", formal=False,
-                  provider_may_contact=False)
+    values.update(
+        received_at=today,
+        channel="phone",
+        kind="",
+        category="",
+        urgent="",
+        formal=False,
+        provider_may_contact=False,
+    )
     if form is None:
         return values
     for name in (*TEXT_FIELDS, "channel", "kind", "category", "urgent"):
@@ -102,12 +120,29 @@ def _complaint_in(values: dict[str, Any], today: str) -> tuple[ComplaintIn | Non
     return (None, errors) if errors else (body, errors)
 
 
-def _page(request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200,
-          form_token: str | None = None) -> HTMLResponse:
+def _page(
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    form_token: str | None = None,
+) -> HTMLResponse:
     web: Web = request.app.state.web
     token = web.csrf.token_for(request)
-    order = ("received_at", "channel", "description", "desired_outcome", "kind", "category", *CONTACT,
-             "municipality", "unit", "provider", "about_employee", "handover_note")
+    order = (
+        "received_at",
+        "channel",
+        "description",
+        "desired_outcome",
+        "kind",
+        "category",
+        *CONTACT,
+        "municipality",
+        "unit",
+        "provider",
+        "about_employee",
+        "handover_note",
+    )
     context = {
         "title": "Klacht registreren (KCC)",
         "form": values,
@@ -165,7 +200,8 @@ async def kcc_submit(request: Request) -> HTMLResponse:
     registered = await registrar.register(
         replace(new_complaint_from(body, registrar.service.clock.now()), municipality=municipality),
         idempotency_key=f"kcc:{one_time_token(form_token)}:{digest[:16]}",
-        request_hash=digest, public_base=str(request.base_url),
+        request_hash=digest,
+        public_base=str(request.base_url),
     )
     audit_subject(request, registered.id)
     async with registrar.service.db.reading() as session:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from klachtstroom.intake.smtp import MailIntake
+from klachtstroom.intake.email.smtp import MailIntake
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from klachtstroom.contracts.intake_events import ImportedHistory
 from klachtstroom.contracts.timekeeping import moment_of
 from klachtstroom.contracts.vocabulary import Category, Channel, Handler, Kind, Outcome, Resolution
-from klachtstroom.intake.import_vocabulary import (
+from klachtstroom.intake.imports.vocabulary import (
     CATEGORIES,
     CHANNELS,
     COLUMNS,
@@ -188,8 +188,13 @@ def map_columns(headers: list[Cell]) -> tuple[dict[str, int], dict[str, str], li
     unknown: list[str] = []
     for position, label in rest:  # then 'Datum ontvangst klacht', 'Uitkomst/Oordeel': the longest known start
         name = normalise(label)
-        starts = [(len(s), f) for f, synonyms in COLUMNS.items() if f not in index for s in synonyms
-                  if name.startswith(s + " ")]
+        starts = [
+            (len(s), f)
+            for f, synonyms in COLUMNS.items()
+            if f not in index
+            for s in synonyms
+            if name.startswith(s + " ")
+        ]
         if starts:
             match = max(starts)[1]
             index[match], written[match] = position, label
@@ -251,8 +256,9 @@ def _read_row(
     if channel is None and not _text(values.get("channel")):
         problem("channel", "Vul in hoe de klacht binnenkwam (telefoon, e-mail, brief, balie of formulier).")
     kind = pick("kind", KINDS, "‘{value}’ kennen we niet. Gebruik klacht, bezwaar of vraag.")
-    category = pick("category", CATEGORIES, "Categorie ‘{value}’ kennen we niet; de triage kiest er een.",
-                    warning=True)
+    category = pick(
+        "category", CATEGORIES, "Categorie ‘{value}’ kennen we niet; de triage kiest er een.", warning=True
+    )
     resolution = pick("resolution", RESOLUTIONS, "‘{value}’ kennen we niet. Gebruik informeel of formeel.")
     outcome = pick("outcome", OUTCOMES, "‘{value}’ kennen we niet. " + OUTCOME_WORDS)
     resolved = None
@@ -266,8 +272,11 @@ def _read_row(
     if ombudsman_text and ombudsman_text not in YES | NO:
         problem("ombudsman", "Vul ja of nee in.")
     if outcome and outcome not in CLOSING_OUTCOMES and not resolved and not errors:
-        problem("outcome", "Er is een uitkomst maar geen datum van afhandeling; de klacht blijft open staan.",
-                warning=True)
+        problem(
+            "outcome",
+            "Er is een uitkomst maar geen datum van afhandeling; de klacht blijft open staan.",
+            warning=True,
+        )
     contact = {k: _text(values.get(k)) or None for k in ("name", "email", "phone", "address")}
     try:
         ComplainantIn(**contact)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import Channel
-from klachtstroom.intake.mail import ParsedMail, parse_mail
+from klachtstroom.intake.email.parse import ParsedMail, parse_mail
 from klachtstroom.intake.registration import AttachmentIn, ContactDetails, NewComplaint, Registrar
 from klachtstroom.intake.resident.messages import compose, queue
 from klachtstroom.intake.store import Attachment, Complainant, Complaint, ComplaintMessage, RawMail

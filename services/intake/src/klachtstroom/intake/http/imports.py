@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile as FormFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from klachtstroom.intake.bulk_import import ImportRunner, rejected_rows, too_large
-from klachtstroom.intake.import_register import FileRefused
+from klachtstroom.intake.http.web import CsrfGuard, Web
+from klachtstroom.intake.imports.register import FileRefused
+from klachtstroom.intake.imports.runner import ImportRunner, rejected_rows, too_large
 from klachtstroom.intake.scope import municipalities_of
 from klachtstroom.intake.store import ImportJob
-from klachtstroom.intake.web import CsrfGuard, Web
 
 router = APIRouter(tags=["imports"])
 
