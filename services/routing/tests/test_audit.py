@@ -51,7 +51,7 @@ async def test_a_case_action_leaves_a_change_row(routing: Harness) -> None:
     assert response.status_code == 200, response.text
     [row] = await audit_rows(routing, case_id=case_id)
     assert (row["subject"], row["role"], row["action"]) == ("emp-3", "coordinator", "change")
-    assert row["route"] == "/api/v1/cases/{case_id}/{action}"
+    assert row["route"] == "/api/v1/cases/{case_id}/assign"
     refused = await routing.http.post(f"/api/v1/cases/{case_id}/nonsense", json={}, headers=coordinator)
     assert refused.status_code >= 400
     assert len(await audit_rows(routing, case_id=case_id)) == 1  # a refused call changed nothing

@@ -200,3 +200,30 @@ async def test_an_unsure_triage_is_routed_with_its_best_guess_and_flagged_check_
     # a person who gave kind and category at registration needs no check
     given = await routing.case(await routing.receive(triage=unsure, kind_given=True, category_given=True))
     assert not any(f["kind"] == "check_triage" for f in given["flags"])
+
+
+async def test_every_action_has_its_own_route_with_its_own_body_in_the_api_description(
+    routing: Harness,
+) -> None:
+    from klachtstroom.platform.auth.rules import CASE_ACTION_NAMES
+    from klachtstroom.routing.case.actions import BODIES
+
+    spec = (await routing.http.get("/openapi.json")).json()
+    for name, model in BODIES.items():
+        operation = spec["paths"][f"/api/v1/cases/{{case_id}}/{name}"]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert {"$ref": f"#/components/schemas/{model.__name__}"} in body["anyOf"], name
+        for status in ("404", "409", "422"):
+            assert "application/problem+json" in operation["responses"][status]["content"], (name, status)
+    assert "outcome" in spec["components"]["schemas"]["ResolveBody"]["required"]
+    assert "/api/v1/cases/{case_id}/{action}" not in spec["paths"]
+    # Each action's route has its access rule (the platform's list of routing's actions).
+    assert tuple(BODIES) == CASE_ACTION_NAMES
+
+    case_id = await routing.receive()
+    unknown = await routing.act(case_id, "fly")
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+    assert "Onbekende actie" in unknown.json()["detail"]
+    # The old spelling with an underscore still names its action.
+    taken = await routing.act(case_id, "refer_ombudsman")
+    assert taken.status_code == 409 and "ombudsman" in taken.json()["detail"]

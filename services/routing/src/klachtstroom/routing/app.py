@@ -26,6 +26,7 @@ from klachtstroom.routing.http import (
 from klachtstroom.routing.outbound.providers import ProviderHandovers, delivery_hook, provider_terms
 from klachtstroom.routing.outbound.zgw import ZgwQueue, ZgwSettings
 from klachtstroom.routing.outbound.zgw_sender import ZgwSender
+from klachtstroom.routing.privacy.destruction import daily_retention
 from klachtstroom.routing.settings import RoutingSettings
 from klachtstroom.routing.tables import Base, outbound_calls, platform_tables
 
@@ -53,7 +54,7 @@ def create_service(
     work.on_open.append(queue.on_open)
     work.on_transition.append(queue.on_transition)
     zgw_sender = ZgwSender(work, zgw, outbound)
-    service.background.append(privacy.daily_retention(work, own.retention_interval_seconds))
+    service.background.append(daily_retention(work, own.retention_interval_seconds))
     service.publishes(topics.CASE)
     service.consume([topics.INTAKE, topics.DEADLINE], build_handlers(work), consumer_name="routing-cases")
     app = service.create_app(

@@ -90,6 +90,26 @@ CONTACT_DETAILS = {kcc, handler, coordinator, system}
 READ_CASES = {kcc, handler, coordinator, manager, auditor, provider, system}
 STAFF_CASE_PAGES = {kcc, handler, coordinator, manager, auditor}
 CASE_ACTIONS = {handler, coordinator}
+# Routing's case actions, each its own route `POST /api/v1/cases/{case_id}/<action>` (routing's
+# case/actions.py `BODIES`; a routing test checks that the two name the same actions).
+CASE_ACTION_NAMES = (
+    "assign",
+    "take-over",
+    "refer",
+    "hear",
+    "extend",
+    "escalate",
+    "resolve",
+    "decline",
+    "forward",
+    "acknowledge",
+    "suspend",
+    "resume",
+    "mediate",
+    "withdraw",
+    "reopen",
+    "refer-ombudsman",
+)
 READ_TERMS = {kcc, handler, coordinator, manager, auditor, provider, system}
 REPORTS = {coordinator, manager, college}
 MEASURES_READ = {coordinator, handler, provider, manager, college}
@@ -172,6 +192,11 @@ ACCESS: dict[str, tuple[Rule, ...]] = {
         allow("POST", "/klachten/{case_id}/brief/{kind}/verstuurd", CASE_ACTIONS, scoped=True),
         allow("GET", "/api/v1/cases", READ_CASES, scoped=True),
         allow("GET", "/api/v1/cases/{case_id}", READ_CASES, scoped=True),
+        *(
+            allow("POST", f"/api/v1/cases/{{case_id}}/{name}", CASE_ACTIONS, scoped=True)
+            for name in CASE_ACTION_NAMES
+        ),
+        # Any other name: `take_over` for `take-over`, or an unknown action (404).
         allow("POST", "/api/v1/cases/{case_id}/{action}", CASE_ACTIONS, scoped=True),
         allow("POST", "/api/v1/cases/{case_id}/ombudsman/outcome", CASE_ACTIONS, scoped=True),
         allow(

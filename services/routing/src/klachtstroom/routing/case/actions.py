@@ -240,11 +240,14 @@ ACTIONS: tuple[str, ...] = tuple(BODIES)
 
 def parse_command(action: str, body: Mapping[str, Any] | None, now: datetime) -> d.Command:
     """Validate a body (pydantic ValidationError on bad input) and build its command."""
-    model = BODIES[action]
-    parsed = model.model_validate(dict(body or {}))
+    return command_of(action, BODIES[action].model_validate(dict(body or {})), now)
+
+
+def command_of(action: str, body: ActionBody, now: datetime) -> d.Command:
+    """The command of an action from its validated body (`BODIES[action]`)."""
     if action in _SIMPLE:
-        return _SIMPLE[action](**parsed.common(now))
-    return parsed.command(now)
+        return _SIMPLE[action](**body.common(now))
+    return body.command(now)
 
 
 def api_action(domain_action: str) -> str:

@@ -8,8 +8,10 @@ unknown case (right after intake's 202 the case may not be opened yet: poll and 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -21,8 +23,8 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.auth import access_of, optional_access
 from klachtstroom.platform.auth.scope import visible_to
 from klachtstroom.platform.problems import Problem
-from klachtstroom.routing.case.actions import ACTIONS, parse_command
-from klachtstroom.routing.case.domain import Forward, InvalidCommand, TransitionForbidden
+from klachtstroom.routing.case.actions import ACTIONS, BODIES, ActionBody, command_of, parse_command
+from klachtstroom.routing.case.domain import ACTION_LABELS, Forward, InvalidCommand, TransitionForbidden
 from klachtstroom.routing.casework.case_resource import (
     CaseFilter,
     case_resource,
@@ -187,24 +189,19 @@ def forward_to_configured(command: Forward, destinations: dict[str, str]) -> For
     raise refused(InvalidCommand("to", f"Onbekende bestemming; kies uit: {choices}."))
 
 
-@router.post("/cases/{case_id}/{action}", responses={404: {}, 409: {}, 422: {}})
-async def act(
-    case_id: str,
-    action: str,
-    request: Request,
-    body: Annotated[dict[str, Any] | None, Body()] = None,
+async def act_on_case(
+    case_id: str, name: str, request: Request, body: ActionBody | Mapping[str, Any] | None
 ) -> Any:
-    """One action on a case: assign, refer, acknowledge, hear, extend, suspend, resume, escalate,
-    mediate, resolve, withdraw, decline, reopen, refer-ombudsman or take-over."""
-    name = action.replace("_", "-")
-    if name not in ACTIONS:
-        raise Problem(404, detail=f"Onbekende actie. Mogelijk: {', '.join(ACTIONS)}.")
+    """One action on a case (`name` as the API spells it), its body validated or still raw."""
     work = casework(request)
     await ensure_in_scope(request, work, case_id)
     # The actor is the signed-in caller (DESIGN.md), whatever the body says.
-    body = {**(body or {}), "actor": access_of(request).name}
+    actor = access_of(request).name
     try:
-        command = parse_command(name, body, work.now())
+        if isinstance(body, ActionBody):
+            command = command_of(name, body.model_copy(update={"actor": actor}), work.now())
+        else:
+            command = parse_command(name, {**(body or {}), "actor": actor}, work.now())
     except ValidationError as error:
         raise Problem.from_validation(error.errors(), prefix=("body",)) from None
     if isinstance(command, Forward):
@@ -228,3 +225,46 @@ async def act(
     resource = await with_contact(resource, work.service.peers, optional_access(request))
     text = await complaint_text_or_none(work.service.peers, case_id, optional_access(request))
     return with_complaint_text(resource, text)
+
+
+def action_route(name: str, model: type[ActionBody]) -> Callable[..., Awaitable[Any]]:
+    """The route of one action, `POST /api/v1/cases/{case_id}/<name>`, whose body is `model`."""
+
+    async def act(case_id: str, request: Request, body: ActionBody | None = None) -> Any:
+        return await act_on_case(case_id, name, request, body)
+
+    # FastAPI validates and documents the body by the signature's type: this action's own model.
+    signature = inspect.signature(act)
+    typed = signature.parameters["body"].replace(annotation=Annotated[model | None, Body()])
+    act.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*list(signature.parameters.values())[:-1], typed]
+    )
+    return act
+
+
+# One route per action, so the API description names each action's body (e.g. `resolve` with its
+# outcome); 409 when the lifecycle forbids it, 422 for a bad body, 404 for an unknown case.
+for _name, _model in BODIES.items():
+    router.add_api_route(
+        f"/cases/{{case_id}}/{_name}",
+        action_route(_name, _model),
+        methods=["POST"],
+        name=f"act_{_name.replace('-', '_')}",
+        summary=f"Actie: {ACTION_LABELS.get(_name.replace('-', '_'), _name)}",
+        responses={404: {}, 409: {}, 422: {}},
+    )
+
+
+@router.post("/cases/{case_id}/{action}", include_in_schema=False)
+async def act_by_name(
+    case_id: str,
+    action: str,
+    request: Request,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> Any:
+    """An action named in the path some other way (`take_over` for `take-over`), or an unknown one
+    (404, naming the actions there are)."""
+    name = action.replace("_", "-")
+    if name not in ACTIONS:
+        raise Problem(404, detail=f"Onbekende actie. Mogelijk: {', '.join(ACTIONS)}.")
+    return await act_on_case(case_id, name, request, body)

@@ -10,8 +10,6 @@ For the coordinator, admin and system roles (the access module guards the prefix
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,10 +23,9 @@ from klachtstroom.routing.casework.case_rows import CaseNotFound, deadlines_of, 
 from klachtstroom.routing.casework.work import CaseWork
 from klachtstroom.routing.http.cases import casework
 from klachtstroom.routing.letters.compose import KINDS, LetterNotApplicable, about_of, compose, environment
-from klachtstroom.routing.privacy.destruction import destroy, due_ids, files_past_term
+from klachtstroom.routing.privacy.destruction import due_ids, run_retention
 from klachtstroom.routing.tables import LetterTemplateRow, SentLetterRow, utc
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 
@@ -102,18 +99,6 @@ async def retention_due(request: Request, as_of: date | None = None) -> dict[str
     return {"as_of": today.isoformat(), "complaint_ids": ids}
 
 
-async def run_retention(work: CaseWork, today: date) -> list[str]:
-    """Destroy every file past its term on `today`; returns the destroyed case ids."""
-    now = work.now()
-    async with work.service.db.transaction() as session:
-        rows = await files_past_term(session, today)
-        for row in rows:
-            await destroy(session, row, now)
-    if rows:
-        log.info("retention: %d closed files destroyed", len(rows))
-    return [row.id for row in rows]
-
-
 @router.post("/retention/run")
 async def retention_run(
     request: Request, body: Annotated[RetentionRun | None, Body()] = None
@@ -122,17 +107,3 @@ async def retention_run(
     today = _today(work, body.as_of if body else None)
     destroyed = await run_retention(work, today)
     return {"service": "routing", "as_of": today.isoformat(), "destroyed": len(destroyed), "ids": destroyed}
-
-
-def daily_retention(work: CaseWork, every_seconds: float) -> Any:
-    """The daily job: destroy what passed its term, every `every_seconds` (a day)."""
-
-    async def job() -> None:
-        while True:
-            await asyncio.sleep(every_seconds)
-            try:
-                await run_retention(work, local_date(work.now()))
-            except Exception as error:  # the next round tries again
-                log.warning("retention run failed (%s)", type(error).__name__)
-
-    return job

@@ -10,6 +10,8 @@ payloads.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -20,8 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.routing.case.codec import case_to_json
 from klachtstroom.routing.casework.case_rows import case_of
+from klachtstroom.routing.casework.work import CaseWork
 from klachtstroom.routing.privacy.retention import past_term
 from klachtstroom.routing.tables import CaseRow, HistoryRow, SentLetterRow, outbound_calls
+
+log = logging.getLogger(__name__)
 
 DESTROYED_ACTOR = "vernietigd"
 # Free text a person wrote into a history entry (case/lifecycle.py), and names of people: removed.
@@ -78,3 +83,29 @@ async def destroy(session: AsyncSession, row: CaseRow, now: datetime) -> None:
     await session.execute(delete(outbound_calls).where(outbound_calls.c.subject == row.id))
     # Letters as they were sent hold the complainant's name and address.
     await session.execute(delete(SentLetterRow).where(SentLetterRow.case_id == row.id))
+
+
+async def run_retention(work: CaseWork, today: date) -> list[str]:
+    """Destroy every file past its term on `today`; returns the destroyed case ids."""
+    now = work.now()
+    async with work.service.db.transaction() as session:
+        rows = await files_past_term(session, today)
+        for row in rows:
+            await destroy(session, row, now)
+    if rows:
+        log.info("retention: %d closed files destroyed", len(rows))
+    return [row.id for row in rows]
+
+
+def daily_retention(work: CaseWork, every_seconds: float) -> Any:
+    """The daily job: destroy what passed its term, every `every_seconds` (a day)."""
+
+    async def job() -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await run_retention(work, local_date(work.now()))
+            except Exception as error:  # the next round tries again
+                log.warning("retention run failed (%s)", type(error).__name__)
+
+    return job
