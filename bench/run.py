@@ -35,6 +35,7 @@ BENCHMARKS = (
     "pipeline_bench",
     "intake_bench",
     "rebuild_bench",
+    "reports_bench",
 )
 
 
