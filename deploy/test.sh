@@ -32,7 +32,7 @@ echo "== contract check: AsyncAPI document is current"
 $PY deploy/asyncapi.py --check contracts/asyncapi.json
 
 echo "== unit tests (every service) and storage tests (SQLite + PostgreSQL)"
-$PY -m pytest contracts services -q -p no:cacheprovider
+$PY -m pytest contracts services -q -p no:cacheprovider --durations=30
 
 echo "== container image steps (deploy/Dockerfile) on this host: same paths, same user"
 bash deploy/image_check.sh
@@ -44,6 +44,6 @@ echo "== Keycloak (Maven Central) for the sign-in end-to-end test"
 $PY deploy/keycloak/keycloak_server.py fetch
 
 echo "== end-to-end tests over real Kafka (and Keycloak)"
-$PY -m pytest tests -q -p no:cacheprovider
+$PY -m pytest tests -q -p no:cacheprovider --durations=30
 
 echo "== make test took $(( $(date +%s) - start ))s"

@@ -20,6 +20,7 @@ from e2e import (  # noqa: E402,F401
     Api,
     apis_for,
     bearer,
+    empty_topics,
     eventually,
     every_record,
     free_port,
@@ -42,16 +43,28 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
         node.stop()
 
 
-@pytest.fixture(scope="module")
-def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
-    """A Kafka node of the test module's own: a second stack on the session's Kafka would join
-    the same consumer groups and take half of the partitions from the session's services."""
-    node = KafkaNode(tmp_path_factory.mktemp("own-kafka"), port=free_port(), controller_port=free_port())
+@pytest.fixture(scope="session")
+def modules_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaNode]:
+    """The Kafka node the test modules with a stack of their own take turns on (`own_kafka`)."""
+    node = KafkaNode(tmp_path_factory.mktemp("modules-kafka"), port=free_port(), controller_port=free_port())
     node.start()
     try:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="module")
+def own_kafka(modules_kafka: KafkaNode) -> KafkaNode:
+    """A Kafka node for the test module's own stack: a second stack on the session's Kafka would
+    join the same consumer groups and take half of the partitions from the session's services.
+
+    One node serves every such module in turn (a JVM start per module took 15-90 s): the module
+    before has stopped its stack, and every record it left is deleted here, so the module's
+    topics hold only its own events and its consumer groups start at their (empty) ends."""
+    modules_kafka.start(timeout=120)  # running already; started again if a chaos test left it down
+    empty_topics(modules_kafka.bootstrap)
+    return modules_kafka
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -12,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from kafka_node import KafkaNode
 from stack import SERVICES, Stack
 
@@ -47,8 +49,9 @@ def started_stack(stack: Stack) -> Iterator[Stack]:
         _DEV_TOKENS.update({proc.url: stack.dev_token() for proc in stack.services.values()})
     stack.supervise()
     try:
-        stack.wait_healthy(timeout=120)
-        stack.wait_ready(timeout=120)
+        # Generous: on a loaded two-core CI machine intake's start (triage model) took over 120 s.
+        stack.wait_healthy(timeout=300)
+        stack.wait_ready(timeout=300)
         yield stack
     finally:
         stack.stop()
@@ -121,8 +124,9 @@ class Api:
         self.base = base
         self.token = None if anonymous else (token or _DEV_TOKENS.get(base))
 
-    def call(self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
-             ) -> tuple[int, dict[str, object]]:
+    def call(
+        self, method: str, path: str, body: object | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, object]]:
         data = None if body is None else json.dumps(body).encode()
         if method == "POST":
             remember_personal_data(path, body)
@@ -174,6 +178,7 @@ async def every_record(bootstrap: str) -> list[Record]:
         partitions = sorted(consumer.assignment())
         assert {tp.topic for tp in partitions} == set(topics)
         ends = await consumer.end_offsets(partitions)
+
         async def behind() -> bool:
             return any([await consumer.position(tp) < ends[tp] for tp in partitions])
 
@@ -185,3 +190,37 @@ async def every_record(bootstrap: str) -> list[Record]:
         return records
     finally:
         await consumer.stop()
+
+
+def empty_topics(bootstrap: str) -> None:
+    """Delete every record of every topic on the broker (the topics and their partitions stay).
+
+    Readers from the earliest offset then see only what is written after; a consumer group's
+    committed offset is at the old end, which is the new start, so nothing is read again.
+    """
+
+    async def empty() -> None:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await consumer.start()
+        await admin.start()
+        try:
+            names = sorted(t for t in await admin.list_topics() if not t.startswith("__"))
+            partitions = [
+                TopicPartition(topic["topic"], part["partition"])
+                for topic in await admin.describe_topics(names)
+                for part in topic["partitions"]
+            ]
+            assert names and partitions, "no topics on the broker"
+            ends = await consumer.end_offsets(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+            todo = {tp: RecordsToDelete(before_offset=end) for tp, end in ends.items() if end > starts[tp]}
+            if todo:
+                await admin.delete_records(todo, timeout_ms=30_000)
+            left = await consumer.beginning_offsets(partitions)
+            assert all(left[tp] == ends[tp] for tp in partitions), "records left on the broker"
+        finally:
+            await admin.close()
+            await consumer.stop()
+
+    asyncio.run(empty())

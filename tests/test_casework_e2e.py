@@ -4,7 +4,9 @@ consent, forwarding objections and questions, routing precedence, merging duplic
 
 from __future__ import annotations
 
+import re
 import smtplib
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -17,6 +19,8 @@ from e2e import Api, eventually, make_stack, started_stack
 from kafka_node import KafkaNode
 from smtp_sink import SmtpSink
 from stack import Stack
+
+from klachtstroom.contracts.vocabulary import DEADLINE_KIND_LABELS
 
 pytestmark = pytest.mark.e2e
 
@@ -342,3 +346,128 @@ def test_handler_reaches_the_complainant_others_do_not_and_every_read_is_audited
     assert "h.devries" in texts and "ontwikkelaar-manager" in texts  # the complaint text: claim check
     assert "Jan Jansen" not in str(trail) and "Niemand belt" not in str(trail)
     assert Api(routing, case_stack.token("handler")).get("/api/v1/audit")[0] == 403
+
+
+def page_of(stack: Stack, path: str) -> tuple[int, dict[str, str], str]:
+    """An HTML page or letter of routing with the stack's dev token: (status, headers by lower-case
+    name, text)."""
+    request = urllib.request.Request(stack.services["routing"].url + path)
+    request.add_header("Authorization", f"Bearer {stack.dev_token()}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read().decode()
+
+
+WORK_TOWN = "Werkdorp"  # only this test's cases are in this municipality
+
+
+def work_list(stack: Stack, **filters: str) -> tuple[set[tuple[str, str, bool]], dict[str, int]]:
+    """Routing's work list for Werkdorp: the terms that need attention today as (case id, kind,
+    late), and the open cases per handler as {handler: count}."""
+    query = urllib.parse.urlencode({"gemeente": WORK_TOWN, **filters})
+    code, _headers, page = page_of(stack, f"/?{query}")
+    assert code == 200
+    attention = page.split("Termijnen die vandaag aandacht vragen")[1].split("</table>")[0]
+    kinds = {label.capitalize(): kind.value for kind, label in DEADLINE_KIND_LABELS.items()}
+    rows = re.findall(
+        r'<a href="/klachten/([^"]+)">[^<]*</a>.*?</td>\s*<td>([^<]+)</td>\s*<td><span class="([^"]*)">',
+        attention,
+        flags=re.S,
+    )
+    terms = {(case_id, kinds[label], css == "late") for case_id, label, css in rows}
+    handlers = page.split("In behandeling per behandelaar")[1].split("<h2")[0]
+    groups = {name: int(n) for name, n in re.findall(r"<summary>([^<]+) \((\d+)\)</summary>", handlers)}
+    return terms, groups
+
+
+def test_the_work_list_shows_every_term_that_needs_attention_today_by_handler_and_filter(
+    apis: dict[str, Api], case_stack: Stack
+) -> None:
+    """Issue 19: the coordinator's and case worker's work list (routing's start page) lists every
+    term that ends within a week or has passed on an open case (contact, decision, the provider's
+    response), not only the decision; open cases grouped by handler; filters narrow both."""
+    town = {"municipality": WORK_TOWN}
+    contact = submit(apis, "Niemand neemt contact met mij op over mijn aanvraag.", **town)
+    decision = submit(
+        apis, "Mijn klacht van februari is nog steeds niet beslist.", received_at="2026-02-03", **town
+    )
+    provider = submit(apis, "De thuiszorg komt steeds te laat bij mijn moeder.", **town)
+    reached = submit(apis, "Ik wacht op een terugbelverzoek van Werk.", **town)
+    closed = submit(apis, "De balie was gesloten terwijl de website zei dat hij open was.", **town)
+    for case_id in (contact, decision, provider, reached, closed):
+        opened_case(apis, case_id)
+    assert act(apis, contact, "assign", handler_name="W. Bakker", unit="Inkomen")[0] == 200
+    assert act(apis, decision, "assign", handler_name="W. de Vries", unit="Werk")[0] == 200
+    assert act(apis, provider, "refer", provider="Thuiszorg Werkdorp", at="2026-03-03")[0] == 200
+    assert act(apis, reached, "assign", handler_name="W. Bakker", unit="Werk")[0] == 200
+    assert act(apis, reached, "acknowledge", at="2026-03-04")[0] == 200  # contact made: no contact term
+    assert act(apis, closed, "withdraw", reason="Klager trekt de klacht in.", at="2026-03-04")[0] == 200
+
+    def terms_arrived() -> bool:
+        kinds = {"contact": deadlines(apis, contact), "decision": deadlines(apis, decision),
+                 "provider": deadlines(apis, provider), "reached": deadlines(apis, reached),
+                 "closed": deadlines(apis, closed)}  # fmt: skip
+        return (
+            "provider_response" in kinds["provider"]
+            and kinds["reached"].get("contact", {}).get("state") == "met"
+            and bool(kinds["closed"])
+            and all(t["state"] == "cancelled" for t in kinds["closed"].values())
+        )
+
+    code, body = apis["routing"].call("PUT", "/api/v1/test/clock", {"now": "2026-03-12T09:00:00+01:00"})
+    assert code == 200, body
+    try:
+        eventually(terms_arrived)
+        # Thursday 12 March: the week ahead runs to 19 March.
+        expected = {
+            (contact, "contact", True),  # 10 March, passed
+            (decision, "contact", True),  # 10 February, passed
+            (decision, "decision", False),  # 17 March: 6 weeks after 3 February
+            (provider, "contact", True),
+            (provider, "provider_response", False),  # 10 working days after 3 March: 17 March
+        }
+        terms, groups = eventually(lambda: (found := work_list(case_stack))[0] == expected and found)
+        assert (contact, "decision", False) not in terms  # 14 April: not this week
+        assert groups == {"Nog niet toegewezen": 1, "W. Bakker": 2, "W. de Vries": 1}  # not the withdrawn one
+
+        terms, groups = work_list(case_stack, behandelaar="W. Bakker")
+        assert terms == {(contact, "contact", True)} and groups == {"W. Bakker": 2}
+        terms, groups = work_list(case_stack, afdeling="Thuiszorg Werkdorp")
+        assert terms == {(provider, "contact", True), (provider, "provider_response", False)}
+        assert groups == {"Nog niet toegewezen": 1}
+        terms, _groups = work_list(case_stack, termijn="provider_response")
+        assert terms == {(provider, "provider_response", False)}
+        terms, _groups = work_list(case_stack, termijn="decision")
+        assert terms == {(decision, "decision", False)}
+    finally:
+        apis["routing"].call("PUT", "/api/v1/test/clock", {"now": datetime.now(AMSTERDAM).isoformat()})
+
+
+def test_a_letter_marked_sent_is_kept_as_it_was_sent(apis: dict[str, Api], case_stack: Stack) -> None:
+    """Issue 19: POST .../letters/{kind}/sent freezes the letter: a later handler does not change
+    the letter that went out; marking it sent again is refused (409)."""
+    case_id = submit(apis, "Mijn brief over de parkeervergunning is nooit beantwoord.")
+    opened_case(apis, case_id)
+    assert act(apis, case_id, "assign", handler_name="L. Bakker")[0] == 200
+    letter = f"/api/v1/cases/{case_id}/letters"
+    code, listed = apis["routing"].get(letter)
+    assert code == 200 and ("ontvangstbevestiging", "draft") in {
+        (i["kind"], i["state"]) for i in listed["items"]
+    }
+
+    code, sent = apis["routing"].post(f"{letter}/ontvangstbevestiging/sent", {})
+    assert code == 201 and sent["state"] == "sent" and sent["sent_by"], sent
+    _code, _headers, as_sent = page_of(case_stack, f"{letter}/ontvangstbevestiging.html")
+    assert "L. Bakker" in as_sent
+
+    assert act(apis, case_id, "assign", handler_name="L. de Vries")[0] == 200
+    assert opened_case(apis, case_id)["handler_name"] == "L. de Vries"
+    code, headers, later = page_of(case_stack, f"{letter}/ontvangstbevestiging.html")
+    assert code == 200 and headers["letter-state"] == "sent"
+    assert later == as_sent and "L. de Vries" not in later
+
+    code, refused = apis["routing"].post(f"{letter}/ontvangstbevestiging/sent", {})
+    assert code == 409, refused
+    code, listed = apis["routing"].get(letter)
+    found = {i["kind"]: i for i in listed["items"]}
+    assert found["ontvangstbevestiging"]["state"] == "sent"
+    assert found["ontvangstbevestiging"]["sent_at"] == sent["sent_at"]

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -140,6 +141,152 @@ def test_terms_warning_breach_and_escalation_ladder_by_mail(apis: dict[str, Api]
     assert [t["step"] for t in events["items"]] == ["warning", "breach", "handler", "coordinator", "manager"]
 
 
+# -- the digest: one message per person per round ---------------------------------------------------------
+
+DIGEST_TOWN, LATE_TOWN = "Digestdorp", "Laatdorp"  # only these tests' cases: recipients of their own
+DIGEST_TEAM, DIGEST_COORDINATOR = "team@digestdorp.example", "coordinator@digestdorp.example"
+LATE_TEAM, LATE_COORDINATOR, LATE_MANAGER = (
+    f"{who}@laatdorp.example" for who in ("team", "coord", "manager")
+)
+SCOPED = ESCALATION | {
+    "scopes": [
+        {"municipality": DIGEST_TOWN, "default_handler": DIGEST_TEAM,
+         "levels": {"coordinator": [DIGEST_COORDINATOR]}},
+        {"municipality": LATE_TOWN, "default_handler": LATE_TEAM,
+         "levels": {"coordinator": [LATE_COORDINATOR], "manager": [LATE_MANAGER]}},
+    ]
+}  # fmt: skip
+
+
+def town_case(apis: dict[str, Api], town: str, description: str, contact: bool = True, **fields: Any) -> str:
+    body: dict[str, Any] = {"channel": "phone", "description": description, "received_at": "2026-03-03",
+                            "municipality": town, "kind": "complaint", **fields}  # fmt: skip
+    if contact:
+        body["complainant"] = {"email": "bewoner@digestdorp.example"}
+    code, accepted = apis["intake"].post("/api/v1/complaints", body)
+    assert code == 202, accepted
+    return str(accepted["id"])
+
+
+def timers(apis: dict[str, Api], case_id: str, state: str) -> list[dict[str, Any]]:
+    code, body = apis["deadlines"].get(f"/api/v1/timers?case_id={case_id}&state={state}")
+    assert code == 200, body
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+def mails_to(apis: dict[str, Api], *addresses: str) -> list[dict[str, Any]]:
+    """The e-mails deadlines wrote to these addresses (written in the firing round's transaction)."""
+    code, body = apis["deadlines"].get("/api/v1/notifications?channel=email&limit=1000")
+    assert code == 200 and body["next"] is None, body
+    return [n for n in body["items"] if n["target"] in addresses]
+
+
+def test_one_digest_per_person_per_round_and_none_for_closed_merged_forwarded_or_unreachable(
+    apis: dict[str, Api], sink: SmtpSink
+) -> None:
+    """Issue 19: the ladder's mail as the people on it get it. Two cases that need the same
+    person in one round are one message; a withdrawn, merged, forwarded case or one whose
+    complainant cannot be reached gets none (the unreachable one's term still passes)."""
+    assert apis["deadlines"].call("PUT", "/api/v1/escalation", SCOPED)[0] == 200
+    set_clock(apis, "2026-03-03T12:00:00+01:00")
+    first = town_case(apis, DIGEST_TOWN, "Mijn aanvraag voor bijzondere bijstand ligt al weken stil.")
+    second = town_case(apis, DIGEST_TOWN, "De consulent heeft mijn brief over de huur niet gelezen.")
+    withdrawn = town_case(apis, DIGEST_TOWN, "Mijn klacht over de afvalinzameling is opgelost.")
+    merged = town_case(apis, DIGEST_TOWN, "Nogmaals: mijn aanvraag voor bijzondere bijstand ligt stil.")
+    forwarded = town_case(apis, DIGEST_TOWN, "Niemand van Werk belt mij terug over mijn re-integratie.")
+    unreachable = town_case(apis, DIGEST_TOWN, "Anoniem: de balie was dicht op dinsdag.", contact=False)
+    live = (first, second, unreachable)
+    silent = (withdrawn, merged, forwarded)
+    for case_id in (*live, *silent):
+        terms_of(apis, case_id)
+        eventually(lambda case_id=case_id: apis["routing"].get(f"/api/v1/cases/{case_id}")[0] == 200)
+    routing = apis["routing"]
+    assert (
+        routing.post(f"/api/v1/cases/{withdrawn}/withdraw", {"reason": "Opgelost.", "at": "2026-03-04"})[0]
+        == 200
+    )
+    assert apis["intake"].post(f"/api/v1/complaints/{merged}/merge", {"into": first})[0] == 200
+    forward = {"to": "objection", "reason": "Bezwaar.", "at": "2026-03-04"}
+    assert routing.post(f"/api/v1/cases/{forwarded}/forward", forward)[0] == 200
+    # Deadlines heard of all three: no timer of theirs is left to fire.
+    eventually(lambda: not any(timers(apis, case_id, "pending") for case_id in silent))
+
+    set_clock(apis, "2026-03-05T08:00:00+01:00")  # the contact warnings of Thursday 5 March
+    eventually(lambda: all(timers(apis, case_id, "fired") for case_id in live))
+    [digest] = mails_to(apis, DIGEST_TEAM)  # one mail for two cases, written in the round
+    assert digest["step"] == "digest"
+    assert digest["subject"] == "Termijnbewaking: 2 klachten vragen uw aandacht"
+    got = eventually(lambda: [m for m in sink.messages if m["To"] == DIGEST_TEAM])
+    assert len(got) == 1
+    body = got[0].get_content()
+    assert f"Zaaknummer: {first}" in body and f"Zaaknummer: {second}" in body
+    assert unreachable not in body and not any(case_id in body for case_id in silent)
+
+    # The contact term's breach (11 March, midnight), handler step (08:00) and coordinator step
+    # (12 March): each round one message per person, about both cases.
+    rounds = [
+        ("2026-03-11T00:00:00+01:00", DIGEST_TEAM),
+        ("2026-03-11T08:00:00+01:00", DIGEST_TEAM),
+        ("2026-03-12T08:00:00+01:00", DIGEST_COORDINATOR),
+    ]
+    for n, (moment, person) in enumerate(rounds, start=2):
+        before = len(mails_to(apis, person))
+        set_clock(apis, moment)
+        eventually(lambda n=n: all(len(timers(apis, case_id, "fired")) == n for case_id in live))
+        [mail] = mails_to(apis, person)[before:]
+        assert (mail["step"], mail["subject"]) == ("digest", "Termijnbewaking: 2 klachten vragen uw aandacht")
+    assert len(mails_to(apis, DIGEST_TEAM)) == 3 and len(mails_to(apis, DIGEST_COORDINATOR)) == 1
+    code, body = apis["deadlines"].get(f"/api/v1/timers?case_id={unreachable}&state=fired")
+    assert [t["step"] for t in body["items"]] == ["warning", "breach", "handler", "coordinator"]
+    for case_id in silent:
+        assert timers(apis, case_id, "fired") == []
+        code, noted = apis["deadlines"].get(f"/api/v1/notifications?case_id={case_id}")
+        assert code == 200 and noted["items"] == []
+    eventually(lambda: len([m for m in sink.messages if m["To"] in (DIGEST_TEAM, DIGEST_COORDINATOR)]) == 4)
+
+
+def test_a_back_dated_registration_starts_at_todays_step_once(apis: dict[str, Api], sink: SmtpSink) -> None:
+    """Issue 19: a letter of 3 March typed in on 21 April: both terms long past. Only the breach
+    (the fact) and the step the ladder has reached today fire, once; no warning, no handler or
+    coordinator step replayed as if missed today."""
+    assert apis["deadlines"].call("PUT", "/api/v1/escalation", SCOPED)[0] == 200
+    now = "2026-04-21T10:00:00+02:00"
+    set_clock(apis, now)
+
+    def overdue() -> list[dict[str, Any]]:
+        code, body = apis["deadlines"].get("/api/v1/timers?state=pending&limit=1000")
+        assert code == 200 and body["next"] is None, body
+        return [
+            t for t in body["items"] if datetime.fromisoformat(t["fire_at"]) <= datetime.fromisoformat(now)
+        ]
+
+    # The other tests' timers due by now have fired (a firing round here holds at most 10 timers).
+    eventually(lambda: not overdue())
+    case_id = town_case(apis, LATE_TOWN, "Mijn brief van 3 maart over de parkeervergunning is zoek.")
+    terms_of(apis, case_id)
+    set_clock(apis, now)  # what is due runs now
+
+    def fired() -> Any:
+        steps = sorted((t["kind"], t["step"]) for t in timers(apis, case_id, "fired"))
+        return steps if len(steps) >= 4 else None
+
+    assert eventually(fired) == [("contact", "breach"), ("contact", "manager"),
+                                 ("decision", "breach"), ("decision", "manager")]  # fmt: skip
+    assert not any(
+        t["step"] in ("warning", "handler", "coordinator") for t in timers(apis, case_id, "pending")
+    )
+    sent = sorted((m["target"], m["step"]) for m in mails_to(apis, LATE_TEAM, LATE_COORDINATOR, LATE_MANAGER))
+    assert sent == [(LATE_MANAGER, "digest"), (LATE_TEAM, "digest")]  # 2 mails, not 8
+    eventually(lambda: len([m for m in sink.messages if m["To"] in (LATE_TEAM, LATE_MANAGER)]) == 2)
+
+    set_clock(apis, "2026-04-30T10:00:00+02:00")  # nothing fires twice, nothing missed fires late
+    code, _ = apis["deadlines"].get(f"/api/v1/timers?case_id={case_id}")
+    assert code == 200
+    assert len(timers(apis, case_id, "fired")) == 4
+    assert len(mails_to(apis, LATE_TEAM, LATE_COORDINATOR, LATE_MANAGER)) == 2
+
+
 # -- kill -9 with timers due ------------------------------------------------------------------------------
 
 
@@ -178,6 +325,7 @@ def test_kill_9_with_timers_due_fires_every_timer_exactly_once(
 
     deadlines = term_stack.services["deadlines"]
     restarts = deadlines.restarts
+
     # Every timer becomes due; kill -9 while the service fires them.
     def move_clock() -> None:
         with contextlib.suppress(OSError):  # killed while answering

@@ -1,6 +1,6 @@
 """No personal data in logs, spans or events, on any path (DESIGN.md, Personal data; issue 16).
 
-A stack of its own, with every span printed (console exporter) into the services' log files,
+The session's stack, with every span printed (console exporter) into the services' log files,
 receives complaints holding planted names, e-mail addresses, phone numbers, BSNs and description
 texts through the JSON API, SMTP and refused input; a case worker acts on one with a hearing
 report naming a person. Then every log file (spans included) and every event on every topic is
@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import time
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from e2e import Api, eventually, make_stack, started_stack
+from e2e import Api, eventually
 from stack import Stack
 
 from klachtstroom.contracts import topics
@@ -39,15 +37,10 @@ PLANTED = (NAME, EMAIL, PHONE, BSN, TEXT, MAIL_NAME, MAIL_ADDRESS, MAIL_TEXT, RE
 
 
 @pytest.fixture(scope="module")
-def traced_stack(own_kafka: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running: Stack = make_stack(
-        tmp_path_factory.mktemp("pii"),
-        own_kafka,
-        KLACHTSTROOM_OTEL_EXPORTER="console",
-        OTEL_BSP_SCHEDULE_DELAY="200",  # spans printed within a fifth of a second, not five
-    )
-    with started_stack(running) as started:
-        yield started
+def traced_stack(stack: Stack) -> Stack:
+    """The session's stack: it prints every span into the services' log files (console exporter,
+    within a fifth of a second), as this scan needs; no stack of its own to start."""
+    return stack
 
 
 def all_events(bootstrap: str) -> list[bytes]:
@@ -92,9 +85,7 @@ def test_planted_personal_data_appears_in_no_log_span_or_event(traced_stack: Sta
         {"channel": "phone", "description": TEXT, "complainant": {"name": NAME, "bsn": "123456789"}},
     )
     assert code == 422 and NAME not in str(refused) and TEXT not in str(refused)
-    code, refused = intake.call(
-        "POST", "/api/v1/complaints", None, {"X-Ignored": "1"}
-    )  # no body at all
+    code, refused = intake.call("POST", "/api/v1/complaints", None, {"X-Ignored": "1"})  # no body at all
     assert code == 422
     mail = EmailMessage()
     mail["From"] = f"{MAIL_NAME} <{MAIL_ADDRESS}>"
