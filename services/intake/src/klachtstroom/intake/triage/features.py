@@ -31,7 +31,7 @@ from klachtstroom.intake.triage.rules import MAX_CHARS, TARGETS, Evidence, evide
 __all__ = ["Doc", "Featuriser", "parse"]
 
 LEXICON_CAP = 6.0  # a score above this adds nothing: one strong phrase is as good as many
-EXTRA = ("form:question_mark", "form:length", "time:soon", "time:past", "time:urgent_settled")
+EXTRA = ("form:question_mark", "form:length", "time:soon", "time:past")
 _SOON = re.compile(
     r"\b(vandaag|vanavond|vannacht|morgen|overmorgen|straks|nu meteen|deze week|volgende week|"
     r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|"
@@ -43,13 +43,6 @@ _PAST = re.compile(
     r"toen|opgelost|afgehandeld|inmiddels|was al|gelukkig|achter de rug|voorkomen|bleek)\b"
 )
 _INNER_CAPITAL = re.compile(r"(?<=[\w,;:] )([A-Z][\w-]+)")
-# Stronger than ``_PAST``: the sentence says the urgent thing is over ("dat is opgelost").
-_SETTLED = re.compile(
-    r"\b(vorig jaar|vorige (maand|winter|zomer)|(jaar|jaren|maanden) geleden|destijds|opgelost|"
-    r"afgehandeld|voorkomen|achter de rug|verleden tijd|inmiddels|achter me gelaten|gaat (het )?weer goed)\b"
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
-URGENT_TARGETS = tuple(t for t in TARGETS if t.startswith("urgent:"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +55,6 @@ class Doc:
     evidence: Evidence
     question_mark: bool
     capitalised: frozenset[str]  # words written with a capital inside a sentence: maybe a name
-    urgent_settled: float = 0.0  # the urgency lexicon's weight in sentences that say it is over
 
 
 def parse(text: str) -> Doc:
@@ -74,29 +66,7 @@ def parse(text: str) -> Doc:
     for word, canon in zip(plain, found.canon, strict=False):
         surface.setdefault(canon, word)
     capitalised = frozenset(fold(m.group(1)) for m in _INNER_CAPITAL.finditer(raw))
-    settled = _urgency_settled(raw, folded, found)
-    return Doc(folded, found.canon, surface, found, raw.rstrip().endswith("?"), capitalised, settled)
-
-
-def _urgent_score(found: Evidence) -> float:
-    return sum(max(found.scores[t], 0.0) for t in URGENT_TARGETS)
-
-
-def _urgency_settled(raw: str, folded: str, found: Evidence) -> float:
-    """The urgency lexicon's weight in the sentences that say it lies in the past or is over.
-
-    "Vorig jaar stond ik bijna op straat, dat is opgelost. Nu wacht ik op ..." has an urgent
-    phrase in a sentence about the past; the whole-text time features cannot tell which sentence
-    the past belongs to. Only texts with both an urgent phrase and such a marker are split by
-    sentence (most texts have neither), so this costs little.
-    """
-    if _urgent_score(found) <= 0.0 or not _SETTLED.search(folded):
-        return 0.0
-    return sum(
-        _urgent_score(evidence(sentence))
-        for sentence in _SENTENCE_END.split(raw)
-        if sentence.strip() and _SETTLED.search(fold(sentence))
-    )
+    return Doc(folded, found.canon, surface, found, raw.rstrip().endswith("?"), capitalised)
 
 
 def _plain_words(folded: str) -> list[str]:
@@ -184,8 +154,7 @@ class Featuriser:
         length = min(math.log1p(len(doc.words)) / math.log1p(300), 1.0)
         soon = min(len(_SOON.findall(doc.folded)), 2) / 2
         past = min(len(_PAST.findall(doc.folded)), 2) / 2
-        settled = min(doc.urgent_settled, LEXICON_CAP) / LEXICON_CAP
-        return [*lexicon, 1.0 if doc.question_mark else 0.0, length, soon, past, settled]
+        return [*lexicon, 1.0 if doc.question_mark else 0.0, length, soon, past]
 
     def lexicon_columns(self) -> list[int]:
         """The columns of the lexicon block (each head weighs it differently)."""
