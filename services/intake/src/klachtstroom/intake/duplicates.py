@@ -46,11 +46,23 @@ def tokens(text: str) -> set[str]:
 
 
 def similarity(a: str, b: str) -> float:
-    ta, tb = tokens(a), tokens(b)
+    return _overlap(tokens(a), tokens(b))
+
+
+def _overlap(ta: set[str], tb: set[str]) -> float:
     if not ta or not tb:
         return 0.0
     # Overlap coefficient: a short phone note inside a long form text still matches.
     return len(ta & tb) / min(len(ta), len(tb))
+
+
+def _score(text_score: float, same_person: float, same_unit: bool, same_category: bool) -> float:
+    score = 0.6 * text_score + same_person
+    if same_unit:
+        score += 0.1
+    if same_category:
+        score += 0.05
+    return score
 
 
 def suspect_duplicate(
@@ -58,17 +70,23 @@ def suspect_duplicate(
 ) -> Suspicion | None:
     """The best earlier complaint of the same person about the same matter, if any."""
     best: Suspicion | None = None
+    words: set[str] | None = None  # the new text's, once for all candidates
     for c in candidates:
         if not c.same_person or abs(received_at - c.received_at) > WINDOW:
             continue
-        text_score = similarity(text, c.text)
-        score = 0.6 * text_score + 0.25 * min(1.0, len(c.same_person) / 2)
+        same_person = 0.25 * min(1.0, len(c.same_person) / 2)
+        same_unit = bool(unit and c.unit and unit.lower() == c.unit.lower())
+        same_category = category == c.category
+        if best is not None and _score(1.0, same_person, same_unit, same_category) <= best.score:
+            continue  # not even the same text would beat the best: no need to compare the texts
+        if words is None:
+            words = tokens(text)
+        text_score = _overlap(words, tokens(c.text))
+        score = _score(text_score, same_person, same_unit, same_category)
         reasons = [f"Zelfde indiener ({', '.join(sorted(c.same_person))})"]
-        if unit and c.unit and unit.lower() == c.unit.lower():
-            score += 0.1
+        if same_unit:
             reasons.append(f"zelfde afdeling ({unit})")
-        if category == c.category:
-            score += 0.05
+        if same_category:
             reasons.append("zelfde categorie")
         reasons.append(f"{round(text_score * 100)}% overeenkomst in de tekst")
         days = abs((received_at - c.received_at).days)

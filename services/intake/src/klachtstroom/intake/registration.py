@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +22,9 @@ from klachtstroom.contracts.intake_events import (
 )
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import Category, Channel, Kind
-from klachtstroom.intake.duplicates import WINDOW, Candidate, suspect_duplicate
+from klachtstroom.intake.duplicates import WINDOW, Candidate, Suspicion, suspect_duplicate
 from klachtstroom.intake.personal_data import Vault
+from klachtstroom.intake.resident.messages import recipient_from
 from klachtstroom.intake.resident.start import new_link, start_following
 from klachtstroom.intake.settings import IntakeSettings
 from klachtstroom.intake.store import (
@@ -93,6 +94,37 @@ class Registered:
     duplicate_of: str | None = None
     # The code of the resident's own link (shown once; only its hash is stored). None for imports.
     status_code: str | None = None
+
+
+# Earlier complaints of the same person (any identifier's hash; a missing one, NULL, matches
+# nothing) around the same time: the columns the duplicate check compares, built once.
+_SAME_PERSON_RECENTLY = (
+    select(
+        Complaint.id,
+        Complaint.received_at,
+        Complaint.description,
+        Complaint.unit,
+        Complaint.category,
+        Complainant.bsn_hash,
+        Complainant.email_hash,
+        Complainant.phone_hash,
+        Complainant.name_hash,
+    )
+    .join(Complainant, Complaint.complainant_id == Complainant.id)
+    .where(
+        or_(
+            *(
+                getattr(Complainant, f"{k}_hash") == bindparam(f"{k}_hash")
+                for k in ("bsn", "email", "phone", "name")
+            )
+        ),
+        Complaint.id != bindparam("id"),
+        Complaint.merged_into.is_(None),
+        Complaint.received_at >= bindparam("since"),
+        Complaint.received_at <= bindparam("until"),
+    )
+    .limit(50)
+)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -170,6 +202,14 @@ class Registrar:
         return registered
 
     async def _store(self, session: AsyncSession, new: NewComplaint, public_base: str | None) -> Registered:
+        # The rows of a registration are added first and written by one flush (start_following's,
+        # which needs the message ids), not a flush per step: the reads on the way must not flush.
+        with session.no_autoflush:
+            return await self._store_rows(session, new, public_base)
+
+    async def _store_rows(
+        self, session: AsyncSession, new: NewComplaint, public_base: str | None
+    ) -> Registered:
         now = datetime.now(UTC)
         complaint_id = str(uuid.uuid4())
         reference = await self._next_reference(session, local_date(new.received_at).year)
@@ -192,7 +232,6 @@ class Registrar:
             bsn_hash=self.vault.identifier_hash("bsn", contact.bsn),
             created_at=now,
         )
-        session.add(complainant)
         # An imported register row that is already closed keeps that state (the status the
         # complainant sees), as routing's replay of it ends (ImportedHistory decides both).
         final = new.imported.final_state() if new.imported is not None else None
@@ -229,31 +268,14 @@ class Registrar:
             source_ref=new.source_ref,
             created_at=now,
         )
+        # Imported history is not compared: the register was a record of its own.
+        suspicion = (
+            None if new.imported is not None else await self._find_duplicate(session, complaint, complainant)
+        )
+        if suspicion is not None:
+            complaint.duplicate_of = suspicion.duplicate_of
+        session.add(complainant)
         session.add(complaint)
-        await session.flush()  # the complaint row first: attachments refer to it (no ORM relationship)
-        for item in new.attachments:
-            session.add(
-                Attachment(
-                    id=str(uuid.uuid4()),
-                    complaint_id=complaint_id,
-                    filename=item.filename,
-                    content_type=item.content_type,
-                    size=len(item.data),
-                    data=item.data,
-                    created_at=now,
-                )
-            )
-        if new.raw_mail is not None:
-            session.add(
-                RawMail(
-                    id=str(uuid.uuid4()),
-                    complaint_id=complaint_id,
-                    size=len(new.raw_mail),
-                    data=new.raw_mail,
-                    created_at=now,
-                )
-            )
-        await session.flush()
         received = ComplaintReceived(
             complaint_id=complaint_id,
             reference=reference,
@@ -287,78 +309,101 @@ class Registrar:
             provider_may_contact=new.provider_may_contact,
         )
         await self.service.outbox.add(session, received, subject=complaint_id)
-        duplicate_of = None
-        code = None
-        if new.imported is None:
-            duplicate_of = await self._check_duplicate(session, complaint, complainant)
-            code = await start_following(
-                session,
-                self.vault,
-                complaint,
-                desired_outcome=new.desired_outcome,
-                base_url=self.public_base(public_base),
-                organisation=self.settings.organisation,
-                show_names=self.settings.show_handler_names,
-                now=now,
-                not_accepted=new.not_accepted,
+        if suspicion is not None:
+            await self._record_duplicate(session, complaint, suspicion)
+        if new.imported is not None:
+            await session.flush()
+            self._add_files(session, complaint_id, new, now)
+            return Registered(complaint_id, reference)
+        code = await start_following(
+            session,
+            self.vault,
+            complaint,
+            recipient=recipient_from(contact.email, contact.address),
+            desired_outcome=new.desired_outcome,
+            base_url=self.public_base(public_base),
+            organisation=self.settings.organisation,
+            show_names=self.settings.show_handler_names,
+            now=now,
+            not_accepted=new.not_accepted,
+        )
+        self._add_files(session, complaint_id, new, now)
+        return Registered(complaint_id, reference, duplicate_of=complaint.duplicate_of, status_code=code)
+
+    @staticmethod
+    def _add_files(session: AsyncSession, complaint_id: str, new: NewComplaint, now: datetime) -> None:
+        """Attachments and the raw e-mail refer to the complaint row (no ORM relationship orders
+        them after it), so they are added once it is flushed; the commit writes them."""
+        for item in new.attachments:
+            session.add(
+                Attachment(
+                    id=str(uuid.uuid4()),
+                    complaint_id=complaint_id,
+                    filename=item.filename,
+                    content_type=item.content_type,
+                    size=len(item.data),
+                    data=item.data,
+                    created_at=now,
+                )
             )
-        return Registered(complaint_id, reference, duplicate_of=duplicate_of, status_code=code)
+        if new.raw_mail is not None:
+            session.add(
+                RawMail(
+                    id=str(uuid.uuid4()),
+                    complaint_id=complaint_id,
+                    size=len(new.raw_mail),
+                    data=new.raw_mail,
+                    created_at=now,
+                )
+            )
 
     async def _next_reference(self, session: AsyncSession, year: int) -> str:
         counter = await session.get(ReferenceCounter, year, with_for_update=True)
         if counter is None:
             counter = ReferenceCounter(year=year, last=0)
             session.add(counter)
-        counter.last += 1
-        await session.flush()
+        counter.last += 1  # written by the registration's one flush
         return f"KL-{year}-{counter.last:06d}"
 
-    async def _check_duplicate(
+    async def _find_duplicate(
         self, session: AsyncSession, complaint: Complaint, complainant: Complainant
-    ) -> str | None:
+    ) -> Suspicion | None:
+        """An earlier complaint of the same person about the same matter (the new one is not
+        stored yet). Only the columns the comparison needs are read, not whole rows."""
         keys = {
             "bsn": complainant.bsn_hash,
             "email": complainant.email_hash,
             "phone": complainant.phone_hash,
             "name": complainant.name_hash,
         }
-        conditions = [getattr(Complainant, f"{k}_hash") == v for k, v in keys.items() if v]
-        if not conditions:
+        if not any(keys.values()):
             return None
-        rows = (
-            await session.execute(
-                select(Complaint, Complainant)
-                .join(Complainant, Complaint.complainant_id == Complainant.id)
-                .where(
-                    or_(*conditions),
-                    Complaint.id != complaint.id,
-                    Complaint.merged_into.is_(None),
-                    Complaint.received_at >= complaint.received_at - WINDOW,
-                    Complaint.received_at <= complaint.received_at + WINDOW,
-                )
-                .limit(50)
-            )
-        ).all()
+        since, until = complaint.received_at - WINDOW, complaint.received_at + WINDOW
+        params = {f"{k}_hash": v for k, v in keys.items()} | {
+            "id": complaint.id,
+            "since": since,
+            "until": until,
+        }
+        rows = (await session.execute(_SAME_PERSON_RECENTLY, params)).all()
         candidates = [
             Candidate(
                 complaint_id=other.id,
                 received_at=_aware(other.received_at),
                 text=other.description,
-                same_person=[k for k, v in keys.items() if v and getattr(person, f"{k}_hash") == v],
+                same_person=[k for k, v in keys.items() if v and getattr(other, f"{k}_hash") == v],
                 unit=other.unit,
                 category=other.category,
             )
-            for other, person in rows
+            for other in rows
         ]
         received = _aware(complaint.received_at)
-        suspicion = suspect_duplicate(
+        return suspect_duplicate(
             complaint.description, received, complaint.unit, complaint.category, candidates
         )
-        if suspicion is None:
-            return None
-        await session.execute(
-            update(Complaint).where(Complaint.id == complaint.id).values(duplicate_of=suspicion.duplicate_of)
-        )
+
+    async def _record_duplicate(
+        self, session: AsyncSession, complaint: Complaint, suspicion: Suspicion
+    ) -> None:
         at = self.service.clock.now()
         session.add(
             DuplicateSuspicion(
@@ -380,4 +425,3 @@ class Registrar:
             ),
             subject=complaint.id,
         )
-        return suspicion.duplicate_of

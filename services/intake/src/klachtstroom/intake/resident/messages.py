@@ -51,7 +51,13 @@ async def recipient_of(session: AsyncSession, vault: Vault, complaint: Complaint
     email = vault.decrypt(person.email_enc)
     if email:
         return EMAIL, email
-    address = vault.decrypt(person.address_enc)
+    return recipient_from(None, vault.decrypt(person.address_enc))
+
+
+def recipient_from(email: str | None, address: str | None) -> tuple[str, str] | None:
+    """The same choice from contact details at hand (registration, before anything is stored)."""
+    if email:
+        return EMAIL, email
     if address:
         return LETTER, address
     return None
@@ -73,7 +79,6 @@ async def queue(
     recipient = await recipient_of(session, vault, complaint)
     if recipient is None:
         return None
-    channel, address = recipient
     seq = (
         await session.scalar(
             select(func.count())
@@ -81,7 +86,28 @@ async def queue(
             .where(ResidentMessage.complaint_id == complaint.id, ResidentMessage.kind == kind)
         )
     ) or 0
-    message = ResidentMessage(
+    message = new_message(vault, complaint, kind, recipient, now, seq=seq, subject=subject, body=body)
+    session.add(message)
+    await session.flush()
+    # Written and sent by the platform's outbound queue; the call holds only the row's id.
+    await enqueue_calls(session, outbound_calls, [message_call(message)], now)
+    return message
+
+
+def new_message(
+    vault: Vault,
+    complaint: Complaint,
+    kind: str,
+    recipient: tuple[str, str],
+    now: datetime,
+    *,
+    seq: int,
+    subject: str = "",
+    body: str | None = None,
+) -> ResidentMessage:
+    """The row of one message (not added): recipient and body encrypted, pending."""
+    channel, address = recipient
+    return ResidentMessage(
         complaint_id=complaint.id,
         kind=kind,
         seq=seq,
@@ -93,11 +119,6 @@ async def queue(
         attempts=0,
         created_at=now,
     )
-    session.add(message)
-    await session.flush()
-    # Written and sent by the platform's outbound queue; the call holds only the row's id.
-    await enqueue_calls(session, outbound_calls, [message_call(message)], now)
-    return message
 
 
 def message_call(message: ResidentMessage) -> NewCall:
@@ -111,9 +132,15 @@ def message_call(message: ResidentMessage) -> NewCall:
 
 
 async def mint_link(session: AsyncSession, complaint_id: str, now: datetime) -> str:
+    code = add_link(session, complaint_id, now)
+    await session.flush()
+    return code
+
+
+def add_link(session: AsyncSession, complaint_id: str, now: datetime) -> str:
+    """A new link's row, written by the caller's next flush; returns its code (never stored)."""
     code = links.new_code()
     session.add(StatusLink(code_hash=links.code_hash(code), complaint_id=complaint_id, created_at=now))
-    await session.flush()
     return code
 
 

@@ -9,9 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.resident import links
-from klachtstroom.intake.resident.messages import compose, message_context, mint_link, queue
+from klachtstroom.intake.resident.messages import (
+    add_link,
+    compose,
+    message_call,
+    message_context,
+    mint_link,
+    new_message,
+)
 from klachtstroom.intake.resident.progress import STATUS_TEXT
-from klachtstroom.intake.store import Complaint, DesiredOutcome, ResidentProgress, ResidentUpdate
+from klachtstroom.intake.store import (
+    Complaint,
+    DesiredOutcome,
+    ResidentProgress,
+    ResidentUpdate,
+    outbound_calls,
+)
+from klachtstroom.platform.outbound.queue import enqueue_calls
 
 RECEIPT_WORDING = {"objection": "receipt_objection", "question": "receipt_question"}
 
@@ -26,6 +40,7 @@ async def start_following(
     vault: Vault,
     complaint: Complaint,
     *,
+    recipient: tuple[str, str] | None,
     desired_outcome: str | None,
     base_url: str,
     organisation: str,
@@ -33,25 +48,49 @@ async def start_following(
     now: datetime,
     not_accepted: str = "",
 ) -> str:
-    """Returns the code of the resident's link; only its hash is stored."""
-    code = await mint_link(session, complaint.id, now)
+    """Returns the code of the resident's link; only its hash is stored.
+
+    For a complaint being registered (not stored yet): `recipient` is where its messages go
+    (`recipient_from` its contact details), and its first messages are numbered 0. Every row
+    is written by one flush here, with the registration's.
+    """
+    code = add_link(session, complaint.id, now)
     if desired_outcome:
         session.add(DesiredOutcome(complaint_id=complaint.id, text=desired_outcome))
-    progress = ResidentProgress(complaint_id=complaint.id, updated_at=now)
+    # The counters as their column defaults would write them, so the receipt reads the same.
+    progress = ResidentProgress(
+        complaint_id=complaint.id,
+        updated_at=now,
+        deadline_extended_weeks=0,
+        extended_weeks=0,
+        extension_told=0,
+    )
     session.add(progress)
     session.add(
         ResidentUpdate(complaint_id=complaint.id, at=complaint.received_at, text=STATUS_TEXT["received"])
     )
-    await session.flush()
     context = message_context(
         complaint, progress, organisation=organisation, status_url=links.status_url(base_url, code),
         show_names=show_names,
     )  # fmt: skip
-    # An objection or a question is told where it goes, not that a complaint is handled in 6 weeks.
-    wording = RECEIPT_WORDING.get(complaint.kind, "receipt")
-    subject, body = await compose(session, wording, context)
-    await queue(session, vault, complaint, "receipt", now, subject=subject, body=body)
-    if not_accepted:  # part of an e-mail was refused: the sender hears what, and how to resend it
-        subject, body = await compose(session, "mail_not_accepted", context | {"not_accepted": not_accepted})
-        await queue(session, vault, complaint, "mail_not_accepted", now, subject=subject, body=body)
+    messages = []
+    if recipient is not None and not complaint.merged_into:  # a merged complaint gets no messages
+        # An objection or a question is told where it goes, not that a complaint is handled in 6 weeks.
+        wording = RECEIPT_WORDING.get(complaint.kind, "receipt")
+        subject, body = await compose(session, wording, context)
+        messages.append(
+            new_message(vault, complaint, "receipt", recipient, now, seq=0, subject=subject, body=body)
+        )
+        if not_accepted:  # part of an e-mail was refused: the sender hears what, and how to resend it
+            subject, body = await compose(
+                session, "mail_not_accepted", context | {"not_accepted": not_accepted}
+            )
+            messages.append(
+                new_message(
+                    vault, complaint, "mail_not_accepted", recipient, now, seq=0, subject=subject, body=body
+                )
+            )
+    session.add_all(messages)
+    await session.flush()  # the messages' ids, for their outbound calls
+    await enqueue_calls(session, outbound_calls, [message_call(m) for m in messages], now)
     return code
