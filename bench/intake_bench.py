@@ -160,13 +160,18 @@ def visible(stack: Stack, ids: list[str]) -> int:
     return seen
 
 
+READY_LINES = ("triage: model in use", "triage: model loaded", "triage: trained")
+
+
 def trained(log: Path, timeout: float = 300) -> None:
     """Wait until intake has trained its triage model (in a thread after start-up), so that the
     training's CPU is not measured as latency, of the baseline or of intake."""
     deadline = time.monotonic() + timeout
-    while "triage: trained" not in log.read_text(errors="replace"):
+    # The model trained at install is loaded at start ("model in use"), a retrained one from the
+    # data dir ("model loaded"); training at start (an out-of-date install) logs neither.
+    while not any(line in log.read_text(errors="replace") for line in READY_LINES):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"intake did not train its triage model; see {log}")
+            raise TimeoutError(f"intake did not load its triage model; see {log}")
         time.sleep(0.5)
 
 

@@ -74,6 +74,17 @@ class Client:
         return status, data, close
 
 
+def _letters(i: int) -> str:
+    """A distinct name part per request: intake's name normaliser drops digits, so "Persoon 7"
+    and "Persoon 8" would be one person (and every complaint a duplicate suspicion)."""
+    word = ""
+    while True:
+        i, rest = divmod(i, 26)
+        word = chr(ord("a") + rest) + word
+        if i == 0:
+            return word.capitalize()
+
+
 def body(i: int) -> dict[str, object]:
     # No personal data of anyone: invented contacts and a plain text. A contact per request, as
     # real traffic has: one contact for all would make every complaint a duplicate suspicion of
@@ -83,7 +94,7 @@ def body(i: int) -> dict[str, object]:
         "description": f"Ik wacht al weken op een antwoord op mijn aanvraag bijzondere bijstand ({i}).",
         "municipality": "Voorbeeldstad",
         "unit": "Inkomen",
-        "complainant": {"name": f"Bench Persoon {i}", "email": f"bench.{i}@example.org"},
+        "complainant": {"name": f"Bench {_letters(i)}", "email": f"bench.{i}@example.org"},
     }
 
 
