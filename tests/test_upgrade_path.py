@@ -55,7 +55,8 @@ def _urls(tmp_path: Path, service: str) -> list[str]:
 
 
 def _upgrade(url: str, service: str, revision: str) -> None:
-    store = importlib.import_module(f"klachtstroom.{service}.store")
+    # The module that declares the service's tables (routing names it for what it holds).
+    store = importlib.import_module(f"klachtstroom.{service}.{'tables' if service == 'routing' else 'store'}")
     package = importlib.import_module(f"klachtstroom.{service}")
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -234,7 +234,10 @@ async def add_calendar_days(body: CalendarDays, request: Request, response: Resp
 
 
 @router.get("/calendar/changes/{change_id}", tags=["calendar"], responses={404: {}})
-async def calendar_change(change_id: int, request: Request) -> CalendarChange:
+async def calendar_change(
+    change_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="the id from the change's Location")],
+    request: Request,
+) -> CalendarChange:
     """How far the recompute of one calendar change is."""
     change = await deadlines_of(request).calendar_changes.get(change_id)
     if change is None:
