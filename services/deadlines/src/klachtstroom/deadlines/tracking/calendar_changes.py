@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Select, and_, or_, select
 
 from klachtstroom.contracts.vocabulary import DeadlineState
-from klachtstroom.deadlines.store import CalendarChangeRecord, TermRecord, load_calendar
+from klachtstroom.deadlines.store import CalendarChangeRecord, TermRecord
 from klachtstroom.deadlines.tracking.tracker import TermTracker
 from klachtstroom.platform.db import Database
 
@@ -92,9 +92,8 @@ class CalendarChanges:
                 ids = (await session.scalars(self._affected(change, cursor))).all()
             async with self._db.transaction() as session:
                 if ids:
-                    calendar = await load_calendar(session)  # once per chunk
-                    for case_id in ids:
-                        await self._tracker.recompute(session, case_id, calendar=calendar)
+                    for case_id in ids:  # the calendar is read once per session (load_calendar)
+                        await self._tracker.recompute(session, case_id)
                     cursor, done = ids[-1], done + len(ids)
                 row = await session.get(CalendarChangeRecord, change.id, with_for_update=True)
                 if row is None:

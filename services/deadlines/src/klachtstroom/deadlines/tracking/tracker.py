@@ -25,7 +25,7 @@ from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineState, Handler
 from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, TimerRecord, load_calendar, utc
-from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar, default_decree_days
+from klachtstroom.deadlines.terms.calendar import default_decree_days
 from klachtstroom.deadlines.terms.compute import Term, TermError, compute_terms
 from klachtstroom.deadlines.terms.facts import fact_from_json, fact_to_json, facts_of
 from klachtstroom.deadlines.timers.schedule import (
@@ -144,16 +144,14 @@ class TermTracker:
 
     # -- recomputing (calendar change, the clock passing a due date) ----------------------------
 
-    async def recompute(
-        self, session: AsyncSession, case_id: str, *, calendar: TermijnenwetCalendar | None = None
-    ) -> bool:
+    async def recompute(self, session: AsyncSession, case_id: str) -> bool:
         """Recompute one case from its stored facts; False when the rules now refuse them."""
         case = await session.get(CaseRecord, case_id, with_for_update=True, populate_existing=True)
         if case is None or not case.opened:
             return True
         now = self.now()
         try:
-            terms = await self._compute(session, case.facts, now, calendar)
+            terms = await self._compute(session, case.facts, now)
         except TermError as error:
             case.error, case.error_at = str(error), now
             log.warning("deadlines: case %s cannot be recomputed: %s", case_id, error)
@@ -162,13 +160,9 @@ class TermTracker:
         return True
 
     async def _compute(
-        self,
-        session: AsyncSession,
-        facts: Sequence[dict[str, Any]],
-        now: dt.datetime,
-        calendar: TermijnenwetCalendar | None = None,
+        self, session: AsyncSession, facts: Sequence[dict[str, Any]], now: dt.datetime
     ) -> list[Term]:
-        calendar = calendar or await load_calendar(session)
+        calendar = await load_calendar(session)
         return compute_terms([fact_from_json(f) for f in facts], self.plan.policy, calendar, local_date(now))
 
     # -- storing terms, events and timers -------------------------------------------------------
