@@ -1,13 +1,15 @@
 """Scale-out: one instance of routing and deadlines against two of each, side by side in one run.
 
 Per phase (one instance each, then two each), on a fresh Kafka node (topics of 6 partitions, as
-contracts/topics config) and fresh databases (PostgreSQL when deploy/postgres.sh can start one,
-shared by the instances of a service as in production; else SQLite, the same file for both):
+deploy/kafka/kafka_node.py creates them) and fresh databases (PostgreSQL when deploy/postgres.sh
+can start one, shared by the instances of a service as in production; else SQLite, the same file
+for both):
 
 1. start routing and deadlines (deploy/stack.py); for two, a second instance of each with
-   `Stack.add_instance` (own port, same database, same consumer group), and wait until both
-   consumer groups are stable with every member holding partitions;
-2. warm up with WARMUP complaints and wait until the groups have consumed everything;
+   `Stack.add_instance` (own port, same database, same consumer group);
+2. warm up with WARMUP complaints at a time, each time until the groups have consumed
+   everything, until every instance has handled events (its /metrics): then the groups have
+   settled with partitions on every instance;
 3. read the CPU time of every service process (/proc/<pid>/stat) and the groups' offsets, produce
    N `complaint.received` envelopes (as bench/pipeline_bench.py) and time until every one has its
    case opened and its decision term set (the rate), then wait until both groups have consumed
@@ -46,7 +48,7 @@ from stack import ROOT, Stack
 from klachtstroom.contracts import topics
 
 # About 150 complaints/s through both hops on this 2-core machine (Kafka and PostgreSQL on it too):
-# 6,000 keeps the whole benchmark near three minutes.
+# 6,000 keeps the whole benchmark at three to four minutes (most of it is starting things).
 N = 6_000
 QUICK_N = 2_000
 # Budget per consumed event, user+system CPU of one service process: at 5 ms one core carries
@@ -377,12 +379,14 @@ def run() -> list[dict[str, Any]]:
         f"{{}}; {setup}"
     )
     bad = one["bad"] | two["bad"]
+    split = ", ".join(f"{name} {count:,}" for name, count in sorted(two["per_instance"].items()))
     rows = [
         row("scaleout.one_instance_rate", one["rate"], "complaints/s", 0, "max",
             rate_how.format("one instance of routing and of deadlines")),
         row("scaleout.two_instances_rate", two["rate"], "complaints/s", one["rate"], "max",
             rate_how.format("two instances of routing and of deadlines, each pair in one consumer group "
-                            "over one database (Stack.add_instance)")),
+                            "over one database (Stack.add_instance); events each instance handled "
+                            f"(its /metrics): {split}")),
         row("scaleout.ratio_two_to_one", two["rate"] / one["rate"], "ratio", 1.0, "max",
             "scaleout.two_instances_rate / scaleout.one_instance_rate, same N, same run"),
         row("scaleout.duplicates", len(bad), "complaints", 0, "min",
