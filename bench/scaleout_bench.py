@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -363,6 +364,7 @@ def run() -> list[dict[str, Any]]:
             subprocess.run(
                 ["bash", str(ROOT / "deploy" / "postgres.sh"), "stop", str(work / "pg")], check=False
             )
+    shutil.rmtree(work, ignore_errors=True)  # kept when a phase failed: its service and Kafka logs
     db = (
         "PostgreSQL (one database per service, shared by its instances)"
         if pg
