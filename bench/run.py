@@ -33,6 +33,7 @@ BENCHMARKS = (
     "deadlines_bench",
     "calendar_bench",
     "pipeline_bench",
+    "scaleout_bench",
     "intake_bench",
     "rebuild_bench",
     "reports_bench",

@@ -40,6 +40,9 @@ class ServiceProcess:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     wanted: bool = True
+    # The service this process runs (`klachtstroom-<service> serve`): `name` when empty; a
+    # second instance is named `<service>-2` and runs the same service.
+    service: str = ""
 
     @property
     def url(self) -> str:
@@ -49,7 +52,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [venv_bin(f"klachtstroom-{self.name}"), "serve"],
+            [venv_bin(f"klachtstroom-{self.service or self.name}"), "serve"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -146,6 +149,21 @@ class Stack:
             )
             proc.start()
             self.services[name] = proc
+
+    def add_instance(self, name: str, port: int) -> ServiceProcess:
+        """Start one more instance of a running service: its own HTTP port, the same database
+        (the same `KLACHTSTROOM_<SERVICE>_DATABASE_URL`, or the same SQLite file under the data
+        dir) and so the same consumer groups (`klachtstroom-<consumer>`), among which Kafka
+        shares the partitions. Its outbox relay and outbound queue take turns through leases in
+        that database. Named `<service>-<n>`; peers keep calling the first instance's URL.
+        Start it once the first is ready, so the two do not run the migrations at once."""
+        number = 1 + sum(1 for proc in self.services.values() if (proc.service or proc.name) == name)
+        env = self.env_for(name) | {f"KLACHTSTROOM_{name.upper()}_PORT": str(port)}
+        key = f"{name}-{number}"
+        proc = ServiceProcess(key, port, env, self.data_dir / "logs" / f"{key}.log", service=name)
+        proc.start()
+        self.services[key] = proc
+        return proc
 
     def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
