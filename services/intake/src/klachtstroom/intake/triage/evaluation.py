@@ -172,7 +172,15 @@ def _example(row: dict[str, Any]) -> Example:
 
 # The rules by which the two thresholds in ``model.py`` are chosen, on the development set's
 # cross-validated probabilities only (``bench/triage_bench.py --tune``):
-URGENT_RECALL_TARGET = 0.97  # urgency: the highest threshold whose CV urgent recall is >= this
+# urgency: the lowest threshold, never below URGENT_MIN_THRESHOLD, whose CV urgent recall is
+# >= URGENT_RECALL_TARGET and CV precision >= URGENT_PRECISION_FLOOR; when none has both, the
+# minimum itself (urgency errs on the side of flagging, down to the floor). The floor keeps an
+# ordinary complaint with a little urgent-sounding wording ("wacht al weken op antwoord": an urgent
+# probability near 0.1) from being flagged: a threshold chosen for recall alone went down to 0.09
+# and every such complaint reached the college.
+URGENT_RECALL_TARGET = 0.95
+URGENT_PRECISION_FLOOR = 0.80
+URGENT_MIN_THRESHOLD = 0.25
 ERRORS_CAUGHT_TARGET = 2 / 3  # check: the lowest threshold that flags >= this share of CV errors
 CHECKED_SHARE_CAP = 0.35  # ... unless that flags more texts than this; then the highest within it
 
@@ -201,13 +209,20 @@ def tune_thresholds(rows: Sequence[dict[str, Any]], probabilities: Sequence[dict
     """The urgency and "controleer de indeling" thresholds by the rules above, from CV probabilities."""
     gold_u = [bool(r["urgent"]) for r in rows]
     p_u = [float(p["urgent"]) for p in probabilities]
-    urgent = 0.01
-    for t in [x / 100 for x in range(1, 100)]:
-        caught = sum(1 for g, p in zip(gold_u, p_u, strict=True) if g and p >= t)
-        if caught / max(1, sum(gold_u)) >= URGENT_RECALL_TARGET:
-            urgent = t
-    flagged = [p >= urgent for p in p_u]
-    tp = sum(1 for g, f in zip(gold_u, flagged, strict=True) if g and f)
+
+    def urgent_at(t: float) -> tuple[float, float]:
+        flagged = [p >= t for p in p_u]
+        tp = sum(1 for g, f in zip(gold_u, flagged, strict=True) if g and f)
+        return tp / max(1, sum(gold_u)), tp / max(1, sum(flagged))
+
+    steps = [x / 100 for x in range(round(URGENT_MIN_THRESHOLD * 100), 100)]
+    both = [
+        t
+        for t in steps
+        if urgent_at(t)[0] >= URGENT_RECALL_TARGET and urgent_at(t)[1] >= URGENT_PRECISION_FLOOR
+    ]
+    urgent = min(both, default=URGENT_MIN_THRESHOLD)
+    urgent_recall, urgent_precision = urgent_at(urgent)
     answers = [answer(p) for p in probabilities]
     wrong = [(r["kind"], r["category"]) != a[:2] for r, a in zip(rows, answers, strict=True)]
     confidences = [a[2] for a in answers]
@@ -222,7 +237,7 @@ def tune_thresholds(rows: Sequence[dict[str, Any]], probabilities: Sequence[dict
     enough = [t for t in within if at(t)[1] >= ERRORS_CAUGHT_TARGET]
     check = min(enough) if enough else max(within, default=0.5)
     share, caught_share = at(check)
-    return Thresholds(urgent, tp / max(1, sum(gold_u)), tp / max(1, sum(flagged)), check, share, caught_share)
+    return Thresholds(urgent, urgent_recall, urgent_precision, check, share, caught_share)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,14 @@ from klachtstroom.intake.triage.rules import MAX_CHARS, TARGETS, Evidence, evide
 __all__ = ["Doc", "Featuriser", "parse"]
 
 LEXICON_CAP = 6.0  # a score above this adds nothing: one strong phrase is as good as many
-EXTRA = ("form:question_mark", "form:length", "time:soon", "time:past")
+EXTRA = (
+    "form:question_mark",
+    "form:length",
+    "time:soon",
+    "time:past",
+    "time:urgent_settled",
+    "time:reassured",
+)
 _SOON = re.compile(
     r"\b(vandaag|vanavond|vannacht|morgen|overmorgen|straks|nu meteen|deze week|volgende week|"
     r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|"
@@ -43,6 +50,26 @@ _PAST = re.compile(
     r"toen|opgelost|afgehandeld|inmiddels|was al|gelukkig|achter de rug|voorkomen|bleek)\b"
 )
 _INNER_CAPITAL = re.compile(r"(?<=[\w,;:] )([A-Z][\w-]+)")
+# The writer says the person is all right now: "het gaat verder prima", "ze wordt goed verzorgd",
+# "ik kom er wel mee uit", "niet dringend". Urgent words beside such a phrase are context.
+_REASSURED = (
+    r"gaat (het |verder |nu |weer )*(prima|goed)|(wordt|worden|is|zijn) (hier |daar |nu )?goed verzorgd|"
+    r"goed (wordt |worden )?verzorgd|redt (zich|zichzelf)|red(den)? (me|mij|ons) wel|"
+    r"kom(en|t)? er (wel|nog) (mee )?uit|"
+    r"(niet|geen) (dringend|acuut|spoed|haast)|op tijd (geregeld|opgelost)|"
+    r"(is|zijn) (al |inmiddels )?geregeld|"
+    r"geen gevaar|verder (gaat alles|is alles) goed|het is (nu )?veilig"
+)
+_REASSURED_RE = re.compile(r"(?<!niet )(?<!nooit )\b(" + _REASSURED + r")\b")
+# Stronger than ``_PAST``: the sentence says the urgent thing is over ("dat is opgelost").
+_SETTLED = re.compile(
+    r"(?<!niet )(?<!nooit )\b(vorig jaar|vorige (maand|winter|zomer)|(jaar|jaren|maanden) geleden|"
+    r"destijds|opgelost|"
+    r"afgehandeld|voorkomen|achter de rug|verleden tijd|inmiddels|achter me gelaten|gaat (het )?weer goed|"
+    r"vroeger|(al|is|was) (af)?betaald|afgelost|" + _REASSURED + r")\b"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+URGENT_TARGETS = tuple(t for t in TARGETS if t.startswith("urgent:"))
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,8 @@ class Doc:
     evidence: Evidence
     question_mark: bool
     capitalised: frozenset[str]  # words written with a capital inside a sentence: maybe a name
+    urgent_settled: float = 0.0  # share of the urgency lexicon's weight in sentences that say it is over
+    reassured: bool = False  # the text says the person is all right now
 
 
 def parse(text: str) -> Doc:
@@ -66,7 +95,34 @@ def parse(text: str) -> Doc:
     for word, canon in zip(plain, found.canon, strict=False):
         surface.setdefault(canon, word)
     capitalised = frozenset(fold(m.group(1)) for m in _INNER_CAPITAL.finditer(raw))
-    return Doc(folded, found.canon, surface, found, raw.rstrip().endswith("?"), capitalised)
+    settled = _urgency_settled(raw, folded, found)
+    reassured = bool(_REASSURED_RE.search(folded))
+    return Doc(
+        folded, found.canon, surface, found, raw.rstrip().endswith("?"), capitalised, settled, reassured
+    )
+
+
+def _urgent_score(found: Evidence) -> float:
+    return sum(max(found.scores[t], 0.0) for t in URGENT_TARGETS)
+
+
+def _urgency_settled(raw: str, folded: str, found: Evidence) -> float:
+    """The share (0..1) of the urgency lexicon's weight that stands in sentences saying it is over.
+
+    "Vorig jaar stond ik bijna op straat, dat is opgelost. Nu wacht ik op ..." has an urgent
+    phrase in a sentence about the past; the whole-text time features cannot tell which sentence
+    the past belongs to. Only texts with both an urgent phrase and such a marker are split by
+    sentence (most texts have neither), so this costs little.
+    """
+    total = _urgent_score(found)
+    if total <= 0.0 or not _SETTLED.search(folded):
+        return 0.0
+    settled = sum(
+        _urgent_score(evidence(sentence))
+        for sentence in _SENTENCE_END.split(raw)
+        if sentence.strip() and _SETTLED.search(fold(sentence))
+    )
+    return min(settled / total, 1.0)
 
 
 def _plain_words(folded: str) -> list[str]:
@@ -154,7 +210,16 @@ class Featuriser:
         length = min(math.log1p(len(doc.words)) / math.log1p(300), 1.0)
         soon = min(len(_SOON.findall(doc.folded)), 2) / 2
         past = min(len(_PAST.findall(doc.folded)), 2) / 2
-        return [*lexicon, 1.0 if doc.question_mark else 0.0, length, soon, past]
+        reassured = 1.0 if doc.reassured else 0.0
+        return [
+            *lexicon,
+            1.0 if doc.question_mark else 0.0,
+            length,
+            soon,
+            past,
+            doc.urgent_settled,
+            reassured,
+        ]
 
     def lexicon_columns(self) -> list[int]:
         """The columns of the lexicon block (each head weighs it differently)."""

@@ -45,6 +45,7 @@ URGENT_RULES: dict[str, list[Rule]] = {
         # threats without the word: "dan zullen jullie eens zien", "hij gaat het niet navertellen"
         ("zullen|zal|gaan ~2 eens|wel ~1 zien|merken", 1.0),
         ("niet ~1 navertellen", 1.0),
+        ("niks|niets ~1 meer ~1 te ~1 verliezen", 1.0),
         ("weet ~2 hoe ~2 eruit ~1 ziet", 1.0),
         ("met ~4 vrienden ~6 komen|kom", 1.0),
         ("anders ~1 aan ~1 toe", 1.0),
@@ -104,6 +105,10 @@ URGENT_RULES: dict[str, list[Rule]] = {
         ("brief ~3 aan ~2 kinderen", 0.5),
         # a child at risk, an old or dependent person alone
         ("opzoekt|opzoeken|komt ~4 nachts|kamer|alleen", 1.0),
+        ("nachts ~4 kamer|opzoekt|opzoeken", 1.0),
+        ("kamer ~2 opzoekt|opzoeken", 1.0),
+        ("niemand ~2 wist|weet|wisten ~1 waar ~3 was|is|zat", 1.0),
+        ("thuis ~2 niemand ~1 is|was", 0.5),
         ("geheimpje|geheim", 0.5),
         ("vriendje|vriendinnetje", 0.5),
         ("alleen ~1 thuis|laten", 0.5),
@@ -190,6 +195,8 @@ URGENT_RULES: dict[str, list[Rule]] = {
         ("euro ~3 om ~2 leven", 1.0),
         ("pot|koelkast|kast|kasten ~2 leeg", 1.0),
         ("geen ~2 cent", 1.0),
+        ("heb|heeft|hebben ~1 nog ~2 euro", 1.0),  # "ik heb nog 12 euro (voor de rest van de maand)"
+        ("euro ~1 over ~2 voor|tot", 1.0),
         ("zonder ~1 inkomen|uitkering|geld|loon|leefgeld", 1.0),
         ("om ~1 van ~1 te ~1 leven", 1.0),
         (
@@ -226,6 +233,7 @@ URGENT_RULES: dict[str, list[Rule]] = {
         ("keer ~2 per|op ~1 dag ~3 eet|eten", 1.0),
         ("uit ~3 woning|huis ~2 gezet|zetten", 1.0),
         ("woning|huis ~2 uit ~1 moeten|moet|moest", 1.0),
+        ("moeten|moet|moest ~4 woning ~1 uit|verlaten", 1.0),
         ("zonder ~2 warm ~1 water|verwarming", 1.0),
         ("geen ~1 dak", 1.0),
         ("meter ~2 weggehaald|verwijderd", 1.0),
