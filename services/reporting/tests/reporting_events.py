@@ -7,6 +7,7 @@ interleaving that keeps the order within a topic (as Kafka does per complaint).
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +33,7 @@ from klachtstroom.contracts.vocabulary import (
 )
 from klachtstroom.reporting.projection.event_log import LoggedEvent, log_entries, time_us
 from klachtstroom.reporting.projection.fold import fold
-from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 _clock = count()
 _refs = count(1)
@@ -263,11 +264,13 @@ def interleave(stories: list[Story], seed: int) -> list[tuple[str, Envelope]]:
     return order
 
 
-def fold_in_order(order: list[tuple[str, Envelope]]) -> dict[str, CaseRecord]:
-    """What the projection makes of events arriving in this order (seq = arrival), without a db."""
+def fold_in_order(order: list[tuple[str, Envelope]]) -> dict[str, CaseFacts | None]:
+    """What the projection makes of events arriving in this order (seq = arrival), without a db;
+    each logged event's data as the JSON text the log stores."""
     logged: dict[str, list[LoggedEvent]] = {}
     for seq, (_topic, envelope) in enumerate(order):
         for entry in log_entries(payload_of(envelope)):
-            event = LoggedEvent(entry.stream, seq, time_us(envelope.time), envelope.type, entry.data)
+            stored = json.dumps(entry.data)
+            event = LoggedEvent(entry.stream, seq, time_us(envelope.time), envelope.type, stored)
             logged.setdefault(entry.complaint_id, []).append(event)
     return {cid: fold(cid, events) for cid, events in logged.items()}

@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import Field, create_model
 
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts import deadline_events as de
@@ -73,6 +75,62 @@ LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
 )
 
 
+class LoggedReceived(ie.ComplaintReceived):
+    """A logged `complaint.received`: the contract's fields, and why reporting counts it urgent."""
+
+    urgent_reasons: list[str] = Field(default_factory=list)
+
+
+class LoggedTriaged(ie.ComplaintTriaged):
+    """A logged `complaint.triaged`: the contract's fields, and why reporting counts it urgent."""
+
+    urgent_reasons: list[str] = Field(default_factory=list)
+
+
+# The reasons computed from the dropped triage fields (`log_entries`) are stored with the event.
+_WITH_REASONS: dict[type[Payload], type[Payload]] = {
+    ie.ComplaintReceived: LoggedReceived,
+    ie.ComplaintTriaged: LoggedTriaged,
+}
+
+P = TypeVar("P", bound=Payload)
+
+
+def logged_view(model: type[P]) -> type[P]:
+    """The logged form of a payload model: a subclass of it in which the dropped fields are optional.
+
+    Everything else is the contract's own field (type, default, validation), so the fold reads
+    typed events and mypy checks each field it reads against the contract. The dropped fields are
+    never in the log; the fold must not read them (tests/test_fold_contract.py checks that).
+    """
+    dropped: dict[str, Any] = {
+        name: (_optional(info.annotation), None)
+        for name, info in model.model_fields.items()
+        if name in _DROPPED_FIELDS
+    }
+    if not dropped:
+        return model
+    return create_model(f"Logged{model.__name__}", __base__=model, __module__=__name__, **dropped)
+
+
+def _optional(annotation: Any) -> Any:
+    return annotation | None
+
+
+# event type -> the model a logged event of that type is read back into.
+LOGGED_VIEWS: dict[str, type[Payload]] = {
+    model.event_type: logged_view(_WITH_REASONS.get(model, model)) for model in LOGGED_PAYLOADS
+}
+
+
+def read_logged(type_: str, data: str | bytes | Mapping[str, Any]) -> Payload:
+    """A logged event back as its typed view: from the stored JSON text, or from its dict."""
+    view = LOGGED_VIEWS[type_]
+    if isinstance(data, str | bytes):
+        return view.model_validate_json(data)
+    return view.model_validate(data)
+
+
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     """What is logged for one consumed event, under one complaint."""
@@ -88,7 +146,7 @@ class LoggedEvent:
     seq: int  # arrival order within the stream
     time_us: int  # envelope time, microseconds since the epoch
     type: str
-    data: Mapping[str, Any]
+    data: str | bytes | Mapping[str, Any]  # as stored: the JSON text (or its dict), see `read_logged`
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
