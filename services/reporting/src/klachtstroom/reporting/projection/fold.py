@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from klachtstroom.contracts import case_events as ce
@@ -43,7 +42,7 @@ from klachtstroom.reporting.projection.event_log import (
 from klachtstroom.reporting.reports.facts import CASE_STATES, CLOSED_STATES, CaseFacts
 
 P = TypeVar("P", bound=Payload)
-Rule = Callable[[CaseFacts, Any], CaseFacts]
+Rule = Callable[[CaseFacts, Any], None]
 
 _RANK = {name: i for i, name in enumerate(STREAM_ORDER)}
 
@@ -89,7 +88,7 @@ def fold(complaint_id: str, events: Iterable[LoggedEvent]) -> CaseFacts | None:
         return None
     case = _start(complaint_id, first)
     for rule, event in typed:
-        case = rule(case, event)
+        rule(case, event)
     return case
 
 
@@ -111,169 +110,149 @@ def _start(complaint_id: str, event: LoggedReceived | ce.CaseOpened) -> CaseFact
     )
 
 
-def _with_reasons(case: CaseFacts, reasons: Iterable[str]) -> tuple[str, ...]:
-    known = list(case.urgent_reasons)
-    for reason in reasons:
-        if reason not in known:
-            known.append(reason)
-    return tuple(known)
+def _add_reasons(case: CaseFacts, reasons: Iterable[str]) -> None:
+    new = [reason for reason in dict.fromkeys(reasons) if reason not in case.urgent_reasons]
+    if new:
+        case.urgent_reasons += tuple(new)
 
 
-def _received(case: CaseFacts, event: LoggedReceived) -> CaseFacts:
-    return replace(
-        case,
-        reference=event.reference,
-        received_on=local_date(event.received_at),
-        channel=event.channel,
-        kind=event.kind,
-        category=event.category,
-        urgent=event.urgent,
-        municipality=event.municipality or None,
-        unit=event.unit or None,
-        provider=event.provider or None,
-        urgent_reasons=_with_reasons(case, event.urgent_reasons),
-        # An imported register row is counted from routing's replay of it (ordinary case events
-        # with their original dates), never decided here from the history (ImportedHistory decides once).
-        imported=case.imported or event.imported is not None,
-    )
+def _identity(case: CaseFacts, event: LoggedReceived | ce.CaseOpened) -> None:
+    case.reference = event.reference
+    case.received_on = local_date(event.received_at)
+    case.channel = event.channel
+    case.kind = event.kind
+    case.category = event.category
+    case.municipality = event.municipality or None
+    case.unit = event.unit or None
+    case.provider = event.provider or None
 
 
-def _triaged(case: CaseFacts, event: LoggedTriaged) -> CaseFacts:
+def _received(case: CaseFacts, event: LoggedReceived) -> None:
+    _identity(case, event)
+    case.urgent = event.urgent
+    _add_reasons(case, event.urgent_reasons)
+    # An imported register row is counted from routing's replay of it (ordinary case events with
+    # their original dates), never decided here from the history (ImportedHistory decides once).
+    case.imported = case.imported or event.imported is not None
+
+
+def _triaged(case: CaseFacts, event: LoggedTriaged) -> None:
     # A person's correction (or a later triage) replaces the classification at intake.
-    return replace(
-        case,
-        kind=event.kind,
-        category=event.category,
-        urgent=event.urgent,
-        urgent_reasons=_with_reasons(case, event.urgent_reasons),
-    )
+    case.kind = event.kind
+    case.category = event.category
+    case.urgent = event.urgent
+    _add_reasons(case, event.urgent_reasons)
 
 
-def _merged(case: CaseFacts, event: ie.ComplaintsMerged) -> CaseFacts:
-    return replace(case, merged_into=event.complaint_id) if event.merged_id == case.id else case
+def _merged(case: CaseFacts, event: ie.ComplaintsMerged) -> None:
+    if event.merged_id == case.id:
+        case.merged_into = event.complaint_id
 
 
-def _state(case: CaseFacts, event: ce.CaseChange) -> CaseFacts:
-    return replace(case, state=event.state.value) if event.state in CASE_STATES else case
+def _state(case: CaseFacts, event: ce.CaseChange) -> None:
+    if event.state in CASE_STATES:
+        case.state = event.state.value
 
 
-def _opened(case: CaseFacts, event: ce.CaseOpened) -> CaseFacts:
+def _opened(case: CaseFacts, event: ce.CaseOpened) -> None:
     # Routing's view of the complaint (its rules may fill in the unit or handler).
-    reasons = [urgency.OPENED] if event.urgent and not case.urgent else []
-    case = replace(
-        case,
-        reference=event.reference,
-        received_on=local_date(event.received_at),
-        channel=event.channel,
-        kind=event.kind,
-        category=event.category,
-        urgent=event.urgent,
-        municipality=event.municipality or None,
-        unit=event.unit or None,
-        provider=event.provider or None,
-        handler=event.handler,
-        urgent_reasons=_with_reasons(case, reasons),
-    )
-    return _state(case, event)
+    _identity(case, event)
+    if event.urgent and not case.urgent:
+        _add_reasons(case, [urgency.OPENED])
+    case.urgent = event.urgent
+    case.handler = event.handler
+    _state(case, event)
 
 
-def _assigned(case: CaseFacts, event: ce.CaseAssigned) -> CaseFacts:
-    case = _state(case, event)
-    return replace(
-        case,
-        handler=event.handler,
-        unit=event.unit or case.unit,
-        provider=event.provider or case.provider,
-    )
+def _assigned(case: CaseFacts, event: ce.CaseAssigned) -> None:
+    _state(case, event)
+    case.handler = event.handler
+    case.unit = event.unit or case.unit
+    case.provider = event.provider or case.provider
 
 
-def _referred(case: CaseFacts, event: ce.CaseReferred) -> CaseFacts:
-    case = _state(case, event)
-    return replace(case, handler=Handler.provider, provider=event.provider or case.provider)
+def _referred(case: CaseFacts, event: ce.CaseReferred) -> None:
+    _state(case, event)
+    case.handler = Handler.provider
+    case.provider = event.provider or case.provider
 
 
-def _acknowledged(case: CaseFacts, event: ce.CaseAcknowledged) -> CaseFacts:
-    case = _state(case, event)
+def _acknowledged(case: CaseFacts, event: ce.CaseAcknowledged) -> None:
+    _state(case, event)
     if case.acknowledged_on is None:  # Awb 9:6: the first confirmation counts
-        case = replace(case, acknowledged_on=local_date(event.at))
-    return case
+        case.acknowledged_on = local_date(event.at)
 
 
-def _provider_status(case: CaseFacts, event: ce.ProviderStatusReported) -> CaseFacts:
-    case = _state(case, event)
+def _provider_status(case: CaseFacts, event: ce.ProviderStatusReported) -> None:
+    _state(case, event)
     if case.state in CLOSED_STATES and event.outcome and case.resolved_on is None:
         # The provider reported its decision: that closes the case.
-        return replace(
-            case,
-            outcome=event.outcome,
-            resolution=event.resolution or Resolution.informal,
-            resolved_on=local_date(event.at),
-        )
-    return case
+        case.outcome = event.outcome
+        case.resolution = event.resolution or Resolution.informal
+        case.resolved_on = local_date(event.at)
 
 
-def _mediation(case: CaseFacts, event: ce.MediationStarted) -> CaseFacts:
-    case = _state(case, event)
+def _mediation(case: CaseFacts, event: ce.MediationStarted) -> None:
+    _state(case, event)
     if (event.handler or case.handler) == Handler.provider:
-        case = replace(case, mediated_with_partner=True)  # Awb 9:5 together with the partner
-    return case
+        case.mediated_with_partner = True  # Awb 9:5 together with the partner
 
 
-def _closed(
-    case: CaseFacts, event: ce.CaseChange, outcome: Outcome, resolution: Resolution | None
-) -> CaseFacts:
-    case = _state(case, event)
-    return replace(case, outcome=outcome, resolution=resolution, resolved_on=local_date(event.at))
+def _closed(case: CaseFacts, event: ce.CaseChange, outcome: Outcome, resolution: Resolution | None) -> None:
+    _state(case, event)
+    case.outcome = outcome
+    case.resolution = resolution
+    case.resolved_on = local_date(event.at)
 
 
-def _resolved(case: CaseFacts, event: ce.CaseResolved) -> CaseFacts:
-    return _closed(case, event, event.outcome, event.resolution)
+def _resolved(case: CaseFacts, event: ce.CaseResolved) -> None:
+    _closed(case, event, event.outcome, event.resolution)
 
 
-def _withdrawn(case: CaseFacts, event: ce.CaseWithdrawn) -> CaseFacts:
-    return _closed(case, event, Outcome.withdrawn, None)
+def _withdrawn(case: CaseFacts, event: ce.CaseWithdrawn) -> None:
+    _closed(case, event, Outcome.withdrawn, None)
 
 
-def _declined(case: CaseFacts, event: ce.CaseDeclined) -> CaseFacts:
-    return _closed(case, event, Outcome.inadmissible, None)
+def _declined(case: CaseFacts, event: ce.CaseDeclined) -> None:
+    _closed(case, event, Outcome.inadmissible, None)
 
 
-def _forwarded(case: CaseFacts, event: ce.CaseForwarded) -> CaseFacts:
+def _forwarded(case: CaseFacts, event: ce.CaseForwarded) -> None:
     """An objection or question handed on is closed here; a copy leaves the complaint open."""
-    if event.keep_complaint:
-        return case
-    return replace(_state(case, event), resolved_on=local_date(event.at))
+    if not event.keep_complaint:
+        _state(case, event)
+        case.resolved_on = local_date(event.at)
 
 
-def _reopened(case: CaseFacts, event: ce.CaseReopened) -> CaseFacts:
-    return replace(_state(case, event), outcome=None, resolution=None, resolved_on=None)
+def _reopened(case: CaseFacts, event: ce.CaseReopened) -> None:
+    _state(case, event)
+    case.outcome = case.resolution = case.resolved_on = None
 
 
-def _ombudsman(case: CaseFacts, event: ce.OmbudsmanReferred) -> CaseFacts:
-    return replace(_state(case, event), ombudsman=True)
+def _ombudsman(case: CaseFacts, event: ce.OmbudsmanReferred) -> None:
+    _state(case, event)
+    case.ombudsman = True
 
 
-def _deadline_set(case: CaseFacts, event: de.DeadlineSet) -> CaseFacts:
+def _deadline_set(case: CaseFacts, event: de.DeadlineSet) -> None:
     # `due` is the final due date, extension included.
     if event.kind == DeadlineKind.decision:
-        return replace(case, decision_due=event.due, decision_state=event.state.value)
-    if event.kind == DeadlineKind.contact:
-        return replace(case, contact_due=event.due, contact_state=event.state.value)
-    return case
+        case.decision_due, case.decision_state = event.due, event.state.value
+    elif event.kind == DeadlineKind.contact:
+        case.contact_due, case.contact_state = event.due, event.state.value
 
 
-def _deadline_state(state: DeadlineState) -> Callable[[CaseFacts, de.DeadlinePayload], CaseFacts]:
-    def mark(case: CaseFacts, event: de.DeadlinePayload) -> CaseFacts:
+def _deadline_state(state: DeadlineState) -> Callable[[CaseFacts, de.DeadlinePayload], None]:
+    def mark(case: CaseFacts, event: de.DeadlinePayload) -> None:
         if event.kind == DeadlineKind.decision:
-            return replace(case, decision_state=state.value)
-        if event.kind == DeadlineKind.contact:
-            return replace(case, contact_state=state.value)
-        return case
+            case.decision_state = state.value
+        elif event.kind == DeadlineKind.contact:
+            case.contact_state = state.value
 
     return mark
 
 
-def _on(model: type[P], apply: Callable[[CaseFacts, P], CaseFacts]) -> tuple[str, Rule]:
+def _on(model: type[P], apply: Callable[[CaseFacts, P], None]) -> tuple[str, Rule]:
     """One rule: mypy checks that `apply` takes this event's model (a logged view for two)."""
     return model.event_type, apply
 

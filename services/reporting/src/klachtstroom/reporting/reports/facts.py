@@ -46,9 +46,13 @@ TermStatus = Literal["within", "late", "open"]
 ContactStatus = Literal["within", "late"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaseFacts:
-    """One complaint (or other registration) as the reports see it. No personal data."""
+    """One complaint (or other registration) as the reports see it. No personal data.
+
+    Filled in by the fold, one event at a time (projection/fold.py); nothing changes it afterwards.
+    Not frozen for that reason alone: a frozen copy per event made the rebuild twice as slow.
+    """
 
     id: str
     reference: str
