@@ -7,7 +7,6 @@ interleaving that keeps the order within a topic (as Kafka does per complaint).
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -270,7 +269,6 @@ def fold_in_order(order: list[tuple[str, Envelope]]) -> dict[str, CaseFacts | No
     logged: dict[str, list[LoggedEvent]] = {}
     for seq, (_topic, envelope) in enumerate(order):
         for entry in log_entries(payload_of(envelope)):
-            stored = json.dumps(entry.data)
-            event = LoggedEvent(entry.stream, seq, time_us(envelope.time), envelope.type, stored)
+            event = LoggedEvent(entry.stream, seq, time_us(envelope.time), envelope.type, entry.data)
             logged.setdefault(entry.complaint_id, []).append(event)
     return {cid: fold(cid, events) for cid, events in logged.items()}

@@ -17,6 +17,7 @@ before the complaint's `received` event simply waits in the log until the row is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ _DROPPED_FIELDS = frozenset(
         "overridden_by", "triage",
     }
 )  # fmt: skip
+_EXCLUDED = set(_DROPPED_FIELDS)  # once: pydantic takes a set
 
 LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ie.ComplaintReceived,
@@ -137,7 +139,7 @@ class LogEntry:
 
     complaint_id: str
     stream: str
-    data: dict[str, Any]
+    data: str  # JSON text: the logged fields (see `log_entries`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +161,16 @@ def time_us(moment: datetime) -> int:
 
 
 def log_entries(payload: Payload) -> list[LogEntry]:
-    """The log entries of one event: its fields without free text, under its complaint."""
-    data = payload.model_dump(mode="json", exclude=set(_DROPPED_FIELDS))
+    """The log entries of one event: its fields without free text, under its complaint.
+
+    The data is JSON text, written by pydantic in one go (no dict, no second encoder): the
+    payload's fields in the contract's order, then `urgent_reasons` where it applies.
+    """
+    data = payload.model_dump_json(exclude=_EXCLUDED)
     if isinstance(payload, ie.ComplaintReceived):
-        data["urgent_reasons"] = _received_reasons(payload)
+        data = _with_reasons(data, _received_reasons(payload))
     elif isinstance(payload, ie.ComplaintTriaged):
-        data["urgent_reasons"] = _triaged_reasons(payload)
+        data = _with_reasons(data, _triaged_reasons(payload))
     subject = getattr(payload, "complaint_id", None) or getattr(payload, "case_id", None)
     if not isinstance(subject, str):
         raise ValueError(f"{payload.event_type} names no complaint")
@@ -172,6 +178,11 @@ def log_entries(payload: Payload) -> list[LogEntry]:
     if isinstance(payload, ie.ComplaintsMerged):
         entries.append(LogEntry(payload.merged_id, MERGE_STREAM, data))
     return entries
+
+
+def _with_reasons(data: str, reasons: list[str]) -> str:
+    """`data` (a JSON object with at least one field) with `urgent_reasons` as its last field."""
+    return f'{data[:-1]},"urgent_reasons":{json.dumps(reasons, ensure_ascii=False)}}}'
 
 
 def _received_reasons(event: ie.ComplaintReceived) -> list[str]:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from typing import cast as type_cast
 
-from sqlalchemy import Table, Text, cast, delete, func, insert, select, update
+from sqlalchemy import JSON, Table, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -69,16 +69,20 @@ def log_rows(
 
 
 async def insert_log_rows(session: AsyncSession, pset: ProjectionSet, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert log rows in their order (one statement, many rows); event ids logged before are skipped."""
+    """Insert log rows in their order (one statement, many rows); event ids logged before are skipped.
+    Their `data` is JSON text (`log_rows`)."""
     if rows:
         await session.execute(_insert_ignore(session, pset), list(rows))
 
 
 def _insert_ignore(session: AsyncSession, pset: ProjectionSet) -> Any:
     table = table_of(pset.log)  # Core: many rows in one executemany, no ORM bulk bookkeeping
+    # The data is JSON text already (`log_entries`): bound as text, not encoded again.
+    data = bindparam("data", type_=Text())
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+        statement = postgresql.insert(table).values(data=cast(data, JSON))
+        return statement.on_conflict_do_nothing(index_elements=["event_id"])
+    return sqlite.insert(table).values(data=data).on_conflict_do_nothing(index_elements=["event_id"])
 
 
 def table_of(model: type[Any]) -> Table:
