@@ -32,7 +32,7 @@ from klachtstroom.contracts.vocabulary import (
 )
 from klachtstroom.reporting.projection.event_log import LoggedEvent, log_entries, time_us
 from klachtstroom.reporting.projection.fold import fold
-from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 _clock = count()
 _refs = count(1)
@@ -263,8 +263,9 @@ def interleave(stories: list[Story], seed: int) -> list[tuple[str, Envelope]]:
     return order
 
 
-def fold_in_order(order: list[tuple[str, Envelope]]) -> dict[str, CaseRecord]:
-    """What the projection makes of events arriving in this order (seq = arrival), without a db."""
+def fold_in_order(order: list[tuple[str, Envelope]]) -> dict[str, CaseFacts | None]:
+    """What the projection makes of events arriving in this order (seq = arrival), without a db;
+    each logged event's data as the JSON text the log stores."""
     logged: dict[str, list[LoggedEvent]] = {}
     for seq, (_topic, envelope) in enumerate(order):
         for entry in log_entries(payload_of(envelope)):

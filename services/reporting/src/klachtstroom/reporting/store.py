@@ -60,7 +60,7 @@ class EventLogB(EventLog):
 
 
 class CaseRow(Base):
-    """The projected row of one complaint (`projection.record.CaseRecord`)."""
+    """The projected row of one complaint: a stored `reports.facts.CaseFacts` (projection/queries.py)."""
 
     __abstract__ = True
 

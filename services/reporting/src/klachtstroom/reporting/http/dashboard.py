@@ -44,9 +44,9 @@ from klachtstroom.reporting.http.svg_charts import bar_chart_svg
 from klachtstroom.reporting.learning import evidence
 from klachtstroom.reporting.learning.measures import all_measures
 from klachtstroom.reporting.projection.queries import live_set, read_records
-from klachtstroom.reporting.projection.record import CaseRecord
 from klachtstroom.reporting.reports.annual import annual_report, percentage
 from klachtstroom.reporting.reports.facts import OPEN_STATES
+from klachtstroom.reporting.reports.facts import CaseFacts as CaseRecord
 from klachtstroom.reporting.signals.desk import latest_signals
 
 router = APIRouter(tags=["dashboard"])

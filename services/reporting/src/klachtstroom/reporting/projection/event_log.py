@@ -17,10 +17,13 @@ before the complaint's `received` event simply waits in the log until the row is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import Field, create_model
 
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts import deadline_events as de
@@ -42,6 +45,7 @@ _DROPPED_FIELDS = frozenset(
         "overridden_by", "triage",
     }
 )  # fmt: skip
+_EXCLUDED = set(_DROPPED_FIELDS)  # once: pydantic takes a set
 
 LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
     ie.ComplaintReceived,
@@ -73,13 +77,69 @@ LOGGED_PAYLOADS: tuple[type[Payload], ...] = (
 )
 
 
+class LoggedReceived(ie.ComplaintReceived):
+    """A logged `complaint.received`: the contract's fields, and why reporting counts it urgent."""
+
+    urgent_reasons: list[str] = Field(default_factory=list)
+
+
+class LoggedTriaged(ie.ComplaintTriaged):
+    """A logged `complaint.triaged`: the contract's fields, and why reporting counts it urgent."""
+
+    urgent_reasons: list[str] = Field(default_factory=list)
+
+
+# The reasons computed from the dropped triage fields (`log_entries`) are stored with the event.
+_WITH_REASONS: dict[type[Payload], type[Payload]] = {
+    ie.ComplaintReceived: LoggedReceived,
+    ie.ComplaintTriaged: LoggedTriaged,
+}
+
+P = TypeVar("P", bound=Payload)
+
+
+def logged_view(model: type[P]) -> type[P]:
+    """The logged form of a payload model: a subclass of it in which the dropped fields are optional.
+
+    Everything else is the contract's own field (type, default, validation), so the fold reads
+    typed events and mypy checks each field it reads against the contract. The dropped fields are
+    never in the log; the fold must not read them (tests/test_fold_contract.py checks that).
+    """
+    dropped: dict[str, Any] = {
+        name: (_optional(info.annotation), None)
+        for name, info in model.model_fields.items()
+        if name in _DROPPED_FIELDS
+    }
+    if not dropped:
+        return model
+    return create_model(f"Logged{model.__name__}", __base__=model, __module__=__name__, **dropped)
+
+
+def _optional(annotation: Any) -> Any:
+    return annotation | None
+
+
+# event type -> the model a logged event of that type is read back into.
+LOGGED_VIEWS: dict[str, type[Payload]] = {
+    model.event_type: logged_view(_WITH_REASONS.get(model, model)) for model in LOGGED_PAYLOADS
+}
+
+
+def read_logged(type_: str, data: str | bytes | Mapping[str, Any]) -> Payload:
+    """A logged event back as its typed view: from the stored JSON text, or from its dict."""
+    view = LOGGED_VIEWS[type_]
+    if isinstance(data, str | bytes):
+        return view.model_validate_json(data)
+    return view.model_validate(data)
+
+
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     """What is logged for one consumed event, under one complaint."""
 
     complaint_id: str
     stream: str
-    data: dict[str, Any]
+    data: str  # JSON text: the logged fields (see `log_entries`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +148,7 @@ class LoggedEvent:
     seq: int  # arrival order within the stream
     time_us: int  # envelope time, microseconds since the epoch
     type: str
-    data: Mapping[str, Any]
+    data: str | bytes | Mapping[str, Any]  # as stored: the JSON text (or its dict), see `read_logged`
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,12 +161,16 @@ def time_us(moment: datetime) -> int:
 
 
 def log_entries(payload: Payload) -> list[LogEntry]:
-    """The log entries of one event: its fields without free text, under its complaint."""
-    data = payload.model_dump(mode="json", exclude=set(_DROPPED_FIELDS))
+    """The log entries of one event: its fields without free text, under its complaint.
+
+    The data is JSON text, written by pydantic in one go (no dict, no second encoder): the
+    payload's fields in the contract's order, then `urgent_reasons` where it applies.
+    """
+    data = payload.model_dump_json(exclude=_EXCLUDED)
     if isinstance(payload, ie.ComplaintReceived):
-        data["urgent_reasons"] = _received_reasons(payload)
+        data = _with_reasons(data, _received_reasons(payload))
     elif isinstance(payload, ie.ComplaintTriaged):
-        data["urgent_reasons"] = _triaged_reasons(payload)
+        data = _with_reasons(data, _triaged_reasons(payload))
     subject = getattr(payload, "complaint_id", None) or getattr(payload, "case_id", None)
     if not isinstance(subject, str):
         raise ValueError(f"{payload.event_type} names no complaint")
@@ -114,6 +178,11 @@ def log_entries(payload: Payload) -> list[LogEntry]:
     if isinstance(payload, ie.ComplaintsMerged):
         entries.append(LogEntry(payload.merged_id, MERGE_STREAM, data))
     return entries
+
+
+def _with_reasons(data: str, reasons: list[str]) -> str:
+    """`data` (a JSON object with at least one field) with `urgent_reasons` as its last field."""
+    return f'{data[:-1]},"urgent_reasons":{json.dumps(reasons, ensure_ascii=False)}}}'
 
 
 def _received_reasons(event: ie.ComplaintReceived) -> list[str]:

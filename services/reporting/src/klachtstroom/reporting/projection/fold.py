@@ -1,36 +1,58 @@
-"""The fold: a complaint's row (`CaseRecord`) from all its logged events, in canonical order. Pure.
+"""The fold: a complaint's `CaseFacts` from all its logged events, in canonical order. Pure.
 
-`fold` sorts the events (`canonical_order`, see `event_log`) and applies one function per event
-type; `APPLY` maps the CloudEvents type to it. The functions read the logged data
-(`event_log.log_entries`), never the clock or the database.
+`fold` sorts the events (`canonical_order`, see `event_log`), reads each back into its typed
+logged view (`event_log.read_logged`: the contract's model without the dropped free-text fields)
+and applies one function per event type; `APPLY` maps the CloudEvents type to it. Each function
+takes the event's own model, so mypy checks every field the fold reads against the contracts.
+The functions read the events only, never the clock or the database.
+
+A complaint is known once an event names what a report needs (reference, date of receipt,
+channel, kind, category): its `complaint.received` or `case.opened`. Until then `fold` gives None.
+The row starts from the first such event and then takes every event in order, that one included:
+no rule reads those five fields, so the row is the same as if it had been empty before.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from klachtstroom.contracts import case_events as ce
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts import intake_events as ie
+from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import (
     CaseState,
-    Category,
-    Channel,
     DeadlineKind,
     DeadlineState,
     Handler,
-    Kind,
     Outcome,
     Resolution,
 )
 from klachtstroom.reporting.projection import urgency
-from klachtstroom.reporting.projection.event_log import STREAM_ORDER, LoggedEvent
-from klachtstroom.reporting.projection.record import CaseRecord
-from klachtstroom.reporting.reports.facts import CASE_STATES, CLOSED_STATES
+from klachtstroom.reporting.projection.event_log import (
+    STREAM_ORDER,
+    LoggedEvent,
+    LoggedReceived,
+    LoggedTriaged,
+    read_logged,
+)
+from klachtstroom.reporting.reports.facts import CASE_STATES, CLOSED_STATES, CaseFacts
+
+P = TypeVar("P", bound=Payload)
+Rule = Callable[[CaseFacts, Any], None]
+
+_RANK = {name: i for i, name in enumerate(STREAM_ORDER)}
+
+
+def _seq(event: LoggedEvent) -> int:
+    return event.seq
+
+
+def _time(event: LoggedEvent) -> int:
+    return event.time_us
 
 
 def canonical_order(events: Iterable[LoggedEvent]) -> list[LoggedEvent]:
@@ -38,197 +60,227 @@ def canonical_order(events: Iterable[LoggedEvent]) -> list[LoggedEvent]:
     streams: dict[str, list[LoggedEvent]] = {}
     for event in events:
         streams.setdefault(event.stream, []).append(event)
-    rank = {name: i for i, name in enumerate(STREAM_ORDER)}
+    if len(streams) == 1:
+        (only,) = streams.values()
+        return sorted(only, key=_seq)
     ordered = [
-        sorted(streams[name], key=lambda e: e.seq)
-        for name in sorted(streams, key=lambda n: (rank.get(n, len(rank)), n))
+        sorted(streams[name], key=_seq)
+        for name in sorted(streams, key=lambda n: (_RANK.get(n, len(_RANK)), n))
     ]
     # heapq.merge breaks ties by input position, i.e. by stream rank: deterministic.
-    return list(heapq.merge(*ordered, key=lambda e: e.time_us))
+    return list(heapq.merge(*ordered, key=_time))
 
 
-def fold(complaint_id: str, events: Iterable[LoggedEvent]) -> CaseRecord:
-    """The row of one complaint from all its logged events, in canonical order."""
-    record = CaseRecord(complaint_id)
-    for event in canonical_order(events):
-        apply = APPLY.get(event.type)
-        if apply is not None:
-            apply(record, event.data)
-    return record
+def fold(complaint_id: str, events: Iterable[LoggedEvent]) -> CaseFacts | None:
+    """The row of one complaint from all its logged events, in canonical order; None while
+    no event names it yet (see the module docstring)."""
+    typed: list[tuple[Rule, Payload]] = []
+    first: LoggedReceived | ce.CaseOpened | None = None
+    for logged in canonical_order(events):
+        rule = APPLY.get(logged.type)
+        if rule is None:
+            continue
+        event = read_logged(logged.type, logged.data)
+        if first is None and isinstance(event, LoggedReceived | ce.CaseOpened):
+            first = event
+        typed.append((rule, event))
+    if first is None:
+        return None
+    case = _start(complaint_id, first)
+    for rule, event in typed:
+        rule(case, event)
+    return case
 
 
-def _date(value: Any) -> date:
-    return local_date(datetime.fromisoformat(str(value)))
+def _start(complaint_id: str, event: LoggedReceived | ce.CaseOpened) -> CaseFacts:
+    """The row before its first event: what that event names, everything else as nothing happened."""
+    return CaseFacts(
+        id=complaint_id,
+        reference=event.reference,
+        received_on=local_date(event.received_at),
+        channel=event.channel,
+        kind=event.kind,
+        category=event.category,
+        urgent=False,
+        municipality=None,
+        unit=None,
+        provider=None,
+        handler=Handler.municipality,
+        state=CaseState.received.value,  # until an event names another
+    )
 
 
-def _opt(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
+def _add_reasons(case: CaseFacts, reasons: Iterable[str]) -> None:
+    new = [reason for reason in dict.fromkeys(reasons) if reason not in case.urgent_reasons]
+    if new:
+        case.urgent_reasons += tuple(new)
 
 
-def _add_reasons(record: CaseRecord, reasons: Iterable[str]) -> None:
-    for reason in reasons:
-        if reason not in record.urgent_reasons:
-            record.urgent_reasons.append(reason)
+def _identity(case: CaseFacts, event: LoggedReceived | ce.CaseOpened) -> None:
+    case.reference = event.reference
+    case.received_on = local_date(event.received_at)
+    case.channel = event.channel
+    case.kind = event.kind
+    case.category = event.category
+    case.municipality = event.municipality or None
+    case.unit = event.unit or None
+    case.provider = event.provider or None
 
 
-def _received(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    record.reference = data["reference"]
-    record.received_on = _date(data["received_at"])
-    record.channel = Channel(data["channel"])
-    record.kind = Kind(data["kind"])
-    record.category = Category(data["category"])
-    record.urgent = bool(data["urgent"])
-    record.municipality = _opt(data.get("municipality"))
-    record.unit = _opt(data.get("unit"))
-    record.provider = _opt(data.get("provider"))
-    _add_reasons(record, data.get("urgent_reasons", []))
+def _received(case: CaseFacts, event: LoggedReceived) -> None:
+    _identity(case, event)
+    case.urgent = event.urgent
+    _add_reasons(case, event.urgent_reasons)
     # An imported register row is counted from routing's replay of it (ordinary case events with
     # their original dates), never decided here from the history (ImportedHistory decides once).
-    record.imported = record.imported or bool(data.get("imported"))
-    if record.state is None:
-        record.state = CaseState.received.value
+    case.imported = case.imported or event.imported is not None
 
 
-def _triaged(record: CaseRecord, data: Mapping[str, Any]) -> None:
+def _triaged(case: CaseFacts, event: LoggedTriaged) -> None:
     # A person's correction (or a later triage) replaces the classification at intake.
-    record.kind = Kind(data["kind"])
-    record.category = Category(data["category"])
-    record.urgent = bool(data["urgent"])
-    _add_reasons(record, data.get("urgent_reasons", []))
+    case.kind = event.kind
+    case.category = event.category
+    case.urgent = event.urgent
+    _add_reasons(case, event.urgent_reasons)
 
 
-def _merged(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    if data["merged_id"] == record.id:
-        record.merged_into = data["complaint_id"]
+def _merged(case: CaseFacts, event: ie.ComplaintsMerged) -> None:
+    if event.merged_id == case.id:
+        case.merged_into = event.complaint_id
 
 
-def _state(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    state = data.get("state")
-    if state in CASE_STATES:
-        record.state = state
+def _state(case: CaseFacts, event: ce.CaseChange) -> None:
+    if event.state in CASE_STATES:
+        case.state = event.state.value
 
 
-def _opened(record: CaseRecord, data: Mapping[str, Any]) -> None:
+def _opened(case: CaseFacts, event: ce.CaseOpened) -> None:
     # Routing's view of the complaint (its rules may fill in the unit or handler).
-    record.reference = data["reference"]
-    record.received_on = _date(data["received_at"])
-    record.channel = Channel(data["channel"])
-    record.kind = Kind(data["kind"])
-    record.category = Category(data["category"])
-    if data["urgent"] and not record.urgent:
-        _add_reasons(record, [urgency.OPENED])
-    record.urgent = bool(data["urgent"])
-    record.municipality = _opt(data.get("municipality"))
-    record.unit = _opt(data.get("unit"))
-    record.provider = _opt(data.get("provider"))
-    record.handler = Handler(data["handler"])
-    _state(record, data)
+    _identity(case, event)
+    if event.urgent and not case.urgent:
+        _add_reasons(case, [urgency.OPENED])
+    case.urgent = event.urgent
+    case.handler = event.handler
+    _state(case, event)
 
 
-def _assigned(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    record.handler = Handler(data["handler"])
-    record.unit = _opt(data.get("unit")) or record.unit
-    record.provider = _opt(data.get("provider")) or record.provider
+def _assigned(case: CaseFacts, event: ce.CaseAssigned) -> None:
+    _state(case, event)
+    case.handler = event.handler
+    case.unit = event.unit or case.unit
+    case.provider = event.provider or case.provider
 
 
-def _referred(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    record.handler = Handler.provider
-    record.provider = _opt(data.get("provider")) or record.provider
+def _referred(case: CaseFacts, event: ce.CaseReferred) -> None:
+    _state(case, event)
+    case.handler = Handler.provider
+    case.provider = event.provider or case.provider
 
 
-def _acknowledged(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    if record.acknowledged_on is None:  # Awb 9:6: the first confirmation counts
-        record.acknowledged_on = _date(data["at"])
+def _acknowledged(case: CaseFacts, event: ce.CaseAcknowledged) -> None:
+    _state(case, event)
+    if case.acknowledged_on is None:  # Awb 9:6: the first confirmation counts
+        case.acknowledged_on = local_date(event.at)
 
 
-def _provider_status(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    if record.state in CLOSED_STATES and data.get("outcome") and record.resolved_on is None:
+def _provider_status(case: CaseFacts, event: ce.ProviderStatusReported) -> None:
+    _state(case, event)
+    if case.state in CLOSED_STATES and event.outcome and case.resolved_on is None:
         # The provider reported its decision: that closes the case.
-        record.outcome = Outcome(data["outcome"])
-        resolution = data.get("resolution")
-        record.resolution = Resolution(resolution) if resolution else Resolution.informal
-        record.resolved_on = _date(data["at"])
+        case.outcome = event.outcome
+        case.resolution = event.resolution or Resolution.informal
+        case.resolved_on = local_date(event.at)
 
 
-def _mediation(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    handler = data.get("handler") or record.handler
-    if handler == Handler.provider:
-        record.mediated_with_partner = True  # Awb 9:5 together with the partner
+def _mediation(case: CaseFacts, event: ce.MediationStarted) -> None:
+    _state(case, event)
+    if (event.handler or case.handler) == Handler.provider:
+        case.mediated_with_partner = True  # Awb 9:5 together with the partner
 
 
-def _closing(outcome: Outcome | None) -> Callable[[CaseRecord, Mapping[str, Any]], None]:
-    def close(record: CaseRecord, data: Mapping[str, Any]) -> None:
-        _state(record, data)
-        record.outcome = Outcome(data["outcome"]) if outcome is None else outcome
-        record.resolution = Resolution(data["resolution"]) if outcome is None else None
-        record.resolved_on = _date(data["at"])
-
-    return close
+def _closed(case: CaseFacts, event: ce.CaseChange, outcome: Outcome, resolution: Resolution | None) -> None:
+    _state(case, event)
+    case.outcome = outcome
+    case.resolution = resolution
+    case.resolved_on = local_date(event.at)
 
 
-def _forwarded(record: CaseRecord, data: Mapping[str, Any]) -> None:
+def _resolved(case: CaseFacts, event: ce.CaseResolved) -> None:
+    _closed(case, event, event.outcome, event.resolution)
+
+
+def _withdrawn(case: CaseFacts, event: ce.CaseWithdrawn) -> None:
+    _closed(case, event, Outcome.withdrawn, None)
+
+
+def _declined(case: CaseFacts, event: ce.CaseDeclined) -> None:
+    _closed(case, event, Outcome.inadmissible, None)
+
+
+def _forwarded(case: CaseFacts, event: ce.CaseForwarded) -> None:
     """An objection or question handed on is closed here; a copy leaves the complaint open."""
-    if not data.get("keep_complaint"):
-        _state(record, data)
-        record.resolved_on = _date(data["at"])
+    if not event.keep_complaint:
+        _state(case, event)
+        case.resolved_on = local_date(event.at)
 
 
-def _reopened(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    record.outcome = record.resolution = record.resolved_on = None
+def _reopened(case: CaseFacts, event: ce.CaseReopened) -> None:
+    _state(case, event)
+    case.outcome = case.resolution = case.resolved_on = None
 
 
-def _ombudsman(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    _state(record, data)
-    record.ombudsman = True
+def _ombudsman(case: CaseFacts, event: ce.OmbudsmanReferred) -> None:
+    _state(case, event)
+    case.ombudsman = True
 
 
-def _deadline_set(record: CaseRecord, data: Mapping[str, Any]) -> None:
-    due = date.fromisoformat(data["due"])  # the final due date, extension included
-    if data["kind"] == DeadlineKind.decision:
-        record.decision_due, record.decision_state = due, data["state"]
-    elif data["kind"] == DeadlineKind.contact:
-        record.contact_due, record.contact_state = due, data["state"]
+def _deadline_set(case: CaseFacts, event: de.DeadlineSet) -> None:
+    # `due` is the final due date, extension included.
+    if event.kind == DeadlineKind.decision:
+        case.decision_due, case.decision_state = event.due, event.state.value
+    elif event.kind == DeadlineKind.contact:
+        case.contact_due, case.contact_state = event.due, event.state.value
 
 
-def _deadline_state(state: DeadlineState) -> Callable[[CaseRecord, Mapping[str, Any]], None]:
-    def mark(record: CaseRecord, data: Mapping[str, Any]) -> None:
-        if data["kind"] == DeadlineKind.decision:
-            record.decision_state = state.value
-        elif data["kind"] == DeadlineKind.contact:
-            record.contact_state = state.value
+def _deadline_state(state: DeadlineState) -> Callable[[CaseFacts, de.DeadlinePayload], None]:
+    def mark(case: CaseFacts, event: de.DeadlinePayload) -> None:
+        if event.kind == DeadlineKind.decision:
+            case.decision_state = state.value
+        elif event.kind == DeadlineKind.contact:
+            case.contact_state = state.value
 
     return mark
 
 
-APPLY: dict[str, Callable[[CaseRecord, Mapping[str, Any]], None]] = {
-    ie.ComplaintReceived.event_type: _received,
-    ie.ComplaintTriaged.event_type: _triaged,
-    ie.ComplaintsMerged.event_type: _merged,
-    ce.CaseOpened.event_type: _opened,
-    ce.CaseAssigned.event_type: _assigned,
-    ce.CaseReferred.event_type: _referred,
-    ce.CaseAcknowledged.event_type: _acknowledged,
-    ce.ProviderStatusReported.event_type: _provider_status,
-    ce.HearingHeld.event_type: _state,
-    ce.TermExtended.event_type: _state,
-    ce.CaseSuspended.event_type: _state,
-    ce.CaseResumed.event_type: _state,
-    ce.EscalatedFormal.event_type: _state,
-    ce.MediationStarted.event_type: _mediation,
-    ce.CaseResolved.event_type: _closing(None),
-    ce.CaseWithdrawn.event_type: _closing(Outcome.withdrawn),
-    ce.CaseDeclined.event_type: _closing(Outcome.inadmissible),
-    ce.CaseReopened.event_type: _reopened,
-    ce.OmbudsmanReferred.event_type: _ombudsman,
-    ce.CaseForwarded.event_type: _forwarded,
-    ce.CaseMerged.event_type: _state,
-    de.DeadlineSet.event_type: _deadline_set,
-    de.DeadlineMet.event_type: _deadline_state(DeadlineState.met),
-    de.DeadlineBreached.event_type: _deadline_state(DeadlineState.breached),
-}
+def _on(model: type[P], apply: Callable[[CaseFacts, P], None]) -> tuple[str, Rule]:
+    """One rule: mypy checks that `apply` takes this event's model (a logged view for two)."""
+    return model.event_type, apply
+
+
+RULES: Sequence[tuple[str, Rule]] = (
+    _on(LoggedReceived, _received),
+    _on(LoggedTriaged, _triaged),
+    _on(ie.ComplaintsMerged, _merged),
+    _on(ce.CaseOpened, _opened),
+    _on(ce.CaseAssigned, _assigned),
+    _on(ce.CaseReferred, _referred),
+    _on(ce.CaseAcknowledged, _acknowledged),
+    _on(ce.ProviderStatusReported, _provider_status),
+    _on(ce.HearingHeld, _state),
+    _on(ce.TermExtended, _state),
+    _on(ce.CaseSuspended, _state),
+    _on(ce.CaseResumed, _state),
+    _on(ce.EscalatedFormal, _state),
+    _on(ce.MediationStarted, _mediation),
+    _on(ce.CaseResolved, _resolved),
+    _on(ce.CaseWithdrawn, _withdrawn),
+    _on(ce.CaseDeclined, _declined),
+    _on(ce.CaseReopened, _reopened),
+    _on(ce.OmbudsmanReferred, _ombudsman),
+    _on(ce.CaseForwarded, _forwarded),
+    _on(ce.CaseMerged, _state),
+    _on(de.DeadlineSet, _deadline_set),
+    _on(de.DeadlineMet, _deadline_state(DeadlineState.met)),
+    _on(de.DeadlineBreached, _deadline_state(DeadlineState.breached)),
+)
+APPLY: dict[str, Rule] = dict(RULES)

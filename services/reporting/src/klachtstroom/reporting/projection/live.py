@@ -40,11 +40,11 @@ class Refresher:
             while True:
                 async with self.service.db.transaction() as session:
                     pset = await live_set(session, lock="share")
-                    records = await refold_pending(session, pset)
-                    raised += await self.desk.raise_urgent(session, records)
-                if not records:
+                    folded = await refold_pending(session, pset)
+                    raised += await self.desk.raise_urgent(session, folded.facts)
+                if not folded.complaints:
                     break
-                total += len(records)
+                total += folded.complaints
         self.folded += total
         if raised:
             self.service.outbox.notify()

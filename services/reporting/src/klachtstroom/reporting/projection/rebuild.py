@@ -48,9 +48,9 @@ from klachtstroom.reporting.projection.queries import (
     insert_log_rows,
     live_set,
     log_rows,
+    read_log,
     refold_pending,
-    table_of,
-    write_records,
+    write_facts,
 )
 from klachtstroom.reporting.store import POINTER, ProjectionSet, ProjectionState, other_set
 
@@ -231,17 +231,14 @@ async def _fold_all(db: Database, target: ProjectionSet, stream: TextIO | None) 
 
 async def _fold_range(session: AsyncSession, target: ProjectionSet, first: str, last: str) -> None:
     """Fold the complaints with ids in [first, last] from their whole log into new rows."""
-    log = table_of(target.log).c  # Core columns: plain tuples back, no ORM loading
-    in_range = (log.complaint_id >= first, log.complaint_id <= last)
-    result = await session.execute(
-        select(log.complaint_id, log.stream, log.seq, log.time_us, log.type, log.data).where(*in_range)
-    )
+    log = target.log
     history: dict[str, list[LoggedEvent]] = {}
-    for complaint_id, stream_, seq, event_time, type_, data in result:
-        history.setdefault(complaint_id, []).append(LoggedEvent(stream_, seq, event_time, type_, data))
-    await write_records(
-        session, target, [fold(cid, events) for cid, events in history.items()], replace=False
-    )
+    for complaint_id, logged in await read_log(
+        session, target, log.complaint_id >= first, log.complaint_id <= last
+    ):
+        history.setdefault(complaint_id, []).append(logged)
+    folded = (fold(cid, events) for cid, events in history.items())
+    await write_facts(session, target, [f for f in folded if f is not None])
 
 
 async def _swap(db: Database, target: ProjectionSet) -> None:
@@ -273,7 +270,7 @@ async def _swap(db: Database, target: ProjectionSet) -> None:
         ]
         for start in range(0, len(rows), WRITE_CHUNK):
             await session.execute(insert(target.log), rows[start : start + WRITE_CHUNK])
-        while await refold_pending(session, target):
+        while (await refold_pending(session, target)).complaints:
             pass
         await session.execute(
             update(ProjectionState)

@@ -1,6 +1,8 @@
 """CaseFacts: the reporting projection of one complaint, and the per-case judgements reports share.
 
-A `CaseFacts` row is built from the Kafka events of one complaint (intake, routing, deadlines).
+A `CaseFacts` row is built from the Kafka events of one complaint (intake, routing, deadlines):
+the one type of a projected case. The fold makes it (projection/fold.py), the projection stores
+it and reads it back (projection/queries.py), and reports, signals and the dashboard read it.
 Every report in this package is a pure function of a set of these rows, so replaying the
 topics gives the same rows and therefore the same report (DESIGN: "Replaying the same events
 gives the same state and the same report").
@@ -44,9 +46,13 @@ TermStatus = Literal["within", "late", "open"]
 ContactStatus = Literal["within", "late"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaseFacts:
-    """One complaint (or other registration) as the reports see it. No personal data."""
+    """One complaint (or other registration) as the reports see it. No personal data.
+
+    Filled in by the fold, one event at a time (projection/fold.py); nothing changes it afterwards.
+    Not frozen for that reason alone: a frozen copy per event made the rebuild twice as slow.
+    """
 
     id: str
     reference: str
@@ -68,6 +74,12 @@ class CaseFacts:
     acknowledged_on: date | None = None
     ombudsman: bool = False
     mediated_with_partner: bool = False  # informal handling together with a provider (Awb 9:5)
+    # The projection's own fields: what signals and the dashboard need beyond the reports.
+    decision_state: str | None = None  # the deadline service's state of the decision term
+    contact_state: str | None = None  # ... and of the contact term
+    merged_into: str | None = None  # merged into that complaint: not in reports or signals
+    imported: bool = False  # a register row imported from another system: no urgent signal
+    urgent_reasons: tuple[str, ...] = ()  # why it is urgent (projection/urgency.py), in order
 
     def __post_init__(self) -> None:
         # A projection bug should fail loudly here, not turn into a silently wrong report.

@@ -23,7 +23,7 @@ from klachtstroom.contracts.signal_events import TrendSignal, UrgentSignal
 from klachtstroom.platform.outbound.queue import DEAD, SENT
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.reporting.projection.queries import cases_table, facts_of, read_records
-from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.settings import ReportingSettings
 from klachtstroom.reporting.signals import text as signal_text
 from klachtstroom.reporting.signals import trends
@@ -67,11 +67,9 @@ class SignalDesk:
             channels.append("webhook")  # never unsigned (DESIGN: signed bodies for webhooks)
         return channels
 
-    async def raise_urgent(self, session: AsyncSession, records: Iterable[CaseRecord]) -> int:
+    async def raise_urgent(self, session: AsyncSession, records: Iterable[CaseFacts]) -> int:
         """One UrgentSignal per newly urgent complaint among `records`; returns how many."""
-        candidates = [
-            r for r in records if r.urgent and r.complete and not r.imported and r.merged_into is None
-        ]
+        candidates = [r for r in records if r.urgent and not r.imported and r.merged_into is None]
         if not candidates:
             return 0
         keys = {signal_text.urgent_key(r.id): r for r in candidates}
@@ -81,7 +79,7 @@ class SignalDesk:
         at = self.now()
         raised = 0
         for key, record in keys.items():
-            if key in known or record.reference is None:
+            if key in known:
                 continue
             payload = UrgentSignal(
                 signal_id=signal_text.signal_id_for(key),
@@ -91,7 +89,7 @@ class SignalDesk:
                 reasons=signal_text.reasons_for(record),
                 municipality=record.municipality,
                 unit=record.unit,
-                category=record.category.value if record.category else None,
+                category=record.category.value,
                 at=at,
             )
             await self._store(session, key, "urgent", payload, complaint_id=record.id)

@@ -12,7 +12,7 @@ from datetime import date
 
 from klachtstroom.contracts.timekeeping import dutch_date
 from klachtstroom.contracts.vocabulary import Kind, dutch
-from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.facts import CaseFacts
 
 _NAMESPACE = uuid.UUID("5b1f3c52-8f0e-4c4e-9a55-6f1f0c2a7d10")
 
@@ -30,7 +30,7 @@ def trend_key(kind: str, key: str, as_of: date) -> str:
     return f"trend:{kind}:{key}:{as_of.isoformat()}"
 
 
-def urgent_summary(record: CaseRecord) -> str:
+def urgent_summary(record: CaseFacts) -> str:
     """'Urgente klacht KL-2026-000012, ontvangen op 3 maart 2026 per telefoon, over bejegening ...'."""
     what = "klacht" if record.kind in (None, Kind.complaint) else f"melding ({dutch(record.kind).lower()})"
     parts = [f"Urgente {what} {record.reference}"]
@@ -52,7 +52,7 @@ def urgent_summary(record: CaseRecord) -> str:
     return sentence
 
 
-def reasons_for(record: CaseRecord) -> list[str]:
+def reasons_for(record: CaseFacts) -> list[str]:
     return list(record.urgent_reasons) or ["De klacht is als urgent aangemerkt."]
 
 
