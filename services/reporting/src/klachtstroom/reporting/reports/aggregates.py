@@ -1,0 +1,464 @@
+"""The annual report and the dashboard's figures counted in the database, for years of data.
+
+`annual.annual_report` counts a list of `CaseFacts` in Python: the one definition of every
+number. Reading all rows of four years for each request is too slow over a million cases, so
+`annual_report_sql` filters (years, municipality, the caller's scope) and counts (GROUP BY) in
+SQL, and builds the same `AnnualReport` from those counts with the same helpers. The per-case
+judgements of `facts.py` are written once more here as SQL expressions (`term_sql`,
+`contact_sql`, `outcome_sql`, ...); tests/test_aggregates.py proves, over a generated set with
+every edge case, that both paths give exactly the same report.
+
+Only what needs per-case judgement beyond those (feedback and norms per complaint, measures
+linked to complaints) is read as rows, and then only the rows of the complaints concerned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, false, func, literal, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from klachtstroom.contracts.vocabulary import (
+    CaseState,
+    Category,
+    Channel,
+    Handler,
+    Kind,
+    MeasureStatus,
+    Outcome,
+    Resolution,
+)
+from klachtstroom.reporting.learning.satisfaction import satisfaction, satisfaction_by, upheld_by_norm
+from klachtstroom.reporting.projection.queries import facts_of, live_set, record_of
+from klachtstroom.reporting.projection.record import CaseRecord
+from klachtstroom.reporting.reports.annual import (
+    MUNICIPALITY_YEARS,
+    AnnualReport,
+    ContactCounts,
+    Learning,
+    TermCounts,
+    count_vocabulary,
+    ordered_names,
+    summary_sentences,
+)
+from klachtstroom.reporting.reports.facts import CLOSED_STATES, OPEN_STATES, UNKNOWN, CaseFacts
+from klachtstroom.reporting.store import CaseRow, ProjectionSet
+
+# Who may see a case: `Access.sees(municipality, provider)` of the platform, or None for all.
+Sees = Callable[[str | None, str | None], bool]
+
+ID_CHUNK = 500  # ids per `IN (...)`: well below every database's limit on bound parameters
+
+
+# --- facts.py's judgements, as SQL over a `CaseRow` table ---------------------------------
+
+
+def closed_sql(cases: type[CaseRow]) -> ColumnElement[bool]:
+    """`CaseFacts.is_closed`; a row without a state is `received` (open)."""
+    return cases.state.in_(sorted(CLOSED_STATES))
+
+
+def outcome_sql(cases: type[CaseRow]) -> Any:
+    """`facts.effective_outcome`."""
+    implied = case(
+        (cases.state == CaseState.declined.value, literal(Outcome.inadmissible.value)),
+        (cases.state == CaseState.withdrawn.value, literal(Outcome.withdrawn.value)),
+    )
+    return case((closed_sql(cases), func.coalesce(cases.outcome, implied)))
+
+
+def resolution_sql(cases: type[CaseRow]) -> Any:
+    """`facts.effective_resolution`."""
+    return case((closed_sql(cases), cases.resolution))
+
+
+def handler_sql(cases: type[CaseRow]) -> Any:
+    """The annual report's handler: `provider` for every complaint that names a provider."""
+    return case(
+        (and_(cases.provider.is_not(None), cases.provider != ""), literal(Handler.provider.value)),
+        else_=cases.handler,
+    )
+
+
+def term_sql(cases: type[CaseRow]) -> Any:
+    """`facts.term_status`: within, late or open."""
+    return case(
+        (
+            closed_sql(cases),
+            case(
+                (or_(cases.decision_due.is_(None), cases.resolved_on.is_(None)), literal("within")),
+                (cases.resolved_on <= cases.decision_due, literal("within")),
+                else_=literal("late"),
+            ),
+        ),
+        else_=literal("open"),
+    )
+
+
+def contact_sql(cases: type[CaseRow], as_of: date) -> Any:
+    """`facts.contact_status` as of `as_of`: within, late or NULL (cannot be said, or no term)."""
+    acknowledged, resolved, due = cases.acknowledged_on, cases.resolved_on, cases.contact_due
+    return case(
+        (due.is_(None), literal(None)),
+        # The earliest known contact date is on time when either known date is.
+        (
+            or_(
+                and_(acknowledged.is_not(None), acknowledged <= due),
+                and_(resolved.is_not(None), resolved <= due),
+            ),
+            literal("within"),
+        ),
+        (or_(acknowledged.is_not(None), resolved.is_not(None)), literal("late")),
+        (due < as_of, literal("late")),
+        else_=literal(None),
+    )
+
+
+def ombudsman_sql(cases: type[CaseRow]) -> Any:
+    return case((or_(cases.ombudsman.is_(True), cases.state == CaseState.ombudsman.value), 1), else_=0)
+
+
+def name_sql(column: Any) -> Any:
+    """`name or UNKNOWN`: a missing or empty name is counted as unknown."""
+    return func.coalesce(func.nullif(column, ""), literal(UNKNOWN))
+
+
+# --- which rows -------------------------------------------------------------------------------
+
+
+def reported(cases: type[CaseRow]) -> ColumnElement[bool]:
+    """The rows reports count: complete and not merged into another (`CaseRecord.facts`)."""
+    return and_(cases.complete.is_(True), cases.merged_into.is_(None))
+
+
+def received_between(cases: type[CaseRow], first_year: int, last_year: int) -> ColumnElement[bool]:
+    return and_(cases.received_on >= date(first_year, 1, 1), cases.received_on <= date(last_year, 12, 31))
+
+
+async def scope_sql(session: AsyncSession, cases: type[CaseRow], sees: Sees | None) -> ColumnElement[bool]:
+    """The caller's scope as a condition: the names it sees, each judged by the platform's rule.
+
+    `Access.sees(m, p)` is "sees municipality m" or "is provider p"; the names stored are few, so
+    each is judged in Python (the rule stays the platform's) and the condition lists them.
+    """
+    if sees is None or sees(None, None):
+        return true()
+    municipalities = [m for m in await _names(session, cases.municipality) if sees(m, None)]
+    providers = [p for p in await _names(session, cases.provider) if sees(None, p)]
+    if not municipalities and not providers:
+        return false()
+    return or_(cases.municipality.in_(municipalities), cases.provider.in_(providers))
+
+
+async def _names(session: AsyncSession, column: Any) -> list[str]:
+    """The distinct non-null values of an indexed column, one index step each (no full scan)."""
+    names: list[str] = []
+    while True:
+        query = select(func.min(column)).where(column.is_not(None))
+        if names:
+            query = query.where(column > names[-1])
+        name = (await session.execute(query)).scalar_one_or_none()
+        if name is None:
+            return names
+        names.append(name)
+
+
+# --- the annual report ------------------------------------------------------------------------
+
+
+async def annual_report_sql(
+    session: AsyncSession,
+    year: int,
+    municipality: str | None = None,
+    *,
+    as_of: date | None = None,
+    learning: Learning | None = None,
+    sees: Sees | None = None,
+    pset: ProjectionSet | None = None,
+) -> AnnualReport:
+    """`annual.annual_report` over the live projection's in-scope rows, counted in SQL.
+
+    Gives exactly the report `annual_report(in_scope(read_facts(year - 3, year)), ...)` gives.
+    """
+    as_of = as_of or date(year, 12, 31)
+    learning = learning or Learning()
+    pset = pset or await live_set(session)
+    cases = pset.cases
+    where = [reported(cases), await scope_sql(session, cases, sees)]
+    if municipality is not None:
+        where.append(cases.municipality == municipality)
+
+    this_year, last_year = await _year_counts(session, cases, year, as_of, where)
+    by_unit = await _by_unit(session, cases, year, where)
+    by_municipality = await municipality_years(session, cases, year, municipality, where)
+    learned = await _learning_facts(session, cases, year, learning, where)
+
+    report: AnnualReport = {
+        "year": year,
+        "total": this_year.total,
+        "by_channel": this_year.vocabulary(Channel, "channel"),
+        "by_kind": this_year.vocabulary(Kind, "kind"),
+        "by_category": this_year.vocabulary(Category, "category"),
+        "by_unit": by_unit,
+        "by_municipality": by_municipality,
+        "by_outcome": this_year.vocabulary(Outcome, "outcome"),
+        "by_resolution": this_year.vocabulary(Resolution, "resolution"),
+        "by_handler": this_year.vocabulary(Handler, "handler"),
+        "within_term": this_year.terms(),
+        "ombudsman": this_year.sum("ombudsman"),
+        "acknowledged_within_5_working_days": this_year.contacts(),
+        "municipality": municipality,
+        "as_of": as_of.isoformat(),
+        "comparison": {
+            "year": year - 1,
+            "total": last_year.total,
+            "by_kind": last_year.vocabulary(Kind, "kind"),
+            "by_channel": last_year.vocabulary(Channel, "channel"),
+            "by_category": last_year.vocabulary(Category, "category"),
+        },
+        "summary_sentences": [],
+        "satisfaction": satisfaction(learned, learning.answers),
+        "satisfaction_by": satisfaction_by(learned, learning.answers),
+        "upheld_by_norm": upheld_by_norm(learned, learning.norms),
+        "measures": count_vocabulary(MeasureStatus, (MeasureStatus(m["status"]) for m in learning.measures)),
+        "measures_list": [dict(m) for m in learning.measures],
+    }
+    report["summary_sentences"] = summary_sentences(report)
+    return report
+
+
+_GROUPS = ("channel", "kind", "category", "outcome", "resolution", "handler", "term", "contact")
+
+
+@dataclass
+class _Counts:
+    """Counts of one year's rows grouped by every value a report table shows."""
+
+    rows: list[Mapping[str, Any]]
+
+    @property
+    def total(self) -> int:
+        return sum(int(r["n"]) for r in self.rows)
+
+    def sum(self, key: str) -> int:
+        return sum(int(r[key]) for r in self.rows)
+
+    def tally(self, key: str) -> dict[Any, int]:
+        counts: dict[Any, int] = {}
+        for row in self.rows:
+            counts[row[key]] = counts.get(row[key], 0) + int(row["n"])
+        return counts
+
+    def vocabulary(self, vocabulary: Any, key: str) -> dict[str, int]:
+        """As `annual.count_vocabulary`: every value listed, None not counted, unknown values fail."""
+        counts = count_vocabulary(vocabulary, ())
+        for value, n in self.tally(key).items():
+            if value is not None:
+                counts[vocabulary(value).value] += n
+        return counts
+
+    def terms(self) -> TermCounts:
+        tally = self.tally("term")
+        return {"within": tally.get("within", 0), "late": tally.get("late", 0), "open": tally.get("open", 0)}
+
+    def contacts(self) -> ContactCounts:
+        tally = self.tally("contact")  # None: cannot be said yet, or no contact term
+        return {"within": tally.get("within", 0), "late": tally.get("late", 0)}
+
+
+async def _year_counts(
+    session: AsyncSession, cases: type[CaseRow], year: int, as_of: date, where: Sequence[ColumnElement[bool]]
+) -> tuple[_Counts, _Counts]:
+    """This year's and last year's counts, in one pass over the two years' rows."""
+    this_year = (cases.received_on >= date(year, 1, 1)).label("this_year")
+    columns = (
+        cases.channel.label("channel"),
+        cases.kind.label("kind"),
+        cases.category.label("category"),
+        outcome_sql(cases).label("outcome"),
+        resolution_sql(cases).label("resolution"),
+        handler_sql(cases).label("handler"),
+        term_sql(cases).label("term"),
+        contact_sql(cases, as_of).label("contact"),
+    )
+    query = (
+        select(
+            this_year, *columns, func.count().label("n"), func.sum(ombudsman_sql(cases)).label("ombudsman")
+        )
+        .where(*where, received_between(cases, year - 1, year))
+        .group_by(this_year, *columns)
+    )
+    rows = [dict(r._mapping) for r in await session.execute(query)]
+    for row in rows:
+        row["this_year"] = bool(row["this_year"])
+    return (
+        _Counts([r for r in rows if r["this_year"]]),
+        _Counts([r for r in rows if not r["this_year"]]),
+    )
+
+
+async def _by_unit(
+    session: AsyncSession, cases: type[CaseRow], year: int, where: Sequence[ColumnElement[bool]]
+) -> dict[str, dict[str, int]]:
+    unit = name_sql(cases.unit)
+    query = (
+        select(unit, cases.category, func.count())
+        .where(*where, received_between(cases, year, year))
+        .group_by(unit, cases.category)
+    )
+    found = [(str(u), c, int(n)) for u, c, n in await session.execute(query)]
+    table = {name: count_vocabulary(Category, ()) for name in ordered_names(u for u, _, _ in found)}
+    for name, category, n in found:
+        table[name][Category(category).value] += n
+    return table
+
+
+async def municipality_years(
+    session: AsyncSession,
+    cases: type[CaseRow],
+    year: int,
+    municipality: str | None,
+    where: Sequence[ColumnElement[bool]],
+) -> dict[str, dict[str, int]]:
+    """`by_municipality`: registrations per municipality in this year and the three before."""
+    years = range(year - MUNICIPALITY_YEARS + 1, year + 1)
+    name = name_sql(cases.municipality)
+    per_year = [func.sum(case((received_between(cases, y, y), 1), else_=0)) for y in years]
+    query = select(name, *per_year).where(*where, received_between(cases, years[0], years[-1])).group_by(name)
+    found = {str(row[0]): [int(n) for n in row[1:]] for row in await session.execute(query)}
+    names = [municipality] if municipality is not None else ordered_names(found)
+    table = {n: {str(y): 0 for y in years} for n in names}
+    for n, counts in found.items():
+        table[n] = {str(y): c for y, c in zip(years, counts, strict=True)}
+    return table
+
+
+async def _learning_facts(
+    session: AsyncSession,
+    cases: type[CaseRow],
+    year: int,
+    learning: Learning,
+    where: Sequence[ColumnElement[bool]],
+) -> list[CaseFacts]:
+    """This year's facts of the complaints with feedback or norms: all the learning tables judge."""
+    ids = set(learning.answers) | set(learning.norms)
+    return await facts_by_id(session, cases, ids, [*where, received_between(cases, year, year)])
+
+
+async def facts_by_id(
+    session: AsyncSession,
+    cases: type[CaseRow],
+    ids: Iterable[str],
+    where: Sequence[ColumnElement[bool]],
+) -> list[CaseFacts]:
+    """The facts of these complaints that meet `where`, in id order; read in chunks of ids."""
+    records = await records_by_id(session, cases, ids, where)
+    return facts_of(records[i] for i in sorted(records))
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """The dashboard's figures on open cases (decision term, as of `today`)."""
+
+    open: int
+    at_risk: int  # due today or within `horizon` days
+    overdue: int
+    urgent: int
+
+
+def open_sql(cases: type[CaseRow]) -> ColumnElement[bool]:
+    """The dashboard's open cases: rows in an open state."""
+    return cases.state.in_(sorted(OPEN_STATES))
+
+
+async def open_counts(
+    session: AsyncSession,
+    cases: type[CaseRow],
+    today: date,
+    horizon: date,
+    where: Sequence[ColumnElement[bool]],
+) -> OpenCounts:
+    due = cases.decision_due
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.sum(case((and_(due >= today, due <= horizon), 1), else_=0)),
+                func.sum(case((due < today, 1), else_=0)),
+                func.sum(case((cases.urgent.is_(True), 1), else_=0)),
+            ).where(*where, open_sql(cases))
+        )
+    ).one()
+    return OpenCounts(*(int(n or 0) for n in row))
+
+
+def _text_order(session: AsyncSession, column: Any) -> Any:
+    """Order text as Python compares it (by code point), whatever the database's collation."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
+async def open_by_due(
+    session: AsyncSession, cases: type[CaseRow], limit: int | None, where: Sequence[ColumnElement[bool]]
+) -> list[CaseRecord]:
+    """Open cases, shortest decision term first (no due date last), then by reference and id."""
+    query = (
+        select(cases)
+        .where(*where, open_sql(cases))
+        .order_by(
+            case((cases.decision_due.is_(None), 1), else_=0),
+            cases.decision_due,
+            _text_order(session, cases.reference),
+            _text_order(session, cases.id),
+        )
+        .limit(limit)
+    )
+    return [record_of(r) for r in (await session.execute(query)).scalars()]
+
+
+async def open_records(
+    session: AsyncSession, cases: type[CaseRow], where: Sequence[ColumnElement[bool]]
+) -> list[CaseRecord]:
+    """Open cases meeting `where`, in id order."""
+    query = select(cases).where(*where, open_sql(cases)).order_by(_text_order(session, cases.id))
+    return [record_of(r) for r in (await session.execute(query)).scalars()]
+
+
+async def records_by_id(
+    session: AsyncSession, cases: type[CaseRow], ids: Iterable[str], where: Sequence[ColumnElement[bool]]
+) -> dict[str, CaseRecord]:
+    """The rows of these complaints that meet `where`; read in chunks of ids."""
+    wanted = sorted(set(ids))
+    found: dict[str, CaseRecord] = {}
+    for start in range(0, len(wanted), ID_CHUNK):
+        query = select(cases).where(*where, cases.id.in_(wanted[start : start + ID_CHUNK]))
+        found.update((r.id, record_of(r)) for r in (await session.execute(query)).scalars())
+    return found
+
+
+async def municipalities_between(
+    session: AsyncSession,
+    cases: type[CaseRow],
+    first_year: int,
+    last_year: int,
+    where: Sequence[ColumnElement[bool]],
+) -> list[str]:
+    """The municipalities with a registration in these years, alphabetically (case-insensitive)."""
+    candidates = await _names(session, cases.municipality)
+    found: list[str] = []
+    for name in candidates:
+        if not name:
+            continue
+        query = select(cases.id).where(
+            *where, cases.municipality == name, received_between(cases, first_year, last_year)
+        )
+        if (await session.execute(query.limit(1))).first() is not None:
+            found.append(name)
+    return sorted(found, key=lambda n: (n.casefold(), n))
