@@ -159,6 +159,8 @@ async def test_the_dashboards_municipalities_are_those_of_the_four_years(harness
         cases = (await live_set(session)).cases
         for sees in SCOPES.values():
             facts = _scoped(await read_facts(session, YEAR - 3, YEAR), sees)
-            expected = sorted({f.municipality for f in facts if f.municipality}, key=lambda n: (n.casefold(), n))
+            expected = sorted(
+                {f.municipality for f in facts if f.municipality}, key=lambda n: (n.casefold(), n)
+            )
             where = [reported(cases), await scope_sql(session, cases, sees)]
             assert await municipalities_between(session, cases, YEAR - 3, YEAR, where) == expected

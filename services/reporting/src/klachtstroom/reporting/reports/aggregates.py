@@ -132,8 +132,13 @@ def name_sql(column: Any) -> Any:
 
 
 def reported(cases: type[CaseRow]) -> ColumnElement[bool]:
-    """The rows reports count: complete and not merged into another (`CaseRecord.facts`)."""
-    return and_(cases.complete.is_(True), cases.merged_into.is_(None))
+    """The rows reports count: complete and not merged into another (`CaseRecord.facts`).
+
+    `complete IS NOT false` (the column is never NULL) rather than `IS true`: SQLite, without
+    statistics, would otherwise read nearly every row through the `complete` index instead of
+    the date or municipality index.
+    """
+    return and_(cases.complete.is_not(False), cases.merged_into.is_(None))
 
 
 def received_between(cases: type[CaseRow], first_year: int, last_year: int) -> ColumnElement[bool]:
@@ -156,16 +161,17 @@ async def scope_sql(session: AsyncSession, cases: type[CaseRow], sees: Sees | No
 
 
 async def _names(session: AsyncSession, column: Any) -> list[str]:
-    """The distinct non-null values of an indexed column, one index step each (no full scan)."""
-    names: list[str] = []
-    while True:
-        query = select(func.min(column)).where(column.is_not(None))
-        if names:
-            query = query.where(column > names[-1])
-        name = (await session.execute(query)).scalar_one_or_none()
-        if name is None:
-            return names
-        names.append(name)
+    """The distinct non-null values of an indexed column, in one statement without a full scan."""
+    names = _names_cte(column)
+    query = select(names.c.name).where(names.c.name.is_not(None))
+    return [str(n) for n in (await session.execute(query)).scalars()]
+
+
+def _names_cte(column: Any) -> Any:
+    """The distinct values of an indexed column in order: each the least one above the one before."""
+    names = select(func.min(column).label("name")).where(column.is_not(None)).cte("names", recursive=True)
+    above = select(func.min(column)).where(column > names.c.name).scalar_subquery()
+    return names.union_all(select(above).where(names.c.name.is_not(None)))
 
 
 # --- the annual report ------------------------------------------------------------------------
@@ -450,15 +456,17 @@ async def municipalities_between(
     last_year: int,
     where: Sequence[ColumnElement[bool]],
 ) -> list[str]:
-    """The municipalities with a registration in these years, alphabetically (case-insensitive)."""
-    candidates = await _names(session, cases.municipality)
-    found: list[str] = []
-    for name in candidates:
-        if not name:
-            continue
-        query = select(cases.id).where(
-            *where, cases.municipality == name, received_between(cases, first_year, last_year)
-        )
-        if (await session.execute(query.limit(1))).first() is not None:
-            found.append(name)
+    """The municipalities with a registration in these years, alphabetically (case-insensitive).
+
+    One statement: the names one index step each (a recursive CTE), each kept when one of its
+    rows in the years meets `where`; no pass over the years' rows.
+    """
+    names = _names_cte(cases.municipality)
+    held = (
+        select(cases.id)
+        .where(*where, cases.municipality == names.c.name, received_between(cases, first_year, last_year))
+        .exists()
+    )
+    query = select(names.c.name).where(names.c.name.is_not(None), names.c.name != "", held)
+    found = [str(n) for n in (await session.execute(query)).scalars()]
     return sorted(found, key=lambda n: (n.casefold(), n))
