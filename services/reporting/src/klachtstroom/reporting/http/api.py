@@ -102,6 +102,7 @@ async def annual(
             learning=learning,
             sees=sees,
             pset=pset,
+            cache=reporting.counts,
         )
     if published:
         settings = reporting.settings

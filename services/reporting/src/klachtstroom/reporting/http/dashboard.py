@@ -192,7 +192,13 @@ async def dashboard(
         )
         names = await municipalities_between(session, cases, year - 3, year, mine)
         report = await annual_report_sql(
-            session, year, municipality, as_of=reporting.as_of(year), sees=sees, pset=pset
+            session,
+            year,
+            municipality,
+            as_of=reporting.as_of(year),
+            sees=sees,
+            pset=pset,
+            cache=reporting.counts,
         )
     if limited(request) is not None:
         poor_answers = [p for p in poor_answers if p["complaint_id"] in known]

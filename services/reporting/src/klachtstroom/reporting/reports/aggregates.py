@@ -14,7 +14,9 @@ linked to complaints) is read as rows, and then only the rows of the complaints 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import copy
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -47,7 +49,7 @@ from klachtstroom.reporting.reports.annual import (
     summary_sentences,
 )
 from klachtstroom.reporting.reports.facts import CLOSED_STATES, OPEN_STATES, UNKNOWN, CaseFacts
-from klachtstroom.reporting.store import CaseRow, ProjectionSet
+from klachtstroom.reporting.store import POINTER, CaseRow, ProjectionSet, ProjectionState
 
 # Who may see a case: `Access.sees(municipality, provider)` of the platform, or None for all.
 Sees = Callable[[str | None, str | None], bool]
@@ -146,18 +148,26 @@ def received_between(cases: type[CaseRow], first_year: int, last_year: int) -> C
 
 
 async def scope_sql(session: AsyncSession, cases: type[CaseRow], sees: Sees | None) -> ColumnElement[bool]:
-    """The caller's scope as a condition: the names it sees, each judged by the platform's rule.
+    """The caller's scope as a condition: the names it sees, each judged by the platform's rule."""
+    return (await _scope(session, cases, sees))[0]
+
+
+async def _scope(
+    session: AsyncSession, cases: type[CaseRow], sees: Sees | None
+) -> tuple[ColumnElement[bool], Hashable]:
+    """The scope condition, and a key that is equal for equal conditions (for the cache).
 
     `Access.sees(m, p)` is "sees municipality m" or "is provider p"; the names stored are few, so
     each is judged in Python (the rule stays the platform's) and the condition lists them.
     """
     if sees is None or sees(None, None):
-        return true()
+        return true(), "all"
     municipalities = [m for m in await _names(session, cases.municipality) if sees(m, None)]
     providers = [p for p in await _names(session, cases.provider) if sees(None, p)]
     if not municipalities and not providers:
-        return false()
-    return or_(cases.municipality.in_(municipalities), cases.provider.in_(providers))
+        return false(), "none"
+    condition = or_(cases.municipality.in_(municipalities), cases.provider.in_(providers))
+    return condition, (tuple(municipalities), tuple(providers))
 
 
 async def _names(session: AsyncSession, column: Any) -> list[str]:
@@ -186,22 +196,42 @@ async def annual_report_sql(
     learning: Learning | None = None,
     sees: Sees | None = None,
     pset: ProjectionSet | None = None,
+    cache: CountsCache | None = None,
 ) -> AnnualReport:
     """`annual.annual_report` over the live projection's in-scope rows, counted in SQL.
 
     Gives exactly the report `annual_report(in_scope(read_facts(year - 3, year)), ...)` gives.
+    With a `cache`, the counts are kept per projection version (see `CountsCache`); the learning
+    sections are read fresh every time.
     """
     as_of = as_of or date(year, 12, 31)
     learning = learning or Learning()
     pset = pset or await live_set(session)
     cases = pset.cases
-    where = [reported(cases), await scope_sql(session, cases, sees)]
+    scope, scope_key = await _scope(session, cases, sees)
+    where = [reported(cases), scope]
     if municipality is not None:
         where.append(cases.municipality == municipality)
 
-    this_year, last_year = await _year_counts(session, cases, year, as_of, where)
-    by_unit = await _by_unit(session, cases, year, where)
-    by_municipality = await municipality_years(session, cases, year, municipality, where)
+    key = await cache.key(session, pset, (year, municipality, as_of, scope_key)) if cache else None
+    tables = cache.get(key) if cache is not None else None
+    if tables is None:
+        this_year, last_year = await _year_counts(session, cases, year, as_of, where)
+        tables = _Tables(
+            this_year,
+            last_year,
+            await _by_unit(session, cases, year, where),
+            await municipality_years(session, cases, year, municipality, where),
+        )
+        if cache is not None:
+            cache.put(key, tables)
+    tables = copy.deepcopy(tables)  # the report is the caller's to change
+    this_year, last_year, by_unit, by_municipality = (
+        tables.this_year,
+        tables.last_year,
+        tables.by_unit,
+        tables.by_municipality,
+    )
     learned = await _learning_facts(session, cases, year, learning, where)
 
     report: AnnualReport = {
@@ -238,7 +268,50 @@ async def annual_report_sql(
     return report
 
 
-_GROUPS = ("channel", "kind", "category", "outcome", "resolution", "handler", "term", "contact")
+@dataclass
+class _Tables:
+    """The counts of one report that depend on the case rows only."""
+
+    this_year: _Counts
+    last_year: _Counts
+    by_unit: dict[str, dict[str, int]]
+    by_municipality: dict[str, dict[str, int]]
+
+
+class CountsCache:
+    """Report counts per projection version, in memory, the newest `size` kept.
+
+    The version is the live set, when it was rebuilt, the last logged event and the number of
+    events not yet folded: case rows change only when events are folded (`refold_pending`, which
+    lowers that number, or grows the log first) or when a rebuild swaps the set. A request after
+    any of these reads the counts anew.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, _Tables] = OrderedDict()
+
+    async def version(self, session: AsyncSession, pset: ProjectionSet) -> Hashable:
+        log = pset.log
+        rebuilt = select(ProjectionState.rebuilt_at).where(ProjectionState.name == POINTER).scalar_subquery()
+        unfolded = select(func.count()).select_from(log).where(log.folded.is_(False)).scalar_subquery()
+        row = (await session.execute(select(func.max(log.seq), unfolded, rebuilt))).one()
+        return (pset.name, *row)
+
+    async def key(self, session: AsyncSession, pset: ProjectionSet, key: Hashable) -> Hashable:
+        """The entry's key: read the version *before* the counts, so counts are never older."""
+        return (await self.version(session, pset), key)
+
+    def get(self, key: Hashable) -> _Tables | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, tables: _Tables) -> None:
+        self._entries[key] = tables
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
 
 @dataclass
