@@ -1,4 +1,5 @@
-"""Indexes for reports over years of data: one municipality's received dates, and providers.
+"""Indexes for reports over years of data: one municipality's received dates, providers, and the
+received dates with what a report's scope and `by_municipality` read (counted in the index).
 
 Both projection sets (`case_facts_a`, `case_facts_b`) get them, so a rebuild's swap keeps them.
 
@@ -22,9 +23,15 @@ def upgrade() -> None:
     for table in TABLES:
         op.create_index(f"ix_{table}_municipality_received_on", table, ["municipality", "received_on"])
         op.create_index(f"ix_{table}_provider", table, ["provider"])
+        op.create_index(
+            f"ix_{table}_received_on_scope",
+            table,
+            ["received_on", "municipality", "provider", "complete", "merged_into"],
+        )
 
 
 def downgrade() -> None:
     for table in TABLES:
+        op.drop_index(f"ix_{table}_received_on_scope", table_name=table)
         op.drop_index(f"ix_{table}_provider", table_name=table)
         op.drop_index(f"ix_{table}_municipality_received_on", table_name=table)

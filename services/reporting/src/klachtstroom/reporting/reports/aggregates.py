@@ -214,49 +214,31 @@ async def annual_report_sql(
         where.append(cases.municipality == municipality)
 
     key = await cache.key(session, pset, (year, municipality, as_of, scope_key)) if cache else None
-    tables = cache.get(key) if cache is not None else None
-    if tables is None:
-        this_year, last_year = await _year_counts(session, cases, year, as_of, where)
-        tables = _Tables(
-            this_year,
-            last_year,
-            await _by_unit(session, cases, year, where),
-            await municipality_years(session, cases, year, municipality, where),
-        )
+    counted = cache.get(key) if cache is not None else None
+    if counted is None:
+        counted = await _count_tables(session, cases, year, municipality, as_of, where)
         if cache is not None:
-            cache.put(key, tables)
-    tables = copy.deepcopy(tables)  # the report is the caller's to change
-    this_year, last_year, by_unit, by_municipality = (
-        tables.this_year,
-        tables.last_year,
-        tables.by_unit,
-        tables.by_municipality,
-    )
+            cache.put(key, counted)
+    counted = copy.deepcopy(counted)  # the report is the caller's to change
     learned = await _learning_facts(session, cases, year, learning, where)
 
     report: AnnualReport = {
         "year": year,
-        "total": this_year.total,
-        "by_channel": this_year.vocabulary(Channel, "channel"),
-        "by_kind": this_year.vocabulary(Kind, "kind"),
-        "by_category": this_year.vocabulary(Category, "category"),
-        "by_unit": by_unit,
-        "by_municipality": by_municipality,
-        "by_outcome": this_year.vocabulary(Outcome, "outcome"),
-        "by_resolution": this_year.vocabulary(Resolution, "resolution"),
-        "by_handler": this_year.vocabulary(Handler, "handler"),
-        "within_term": this_year.terms(),
-        "ombudsman": this_year.sum("ombudsman"),
-        "acknowledged_within_5_working_days": this_year.contacts(),
+        "total": counted["total"],
+        "by_channel": counted["by_channel"],
+        "by_kind": counted["by_kind"],
+        "by_category": counted["by_category"],
+        "by_unit": counted["by_unit"],
+        "by_municipality": counted["by_municipality"],
+        "by_outcome": counted["by_outcome"],
+        "by_resolution": counted["by_resolution"],
+        "by_handler": counted["by_handler"],
+        "within_term": counted["within_term"],
+        "ombudsman": counted["ombudsman"],
+        "acknowledged_within_5_working_days": counted["acknowledged_within_5_working_days"],
         "municipality": municipality,
         "as_of": as_of.isoformat(),
-        "comparison": {
-            "year": year - 1,
-            "total": last_year.total,
-            "by_kind": last_year.vocabulary(Kind, "kind"),
-            "by_channel": last_year.vocabulary(Channel, "channel"),
-            "by_category": last_year.vocabulary(Category, "category"),
-        },
+        "comparison": counted["comparison"],
         "summary_sentences": [],
         "satisfaction": satisfaction(learned, learning.answers),
         "satisfaction_by": satisfaction_by(learned, learning.answers),
@@ -268,14 +250,37 @@ async def annual_report_sql(
     return report
 
 
-@dataclass
-class _Tables:
-    """The counts of one report that depend on the case rows only."""
-
-    this_year: _Counts
-    last_year: _Counts
-    by_unit: dict[str, dict[str, int]]
-    by_municipality: dict[str, dict[str, int]]
+async def _count_tables(
+    session: AsyncSession,
+    cases: type[CaseRow],
+    year: int,
+    municipality: str | None,
+    as_of: date,
+    where: Sequence[ColumnElement[bool]],
+) -> dict[str, Any]:
+    """The report's tables that depend on the case rows only (all but the learning sections)."""
+    this_year, last_year = await _year_counts(session, cases, year, as_of, where)
+    return {
+        "total": this_year.total,
+        "by_channel": this_year.vocabulary(Channel, "channel"),
+        "by_kind": this_year.vocabulary(Kind, "kind"),
+        "by_category": this_year.vocabulary(Category, "category"),
+        "by_unit": _by_unit(this_year),
+        "by_municipality": await municipality_years(session, cases, year, municipality, where),
+        "by_outcome": this_year.vocabulary(Outcome, "outcome"),
+        "by_resolution": this_year.vocabulary(Resolution, "resolution"),
+        "by_handler": this_year.vocabulary(Handler, "handler"),
+        "within_term": this_year.terms(),
+        "ombudsman": this_year.sum("ombudsman"),
+        "acknowledged_within_5_working_days": this_year.contacts(),
+        "comparison": {
+            "year": year - 1,
+            "total": last_year.total,
+            "by_kind": last_year.vocabulary(Kind, "kind"),
+            "by_channel": last_year.vocabulary(Channel, "channel"),
+            "by_category": last_year.vocabulary(Category, "category"),
+        },
+    }
 
 
 class CountsCache:
@@ -289,7 +294,7 @@ class CountsCache:
 
     def __init__(self, size: int = 32) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, _Tables] = OrderedDict()
+        self._entries: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
 
     async def version(self, session: AsyncSession, pset: ProjectionSet) -> Hashable:
         log = pset.log
@@ -302,13 +307,13 @@ class CountsCache:
         """The entry's key: read the version *before* the counts, so counts are never older."""
         return (await self.version(session, pset), key)
 
-    def get(self, key: Hashable) -> _Tables | None:
+    def get(self, key: Hashable) -> dict[str, Any] | None:
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
         return found
 
-    def put(self, key: Hashable, tables: _Tables) -> None:
+    def put(self, key: Hashable, tables: dict[str, Any]) -> None:
         self._entries[key] = tables
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
@@ -353,9 +358,10 @@ class _Counts:
 async def _year_counts(
     session: AsyncSession, cases: type[CaseRow], year: int, as_of: date, where: Sequence[ColumnElement[bool]]
 ) -> tuple[_Counts, _Counts]:
-    """This year's and last year's counts, in one pass over the two years' rows."""
+    """This year's and last year's counts, in one pass over the two years' rows (units too)."""
     this_year = (cases.received_on >= date(year, 1, 1)).label("this_year")
     columns = (
+        name_sql(cases.unit).label("unit"),
         cases.channel.label("channel"),
         cases.kind.label("kind"),
         cases.category.label("category"),
@@ -381,16 +387,9 @@ async def _year_counts(
     )
 
 
-async def _by_unit(
-    session: AsyncSession, cases: type[CaseRow], year: int, where: Sequence[ColumnElement[bool]]
-) -> dict[str, dict[str, int]]:
-    unit = name_sql(cases.unit)
-    query = (
-        select(unit, cases.category, func.count())
-        .where(*where, received_between(cases, year, year))
-        .group_by(unit, cases.category)
-    )
-    found = [(str(u), c, int(n)) for u, c, n in await session.execute(query)]
+def _by_unit(this_year: _Counts) -> dict[str, dict[str, int]]:
+    """`by_unit`: every unit seen (in `ordered_names` order), each with every category."""
+    found = [(str(r["unit"]), r["category"], int(r["n"])) for r in this_year.rows]
     table = {name: count_vocabulary(Category, ()) for name in ordered_names(u for u, _, _ in found)}
     for name, category, n in found:
         table[name][Category(category).value] += n
