@@ -17,20 +17,24 @@ from typing import Any
 
 import pytest
 from reporting_harness import Harness, start_harness
-from sqlalchemy import insert
+from sqlalchemy import insert, or_
 
 from klachtstroom.contracts.vocabulary import CaseState, Category, Channel, Handler, Kind, Outcome, Resolution
+from klachtstroom.reporting.http.dashboard import CONTACT_PENDING
 from klachtstroom.reporting.learning.satisfaction import Answer
-from klachtstroom.reporting.projection.queries import live_set, read_facts
+from klachtstroom.reporting.projection.queries import live_set, read_facts, read_records
 from klachtstroom.reporting.reports.aggregates import (
     Sees,
     annual_report_sql,
     municipalities_between,
+    open_by_due,
+    open_counts,
+    open_records,
     reported,
     scope_sql,
 )
 from klachtstroom.reporting.reports.annual import Learning, annual_report
-from klachtstroom.reporting.reports.facts import CaseFacts
+from klachtstroom.reporting.reports.facts import OPEN_STATES, CaseFacts
 
 YEAR = 2025
 MUNICIPALITIES = ["Voorbeeldstad", "Buurdorp", "buurdorp", "Ærø", None, ""]
@@ -62,7 +66,7 @@ def _row(i: int, rng: random.Random) -> dict[str, Any]:
     complete = rng.random() < 0.95
     return {
         "id": f"c-{i:05d}", "complete": complete,
-        "reference": f"KL-{received.year}-{i:05d}" if complete else None,
+        "reference": f"KL-{received.year}-{rng.randrange(10**5):05d}" if complete else None,
         "received_on": received, "channel": rng.choice(list(Channel)).value,
         "kind": rng.choice(list(Kind)).value, "category": rng.choice(list(Category)).value,
         "urgent": rng.random() < 0.1, "municipality": rng.choice(MUNICIPALITIES),
@@ -164,3 +168,42 @@ async def test_the_dashboards_municipalities_are_those_of_the_four_years(harness
             )
             where = [reported(cases), await scope_sql(session, cases, sees)]
             assert await municipalities_between(session, cases, YEAR - 3, YEAR, where) == expected
+
+
+async def test_the_dashboards_open_cases_are_those_python_would_list(harness: Harness) -> None:
+    """Counts, the first open cases by due date and the contact terms, as the dashboard had them."""
+    today = date(YEAR, 6, 1)
+    horizon = today + timedelta(days=5)
+    async with harness.service.db.reading() as session:
+        cases = (await live_set(session)).cases
+        everything = await read_records(session, cases.state.in_(sorted(OPEN_STATES)))
+        for sees in SCOPES.values():
+            for municipality in (None, "Buurdorp"):
+                mine = [r for r in everything if sees is None or sees(r.municipality, r.provider)]
+                mine = [r for r in mine if municipality is None or r.municipality == municipality]
+                where = [reported(cases), await scope_sql(session, cases, sees)]
+                if municipality is not None:
+                    where.append(cases.municipality == municipality)
+                counts = await open_counts(session, cases, today, horizon, where)
+                due = [r.decision_due for r in mine]
+                assert (counts.open, counts.at_risk, counts.overdue, counts.urgent) == (
+                    len(mine),
+                    sum(1 for d in due if d is not None and today <= d <= horizon),
+                    sum(1 for d in due if d is not None and d < today),
+                    sum(1 for r in mine if r.urgent),
+                )
+                by_due = sorted(mine, key=lambda r: (r.decision_due or date.max, r.reference or ""))
+                first = await open_by_due(session, cases, 50, where)
+                assert [r.id for r in first] == [r.id for r in by_due[:50]]
+                pending = [
+                    r.id for r in mine
+                    if r.contact_due is not None and r.contact_due <= horizon and r.acknowledged_on is None
+                    and r.contact_state in (None, "running", "breached")
+                ]  # fmt: skip
+                contact = [
+                    *where,
+                    cases.contact_due <= horizon,
+                    cases.acknowledged_on.is_(None),
+                    or_(cases.contact_state.is_(None), cases.contact_state.in_(CONTACT_PENDING)),
+                ]
+                assert [r.id for r in await open_records(session, cases, contact)] == pending
