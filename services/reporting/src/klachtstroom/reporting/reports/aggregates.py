@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, true
+from sqlalchemy import and_, case, false, func, literal, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -355,30 +355,47 @@ class _Counts:
         return {"within": tally.get("within", 0), "late": tally.get("late", 0)}
 
 
+# Grouped expressions are selected under a label and grouped by that label: PostgreSQL matches a
+# GROUP BY expression to the selected one by its text, and SQLAlchemy gives each copy of an
+# expression its own bound parameters. The prefix keeps labels apart from column names (which
+# PostgreSQL would prefer in GROUP BY).
+_PREFIX = "group_"
+
+
+def _labelled(groups: Mapping[str, Any]) -> list[Any]:
+    return [expression.label(_PREFIX + name) for name, expression in groups.items()]
+
+
+def _by_label(groups: Mapping[str, Any]) -> list[Any]:
+    return [literal_column(_PREFIX + name) for name in groups]
+
+
+def _unlabelled(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(key).removeprefix(_PREFIX): value for key, value in row.items()}
+
+
 async def _year_counts(
     session: AsyncSession, cases: type[CaseRow], year: int, as_of: date, where: Sequence[ColumnElement[bool]]
 ) -> tuple[_Counts, _Counts]:
     """This year's and last year's counts, in one pass over the two years' rows (units too)."""
-    this_year = (cases.received_on >= date(year, 1, 1)).label("this_year")
-    columns = (
-        name_sql(cases.unit).label("unit"),
-        cases.channel.label("channel"),
-        cases.kind.label("kind"),
-        cases.category.label("category"),
-        outcome_sql(cases).label("outcome"),
-        resolution_sql(cases).label("resolution"),
-        handler_sql(cases).label("handler"),
-        term_sql(cases).label("term"),
-        contact_sql(cases, as_of).label("contact"),
-    )
+    groups = {
+        "this_year": cases.received_on >= date(year, 1, 1),
+        "unit": name_sql(cases.unit),
+        "channel": cases.channel,
+        "kind": cases.kind,
+        "category": cases.category,
+        "outcome": outcome_sql(cases),
+        "resolution": resolution_sql(cases),
+        "handler": handler_sql(cases),
+        "term": term_sql(cases),
+        "contact": contact_sql(cases, as_of),
+    }
     query = (
-        select(
-            this_year, *columns, func.count().label("n"), func.sum(ombudsman_sql(cases)).label("ombudsman")
-        )
+        select(*_labelled(groups), func.count().label("n"), func.sum(ombudsman_sql(cases)).label("ombudsman"))
         .where(*where, received_between(cases, year - 1, year))
-        .group_by(this_year, *columns)
+        .group_by(*_by_label(groups))
     )
-    rows = [dict(r._mapping) for r in await session.execute(query)]
+    rows = [_unlabelled(r._mapping) for r in await session.execute(query)]
     for row in rows:
         row["this_year"] = bool(row["this_year"])
     return (
@@ -405,9 +422,13 @@ async def municipality_years(
 ) -> dict[str, dict[str, int]]:
     """`by_municipality`: registrations per municipality in this year and the three before."""
     years = range(year - MUNICIPALITY_YEARS + 1, year + 1)
-    name = name_sql(cases.municipality)
+    groups = {"municipality": name_sql(cases.municipality)}
     per_year = [func.sum(case((received_between(cases, y, y), 1), else_=0)) for y in years]
-    query = select(name, *per_year).where(*where, received_between(cases, years[0], years[-1])).group_by(name)
+    query = (
+        select(*_labelled(groups), *per_year)
+        .where(*where, received_between(cases, years[0], years[-1]))
+        .group_by(*_by_label(groups))
+    )
     found = {str(row[0]): [int(n) for n in row[1:]] for row in await session.execute(query)}
     names = [municipality] if municipality is not None else ordered_names(found)
     table = {n: {str(y): 0 for y in years} for n in names}
