@@ -99,7 +99,8 @@ class CaseRow(Base):
     def __table_args__(cls) -> tuple[Index, ...]:
         # What reports filter on (reports/aggregates.py): one municipality's years, and the names
         # of the municipalities and providers a limited caller sees (read one by one, in order).
-        # The third holds all that `by_municipality` reads, so four years are counted in the index.
+        # The third holds all that `by_municipality` reads, so four years are counted in the index;
+        # the fourth finds one municipality's open cases for the dashboard.
         table = cls.__tablename__
         return (
             Index(f"ix_{table}_municipality_received_on", "municipality", "received_on"),
@@ -112,6 +113,7 @@ class CaseRow(Base):
                 "complete",
                 "merged_into",
             ),
+            Index(f"ix_{table}_municipality_state", "municipality", "state"),
         )
 
 

@@ -1,5 +1,6 @@
 """Indexes for reports over years of data: one municipality's received dates, providers, and the
-received dates with what a report's scope and `by_municipality` read (counted in the index).
+received dates with what a report's scope and `by_municipality` read (counted in the index), and
+one municipality's cases by state (the dashboard's open cases).
 
 Both projection sets (`case_facts_a`, `case_facts_b`) get them, so a rebuild's swap keeps them.
 
@@ -28,10 +29,12 @@ def upgrade() -> None:
             table,
             ["received_on", "municipality", "provider", "complete", "merged_into"],
         )
+        op.create_index(f"ix_{table}_municipality_state", table, ["municipality", "state"])
 
 
 def downgrade() -> None:
     for table in TABLES:
+        op.drop_index(f"ix_{table}_municipality_state", table_name=table)
         op.drop_index(f"ix_{table}_received_on_scope", table_name=table)
         op.drop_index(f"ix_{table}_provider", table_name=table)
         op.drop_index(f"ix_{table}_municipality_received_on", table_name=table)
