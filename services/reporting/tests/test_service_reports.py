@@ -97,9 +97,7 @@ async def test_provider_report_and_mediated_overview(harness: Harness) -> None:
 
 
 async def test_open_data_names_only_common_units_and_municipalities(tmp_path: Path) -> None:
-    harness = await start_harness(
-        tmp_path, units="Inkomen,Werk,Wmo", municipalities="Voorbeeldstad,Buurdorp"
-    )
+    harness = await start_harness(tmp_path, units="Inkomen,Werk,Wmo", municipalities="Voorbeeldstad,Buurdorp")
     try:
         await _open_data_names_only_common_listed_names(harness)
     finally:

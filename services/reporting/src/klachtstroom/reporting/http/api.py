@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.reporting.http.runtime import reporting_of
@@ -16,18 +18,28 @@ from klachtstroom.reporting.http.scope import (
     check_municipality,
     in_scope,
     measures_in_scope,
+    scope_rule,
     signals_in_scope,
 )
 from klachtstroom.reporting.learning import evidence
-from klachtstroom.reporting.learning.measures import all_measures, of_year
+from klachtstroom.reporting.learning.measures import Measure, all_measures, of_year
+from klachtstroom.reporting.projection.queries import live_set
 from klachtstroom.reporting.publication.disclosure import publishable_names, published_annual
 from klachtstroom.reporting.render.csv import annual_csv, open_data_csv, provider_csv
 from klachtstroom.reporting.render.html import render_annual_html, render_provider_html
-from klachtstroom.reporting.reports.annual import Learning, annual_report, received_in
-from klachtstroom.reporting.reports.facts import CaseFacts
+from klachtstroom.reporting.reports.aggregates import (
+    Sees,
+    annual_report_sql,
+    facts_by_id,
+    received_between,
+    reported,
+    scope_sql,
+)
+from klachtstroom.reporting.reports.annual import Learning, received_in
 from klachtstroom.reporting.reports.provider import mediated_overview, provider_cases, provider_report
 from klachtstroom.reporting.reports.provider_measures import MeasuresUnavailable, measures_of_cases
 from klachtstroom.reporting.signals.desk import list_signals
+from klachtstroom.reporting.store import ProjectionSet
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -77,9 +89,21 @@ async def annual(
     reporting = reporting_of(request)
     municipality = _optional(municipality)
     check_municipality(request, municipality)
-    facts = in_scope(request, await reporting.facts(year - 3, year))
-    learning = await learning_of(request, year, facts)
-    report = annual_report(facts, year, municipality, as_of=reporting.as_of(year, as_of), learning=learning)
+    sees = scope_rule(request)
+    measures = await all_measures(request)
+    async with reporting.service.db.reading() as session:
+        pset = await live_set(session)
+        learning = await learning_of(request, session, pset, year, measures, sees)
+        report = await annual_report_sql(
+            session,
+            year,
+            municipality,
+            as_of=reporting.as_of(year, as_of),
+            learning=learning,
+            sees=sees,
+            pset=pset,
+            cache=reporting.counts,
+        )
     if published:
         settings = reporting.settings
         report = published_annual(
@@ -111,14 +135,27 @@ async def annual(
     return JSONResponse(dict(report))
 
 
-async def learning_of(request: Request, year: int, facts: list[CaseFacts]) -> Learning:
-    """Feedback and norms from the live log, and the measures register's items of `year`."""
-    async with reporting_of(request).service.db.reading() as session:
-        answers = await evidence.answers(session)
-        norms = await evidence.norms(session)
-    measures = of_year(await all_measures(request), year, facts)
-    measures = measures_in_scope(request, measures, {f.id for f in facts})
-    return Learning(answers=answers, norms=norms, measures=[dict(m) for m in measures])
+async def learning_of(
+    request: Request,
+    session: AsyncSession,
+    pset: ProjectionSet,
+    year: int,
+    measures: Sequence[Measure],
+    sees: Sees | None,
+) -> Learning:
+    """Feedback and norms from the live log, and the measures register's items of `year`.
+
+    A measure belongs to the caller's report when it is linked to none, or to one of the caller's
+    complaints received in this year or the three before (the report's `by_municipality` years).
+    """
+    answers = await evidence.answers(session)
+    norms = await evidence.norms(session)
+    cases = pset.cases
+    linked = {c for m in measures for c in m["complaint_ids"]}
+    where = [reported(cases), await scope_sql(session, cases, sees), received_between(cases, year - 3, year)]
+    facts = await facts_by_id(session, cases, linked, where)
+    chosen = measures_in_scope(request, of_year(measures, year, facts), {f.id for f in facts})
+    return Learning(answers=answers, norms=norms, measures=[dict(m) for m in chosen])
 
 
 @router.get("/reports/providers/{provider}/{period}", response_model=None, responses={200: REPORT_FORMATS})

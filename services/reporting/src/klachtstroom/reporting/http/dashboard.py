@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import or_
 
 from klachtstroom.contracts.timekeeping import dutch_date, dutch_moment
 from klachtstroom.contracts.vocabulary import (
@@ -35,18 +36,27 @@ from klachtstroom.platform.peers import peer_url
 from klachtstroom.reporting.http.runtime import reporting_of
 from klachtstroom.reporting.http.scope import (
     check_municipality,
-    in_scope,
     limited,
     measures_in_scope,
+    scope_rule,
     signals_in_scope,
 )
 from klachtstroom.reporting.http.svg_charts import bar_chart_svg
 from klachtstroom.reporting.learning import evidence
 from klachtstroom.reporting.learning.measures import all_measures
-from klachtstroom.reporting.projection.queries import live_set, read_records
-from klachtstroom.reporting.reports.annual import annual_report, percentage
-from klachtstroom.reporting.reports.facts import OPEN_STATES
-from klachtstroom.reporting.reports.facts import CaseFacts as CaseRecord
+from klachtstroom.reporting.projection.queries import live_set
+from klachtstroom.reporting.reports.aggregates import (
+    annual_report_sql,
+    municipalities_between,
+    open_by_due,
+    open_counts,
+    open_records,
+    records_by_id,
+    reported,
+    scope_sql,
+)
+from klachtstroom.reporting.reports.annual import percentage
+from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.signals.desk import latest_signals
 
 router = APIRouter(tags=["dashboard"])
@@ -54,6 +64,8 @@ router = APIRouter(tags=["dashboard"])
 AT_RISK_DAYS = 5
 OPEN_LIST_LIMIT = 50
 SIGNALS_SHOWN = 10
+# A personal-contact term still to be met (once met or cancelled it needs no attention).
+CONTACT_PENDING = (DeadlineState.running.value, DeadlineState.breached.value)
 
 DELIVERY_LABELS = {"sent": "verstuurd", "pending": "in de wachtrij", "failed": "mislukt"}
 CHANNEL_LABELS = {"email": "e-mail", "webhook": "webhook"}
@@ -83,12 +95,12 @@ class OpenCase:
     urgent: bool
 
 
-def case_url(record: CaseRecord) -> str:
+def case_url(record: CaseFacts) -> str:
     """The case page in routing, where the case worker acts on it."""
     return f"{peer_url('routing')}/klachten/{record.id}"
 
 
-def _open_case(record: CaseRecord, today: date, kind: DeadlineKind = DeadlineKind.decision) -> OpenCase:
+def _open_case(record: CaseFacts, today: date, kind: DeadlineKind = DeadlineKind.decision) -> OpenCase:
     due = record.decision_due if kind == DeadlineKind.decision else record.contact_due
     days = (due - today).days if due is not None else None
     if days is None:
@@ -146,26 +158,55 @@ async def dashboard(
     year = year or today.year
     municipality = (municipality or "").strip() or None
     check_municipality(request, municipality)
+    sees = scope_rule(request)
+    measures = await all_measures(request)
+    horizon = today + timedelta(days=AT_RISK_DAYS)
     async with reporting.service.db.reading() as session:
-        cases = (await live_set(session)).cases
-        open_records = in_scope(request, await read_records(session, cases.state.in_(sorted(OPEN_STATES))))
+        pset = await live_set(session)
+        cases = pset.cases
+        # Only the caller's municipalities (or its provider) count, in figures and in lists.
+        mine = [reported(cases), await scope_sql(session, cases, sees)]
+        shown = [*mine, cases.municipality == municipality] if municipality is not None else mine
+        counts = await open_counts(session, cases, today, horizon, shown)
+        first_open = await open_by_due(session, cases, OPEN_LIST_LIMIT, shown)
+        # Every term that needs attention: the decision term, and personal contact (5 working
+        # days) while it is not yet made (routing's provider response term is on the case
+        # worker's list).
+        decision_risky = await open_by_due(session, cases, None, [*shown, cases.decision_due <= horizon])
+        contact_risky = await open_records(
+            session,
+            cases,
+            [
+                *shown,
+                cases.contact_due <= horizon,
+                cases.acknowledged_on.is_(None),
+                or_(cases.contact_state.is_(None), cases.contact_state.in_(CONTACT_PENDING)),
+            ],
+        )
         latest = await latest_signals(session, SIGNALS_SHOWN)
         signals = [_signal_view(s) for s in signals_in_scope(request, latest)]
         poor_answers = await evidence.poor_answers(session)
-    # Only the caller's municipalities (or its provider) count, in figures and in lists.
-    known = {f.id: f for f in in_scope(request, await reporting.facts())}
+        linked = {c for m in measures for c in m["complaint_ids"]}
+        known = await records_by_id(
+            session, cases, linked | {str(p["complaint_id"]) for p in poor_answers}, mine
+        )
+        names = await municipalities_between(session, cases, year - 3, year, mine)
+        report = await annual_report_sql(
+            session,
+            year,
+            municipality,
+            as_of=reporting.as_of(year),
+            sees=sees,
+            pset=pset,
+            cache=reporting.counts,
+        )
     if limited(request) is not None:
         poor_answers = [p for p in poor_answers if p["complaint_id"] in known]
     overdue_measures = [
         m | {"due_text": dutch_date(m["due"])}
-        for m in measures_in_scope(request, await all_measures(request), set(known))
+        for m in measures_in_scope(request, measures, set(known))
         if m["overdue"]
     ]
-    facts = in_scope(request, await reporting.facts(year - 3, year))
-    names = sorted({f.municipality for f in facts if f.municipality}, key=str.casefold)
-    report = annual_report(facts, year, municipality, as_of=reporting.as_of(year))
-    if municipality is not None:
-        open_records = [r for r in open_records if r.municipality == municipality]
     poor = [
         {"reference": known[p["complaint_id"]].reference if p["complaint_id"] in known else "–",
          "score": p["score"], "heard": p["heard"],
@@ -174,28 +215,20 @@ async def dashboard(
         for p in poor_answers
     ]  # fmt: skip
 
-    open_cases = sorted(
-        (_open_case(r, today) for r in open_records), key=lambda c: (c.due_on or date.max, c.reference)
-    )
-    # Every term that needs attention: the decision term, and personal contact (5 working days)
-    # while it is not yet made (routing's provider response term is on the case worker's list).
-    contact_terms = [
-        _open_case(r, today, DeadlineKind.contact)
-        for r in open_records
-        if r.contact_due is not None and r.acknowledged_on is None
-        and r.contact_state in (None, DeadlineState.running, DeadlineState.breached)
-    ]  # fmt: skip
+    open_cases = [_open_case(r, today) for r in first_open]
+    contact_terms = [_open_case(r, today, DeadlineKind.contact) for r in contact_risky]
+    decision_terms = [_open_case(r, today) for r in decision_risky]
     risky = sorted(
-        (c for c in [*open_cases, *contact_terms] if c.at_risk or c.overdue),
+        (c for c in [*decision_terms, *contact_terms] if c.at_risk or c.overdue),
         key=lambda c: (c.due_on or date.max, c.reference, c.term_kind),
     )
     terms = report["within_term"]
     closed = terms["within"] + terms["late"]
     figures = [
-        ("Open klachten", str(len(open_cases))),
-        (f"Termijn verloopt binnen {AT_RISK_DAYS} dagen", str(sum(c.at_risk for c in open_cases))),
-        ("Termijn verlopen", str(sum(c.overdue for c in open_cases))),
-        ("Urgent en nog open", str(sum(c.urgent for c in open_cases))),
+        ("Open klachten", str(counts.open)),
+        (f"Termijn verloopt binnen {AT_RISK_DAYS} dagen", str(counts.at_risk)),
+        ("Termijn verlopen", str(counts.overdue)),
+        ("Urgent en nog open", str(counts.urgent)),
         (f"Ontvangen in {year}", str(report["total"])),
         ("Binnen de termijn afgehandeld", f"{percentage(terms['within'], closed)}%" if closed else "–"),
     ]
@@ -222,8 +255,8 @@ async def dashboard(
         municipalities=names,
         figures=figures,
         risky=risky,
-        open_cases=open_cases[:OPEN_LIST_LIMIT],
-        open_more=max(len(open_cases) - OPEN_LIST_LIMIT, 0),
+        open_cases=open_cases,
+        open_more=max(counts.open - OPEN_LIST_LIMIT, 0),
         summary=report["summary_sentences"],
         charts=[
             (cid, title, rows, bar_chart_svg(f"chart-{cid}", title, rows)) for cid, title, rows in charts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from fastapi import Request
@@ -11,6 +11,7 @@ from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.platform.service import Service
 from klachtstroom.reporting.projection.live import Refresher
 from klachtstroom.reporting.projection.queries import read_facts
+from klachtstroom.reporting.reports.aggregates import CountsCache
 from klachtstroom.reporting.reports.facts import CaseFacts
 from klachtstroom.reporting.settings import ReportingSettings
 from klachtstroom.reporting.signals.delivery import SignalSender
@@ -24,6 +25,7 @@ class Reporting:
     desk: SignalDesk
     refresher: Refresher
     sender: SignalSender
+    counts: CountsCache = field(default_factory=CountsCache)  # report counts per projection version
 
     def today(self) -> date:
         """Today's Dutch date on the service clock (tests move it)."""

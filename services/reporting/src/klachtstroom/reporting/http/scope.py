@@ -7,7 +7,7 @@ The rule itself is the platform's (`Access.sees`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar, cast
 
 from fastapi import Request
@@ -47,6 +47,15 @@ def in_scope(request: Request, items: Iterable[Item]) -> list[Item]:
     if access is None:
         return list(items)
     return [item for item in items if access.sees(item.municipality, item.provider)]
+
+
+def scope_rule(request: Request) -> Callable[[str | None, str | None], bool] | None:
+    """The caller's rule `sees(municipality, provider)` when its scope is limited; None: all.
+
+    For queries that filter in the database (reports/aggregates.py): the same rule as `in_scope`.
+    """
+    access = limited(request)
+    return access.sees if access is not None else None
 
 
 def check_municipality(request: Request, municipality: str | None) -> None:
