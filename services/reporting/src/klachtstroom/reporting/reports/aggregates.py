@@ -31,11 +31,9 @@ from klachtstroom.contracts.vocabulary import (
     Channel,
     Handler,
     Kind,
-    MeasureStatus,
     Outcome,
     Resolution,
 )
-from klachtstroom.reporting.learning.satisfaction import satisfaction, satisfaction_by, upheld_by_norm
 from klachtstroom.reporting.projection.queries import facts_of, facts_of_row, live_set
 from klachtstroom.reporting.reports.annual import (
     MUNICIPALITY_YEARS,
@@ -44,6 +42,7 @@ from klachtstroom.reporting.reports.annual import (
     Learning,
     TermCounts,
     count_vocabulary,
+    learning_sections,
     ordered_names,
     summary_sentences,
 )
@@ -238,12 +237,7 @@ async def annual_report_sql(
         "municipality": municipality,
         "as_of": as_of.isoformat(),
         "comparison": counted["comparison"],
-        "summary_sentences": [],
-        "satisfaction": satisfaction(learned, learning.answers),
-        "satisfaction_by": satisfaction_by(learned, learning.answers),
-        "upheld_by_norm": upheld_by_norm(learned, learning.norms),
-        "measures": count_vocabulary(MeasureStatus, (MeasureStatus(m["status"]) for m in learning.measures)),
-        "measures_list": [dict(m) for m in learning.measures],
+        **learning_sections(learned, learning),
     }
     report["summary_sentences"] = summary_sentences(report)
     return report

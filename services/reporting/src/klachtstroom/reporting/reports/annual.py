@@ -93,7 +93,18 @@ class Comparison(TypedDict):
     by_category: dict[str, int]
 
 
-class AnnualReport(TypedDict):
+class LearningSections(TypedDict):
+    """The report's closing sections: the summary slot, then what the organisation learns."""
+
+    summary_sentences: list[str]
+    satisfaction: Satisfaction
+    satisfaction_by: SatisfactionBy
+    upheld_by_norm: dict[str, int]
+    measures: dict[str, int]
+    measures_list: list[dict[str, Any]]
+
+
+class AnnualReport(LearningSections):
     year: int
     total: int
     by_channel: dict[str, int]
@@ -111,12 +122,6 @@ class AnnualReport(TypedDict):
     municipality: str | None
     as_of: str
     comparison: Comparison
-    summary_sentences: list[str]
-    satisfaction: Satisfaction
-    satisfaction_by: SatisfactionBy
-    upheld_by_norm: dict[str, int]
-    measures: dict[str, int]
-    measures_list: list[dict[str, Any]]
 
 
 MUNICIPALITY_YEARS = 4  # this year and the three before (DESIGN, Reporting API)
@@ -163,15 +168,24 @@ def annual_report(
             "by_channel": count_vocabulary(Channel, (f.channel for f in last_year)),
             "by_category": count_vocabulary(Category, (f.category for f in last_year)),
         },
-        "summary_sentences": [],
-        "satisfaction": satisfaction(this_year, learning.answers),
-        "satisfaction_by": satisfaction_by(this_year, learning.answers),
-        "upheld_by_norm": upheld_by_norm(this_year, learning.norms),
-        "measures": count_vocabulary(MeasureStatus, (MeasureStatus(m["status"]) for m in learning.measures)),
-        "measures_list": [dict(m) for m in learning.measures],
+        **learning_sections(this_year, learning),
     }
     report["summary_sentences"] = summary_sentences(report)
     return report
+
+
+def learning_sections(facts: Sequence[CaseFacts], learning: Learning) -> LearningSections:
+    """The report's sections on learning (satisfaction, norms, measures) and its summary slot,
+    in the order the report lists them; `facts` are the year's cases (those with answers or norms
+    suffice)."""
+    return {
+        "summary_sentences": [],
+        "satisfaction": satisfaction(facts, learning.answers),
+        "satisfaction_by": satisfaction_by(facts, learning.answers),
+        "upheld_by_norm": upheld_by_norm(facts, learning.norms),
+        "measures": count_vocabulary(MeasureStatus, (MeasureStatus(m["status"]) for m in learning.measures)),
+        "measures_list": [dict(m) for m in learning.measures],
+    }
 
 
 # --- counting, shared with the provider report -------------------------------------------
