@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,7 +30,17 @@ from klachtstroom.reporting.signals.desk import SignalDesk
 from klachtstroom.reporting.store import Base, outbound_calls, platform_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PDF_RENDERER = "klachtstroom.reporting.render.annual_pdf"
 log = logging.getLogger(__name__)
+
+
+async def load_pdf_renderer() -> None:
+    """Import the PDF renderer (matplotlib and reportlab: seconds) in a thread once the service
+    runs, so neither start-up nor the first PDF a coordinator asks for waits for it."""
+    try:
+        await asyncio.to_thread(importlib.import_module, PDF_RENDERER)
+    except ImportError:  # the request that needs it will say so
+        log.exception("reporting: the PDF renderer could not be loaded")
 
 
 def create_service(
@@ -57,7 +69,7 @@ def create_service(
     async def destroy(ids: Sequence[str], now: datetime) -> list[str]:
         return await retention.destroy(service, ids, now)
 
-    service.background += [refresher.run, sender.run, daily_retention(service, destroy)]
+    service.background += [refresher.run, sender.run, daily_retention(service, destroy), load_pdf_renderer]
     service.clock_hooks.append(refresher.on_clock_moved)
     app = service.create_app(
         "klachtstroom reporting",

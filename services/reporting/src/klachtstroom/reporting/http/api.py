@@ -125,7 +125,7 @@ async def annual(
         return HTMLResponse(render_annual_html(report, organisation))
     if format == "pdf":
         from klachtstroom.reporting.render.annual_pdf import (
-            render_annual_pdf,  # matplotlib: load on first use
+            render_annual_pdf,  # matplotlib: imported after start (app.load_pdf_renderer)
         )
 
         pdf = await asyncio.to_thread(render_annual_pdf, report, organisation)
