@@ -97,7 +97,7 @@ async def _measure(work: Path) -> dict[str, float]:
     )
     await asyncio.to_thread(service.migrate)
     runtime = app.state.deadlines
-    runtime.book.replace(
+    await runtime.book.replace(
         EscalationConfig(
             default_handler="klachten@voorbeeldstad.example",
             levels={
