@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import insert
 
 from klachtstroom.platform.settings import PlatformSettings
-from klachtstroom.reporting.app import create_service
+from klachtstroom.reporting.app import create_service, load_pdf_renderer
 from klachtstroom.reporting.projection.queries import live_set
 from klachtstroom.reporting.reports.aggregates import CountsCache
 
@@ -102,6 +102,7 @@ async def _measure(work: Path) -> dict[str, float]:
     os.environ["KLACHTSTROOM_REPORTING_DATABASE_URL"] = f"sqlite+aiosqlite:///{work / 'reporting.db'}"
     service, app = create_service(PlatformSettings(data_dir=work, log_level="WARNING"))
     await asyncio.to_thread(service.migrate)
+    await load_pdf_renderer()  # what the served service does after its start (app.py)
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://reporting",
