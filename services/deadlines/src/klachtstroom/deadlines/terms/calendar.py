@@ -135,6 +135,10 @@ class TermijnenwetCalendar:
         self._decrees: dict[dt.date, str] = dict(decrees)
         self._local: dict[dt.date, str] = dict(local_days)
         self._holidays: dict[int, dict[dt.date, str]] = {}
+        # The days never change after construction: each day is looked at once (the timer
+        # plans of every new case count the same working days again).
+        self._day_off: dict[dt.date, bool] = {}
+        self._working: dict[dt.date, bool] = {}
 
     # -- which days -------------------------------------------------------------------------
 
@@ -170,11 +174,17 @@ class TermijnenwetCalendar:
 
     def is_statutory_day_off(self, day: dt.date) -> bool:
         """Saturday, Sunday, holiday or decree day: a statutory term does not end on it."""
-        return self._statutory_reason(day) is not None
+        off = self._day_off.get(day)
+        if off is None:
+            off = self._day_off[day] = self._statutory_reason(day) is not None
+        return off
 
     def is_working_day(self, day: dt.date) -> bool:
         """Not a weekend, holiday, decree day or local closing day."""
-        return not self.is_statutory_day_off(day) and day not in self._local
+        working = self._working.get(day)
+        if working is None:
+            working = self._working[day] = not self.is_statutory_day_off(day) and day not in self._local
+        return working
 
     def next_working_day(self, day: dt.date) -> dt.date:
         """The first working day strictly after `day`."""

@@ -9,9 +9,9 @@ working days after the due date. The college only hears of sensitive cases (urge
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
@@ -47,6 +47,7 @@ class PlannedTimer:
         return self.step == WARNING and today > self.due
 
 
+@lru_cache(maxsize=4096)
 def local_moment(day: dt.date, hour: int = 0) -> dt.datetime:
     """`hour`:00 on `day` in Amsterdam, as a UTC moment."""
     return dt.datetime.combine(day, dt.time(hour), tzinfo=AMSTERDAM).astimezone(dt.UTC)
@@ -66,12 +67,13 @@ def nth_working_day_after(calendar: TermijnenwetCalendar, day: dt.date, n: int) 
 
 def term_keys(terms: Sequence[Term]) -> list[str]:
     """Stable keys: the kind, numbered from the second term of a kind on (terms are only appended)."""
-    seen: Counter[DeadlineKind] = Counter()
+    seen: dict[str, int] = {}
     keys = []
     for term in terms:
-        n = seen[term.kind]
-        keys.append(term.kind.value if n == 0 else f"{term.kind.value}#{n}")
-        seen[term.kind] += 1
+        kind = term.kind.value
+        n = seen.get(kind, 0)
+        keys.append(kind if n == 0 else f"{kind}#{n}")
+        seen[kind] = n + 1
     return keys
 
 

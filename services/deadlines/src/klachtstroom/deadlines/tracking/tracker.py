@@ -25,7 +25,7 @@ from klachtstroom.contracts.envelope import Payload
 from klachtstroom.contracts.timekeeping import local_date
 from klachtstroom.contracts.vocabulary import DeadlineState, Handler
 from klachtstroom.deadlines.store import CaseRecord, StateRecord, TermRecord, TimerRecord, load_calendar, utc
-from klachtstroom.deadlines.terms.calendar import default_decree_days
+from klachtstroom.deadlines.terms.calendar import TermijnenwetCalendar, default_decree_days
 from klachtstroom.deadlines.terms.compute import Term, TermError, compute_terms
 from klachtstroom.deadlines.terms.facts import fact_from_json, fact_to_json, facts_of
 from klachtstroom.deadlines.timers.schedule import (
@@ -70,6 +70,9 @@ class TermTracker:
         self.plan = plan
         self.outbox = outbox
         self._clock = now
+        # Timer plans by what they depend on: most new cases of a batch plan the same dates.
+        self._plans: dict[tuple[Any, ...], list[PlannedTimer]] = {}
+        self._plans_for: tuple[TermijnenwetCalendar, TimerPlan] | None = None
 
     def now(self) -> dt.datetime:
         """The service clock in UTC (SQLite keeps wall times: store UTC only)."""
@@ -183,7 +186,8 @@ class TermTracker:
             stored = {t.key: t for t in (await session.scalars(query)).all()}
         events: list[Payload] = []
         added: list[dict[str, Any]] = []
-        for key, term in zip(term_keys(terms), terms, strict=True):
+        keys = term_keys(terms)
+        for key, term in zip(keys, terms, strict=True):
             record = stored.get(key)
             if record is None:
                 added.append(
@@ -210,13 +214,14 @@ class TermTracker:
             await session.execute(insert(TERMS), added)
         for payload in events:
             await self.outbox.add(session, payload, subject=case.case_id)
-        await self._reconcile_timers(session, case, terms, now, fresh=fresh, sink=sink)
+        await self._reconcile_timers(session, case, terms, keys, now, fresh=fresh, sink=sink)
 
     async def _reconcile_timers(
         self,
         session: AsyncSession,
         case: CaseRecord,
         terms: list[Term],
+        keys: list[str],
         now: dt.datetime,
         *,
         fresh: bool,
@@ -233,8 +238,8 @@ class TermTracker:
         today = local_date(now)
         wanted: dict[tuple[str, str, dt.date], tuple[Term, PlannedTimer]] = {}
         skipped: set[tuple[str, str, dt.date]] = set()
-        for key, term in zip(term_keys(terms), terms, strict=True):
-            planned = plan_timers(term, self.plan, calendar, sensitive=case.sensitive)
+        for key, term in zip(keys, terms, strict=True):
+            planned = self._plan_timers(term, calendar, sensitive=case.sensitive)
             skipped |= {(key, t.step, t.due) for t in missed_before_start(planned, now)}
             for timer in planned:
                 wanted[(key, timer.step, timer.due)] = (term, timer)
@@ -279,6 +284,24 @@ class TermTracker:
             sink.timers += added
         elif added:
             await session.execute(insert(TIMERS), added)
+
+    def _plan_timers(
+        self, term: Term, calendar: TermijnenwetCalendar, *, sensitive: bool
+    ) -> list[PlannedTimer]:
+        """`plan_timers`, remembered per calendar and plan (a plan depends on no more than the key)."""
+        source = self._plans_for
+        if (
+            source is None
+            or source[0] is not calendar
+            or source[1] is not self.plan
+            or len(self._plans) > 10_000
+        ):
+            self._plans, self._plans_for = {}, (calendar, self.plan)
+        key = (term.kind, term.is_open, term.state, term.start, term.due, sensitive)
+        planned = self._plans.get(key)
+        if planned is None:
+            planned = self._plans[key] = plan_timers(term, self.plan, calendar, sensitive=sensitive)
+        return planned
 
 
 def _by_event(facts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
