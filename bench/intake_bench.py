@@ -175,7 +175,9 @@ def trained(log: Path, timeout: float = 300) -> None:
         time.sleep(0.5)
 
 
-def postgres_server(work: Path) -> str | None:
+def postgres_server(work: Path, without: str = "PostgreSQL rows skipped") -> str | None:
+    """A PostgreSQL server started under `work` (deploy/postgres.sh), or None, saying `without`
+    what the bench then does, when it cannot start or KLACHTSTROOM_BENCH_POSTGRES=0."""
     if os.environ.get("KLACHTSTROOM_BENCH_POSTGRES", "1") == "0":
         return None
     work.chmod(0o755)  # as root, postgres.sh runs the server as the postgres user
@@ -185,7 +187,7 @@ def postgres_server(work: Path) -> str | None:
             check=True, capture_output=True, text=True, timeout=180,
         )  # fmt: skip
     except (subprocess.SubprocessError, OSError) as error:
-        print(f"   no PostgreSQL ({type(error).__name__}): PostgreSQL rows skipped")
+        print(f"   no PostgreSQL ({type(error).__name__}): {without}")
         return None
     return started.stdout.strip().splitlines()[-1]
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from intake_bench import postgres_server
 from kafka_node import KafkaNode
 from pipeline_bench import envelopes, produce
 from sqlalchemy import create_engine, text
@@ -331,21 +332,6 @@ def phase(instances: int, n: int, work: Path, pg_server: str | None) -> dict[str
     return result
 
 
-def postgres_server(work: Path) -> str | None:
-    if os.environ.get("KLACHTSTROOM_BENCH_POSTGRES", "1") == "0":
-        return None
-    work.chmod(0o755)  # as root, postgres.sh runs the server as the postgres user
-    try:
-        started = subprocess.run(
-            ["bash", str(ROOT / "deploy" / "postgres.sh"), "start", str(work / "pg")],
-            check=True, capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
-    except (subprocess.SubprocessError, OSError) as error:
-        print(f"   no PostgreSQL ({type(error).__name__}): both phases on SQLite")
-        return None
-    return started.stdout.strip().splitlines()[-1]
-
-
 def row(name: str, value: float, unit: str, aim: float, direction: str, how: str) -> dict[str, Any]:
     return {"name": name, "value": round(float(value), 3), "unit": unit, "aim": aim, "direction": direction,
             "how": how}  # fmt: skip
@@ -355,7 +341,7 @@ def run() -> list[dict[str, Any]]:
     quick = os.environ.get("KLACHTSTROOM_BENCH_QUICK") == "1"
     n = int(os.environ.get("KLACHTSTROOM_BENCH_SCALEOUT_N", QUICK_N if quick else N))
     work = Path(tempfile.mkdtemp(prefix="klachtstroom-bench-scaleout-"))
-    pg = postgres_server(work)
+    pg = postgres_server(work, "both phases on SQLite")
     try:
         one = phase(1, n, work / "one", pg)
         two = phase(2, n, work / "two", pg)
