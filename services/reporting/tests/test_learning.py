@@ -7,10 +7,14 @@ from datetime import UTC, date, datetime
 
 from reporting_events import Story, interleave
 from reporting_harness import Harness
+from sqlalchemy import select
 
 from klachtstroom.contracts import intake_events as ie
 from klachtstroom.contracts.envelope import make_envelope
 from klachtstroom.contracts.vocabulary import Category, Norm, Outcome, Resolution
+from klachtstroom.reporting.learning import evidence
+from klachtstroom.reporting.projection.queries import live_set
+from klachtstroom.reporting.reports.aggregates import received_between
 
 
 def feedback(story: Story, score: int, heard: bool) -> Story:
@@ -70,6 +74,24 @@ async def test_upheld_complaints_are_counted_per_norm(harness: Harness) -> None:
     norms = (await harness.json("/api/v1/reports/annual/2025"))["upheld_by_norm"]
     assert len(norms) == 22
     assert norms["listening"] == 1 and norms["promptness"] == 1 and norms["integrity"] == 0
+
+
+async def test_feedback_and_norms_are_read_for_the_asked_complaints_only(harness: Harness) -> None:
+    """A report reads the log rows of the year it counts, not of every year the log holds."""
+    this_year = feedback(closed(date(2025, 3, 3), "Inkomen"), 8, True)
+    this_year.events[-2][1].data["norms"] = [Norm.listening.value]
+    last_year = feedback(closed(date(2024, 3, 3), "Inkomen"), 2, False)
+    last_year.events[-2][1].data["norms"] = [Norm.promptness.value]
+    await harness.deliver(interleave([this_year, last_year], seed=2))
+    async with harness.service.db.reading() as session:
+        cases = (await live_set(session)).cases
+        of_2025 = select(cases.id).where(received_between(cases, 2025, 2025))
+        answers = await evidence.answers(session, among=of_2025)
+        norms = await evidence.norms(session, among=of_2025)
+        every_year = select(cases.id)
+        assert set(await evidence.answers(session, among=every_year)) == {this_year.id, last_year.id}
+    assert set(answers) == {this_year.id} and answers[this_year.id].score == 8
+    assert norms == {this_year.id: [Norm.listening.value]}
 
 
 async def test_measures_register_api(harness: Harness) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.timekeeping import AMSTERDAM
@@ -148,11 +149,13 @@ async def learning_of(
     A measure belongs to the caller's report when it is linked to none, or to one of the caller's
     complaints received in this year or the three before (the report's `by_municipality` years).
     """
-    answers = await evidence.answers(session)
-    norms = await evidence.norms(session)
     cases = pset.cases
+    scope = await scope_sql(session, cases, sees)
+    judged = select(cases.id).where(reported(cases), scope, received_between(cases, year, year))
+    answers = await evidence.answers(session, among=judged)
+    norms = await evidence.norms(session, among=judged)
     linked = {c for m in measures for c in m["complaint_ids"]}
-    where = [reported(cases), await scope_sql(session, cases, sees), received_between(cases, year - 3, year)]
+    where = [reported(cases), scope, received_between(cases, year - 3, year)]
     facts = await facts_by_id(session, cases, linked, where)
     chosen = measures_in_scope(request, of_year(measures, year, facts), {f.id for f in facts})
     return Learning(answers=answers, norms=norms, measures=[dict(m) for m in chosen])
@@ -180,7 +183,11 @@ async def provider(
         message = "De maatregelen zijn nu niet op te vragen bij routing. Probeer het zo opnieuw."
         raise HTTPException(503, detail=message) from None
     async with reporting.service.db.reading() as session:
-        answers = await evidence.answers(session)
+        cases = (await live_set(session)).cases
+        about = cases.provider == provider
+        answers = await evidence.answers(
+            session, among=select(cases.id).where(reported(cases), about, received_between(cases, year, year))
+        )
     own = measures_in_scope(request, [dict(m) for m in await all_measures(request)], {f.id for f in facts})
     report = provider_report(facts, provider, year, half, measures, answers=answers, register=own)
     name = f"halfjaarrapportage-{re.sub(r'[^A-Za-z0-9]+', '-', provider).strip('-').lower()}-{period}"

@@ -1,12 +1,17 @@
 """What the learning sections read from reporting's own event log (the live projection set):
 the feedback given and the norms of the latest judgement, per complaint. The log is rebuilt
-from the topics with everything else (`reporting rebuild`), so these numbers are too."""
+from the topics with everything else (`reporting rebuild`), so these numbers are too.
+
+A report asks only for the complaints it counts (`among`: a query of their ids, e.g. one year's
+cases in the caller's scope), so its cost follows that year, not every year the log holds.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events as ce
@@ -15,11 +20,13 @@ from klachtstroom.reporting.learning.satisfaction import Answer
 from klachtstroom.reporting.projection.queries import live_set
 
 
-async def answers(session: AsyncSession) -> dict[str, Answer]:
-    """The (first) feedback per complaint; intake accepts one answer per complaint."""
+async def answers(session: AsyncSession, among: Select[Any]) -> dict[str, Answer]:
+    """The (first) feedback per complaint of `among`; intake accepts one answer per complaint."""
     log = (await live_set(session)).log
     rows = await session.execute(
-        select(log.complaint_id, log.data).where(log.type == ie.FeedbackGiven.event_type).order_by(log.seq)
+        select(log.complaint_id, log.data)
+        .where(log.complaint_id.in_(among), log.type == ie.FeedbackGiven.event_type)
+        .order_by(log.seq)
     )
     found: dict[str, Answer] = {}
     for complaint_id, data in rows:
@@ -27,11 +34,14 @@ async def answers(session: AsyncSession) -> dict[str, Answer]:
     return found
 
 
-async def norms(session: AsyncSession) -> Mapping[str, Sequence[str]]:
-    """The norms named by each complaint's latest judgement (a reopened case is judged again)."""
+async def norms(session: AsyncSession, among: Select[Any]) -> Mapping[str, Sequence[str]]:
+    """The norms named by the latest judgement of each complaint of `among` (a reopened case is
+    judged again)."""
     log = (await live_set(session)).log
     rows = await session.execute(
-        select(log.complaint_id, log.data).where(log.type == ce.CaseResolved.event_type).order_by(log.seq)
+        select(log.complaint_id, log.data)
+        .where(log.complaint_id.in_(among), log.type == ce.CaseResolved.event_type)
+        .order_by(log.seq)
     )
     found: dict[str, list[str]] = {}
     for complaint_id, data in rows:
