@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -372,6 +373,29 @@ async def test_waiting_for_a_sqlite_lock_does_not_block_the_event_loop(tmp_path:
     await database.dispose()
     assert 0.9 <= waited < 5  # it waited for the lock, and got it once the other let go
     assert max(gaps) < 0.2  # but never held the event loop for long
+
+
+async def test_a_sqlite_commit_waits_for_the_disk_off_the_event_loop(tmp_path: Path) -> None:
+    # The commit's fsync takes milliseconds: on the loop's thread it would stall every request
+    # of the process meanwhile. The other statements stay on the loop (InlineSqliteConnection).
+    url = f"sqlite+aiosqlite:///{tmp_path / 'commit.db'}"
+    await asyncio.to_thread(upgrade_database, url, metadata, MIGRATIONS)
+    database = Database(url, synchronous="FULL")
+    ran_on: list[tuple[str, int]] = []
+    try:
+        async with database.transaction() as session:
+            connection = await session.connection()
+            raw = (await connection.get_raw_connection()).driver_connection
+            raw._conn.set_trace_callback(lambda sql: ran_on.append((sql.split()[0], threading.get_ident())))
+            await session.execute(insert(counted).values(subject="committed off the loop"))
+        raw._conn.set_trace_callback(None)
+        async with database.reading() as session:
+            assert await session.scalar(select(func.count()).select_from(counted)) == 1
+    finally:
+        await database.dispose()
+    loop_thread = threading.get_ident()
+    assert [thread == loop_thread for word, thread in ran_on if word == "INSERT"] == [True]
+    assert [thread == loop_thread for word, thread in ran_on if word == "COMMIT"] == [False]
 
 
 async def test_undecodable_record_is_dead_lettered_not_fatal(db: Database) -> None:

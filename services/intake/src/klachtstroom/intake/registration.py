@@ -36,7 +36,7 @@ from klachtstroom.intake.store import (
     RawMail,
     ReferenceCounter,
 )
-from klachtstroom.intake.triage import OverrideMemory, TriageEngine
+from klachtstroom.intake.triage import OverrideMemory, TriageEngine, TriageResult
 from klachtstroom.platform.peers import peer_url
 from klachtstroom.platform.service import Service
 
@@ -127,6 +127,14 @@ _SAME_PERSON_RECENTLY = (
 )
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What a registration works out before its transaction (`Registrar._prepare`)."""
+
+    verdict: TriageResult
+    complainant: dict[str, bytes | str | None]  # Complainant's encrypted columns and keyed hashes
+
+
 def _aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes: they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -167,15 +175,41 @@ class Registrar:
         request_hash: str = "",
         public_base: str | None = None,
     ) -> Registered:
+        # What needs no database is worked out before the transaction, so the writer (on SQLite
+        # the one connection every registration queues for) is held only for the database's part.
+        prepared = self._prepare(new)
         try:
-            return await self._register(new, idempotency_key, request_hash, public_base)
+            return await self._register(new, prepared, idempotency_key, request_hash, public_base)
         except IntegrityError:
             # Two requests at the same moment (a double click on PostgreSQL, the first reference of a
             # new year): the whole transaction rolled back, so one retry sees the other's row and replays.
-            return await self._register(new, idempotency_key, request_hash, public_base)
+            return await self._register(new, prepared, idempotency_key, request_hash, public_base)
+
+    def _prepare(self, new: NewComplaint) -> _Prepared:
+        """The triage verdict and the complainant's encrypted details and keyed hashes."""
+        contact = new.contact
+        return _Prepared(
+            verdict=self.triage.triage(new.description),
+            complainant={
+                "name_enc": self.vault.encrypt(contact.name),
+                "email_enc": self.vault.encrypt(contact.email),
+                "phone_enc": self.vault.encrypt(contact.phone),
+                "address_enc": self.vault.encrypt(contact.address),
+                "bsn_enc": self.vault.encrypt(contact.bsn),
+                "name_hash": self.vault.identifier_hash("name", contact.name),
+                "email_hash": self.vault.identifier_hash("email", contact.email),
+                "phone_hash": self.vault.identifier_hash("phone", contact.phone),
+                "bsn_hash": self.vault.identifier_hash("bsn", contact.bsn),
+            },
+        )
 
     async def _register(
-        self, new: NewComplaint, idempotency_key: str | None, request_hash: str, public_base: str | None
+        self,
+        new: NewComplaint,
+        prepared: _Prepared,
+        idempotency_key: str | None,
+        request_hash: str,
+        public_base: str | None,
     ) -> Registered:
         async with self.service.db.transaction() as session:
             if idempotency_key:
@@ -188,7 +222,7 @@ class Registrar:
                     # The first code was never stored: a retry gets a link of its own to the same page.
                     code = await new_link(session, complaint.id, datetime.now(UTC))
                     return Registered(complaint.id, complaint.reference, replayed=True, status_code=code)
-            registered = await self._store(session, new, public_base)
+            registered = await self._store(session, new, prepared, public_base)
             if idempotency_key:
                 session.add(
                     IdempotencyKey(
@@ -201,37 +235,27 @@ class Registrar:
         self.service.outbox.notify()
         return registered
 
-    async def _store(self, session: AsyncSession, new: NewComplaint, public_base: str | None) -> Registered:
+    async def _store(
+        self, session: AsyncSession, new: NewComplaint, prepared: _Prepared, public_base: str | None
+    ) -> Registered:
         # The rows of a registration are added first and written by one flush (start_following's,
         # which needs the message ids), not a flush per step: the reads on the way must not flush.
         with session.no_autoflush:
-            return await self._store_rows(session, new, public_base)
+            return await self._store_rows(session, new, prepared, public_base)
 
     async def _store_rows(
-        self, session: AsyncSession, new: NewComplaint, public_base: str | None
+        self, session: AsyncSession, new: NewComplaint, prepared: _Prepared, public_base: str | None
     ) -> Registered:
         now = datetime.now(UTC)
         complaint_id = str(uuid.uuid4())
         reference = await self._next_reference(session, local_date(new.received_at).year)
-        verdict = self.triage.triage(new.description)
+        verdict = prepared.verdict
         kind = new.kind or verdict.kind
         category = new.category or verdict.category
         urgent = verdict.urgent if new.urgent is None else new.urgent
 
         contact = new.contact
-        complainant = Complainant(
-            id=str(uuid.uuid4()),
-            name_enc=self.vault.encrypt(contact.name),
-            email_enc=self.vault.encrypt(contact.email),
-            phone_enc=self.vault.encrypt(contact.phone),
-            address_enc=self.vault.encrypt(contact.address),
-            bsn_enc=self.vault.encrypt(contact.bsn),
-            name_hash=self.vault.identifier_hash("name", contact.name),
-            email_hash=self.vault.identifier_hash("email", contact.email),
-            phone_hash=self.vault.identifier_hash("phone", contact.phone),
-            bsn_hash=self.vault.identifier_hash("bsn", contact.bsn),
-            created_at=now,
-        )
+        complainant = Complainant(id=str(uuid.uuid4()), created_at=now, **prepared.complainant)
         # An imported register row that is already closed keeps that state (the status the
         # complainant sees), as routing's replay of it ends (ImportedHistory decides both).
         final = new.imported.final_state() if new.imported is not None else None

@@ -131,7 +131,8 @@ class _InlineQueue:
 
 
 class InlineSqliteConnection(aiosqlite.Connection):
-    """An aiosqlite connection that runs each SQLite call on the event loop's own thread.
+    """An aiosqlite connection that runs each SQLite call on the event loop's own thread, but
+    the commit, which waits for the disk (see `commit`).
 
     aiosqlite hands every statement to a worker thread and back; for the many short
     statements of a consumer batch that hand-off (and the GIL ping-pong it causes) costs far
@@ -149,6 +150,13 @@ class InlineSqliteConnection(aiosqlite.Connection):
         if not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
+
+    async def commit(self) -> None:
+        """The one call that waits for the disk (the WAL's fsync, milliseconds): in a thread, so
+        the event loop serves other requests meanwhile. No other call uses this connection until
+        it returns: the session holding it waits for its commit."""
+        connection = self._conn
+        await asyncio.to_thread(connection.commit)
 
     async def _connect(self) -> aiosqlite.Connection:
         if self._connection is None:

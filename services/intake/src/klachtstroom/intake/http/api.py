@@ -99,7 +99,8 @@ async def submit_complaint(
         raise Problem.invalid("municipality", "U kunt alleen klachten registreren voor uw eigen gemeente(n).")
     now = _registrar(request).service.clock.now()
     new = replace(new_complaint_from(body, now), municipality=municipality)
-    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    # Only a request with a key is compared with an earlier one (serialising the body costs).
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest() if idempotency_key else ""
     try:
         registered = await _registrar(request).register(
             new, idempotency_key=idempotency_key, request_hash=request_hash, public_base=str(request.base_url)
