@@ -329,6 +329,14 @@ def test_the_blind_set_is_unchanged_and_not_trained_on() -> None:
     assert len(blind_texts) == 321 and not trained_on & blind_texts
 
 
+def test_the_second_blind_set_is_unchanged_and_not_trained_on() -> None:
+    blind = REPO / "bench" / "data" / "triage_blind2.jsonl"
+    assert hashlib.sha256(blind.read_bytes()).hexdigest() == _bench().BLIND2_SHA256
+    trained_on = {r["text"] for name in ("dev", "eval", "fresh") for r in load_set(name)}
+    rows = [json.loads(line) for line in blind.read_text("utf-8").splitlines() if line.strip()]
+    assert len({r["text"] for r in rows}) == len(rows) == 251 and not trained_on & {r["text"] for r in rows}
+
+
 # ---------------------------------------------------------------- learning from people
 
 
