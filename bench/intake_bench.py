@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from aiosmtpd.controller import Controller
 from kafka_node import KafkaNode
 from stack import ROOT, Stack, venv_bin
 
@@ -100,6 +101,28 @@ def baseline(database_url: str, token_file: Path, seconds: float, work: Path) ->
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+class MailRelay:
+    """The SMTP relay intake sends residents' receipts to (as a municipality's mail relay): it
+    accepts and counts each message. Without one every receipt fails, is logged and retried, work
+    a real intake does not do; with one the intake pays for each receipt it really sends."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
+        self.accepted += 1
+        return "250 OK"
+
+    def __enter__(self) -> MailRelay:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._controller.stop()
 
 
 class Watcher:
@@ -193,15 +216,25 @@ def postgres_server(work: Path, without: str = "PostgreSQL rows skipped") -> str
 
 
 def measure(db: str, work: Path, seconds: float, pg_server: str | None) -> list[dict[str, Any]]:
+    with MailRelay() as relay:
+        return _measure(db, work, seconds, pg_server, relay)
+
+
+def _measure(
+    db: str, work: Path, seconds: float, pg_server: str | None, relay: MailRelay
+) -> list[dict[str, Any]]:
     work.mkdir(parents=True)
-    env: dict[str, str] = {}
+    env: dict[str, str] = {
+        "KLACHTSTROOM_INTAKE_MAIL_SMTP_HOST": "127.0.0.1",
+        "KLACHTSTROOM_INTAKE_MAIL_SMTP_PORT": str(relay.port),
+    }
     base_url = f"sqlite+aiosqlite:///{work / 'baseline.db'}"
     if pg_server:
         sys.path.insert(0, str(ROOT / "tests"))
         from postgres import create_databases
 
         urls = create_databases(pg_server, [f"bench_{s}" for s in (*SERVICES, "baseline")])
-        env = {f"KLACHTSTROOM_{s.upper()}_DATABASE_URL": u for s, u in zip(SERVICES, urls, strict=False)}
+        env |= {f"KLACHTSTROOM_{s.upper()}_DATABASE_URL": u for s, u in zip(SERVICES, urls, strict=False)}
         base_url = urls[-1]
     kafka = KafkaNode(work, port=free_port(), controller_port=free_port())
     kafka.start(topics={**{t: 6 for t in topics.ALL}, **{topics.dlq(t): 1 for t in topics.ALL}})
@@ -250,12 +283,15 @@ def measure(db: str, work: Path, seconds: float, pg_server: str | None) -> list[
         f"   {db}: intake p50 {p50 * 1000:.1f} ms p99 {p99 * 1000:.1f} ms errors {errors}/{len(sent)}; "
         f"baseline p50 {b50 * 1000:.1f} ms p99 {b99 * 1000:.1f} ms errors {sum(r[2] != 202 for r in base)}; "
         f"e2e p50 {e50 * 1000:.0f} ms p99 {e99 * 1000:.0f} ms, {missing} missing, "
-        f"{checked}/{len(sample)} checked"
+        f"{checked}/{len(sample)} checked; {relay.accepted} receipt mails accepted by the relay"
     )
     load_text = f"{RATE:.0f} req/s open loop for {seconds:.0f} s from a separate process (bench/loadgen.py)"
     full = seconds >= SECONDS and RATE >= 200
     scale = "" if full else f" [reduced scale: {RATE:.0f}/s for {seconds:.0f} s; full run is 200/s for 60 s]"
-    stack_text = f"intake+routing+deadlines+Kafka on {db}{scale}"
+    stack_text = (
+        f"intake+routing+deadlines+Kafka on {db}, receipts sent to a local SMTP relay "
+        f"({relay.accepted} accepted){scale}"
+    )
     how_intake = (
         f"POST /api/v1/complaints with the dev token, {load_text}; latency from each due send time; "
         f"{stack_text}"
