@@ -24,12 +24,14 @@ from klachtstroom.reporting.http.dashboard import CONTACT_PENDING
 from klachtstroom.reporting.learning.satisfaction import Answer
 from klachtstroom.reporting.projection.queries import live_set, read_facts, read_records
 from klachtstroom.reporting.reports.aggregates import (
+    ID_CHUNK,
     Sees,
     annual_report_sql,
+    facts_by_id,
     municipalities_between,
     open_by_due,
     open_counts,
-    open_records,
+    open_sql,
     reported,
     scope_sql,
 )
@@ -37,7 +39,8 @@ from klachtstroom.reporting.reports.annual import Learning, annual_report
 from klachtstroom.reporting.reports.facts import OPEN_STATES, CaseFacts
 
 YEAR = 2025
-MUNICIPALITIES = ["Voorbeeldstad", "Buurdorp", "buurdorp", "Ærø", None, ""]
+# "unknown" is counted with the rows without a name (`facts.UNKNOWN`).
+MUNICIPALITIES = ["Voorbeeldstad", "Buurdorp", "buurdorp", "Ærø", "unknown", None, ""]
 UNITS = ["Inkomen", "Wmo", "", None, "unknown"]
 PROVIDERS = [None, None, None, "Zorg A", "zorg a", ""]
 
@@ -202,8 +205,30 @@ async def test_the_dashboards_open_cases_are_those_python_would_list(harness: Ha
                 ]  # fmt: skip
                 contact = [
                     *where,
+                    open_sql(cases),
                     cases.contact_due <= horizon,
                     cases.acknowledged_on.is_(None),
                     or_(cases.contact_state.is_(None), cases.contact_state.in_(CONTACT_PENDING)),
                 ]
-                assert [r.id for r in await open_records(session, cases, contact)] == pending
+                assert list(await facts_by_id(session, cases, None, contact)) == pending
+
+
+async def test_facts_by_id_are_the_rows_python_reads(harness: Harness) -> None:
+    """The rows of the ids asked (over several chunks of ids, unknown ids left out) that meet the
+    condition, by id in id order; with no ids, every row that meets it."""
+    async with harness.service.db.reading() as session:
+        cases = (await live_set(session)).cases
+        everything = {r.id: r for r in await read_records(session)}
+        asked = {f"c-{i:05d}" for i in range(0, 3000, 2)} | {"c-99999", "elders"}
+        assert len(asked) > 2 * ID_CHUNK
+        for where in ([reported(cases)], [reported(cases), cases.municipality == "Buurdorp"]):
+            expected = {
+                i: r for i, r in sorted(everything.items())
+                if i in asked and (len(where) == 1 or r.municipality == "Buurdorp")
+            }  # fmt: skip
+            found = await facts_by_id(session, cases, asked, where)
+            assert list(found.items()) == list(expected.items())
+        assert list((await facts_by_id(session, cases, None, [reported(cases)])).items()) == sorted(
+            everything.items()
+        )
+        assert await facts_by_id(session, cases, [], [reported(cases)]) == {}

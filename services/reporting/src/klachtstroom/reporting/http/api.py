@@ -157,7 +157,7 @@ async def learning_of(
     linked = {c for m in measures for c in m["complaint_ids"]}
     where = [reported(cases), scope, received_between(cases, year - 3, year)]
     facts = await facts_by_id(session, cases, linked, where)
-    chosen = measures_in_scope(request, of_year(measures, year, facts), {f.id for f in facts})
+    chosen = measures_in_scope(request, of_year(measures, year, list(facts.values())), set(facts))
     return Learning(answers=answers, norms=norms, measures=[dict(m) for m in chosen])
 
 

@@ -47,11 +47,11 @@ from klachtstroom.reporting.learning.measures import all_measures
 from klachtstroom.reporting.projection.queries import live_set
 from klachtstroom.reporting.reports.aggregates import (
     annual_report_sql,
+    facts_by_id,
     municipalities_between,
     open_by_due,
     open_counts,
-    open_records,
-    records_by_id,
+    open_sql,
     reported,
     scope_sql,
 )
@@ -76,6 +76,9 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Compiled once, at start-up: compiling takes longer than all the dashboard's queries, and the
+# first request after start should not wait for it.
+_page = _templates.get_template("dashboard.html")
 
 
 @dataclass(frozen=True)
@@ -173,11 +176,13 @@ async def dashboard(
         # days) while it is not yet made (routing's provider response term is on the case
         # worker's list).
         decision_risky = await open_by_due(session, cases, None, [*shown, cases.decision_due <= horizon])
-        contact_risky = await open_records(
+        contact_risky = await facts_by_id(
             session,
             cases,
+            None,
             [
                 *shown,
+                open_sql(cases),
                 cases.contact_due <= horizon,
                 cases.acknowledged_on.is_(None),
                 or_(cases.contact_state.is_(None), cases.contact_state.in_(CONTACT_PENDING)),
@@ -187,7 +192,7 @@ async def dashboard(
         signals = [_signal_view(s) for s in signals_in_scope(request, latest)]
         poor_answers = await evidence.poor_answers(session)
         linked = {c for m in measures for c in m["complaint_ids"]}
-        known = await records_by_id(
+        known = await facts_by_id(
             session, cases, linked | {str(p["complaint_id"]) for p in poor_answers}, mine
         )
         names = await municipalities_between(session, cases, year - 3, year, mine)
@@ -216,7 +221,7 @@ async def dashboard(
     ]  # fmt: skip
 
     open_cases = [_open_case(r, today) for r in first_open]
-    contact_terms = [_open_case(r, today, DeadlineKind.contact) for r in contact_risky]
+    contact_terms = [_open_case(r, today, DeadlineKind.contact) for r in contact_risky.values()]
     decision_terms = [_open_case(r, today) for r in decision_risky]
     risky = sorted(
         (c for c in [*decision_terms, *contact_terms] if c.at_risk or c.overdue),
@@ -246,7 +251,7 @@ async def dashboard(
         ),
     ]
     query = "?" + urlencode({"municipality": municipality}) if municipality else ""
-    page = _templates.get_template("dashboard.html").render(
+    page = _page.render(
         organisation=reporting.settings.organisation,
         today=dutch_date(today),
         year=year,
