@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import topics
 from klachtstroom.contracts.envelope import Envelope, Payload
-from klachtstroom.platform.db import Database, is_transient
+from klachtstroom.platform.db import Database, insert_rows, is_transient
 from klachtstroom.platform.metrics import handled_events
 from klachtstroom.platform.outbox import Outbox
 from klachtstroom.platform.tables import PlatformTables
@@ -221,7 +221,7 @@ class EventConsumer:
         if run_handler is not None:
             await run_handler.handle(session, run)
         if fresh:
-            await session.execute(insert(processed), fresh)
+            await insert_rows(session, processed, fresh)
         self.handled += len(fresh)
         handled_events.add(len(fresh), {"consumer": self.name})
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import Dialect, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy.dialects import sqlite as sqlite_types
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -196,6 +198,138 @@ def _checkpoint(path: str) -> None:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         connection.close()
+
+
+# --- many rows in one statement ------------------------------------------------------------
+
+_Processor = Callable[[Any], Any]
+# How one column's values become parameters: its bind processor, or None to pass them as they are.
+_Converter = Callable[[list[Any]], list[Any]] | None
+# By table, columns and dialect object (an encrypted column's processor uses its dialect's key ring).
+_insert_plans: dict[tuple[Table, tuple[str, ...], Dialect], tuple[str, list[_Converter]] | None] = {}
+# Values on which a faster conversion of dates and times must give SQLite's own text before it
+# is used (so a column with another storage format keeps SQLite's conversion): a zone, a year
+# before 1000, with and without microseconds.
+_DATETIME_PROBES = (
+    dt.datetime(2026, 12, 7, 6, 55, 9, 395124, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    dt.datetime(999, 1, 2, 3, 4, 5),
+    dt.datetime(2027, 11, 28, 23, 59, 58, 7),
+)
+_DATE_PROBES = (dt.date(2026, 12, 14), dt.date(999, 1, 2))
+
+
+def _sqlite_datetime(standard: _Processor) -> _Processor:
+    """SQLite's DateTime text as SQLAlchemy writes it (`YYYY-MM-DD HH:MM:SS.ffffff`, wall time,
+    any offset dropped), from one C call instead of a %-format of seven attributes."""
+    datetime_type = dt.datetime
+
+    def process(value: Any) -> Any:
+        if type(value) is datetime_type:
+            return value.isoformat(" ", "microseconds")[:26]
+        return standard(value)
+
+    return process
+
+
+def _sqlite_date(standard: _Processor) -> _Processor:
+    date_type = dt.date
+
+    def process(value: Any) -> Any:
+        if type(value) is date_type:
+            return value.isoformat()
+        return standard(value)
+
+    return process
+
+
+def _same(standard: _Processor, faster: Callable[[_Processor], _Processor], probes: tuple[Any, ...]) -> bool:
+    process = faster(standard)
+    return all(process(value) == standard(value) for value in probes)
+
+
+def _each(process: _Processor) -> _Converter:
+    return lambda values: [process(value) for value in values]
+
+
+def _each_object_once(process: _Processor) -> _Converter:
+    """Convert each distinct object once: the rows of a batch share most of their times (one
+    `now`, the same planned dates). By identity, which holds while the rows hold the values
+    (two equal datetimes in different zones are different texts)."""
+
+    def convert(values: list[Any]) -> list[Any]:
+        done: dict[int, Any] = {}
+        converted = []
+        for value in values:
+            text = done.get(id(value))
+            if text is None:
+                text = done[id(value)] = process(value)
+            converted.append(text)
+        return converted
+
+    return convert
+
+
+def _insert_plan(
+    table: Table, keys: tuple[str, ...], dialect: Dialect
+) -> tuple[str, list[_Converter]] | None:
+    """The INSERT of `keys` into `table` for `dialect` and how each column's values become
+    parameters, or None when the plain statement must be used (a column outside `keys` has a
+    Python-side default)."""
+    plan_key = (table, keys, dialect)
+    if plan_key in _insert_plans:
+        return _insert_plans[plan_key]
+    plan: tuple[str, list[_Converter]] | None = None
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    if compiled.positiontup is not None and list(compiled.positiontup) == list(keys):
+        converters: list[_Converter] = []
+        for key in keys:
+            impl = table.c[key].type.dialect_impl(dialect)
+            standard = impl.bind_processor(dialect)  # what the compiled statement would apply
+            if standard is None:
+                converters.append(None)
+            elif isinstance(impl, sqlite_types.DATETIME) and _same(
+                standard, _sqlite_datetime, _DATETIME_PROBES
+            ):
+                converters.append(_each_object_once(_sqlite_datetime(standard)))
+            elif isinstance(impl, sqlite_types.DATE) and _same(standard, _sqlite_date, _DATE_PROBES):
+                converters.append(_each_object_once(_sqlite_date(standard)))
+            else:  # JSON, encrypted columns (a fresh token per value), ...
+                converters.append(_each(standard))
+        plan = (compiled.string, converters)
+    _insert_plans[plan_key] = plan
+    return plan
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """`session.execute(insert(table), rows)`, with the same rows stored, at less cost per row.
+
+    SQLAlchemy builds and processes each row's parameters through its compiled statement; on
+    SQLite, when every row names the same columns and no other column has a Python-side
+    default, the statement is compiled once and the values are converted a column at a time by
+    the columns' own bind processors (dates and times in SQLite's default format by a faster
+    equivalent, each object once): 5 to 11 µs less per row of a batch of 100, about 8% of the
+    CPU routing and deadlines spend per complaint (pipeline bench). Anything else, and
+    PostgreSQL, takes the plain statement.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    keys = tuple(rows[0])
+    plan = _insert_plan(table, keys, dialect) if dialect.name == "sqlite" else None
+    if plan is None or any(len(row) != len(keys) for row in rows):
+        await session.execute(insert(table), rows)
+        return
+    statement, converters = plan
+    try:
+        columns = []
+        for key, convert in zip(keys, converters, strict=True):
+            values = [row[key] for row in rows]
+            columns.append(values if convert is None else convert(values))
+    except KeyError:  # a row with other keys than the first
+        await session.execute(insert(table), rows)
+        return
+    await connection.exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
 class Database:

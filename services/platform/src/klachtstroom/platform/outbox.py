@@ -30,7 +30,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.envelope import Envelope, Payload, make_envelope, new_traceparent
-from klachtstroom.platform.db import Database, before_commit
+from klachtstroom.platform.db import Database, before_commit, insert_rows
 from klachtstroom.platform.metrics import outbox_parked
 from klachtstroom.platform.tables import PlatformTables
 from klachtstroom.platform.telemetry import current_traceparent
@@ -141,7 +141,7 @@ class Outbox:
     async def _insert_pending(self, session: AsyncSession) -> None:
         rows = session.info.pop(_PENDING, [])
         if rows:
-            await session.execute(insert(self.tables.outbox), rows)
+            await insert_rows(session, self.tables.outbox, rows)
 
     def notify(self) -> None:
         """Call after commit: wakes the relay at once instead of at its next poll."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, or_, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events as ev
@@ -35,7 +35,7 @@ from klachtstroom.deadlines.timers.schedule import (
     plan_timers,
     term_keys,
 )
-from klachtstroom.platform.db import Database
+from klachtstroom.platform.db import Database, insert_rows
 from klachtstroom.platform.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class NewRows:
     async def insert(self, session: AsyncSession) -> None:
         for table, rows in ((CASES, self.cases), (TERMS, self.terms), (TIMERS, self.timers)):
             if rows:
-                await session.execute(insert(table), rows)
+                await insert_rows(session, table, rows)
         self.cases, self.terms, self.timers = [], [], []
 
 
@@ -211,7 +211,7 @@ class TermTracker:
         if sink is not None:
             sink.terms += added
         elif added:  # one Core executemany for all new rows (the hot path: every new case)
-            await session.execute(insert(TERMS), added)
+            await insert_rows(session, TERMS, added)
         for payload in events:
             await self.outbox.add(session, payload, subject=case.case_id)
         await self._reconcile_timers(session, case, terms, keys, now, fresh=fresh, sink=sink)
@@ -283,7 +283,7 @@ class TermTracker:
         if sink is not None:
             sink.timers += added
         elif added:
-            await session.execute(insert(TIMERS), added)
+            await insert_rows(session, TIMERS, added)
 
     def _plan_timers(
         self, term: Term, calendar: TermijnenwetCalendar, *, sensitive: bool

@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from klachtstroom.contracts import deadline_events as de
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.vocabulary import DeadlineKind, DeadlineState
+from klachtstroom.platform.db import insert_rows
 from klachtstroom.platform.telemetry import propagating
 from klachtstroom.routing.case.codec import json_with
 from klachtstroom.routing.case.domain import CLOSED_STATES, CaseState
@@ -81,7 +82,7 @@ async def _keep(session: AsyncSession, events: Sequence[DeadlineEvent], now: dat
         if isinstance(event, de.DeadlineSet) and event.kind == DeadlineKind.decision:
             decision_due[event.case_id] = event.due
     if new:
-        await session.execute(insert(_TERMS), list(new.values()))
+        await insert_rows(session, _TERMS, list(new.values()))
     await _update_terms(session, changed)
     await _move_decision_due(session, decision_due, now)
     _expire(session, set(new) | set(changed), set(decision_due))

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.envelope import Envelope
 from klachtstroom.contracts.intake_events import ComplaintReceived
 from klachtstroom.contracts.vocabulary import Handler, Kind, dutch
+from klachtstroom.platform.db import insert_rows
 from klachtstroom.platform.telemetry import propagating
 from klachtstroom.routing.case.domain import Assign, Case, CaseEvent, JsonValue, Refer
 from klachtstroom.routing.case.events import opened_payload
@@ -208,8 +209,8 @@ async def open_many(
 async def _insert(session: AsyncSession, cases: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
     if cases:
         # Core inserts of the tables (not the ORM's bulk path): one executemany each.
-        await session.execute(insert(cast(Table, CaseRow.__table__)), cases)
-        await session.execute(insert(cast(Table, HistoryRow.__table__)), history)
+        await insert_rows(session, cast(Table, CaseRow.__table__), cases)
+        await insert_rows(session, cast(Table, HistoryRow.__table__), history)
         cases.clear()
         history.clear()
 
