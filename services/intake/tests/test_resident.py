@@ -230,6 +230,26 @@ def test_messages_go_by_email_once_or_as_a_letter_to_print(make_intake: Any, sin
     assert sent[0]["body_enc"] is None  # the text (with its link) is gone once sent
 
 
+def test_a_receipt_is_sent_without_taking_the_writer(make_intake: Any, sink: SmtpSink) -> None:
+    # A receipt's text is written at registration: sending it only reads the message, so it does
+    # not queue for the one writer every registration needs (only the queue's claim and settle do).
+    intake = make_intake(mail_enabled=True, mail_smtp_port=sink.port, mail_poll_seconds=0.1)
+    database = intake.service.db
+    writing = database.transaction
+    callers: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        callers.append(sys._getframe(1).f_code.co_name)
+        return writing(*args, **kwargs)
+
+    database.transaction = counted
+    accepted = post(intake, email="inwoner@example.nl")
+    mail = sink.wait_for(lambda found: len(found) >= 1, timeout=10)[0]
+    assert accepted["status_url"] in mail.get_content()
+    assert "_claim" in callers and "_settle" in callers
+    assert "_write" not in callers
+
+
 def test_an_edited_wording_is_used_for_the_next_message(make_intake: Any, sink: SmtpSink) -> None:
     intake = make_intake(mail_enabled=True, mail_smtp_port=sink.port, mail_poll_seconds=0.1)
     wording = {"subject": "Ontvangen: {{ reference }}", "body": "Dank u wel. Kijk op {{ status_url }}.\n"}

@@ -166,11 +166,11 @@ class ResidentMailer:
     async def _prepare_texts(self, row_id: int) -> None:
         async with self.service.db.reading() as session:
             row = await session.get(M, row_id)
-            if row is None:
+            if row is None or row.body_enc is not None:  # a written text (a receipt) needs nothing
                 return
             progress = await session.get(ResidentProgress, row.complaint_id)
             complaint = await session.get(Complaint, row.complaint_id)
-        if row.body_enc is not None or progress is None or complaint is None:
+        if progress is None or complaint is None:
             return
         age = datetime.now(UTC) - (
             row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
@@ -187,7 +187,18 @@ class ResidentMailer:
             raise NotYet  # routing is away for a moment: the reason belongs in the message
 
     async def _write(self, row_id: int) -> tuple[str, str, str, str] | None:
-        """(subject, body, channel, recipient); a later message gets its own fresh link."""
+        """(subject, body, channel, recipient); a later message gets its own fresh link.
+
+        A message whose text was written with it (a receipt) is only read: the writer, which every
+        registration queues for, is taken only to mint a link.
+        """
+        async with self.service.db.reading() as session:
+            written = await session.get(M, row_id)
+            if written is None:
+                return None
+            if written.body_enc is not None:
+                body = self.vault.decrypt(written.body_enc) or ""
+                return written.subject, body, written.channel, self.vault.decrypt(written.recipient_enc) or ""
         async with self.service.db.transaction() as session:
             row = await session.get(M, row_id)
             if row is None:
