@@ -4,6 +4,7 @@ behoorlijkheidsnorm, and the measures register (API, dashboard, annual and provi
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from reporting_events import Story, interleave
 from reporting_harness import Harness
@@ -92,6 +93,32 @@ async def test_feedback_and_norms_are_read_for_the_asked_complaints_only(harness
         assert set(await evidence.answers(session, among=every_year)) == {this_year.id, last_year.id}
     assert set(answers) == {this_year.id} and answers[this_year.id].score == 8
     assert norms == {this_year.id: [Norm.listening.value]}
+
+
+async def test_a_reports_feedback_is_kept_until_the_log_grows(harness: Harness) -> None:
+    """Feedback is read once per projection version (with the counts): a second request reads
+    it from memory, new feedback in the log is in the next report."""
+    first = feedback(closed(date(2025, 3, 3), "Inkomen"), 8, True)
+    await harness.deliver(interleave([first], seed=3))
+    report = await harness.json("/api/v1/reports/annual/2025")
+    assert report["satisfaction"]["responses"] == 1
+    reads: list[str] = []
+    answers = evidence.answers
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append("answers")
+        return await answers(*args, **kwargs)
+
+    evidence.answers = counted  # type: ignore[assignment]
+    try:
+        again = await harness.json("/api/v1/reports/annual/2025")
+        assert again["satisfaction"] == report["satisfaction"] and reads == []
+        second = feedback(closed(date(2025, 4, 4), "Wmo"), 4, False)
+        await harness.deliver(interleave([second], seed=4))
+        grown = await harness.json("/api/v1/reports/annual/2025")
+    finally:
+        evidence.answers = answers  # type: ignore[assignment]
+    assert reads == ["answers"] and grown["satisfaction"]["responses"] == 2
 
 
 async def test_measures_register_api(harness: Harness) -> None:

@@ -34,7 +34,7 @@ from klachtstroom.reporting.reports.aggregates import (
     facts_by_id,
     received_between,
     reported,
-    scope_sql,
+    scope_with_key,
 )
 from klachtstroom.reporting.reports.annual import Learning, received_in
 from klachtstroom.reporting.reports.provider import mediated_overview, provider_cases, provider_report
@@ -94,7 +94,7 @@ async def annual(
     measures = await all_measures(request)
     async with reporting.service.db.reading() as session:
         pset = await live_set(session)
-        learning = await learning_of(request, session, pset, year, measures, sees)
+        learning = await learning_of(request, session, pset, year, measures, sees, municipality)
         report = await annual_report_sql(
             session,
             year,
@@ -143,17 +143,33 @@ async def learning_of(
     year: int,
     measures: Sequence[Measure],
     sees: Sees | None,
+    municipality: str | None = None,
 ) -> Learning:
     """Feedback and norms from the live log, and the measures register's items of `year`.
+
+    Feedback and norms are read for the complaints the report counts (this year, the caller's
+    scope, the asked municipality) and kept per projection version with the report's counts:
+    reading them means looking up a year of complaint ids in the log.
 
     A measure belongs to the caller's report when it is linked to none, or to one of the caller's
     complaints received in this year or the three before (the report's `by_municipality` years).
     """
     cases = pset.cases
-    scope = await scope_sql(session, cases, sees)
+    scope, scope_key = await scope_with_key(session, cases, sees)
     judged = select(cases.id).where(reported(cases), scope, received_between(cases, year, year))
-    answers = await evidence.answers(session, among=judged)
-    norms = await evidence.norms(session, among=judged)
+    if municipality is not None:  # as the report counts (aggregates.annual_report_sql)
+        judged = judged.where(cases.municipality == municipality)
+    counts = reporting_of(request).counts
+    key = await counts.key(session, pset, ("learning", year, municipality, scope_key))
+    read = counts.get(key)
+    if read is None:
+        read = {
+            "answers": await evidence.answers(session, among=judged),
+            "norms": await evidence.norms(session, among=judged),
+        }
+        counts.put(key, read)
+    answers = dict(read["answers"])  # the report is the caller's to change
+    norms = {complaint: list(named) for complaint, named in read["norms"].items()}
     linked = {c for m in measures for c in m["complaint_ids"]}
     where = [reported(cases), scope, received_between(cases, year - 3, year)]
     facts = await facts_by_id(session, cases, linked, where)

@@ -150,6 +150,13 @@ async def scope_sql(session: AsyncSession, cases: type[CaseRow], sees: Sees | No
     return (await _scope(session, cases, sees))[0]
 
 
+async def scope_with_key(
+    session: AsyncSession, cases: type[CaseRow], sees: Sees | None
+) -> tuple[ColumnElement[bool], Hashable]:
+    """`scope_sql` and a key equal for equal scopes (for `CountsCache`)."""
+    return await _scope(session, cases, sees)
+
+
 async def _scope(
     session: AsyncSession, cases: type[CaseRow], sees: Sees | None
 ) -> tuple[ColumnElement[bool], Hashable]:
