@@ -40,7 +40,9 @@ def test_every_setting_is_listed_with_its_source_and_no_secret_value(
     monkeypatch.setenv("KLACHTSTROOM_PROBE_MAIL_PASSWORD", "planted-mail-password")
     monkeypatch.setenv("KLACHTSTROOM_PROBE_MAIL_HOST", "relay.gemeente.example")
     monkeypatch.setenv("KLACHTSTROOM_PROBE_NOTIFICATIONS_TOKEN", "planted-token")
-    monkeypatch.setenv("KLACHTSTROOM_PROBE_DATABASE_URL", "postgresql+psycopg://u:planted-db-password@db/probe")
+    monkeypatch.setenv(
+        "KLACHTSTROOM_PROBE_DATABASE_URL", "postgresql+psycopg://u:planted-db-password@db/probe"
+    )
     monkeypatch.setenv("KLACHTSTROOM_PROBE_ENCRYPTION_KEYS", "planted-key-1,planted-key-2")
     monkeypatch.setenv("KLACHTSTROOM_ROUTING_DATABASE_URL", "postgresql+psycopg://u:planted-other@db/routing")
     monkeypatch.setenv("KLACHTSTROOM_TYPO_SETTING", "visible")

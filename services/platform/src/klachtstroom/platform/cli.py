@@ -146,8 +146,10 @@ def check_config(service: Service) -> None:
         # Headers carry the collector's API key.
         line(variable, "(set)" if "HEADERS" in variable else os.environ[variable])
     print(f"    traces exported by: {', '.join(exporters_for('traces', service.settings)) or 'none'}")
-    print(f"    metrics pushed by: {', '.join(exporters_for('metrics', service.settings)) or 'none'} "
-          "(and served at /metrics)")
+    print(
+        f"    metrics pushed by: {', '.join(exporters_for('metrics', service.settings)) or 'none'} "
+        "(and served at /metrics)"
+    )
     others = sorted(v for v in os.environ if v.startswith("KLACHTSTROOM_") and v not in known)
     if others:
         print("  other KLACHTSTROOM_ variables (another service's, or a typo):")

@@ -111,7 +111,7 @@ class HttpEdge:
     async def _problem(self, scope: Scope, send: Any, problem: Problem) -> None:
         content = problem.body(scope.get("path", ""))
         if problem.status >= 500:
-            content["trace_id"] = _current_trace_id()
+            content["trace_id"] = current_trace_id()
         body = json.dumps(content, ensure_ascii=False).encode()
         headers = [
             (b"content-type", PROBLEM_JSON.encode()),
@@ -135,7 +135,7 @@ async def _drain(receive: Any) -> None:
             return
 
 
-def _current_trace_id() -> str | None:
+def current_trace_id() -> str | None:
     """The trace id of the request's server span (OpenTelemetry's FastAPI instrumentation)."""
     context = trace.get_current_span().get_span_context()
     return f"{context.trace_id:032x}" if context.is_valid else None

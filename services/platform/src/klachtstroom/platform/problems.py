@@ -326,7 +326,7 @@ class ProblemDetails(BaseModel):
     trace_id: str | None = None
 
 
-DOCUMENTED_ERRORS = (400, 401, 403, 404, 409, 413, 422, 500)
+DOCUMENTED_ERRORS = (400, 401, 403, 404, 409, 413, 422, 500, 503)
 
 
 def document_problems(schema: dict[str, Any], statuses: Sequence[int] = DOCUMENTED_ERRORS) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from klachtstroom.platform.http_tracing import instrument_app, instrument_httpx
 from klachtstroom.platform.kafka_security import broker_security, client_options
 from klachtstroom.platform.key_rotation import RotationStep, rotate_keys
 from klachtstroom.platform.keys import KeyRing, load_key_ring
+from klachtstroom.platform.load_gate import LoadGate
 from klachtstroom.platform.metrics import (
     PROMETHEUS_CONTENT_TYPE,
     Gauges,
@@ -420,13 +421,20 @@ class Service:
         )
         # Innermost first: unstorable text refused (422), the body limit (a route may raise it
         # with `max_body_size=`), the audit trail (sees the caller the gate verified), the access
-        # gate (a refused caller's body is never read), the edge every answer passes
+        # gate (a refused caller's body is never read), the load gate (past the process's
+        # capacity a quick 503 before any work is done), the edge every answer passes
         # (API-Version, 500); around them all OpenTelemetry's server span per request, named by
         # route template (http_tracing.py).
         app.add_middleware(TextGuard)
         app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
         app.add_middleware(AuditMiddleware, trail=self.audit)
         self.access.install(app)
+        app.add_middleware(
+            LoadGate,
+            max_in_flight=self.settings.http_max_in_flight,
+            queue_wait_seconds=self.settings.http_queue_wait_seconds,
+            overload_wait_seconds=self.settings.http_overload_wait_seconds,
+        )
         app.add_middleware(HttpEdge, api_version=self.settings.api_version)
         install_problem_handlers(app)
         instrument_app(app, self.tracer_provider, self.meter_provider)

@@ -71,6 +71,12 @@ class PlatformSettings(BaseSettings):
     api_version: str = "1.0.0"
     # Request bodies (JSON above all) at most this many bytes; a route may allow more.
     max_body_bytes: int = 1024 * 1024
+    # Requests one process works on at a time (load_gate.py); the next ones wait in order.
+    http_max_in_flight: int = 16
+    # How long a request may wait for its turn while the service keeps up (a burst).
+    http_queue_wait_seconds: float = 5.0
+    # Once no turn has come free for that long (overload): a newcomer waits at most this, then 503.
+    http_overload_wait_seconds: float = 0.1
     # Without a configured key a service may create a development key under the data dir, but
     # only while it holds no encrypted data (keys.py). Production sets this to false.
     dev_keys: bool = True

@@ -180,9 +180,11 @@ def _checking(receive: Any, content_type: str) -> Any:
         if size <= _MAX_CHECKED_BODY and not message.get("more_body", False):
             body = b"".join(parts)
             parts.clear()
-            errors = _in_json(body) if content_type == "application/json" else [
-                FieldError(name, BAD_TEXT) for name in bad_pairs(body)
-            ]
+            errors = (
+                _in_json(body)
+                if content_type == "application/json"
+                else [FieldError(name, BAD_TEXT) for name in bad_pairs(body)]
+            )
             if errors:
                 raise UnstorableText(errors)
         return message

@@ -161,9 +161,7 @@ class AccessGate:
                 scope.setdefault("state", {})[RULE_STATE_KEY] = matched
                 await self.app(scope, receive, send)
                 return
-            await self._refuse_unauthenticated(
-                scope, send, path, invalid=token is not None
-            )
+            await self._refuse_unauthenticated(scope, send, path, invalid=token is not None)
             return
         if matched is None:
             if self._answered_by_app(scope):
