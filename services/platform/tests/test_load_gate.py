@@ -80,6 +80,7 @@ async def test_sustained_overload_is_refused_at_once_with_retry_after() -> None:
         assert gate.overloaded()
         refused = await asyncio.wait_for(client.post("/api/v1/complaints", json={}), 2)
         health = await asyncio.wait_for(client.get("/healthz"), 2)  # never waits
+        page = await asyncio.wait_for(client.post("/", headers={"accept": "text/html,*/*"}), 2)
         slow.release.set()
         assert (await working).status_code == 200
     assert refused.status_code == 503
@@ -87,8 +88,10 @@ async def test_sustained_overload_is_refused_at_once_with_retry_after() -> None:
     body = refused.json()
     assert body["status"] == 503 and "druk" in body["detail"] and "trace_id" in body
     assert health.status_code == 200
-    assert slow.started == 2  # the refused request did no work
-    assert gate.refused == 1 and gate.in_flight == 0 and not gate.overloaded()
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "erg druk" in page.text and "niets opgeslagen" in page.text and page.headers["retry-after"] == "5"
+    assert slow.started == 2  # the refused requests did no work
+    assert gate.refused == 2 and gate.in_flight == 0 and not gate.overloaded()
 
 
 async def test_a_client_that_leaves_while_waiting_frees_nothing_twice() -> None:

@@ -7,10 +7,11 @@ One transaction stores the complaint, the encrypted contact details and the
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,7 @@ from klachtstroom.intake.store import (
     ReferenceCounter,
 )
 from klachtstroom.intake.triage import OverrideMemory, TriageEngine, TriageResult
+from klachtstroom.platform.db import is_sqlite
 from klachtstroom.platform.peers import peer_url
 from klachtstroom.platform.service import Service
 
@@ -133,6 +135,7 @@ class _Prepared:
 
     verdict: TriageResult
     complainant: dict[str, bytes | str | None]  # Complainant's encrypted columns and keyed hashes
+    reference: str | None = None  # taken apart (PostgreSQL), else in the registration's transaction
 
 
 def _aware(moment: datetime) -> datetime:
@@ -178,6 +181,9 @@ class Registrar:
         # What needs no database is worked out before the transaction, so the writer (on SQLite
         # the one connection every registration queues for) is held only for the database's part.
         prepared = self._prepare(new)
+        if self._reference_apart:
+            reference = await self._take_reference(local_date(new.received_at).year)
+            prepared = replace(prepared, reference=reference)
         try:
             return await self._register(new, prepared, idempotency_key, request_hash, public_base)
         except IntegrityError:
@@ -248,7 +254,9 @@ class Registrar:
     ) -> Registered:
         now = datetime.now(UTC)
         complaint_id = str(uuid.uuid4())
-        reference = await self._next_reference(session, local_date(new.received_at).year)
+        reference = prepared.reference or await self._next_reference(
+            session, local_date(new.received_at).year
+        )
         verdict = prepared.verdict
         kind = new.kind or verdict.kind
         category = new.category or verdict.category
@@ -380,6 +388,32 @@ class Registrar:
                     created_at=now,
                 )
             )
+
+    @property
+    def _reference_apart(self) -> bool:
+        """On PostgreSQL the year's counter is taken in a short transaction of its own.
+
+        Taken inside the registration, its row lock would be held through every later statement
+        and the commit, each a round trip that waits for the event loop: concurrent registrations
+        then queue behind one another (measured under overload: 339 of 12,000 complaints accepted
+        in a minute, against 1,303 on SQLite). A registration that fails afterwards leaves a gap in
+        the numbers; a reference only has to be unique. On SQLite every writer holds the one write
+        lock anyway, and a transaction of its own would cost a second fsync.
+        """
+        return not is_sqlite(self.service.db.url)
+
+    async def _take_reference(self, year: int) -> str:
+        upsert = (
+            postgresql_insert(ReferenceCounter)
+            .values(year=year, last=1)
+            .on_conflict_do_update(
+                index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1}
+            )
+            .returning(ReferenceCounter.last)
+        )
+        async with self.service.db.transaction() as session:
+            last = (await session.execute(upsert)).scalar_one()
+        return f"KL-{year}-{last:06d}"
 
     async def _next_reference(self, session: AsyncSession, year: int) -> str:
         counter = await session.get(ReferenceCounter, year, with_for_update=True)

@@ -41,6 +41,14 @@ Scope = dict[str, Any]
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 BUSY_DETAIL = "Het is nu erg druk. Probeer het over een minuut opnieuw; er is niets opgeslagen."
 RETRY_AFTER_SECONDS = 5
+BUSY_PAGE = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>Het is nu erg druk</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Het is nu erg druk</h1>
+<p>Wij konden uw bericht nu niet aannemen. Er is niets opgeslagen.</p>
+<p>Probeer het over een paar minuten opnieuw. Ga daarvoor terug met de knop Terug van uw browser
+en verstuur het formulier nog een keer.</p></main></body></html>
+"""
 
 _refused = metrics.get_meter("klachtstroom.http").create_counter(
     "klachtstroom.http.refused_busy",
@@ -129,20 +137,28 @@ def _discard(waiting: deque[asyncio.Future[None]], turn: asyncio.Future[None]) -
 
 
 async def _busy(scope: Scope, send: Any) -> None:
-    """The 503 problem, with the headers a client needs to come back later."""
-    problem = Problem(503, detail=BUSY_DETAIL)
-    content = problem.body(scope.get("path", ""))
-    content["trace_id"] = current_trace_id()
-    body = json.dumps(content, ensure_ascii=False).encode()
+    """The 503 with the headers a client needs to come back later: a page for a browser (the
+    resident's form), else the problem+json every API error is."""
+    if _wants_page(scope):
+        body, content_type = BUSY_PAGE.encode(), b"text/html; charset=utf-8"
+    else:
+        content = Problem(503, detail=BUSY_DETAIL).body(scope.get("path", ""))
+        content["trace_id"] = current_trace_id()
+        body, content_type = json.dumps(content, ensure_ascii=False).encode(), PROBLEM_JSON.encode()
     await send(
         {
             "type": "http.response.start",
             "status": 503,
             "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _wants_page(scope: Scope) -> bool:
+    accept = next((v for k, v in scope.get("headers", ()) if k == b"accept"), b"").decode("latin-1")
+    return "text/html" in accept
