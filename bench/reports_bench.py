@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import text
 
+from klachtstroom.platform.db import insert_rows
 from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.reporting.app import create_service, load_pdf_renderer
 from klachtstroom.reporting.projection.queries import live_set
@@ -39,6 +40,9 @@ AIM_JSON_MS, AIM_DASHBOARD_MS, AIM_PDF_MS = 200.0, 300.0, 3000.0
 CHANNELS = ("web_form", "email", "phone", "letter", "in_person")
 CATEGORIES = ("conduct", "information", "handling_time", "policy", "referral", "proactive", "other")
 UNITS = ("Inkomen", "Werk", "Wmo", "Jeugd")
+INDEXES_OF_TABLE = (
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
+)
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld", "mutual_agreement", "withdrawn", "no_judgement")
 
 
@@ -71,15 +75,31 @@ def _rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 async def _seed(service: Any) -> None:
+    """The rows, in batches, as one bulk load: the table's indexes are dropped first and built
+    again at the end (SQLite sorts once instead of updating seven indexes per row: about half the
+    seeding time). A freshly built index is denser than one grown row by row, which may make the
+    cold figures slightly kinder than on a database that grew over the years (or was rebuilt)."""
     async with service.db.reading() as session:
         cases = (await live_set(session)).cases.__table__
+    async with service.db.transaction() as session:
+        indexes = (
+            await session.execute(
+                text(INDEXES_OF_TABLE),
+                {"t": cases.name},
+            )
+        ).all()
+        for name, _ in indexes:
+            await session.execute(text(f'DROP INDEX "{name}"'))
     batch = 20_000
     for start in range(0, CASES, batch):
         rows = _rows(min(batch, CASES - start), seed=start)
         for i, row in enumerate(rows):
             row["id"] = f"c-{start + i:07d}"
         async with service.db.transaction() as session:
-            await session.execute(insert(cases), rows)
+            await insert_rows(session, cases, rows)
+    async with service.db.transaction() as session:
+        for _, sql in indexes:
+            await session.execute(text(sql))
 
 
 async def _timed_ms(client: httpx.AsyncClient, app: Any, url: str) -> tuple[float, float]:
