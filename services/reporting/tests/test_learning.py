@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from reporting_events import Story, interleave
 from reporting_harness import Harness
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from klachtstroom.contracts import intake_events as ie
 from klachtstroom.contracts.envelope import make_envelope
@@ -95,6 +96,26 @@ async def test_feedback_and_norms_are_read_for_the_asked_complaints_only(harness
     assert norms == {this_year.id: [Norm.listening.value]}
 
 
+async def test_feedback_and_norms_are_found_by_complaint_and_type_in_the_index(harness: Harness) -> None:
+    """Each complaint of the year is looked up with the event types in the index: the other
+    events of a complaint (a dozen or more each) are never read from the table."""
+    async with harness.service.db.reading() as session:
+        if session.bind.dialect.name != "sqlite":
+            pytest.skip("the plan is read from SQLite; PostgreSQL plans tiny tables as scans")
+        live = await live_set(session)
+        cases, log = live.cases, live.log
+        among = select(cases.id).where(received_between(cases, 2025, 2025))
+        query = select(log.complaint_id, log.type, log.data).where(
+            log.complaint_id.in_(among), log.type.in_(("a", "b"))
+        )
+        compiled = query.compile(dialect=session.bind.dialect, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    table = log.__tablename__
+    assert f"SEARCH {table} USING INDEX ix_{table}_complaint_id_type (complaint_id=? AND type=?)" in plan, (
+        plan
+    )
+
+
 async def test_a_reports_feedback_is_kept_until_the_log_grows(harness: Harness) -> None:
     """Feedback is read once per projection version (with the counts): a second request reads
     it from memory, new feedback in the log is in the next report."""
@@ -103,13 +124,13 @@ async def test_a_reports_feedback_is_kept_until_the_log_grows(harness: Harness) 
     report = await harness.json("/api/v1/reports/annual/2025")
     assert report["satisfaction"]["responses"] == 1
     reads: list[str] = []
-    answers = evidence.answers
+    learned = evidence.learned
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
-        reads.append("answers")
-        return await answers(*args, **kwargs)
+        reads.append("log")
+        return await learned(*args, **kwargs)
 
-    evidence.answers = counted  # type: ignore[assignment]
+    evidence.learned = counted  # type: ignore[assignment]
     try:
         again = await harness.json("/api/v1/reports/annual/2025")
         assert again["satisfaction"] == report["satisfaction"] and reads == []
@@ -117,8 +138,8 @@ async def test_a_reports_feedback_is_kept_until_the_log_grows(harness: Harness) 
         await harness.deliver(interleave([second], seed=4))
         grown = await harness.json("/api/v1/reports/annual/2025")
     finally:
-        evidence.answers = answers  # type: ignore[assignment]
-    assert reads == ["answers"] and grown["satisfaction"]["responses"] == 2
+        evidence.learned = learned  # type: ignore[assignment]
+    assert reads == ["log"] and grown["satisfaction"]["responses"] == 2
 
 
 async def test_measures_register_api(harness: Harness) -> None:

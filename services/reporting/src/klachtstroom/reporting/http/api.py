@@ -163,10 +163,8 @@ async def learning_of(
     key = await counts.key(session, pset, ("learning", year, municipality, scope_key))
     read = counts.get(key)
     if read is None:
-        read = {
-            "answers": await evidence.answers(session, among=judged),
-            "norms": await evidence.norms(session, among=judged),
-        }
+        answers_read, norms_read = await evidence.learned(session, among=judged)
+        read = {"answers": answers_read, "norms": norms_read}
         counts.put(key, read)
     answers = dict(read["answers"])  # the report is the caller's to change
     norms = {complaint: list(named) for complaint, named in read["norms"].items()}

@@ -22,31 +22,36 @@ from klachtstroom.reporting.projection.queries import live_set
 
 async def answers(session: AsyncSession, among: Select[Any]) -> dict[str, Answer]:
     """The (first) feedback per complaint of `among`; intake accepts one answer per complaint."""
-    log = (await live_set(session)).log
-    rows = await session.execute(
-        select(log.complaint_id, log.data)
-        .where(log.complaint_id.in_(among), log.type == ie.FeedbackGiven.event_type)
-        .order_by(log.seq)
-    )
-    found: dict[str, Answer] = {}
-    for complaint_id, data in rows:
-        found.setdefault(complaint_id, Answer(int(data["score"]), bool(data["heard"])))
-    return found
+    return (await learned(session, among))[0]
 
 
 async def norms(session: AsyncSession, among: Select[Any]) -> Mapping[str, Sequence[str]]:
     """The norms named by the latest judgement of each complaint of `among` (a reopened case is
     judged again)."""
+    return (await learned(session, among))[1]
+
+
+Learned = tuple[dict[str, Answer], dict[str, list[str]]]
+
+
+async def learned(session: AsyncSession, among: Select[Any]) -> Learned:
+    """Feedback and norms of the complaints of `among` in one pass over the log: each complaint
+    looked up once, in the index on (complaint, type), so no other event's row is read."""
     log = (await live_set(session)).log
+    feedback, resolved = ie.FeedbackGiven.event_type, ce.CaseResolved.event_type
     rows = await session.execute(
-        select(log.complaint_id, log.data)
-        .where(log.complaint_id.in_(among), log.type == ce.CaseResolved.event_type)
+        select(log.complaint_id, log.type, log.data)
+        .where(log.complaint_id.in_(among), log.type.in_((feedback, resolved)))
         .order_by(log.seq)
     )
-    found: dict[str, list[str]] = {}
-    for complaint_id, data in rows:
-        found[complaint_id] = [str(n) for n in data.get("norms") or []]
-    return found
+    answers: dict[str, Answer] = {}
+    norms: dict[str, list[str]] = {}
+    for complaint_id, kind, data in rows:
+        if kind == feedback:
+            answers.setdefault(complaint_id, Answer(int(data["score"]), bool(data["heard"])))
+        else:
+            norms[complaint_id] = [str(n) for n in data.get("norms") or []]
+    return answers, norms
 
 
 async def poor_answers(session: AsyncSession, limit: int = 50) -> list[dict[str, object]]:
