@@ -74,7 +74,7 @@ class PlatformSettings(BaseSettings):
     # Requests one process works on at a time (load_gate.py); the next ones wait in order.
     http_max_in_flight: int = 16
     # How long a request may wait for its turn while the service keeps up (a burst).
-    http_queue_wait_seconds: float = 10.0
+    http_queue_wait_seconds: float = 5.0
     # Once no turn has come free for that long (overload): a newcomer waits at most this, then 503.
     http_overload_wait_seconds: float = 0.1
     # Without a configured key a service may create a development key under the data dir, but
