@@ -7,7 +7,6 @@ fails after taking its number. On SQLite the counter stays in the registration (
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Iterator
@@ -21,22 +20,14 @@ from intake_harness import start_intake
 import klachtstroom.intake.registration as registration
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from postgres import backends, use_backend  # type: ignore[import-not-found]  # noqa: E402
 
 
-def _backends() -> list[str]:
-    return ["sqlite", "postgres"] if os.environ.get("KLACHTSTROOM_TEST_POSTGRES") else ["sqlite"]
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "postgres":
-        sys.path.insert(0, str(ROOT / "tests"))
-        from postgres import create_databases  # type: ignore[import-not-found]
-
-        [url] = create_databases(os.environ["KLACHTSTROOM_TEST_POSTGRES"], ["intake_references"])
-        monkeypatch.setenv("KLACHTSTROOM_INTAKE_DATABASE_URL", url)
-    else:
-        monkeypatch.delenv("KLACHTSTROOM_INTAKE_DATABASE_URL", raising=False)
+    use_backend(request.param, "intake", monkeypatch)
     yield request.param
 
 

@@ -4,7 +4,6 @@ is set), driven without Kafka: events go straight into the handlers, HTTP throug
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,22 +30,14 @@ from klachtstroom.routing.settings import RoutingSettings
 AMS = ZoneInfo("Europe/Amsterdam")
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=AMS)  # Tuesday 3 March 2026
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from postgres import backends, use_backend  # type: ignore[import-not-found]  # noqa: E402
 
 
-def _backends() -> list[str]:
-    return ["sqlite", "postgres"] if os.environ.get("KLACHTSTROOM_TEST_POSTGRES") else ["sqlite"]
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def database_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "postgres":
-        sys.path.insert(0, str(ROOT / "tests"))
-        from postgres import create_databases  # type: ignore[import-not-found]
-
-        [url] = create_databases(os.environ["KLACHTSTROOM_TEST_POSTGRES"], ["routing_unit"])
-        monkeypatch.setenv("KLACHTSTROOM_ROUTING_DATABASE_URL", url)
-    else:
-        monkeypatch.delenv("KLACHTSTROOM_ROUTING_DATABASE_URL", raising=False)
+    use_backend(request.param, "routing", monkeypatch)
     yield request.param
 
 
