@@ -109,18 +109,24 @@ class HttpEdge:
             await self._problem(scope, send, Problem(500))
 
     async def _problem(self, scope: Scope, send: Any, problem: Problem) -> None:
-        content = problem.body(scope.get("path", ""))
-        if problem.status >= 500:
-            content["trace_id"] = current_trace_id()
-        body = json.dumps(content, ensure_ascii=False).encode()
-        headers = [
-            (b"content-type", PROBLEM_JSON.encode()),
-            (b"content-length", str(len(body)).encode()),
-            self.header,
-            *((k.lower().encode(), v.encode()) for k, v in problem.headers.items()),
-        ]
-        await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(scope, send, problem, self.header)
+
+
+async def send_problem(scope: Scope, send: Any, problem: Problem, *extra: tuple[bytes, bytes]) -> None:
+    """Answer `problem` as problem+json straight from ASGI middleware (no app to raise into): a
+    5xx with the request's trace id, the problem's own headers (`Retry-After`) and `extra`."""
+    content = problem.body(scope.get("path", ""))
+    if problem.status >= 500:
+        content["trace_id"] = current_trace_id()
+    body = json.dumps(content, ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+        *((k.lower().encode(), v.encode()) for k, v in problem.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _drain(receive: Any) -> None:

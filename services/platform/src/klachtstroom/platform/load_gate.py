@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -31,8 +30,8 @@ from typing import Any
 
 from opentelemetry import metrics
 
-from klachtstroom.platform.http_edge import current_trace_id
-from klachtstroom.platform.problems import PROBLEM_JSON, Problem
+from klachtstroom.platform.http_edge import send_problem
+from klachtstroom.platform.problems import Problem
 
 log = logging.getLogger("klachtstroom.http")
 
@@ -139,23 +138,17 @@ def _discard(waiting: deque[asyncio.Future[None]], turn: asyncio.Future[None]) -
 async def _busy(scope: Scope, send: Any) -> None:
     """The 503 with the headers a client needs to come back later: a page for a browser (the
     resident's form), else the problem+json every API error is."""
-    if _wants_page(scope):
-        body, content_type = BUSY_PAGE.encode(), b"text/html; charset=utf-8"
-    else:
-        content = Problem(503, detail=BUSY_DETAIL).body(scope.get("path", ""))
-        content["trace_id"] = current_trace_id()
-        body, content_type = json.dumps(content, ensure_ascii=False).encode(), PROBLEM_JSON.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-            ],
-        }
-    )
+    retry = str(RETRY_AFTER_SECONDS)
+    if not _wants_page(scope):
+        await send_problem(scope, send, Problem(503, detail=BUSY_DETAIL, headers={"Retry-After": retry}))
+        return
+    body = BUSY_PAGE.encode()
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", retry.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

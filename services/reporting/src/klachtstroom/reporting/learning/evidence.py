@@ -19,39 +19,44 @@ from klachtstroom.contracts import intake_events as ie
 from klachtstroom.reporting.learning.satisfaction import Answer
 from klachtstroom.reporting.projection.queries import live_set
 
+_FEEDBACK, _RESOLVED = ie.FeedbackGiven.event_type, ce.CaseResolved.event_type
+
+Learned = tuple[dict[str, Answer], dict[str, list[str]]]
+
 
 async def answers(session: AsyncSession, among: Select[Any]) -> dict[str, Answer]:
     """The (first) feedback per complaint of `among`; intake accepts one answer per complaint."""
-    return (await learned(session, among))[0]
+    return (await _read(session, among, (_FEEDBACK,)))[0]
 
 
 async def norms(session: AsyncSession, among: Select[Any]) -> Mapping[str, Sequence[str]]:
     """The norms named by the latest judgement of each complaint of `among` (a reopened case is
     judged again)."""
-    return (await learned(session, among))[1]
-
-
-Learned = tuple[dict[str, Answer], dict[str, list[str]]]
+    return (await _read(session, among, (_RESOLVED,)))[1]
 
 
 async def learned(session: AsyncSession, among: Select[Any]) -> Learned:
-    """Feedback and norms of the complaints of `among` in one pass over the log: each complaint
-    looked up once, in the index on (complaint, type), so no other event's row is read."""
+    """`answers` and `norms` in one pass over the log: each complaint looked up once."""
+    return await _read(session, among, (_FEEDBACK, _RESOLVED))
+
+
+async def _read(session: AsyncSession, among: Select[Any], types: tuple[str, ...]) -> Learned:
+    """The feedback and judgements (of `types`) of the complaints of `among`, found by complaint
+    and type in the log's index, so no other event's row is read."""
     log = (await live_set(session)).log
-    feedback, resolved = ie.FeedbackGiven.event_type, ce.CaseResolved.event_type
     rows = await session.execute(
         select(log.complaint_id, log.type, log.data)
-        .where(log.complaint_id.in_(among), log.type.in_((feedback, resolved)))
+        .where(log.complaint_id.in_(among), log.type.in_(types))
         .order_by(log.seq)
     )
-    answers: dict[str, Answer] = {}
-    norms: dict[str, list[str]] = {}
+    found: Learned = ({}, {})
+    answers, norms = found
     for complaint_id, kind, data in rows:
-        if kind == feedback:
+        if kind == _FEEDBACK:
             answers.setdefault(complaint_id, Answer(int(data["score"]), bool(data["heard"])))
         else:
             norms[complaint_id] = [str(n) for n in data.get("norms") or []]
-    return answers, norms
+    return found
 
 
 async def poor_answers(session: AsyncSession, limit: int = 50) -> list[dict[str, object]]:
