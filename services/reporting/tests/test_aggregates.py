@@ -10,6 +10,7 @@ for every municipality and for all, for callers of every scope, and compared who
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,6 +145,30 @@ async def test_the_sql_report_is_the_python_report(harness: Harness, scope: str)
                     assert got == expected, (scope, year, municipality, as_of)
                     assert list(got["by_municipality"]) == list(expected["by_municipality"])
                     assert list(got["by_unit"]) == list(expected["by_unit"])
+
+
+async def test_reads_side_by_side_give_the_same_report(harness: Harness) -> None:
+    """The counts on sessions of their own and the learning read beside them (as the API does on
+    SQLite) give the report one session gives."""
+    rng = random.Random(8)
+    ids = [f"c-{i:05d}" for i in range(3000)]
+    learning = Learning(
+        answers={i: Answer(rng.randrange(1, 11), rng.random() < 0.5) for i in rng.sample(ids, 300)},
+        norms={i: ["listening"] for i in rng.sample(ids, 300)},
+    )
+    db = harness.service.db
+
+    async def learn() -> Learning:
+        await asyncio.sleep(0)  # the counting starts before the learning is in
+        return learning
+
+    async with db.reading() as session:
+        facts = await read_facts(session, YEAR - 3, YEAR)
+        for municipality in [None, "Buurdorp"]:
+            expected = annual_report(facts, YEAR, municipality, learning=learning)
+            got = await annual_report_sql(session, YEAR, municipality, learning=learn(), apart=db.reading)
+            assert got == expected, municipality
+            assert got["by_municipality"] and got["satisfaction"]["responses"]
 
 
 async def test_the_generated_set_has_the_edge_cases(harness: Harness) -> None:

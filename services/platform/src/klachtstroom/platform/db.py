@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +337,13 @@ class Database:
 
     On SQLite the writer is a single pooled connection, so writers in one process queue in
     the pool instead of fighting over the file lock; readers use their own connections.
+
+    SQLite's readers run their statements in aiosqlite's threads, not inline on the event loop
+    as the writer does: a report over years of data reads for a second or more, and the
+    service (its health checks, its other requests, its consumer) must keep going meanwhile.
+    Their pool has no upper bound (a connection to a local file costs about a millisecond; the
+    load gate bounds the requests), so a request that reads on several sessions at once
+    (`reads_apart`) never waits for a connection another such request holds.
     """
 
     def __init__(self, url: str, *, synchronous: str = "NORMAL", lock_wait_seconds: float = 30.0) -> None:
@@ -349,7 +356,7 @@ class Database:
             self.write_engine = create_async_engine(
                 url, async_creator=creator, pool_size=1, max_overflow=0, pool_timeout=120
             )
-            self.read_engine = create_async_engine(url, async_creator=creator, pool_size=5, max_overflow=5)
+            self.read_engine = create_async_engine(url, pool_size=5, max_overflow=-1)
             _sqlite_pragmas(self.write_engine, immediate=True, synchronous=synchronous.upper())
             _sqlite_pragmas(self.read_engine, immediate=False, synchronous=synchronous.upper())
         else:
@@ -396,6 +403,14 @@ class Database:
     async def reading(self) -> AsyncIterator[AsyncSession]:
         async with self._reader() as session:
             yield session
+
+    @property
+    def reads_apart(self) -> Callable[[], AbstractAsyncContextManager[AsyncSession]] | None:
+        """A factory of reader sessions for statements run side by side, when that is safe: on
+        SQLite (threads, a pool without bound; WAL readers never block one another). None on
+        PostgreSQL, whose bounded pool is shared with the writers: a request holding one
+        connection while it waits for more could wait on another such request."""
+        return self.reading if is_sqlite(self.url) else None
 
     async def ping(self) -> bool:
         try:

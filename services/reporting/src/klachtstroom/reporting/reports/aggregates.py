@@ -14,14 +14,16 @@ linked to complaints) is read as rows, and then only the rows of the complaints 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, literal_column, or_, select, true
+from sqlalchemy import Select, and_, case, false, func, literal, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -48,6 +50,10 @@ from klachtstroom.reporting.reports.annual import (
 )
 from klachtstroom.reporting.reports.facts import CLOSED_STATES, OPEN_STATES, UNKNOWN, CaseFacts
 from klachtstroom.reporting.store import POINTER, CaseRow, ProjectionSet, ProjectionState
+
+# Reader sessions for statements run side by side (`Database.reads_apart`), and one read.
+Reading = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+Read = Callable[[AsyncSession], Awaitable[Any]]
 
 # Who may see a case: `Access.sees(municipality, provider)` of the platform, or None for all.
 Sees = Callable[[str | None, str | None], bool]
@@ -198,19 +204,25 @@ async def annual_report_sql(
     municipality: str | None = None,
     *,
     as_of: date | None = None,
-    learning: Learning | None = None,
+    learning: Learning | Awaitable[Learning] | None = None,
     sees: Sees | None = None,
     pset: ProjectionSet | None = None,
     cache: CountsCache | None = None,
+    apart: Reading | None = None,
 ) -> AnnualReport:
     """`annual.annual_report` over the live projection's in-scope rows, counted in SQL.
 
     Gives exactly the report `annual_report(in_scope(read_facts(year - 3, year)), ...)` gives.
     With a `cache`, the counts are kept per projection version (see `CountsCache`); the learning
     sections are read fresh every time.
+
+    With `apart` (`Database.reads_apart`), the counting statements run side by side, each on a
+    reader session of its own, and `learning` may be an awaitable, read beside them: over all
+    municipalities' years these statements take most of a second each. Each session reads the
+    newest committed rows, as each statement of one session does on PostgreSQL. (An awaitable
+    `learning` must read on a session of its own.)
     """
     as_of = as_of or date(year, 12, 31)
-    learning = learning or Learning()
     pset = pset or await live_set(session)
     cases = pset.cases
     scope, scope_key = await _scope(session, cases, sees)
@@ -219,13 +231,23 @@ async def annual_report_sql(
         where.append(cases.municipality == municipality)
 
     key = await cache.key(session, pset, (year, municipality, as_of, scope_key)) if cache else None
-    counted = cache.get(key) if cache is not None else None
-    if counted is None:
-        counted = await _count_tables(session, cases, year, municipality, as_of, where)
-        if cache is not None:
-            cache.put(key, counted)
+
+    async def counts() -> dict[str, Any]:
+        found = cache.get(key) if cache is not None else None
+        if found is None:
+            found = await _count_tables(session, apart, cases, year, municipality, as_of, where)
+            if cache is not None:
+                cache.put(key, found)
+        return found
+
+    async def learnt() -> Learning:
+        if isinstance(learning, Awaitable):
+            return await learning
+        return learning or Learning()
+
+    counted, inputs = await asyncio.gather(counts(), learnt())
     counted = copy.deepcopy(counted)  # the report is the caller's to change
-    learned = await _learning_facts(session, cases, year, learning, where)
+    learned = await _learning_facts(session, cases, year, inputs, where)
 
     report: AnnualReport = {
         "year": year,
@@ -244,7 +266,7 @@ async def annual_report_sql(
         "municipality": municipality,
         "as_of": as_of.isoformat(),
         "comparison": counted["comparison"],
-        **learning_sections(learned, learning),
+        **learning_sections(learned, inputs),
     }
     report["summary_sentences"] = summary_sentences(report)
     return report
@@ -252,6 +274,7 @@ async def annual_report_sql(
 
 async def _count_tables(
     session: AsyncSession,
+    apart: Reading | None,
     cases: type[CaseRow],
     year: int,
     municipality: str | None,
@@ -259,14 +282,21 @@ async def _count_tables(
     where: Sequence[ColumnElement[bool]],
 ) -> dict[str, Any]:
     """The report's tables that depend on the case rows only (all but the learning sections)."""
-    this_year, last_year = await _year_counts(session, cases, year, as_of, where)
+    shown_rows, judged_rows, by_municipality = await side_by_side(
+        session,
+        apart,
+        *_year_statements(cases, year, as_of, where),
+        lambda s: municipality_years(s, cases, year, municipality, where),
+    )
+    this_year = _Counts([r for r in shown_rows if r["this_year"]], judged_rows)
+    last_year = _Counts([r for r in shown_rows if not r["this_year"]], [])
     return {
         "total": this_year.total,
         "by_channel": this_year.vocabulary(Channel, "channel"),
         "by_kind": this_year.vocabulary(Kind, "kind"),
         "by_category": this_year.vocabulary(Category, "category"),
         "by_unit": _by_unit(this_year),
-        "by_municipality": await municipality_years(session, cases, year, municipality, where),
+        "by_municipality": by_municipality,
         "by_outcome": this_year.vocabulary(Outcome, "outcome"),
         "by_resolution": this_year.vocabulary(Resolution, "resolution"),
         "by_handler": this_year.vocabulary(Handler, "handler"),
@@ -379,10 +409,11 @@ def _unlabelled(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(key).removeprefix(_PREFIX): value for key, value in row.items()}
 
 
-async def _year_counts(
-    session: AsyncSession, cases: type[CaseRow], year: int, as_of: date, where: Sequence[ColumnElement[bool]]
-) -> tuple[_Counts, _Counts]:
-    """This year's and last year's counts, in two statements over the rows of the index.
+def _year_statements(
+    cases: type[CaseRow], year: int, as_of: date, where: Sequence[ColumnElement[bool]]
+) -> tuple[Read, Read]:
+    """This year's and last year's counts, in two statements over the rows of the index: rows
+    grouped by what both years show, and this year's rows grouped by the judgements.
 
     What both years show (unit, category, channel, kind) is grouped over the two years; the
     judgements only this year shows (outcome, resolution, handler, terms) over this year. Two
@@ -413,12 +444,27 @@ async def _year_counts(
         .where(*where, received_between(cases, year, year))
         .group_by(*_by_label(judged))
     )
-    rows = [_unlabelled(r._mapping) for r in await session.execute(both_years)]
-    judgements = [_unlabelled(r._mapping) for r in await session.execute(this_year)]
-    return (
-        _Counts([r for r in rows if r["this_year"]], judgements),
-        _Counts([r for r in rows if not r["this_year"]], []),
-    )
+
+    def grouped(statement: Select[Any]) -> Read:
+        async def read(session: AsyncSession) -> list[dict[str, Any]]:
+            return [_unlabelled(r._mapping) for r in await session.execute(statement)]
+
+        return read
+
+    return grouped(both_years), grouped(this_year)
+
+
+async def side_by_side(session: AsyncSession, apart: Reading | None, *reads: Read) -> list[Any]:
+    """Each read's result, in order: run at once, each on a session of `apart`'s, or one after
+    another on `session` without it."""
+    if apart is None:
+        return [await read(session) for read in reads]
+
+    async def on_its_own(read: Read) -> Any:
+        async with apart() as own:
+            return await read(own)
+
+    return list(await asyncio.gather(*(on_its_own(read) for read in reads)))
 
 
 def _by_unit(this_year: _Counts) -> dict[str, dict[str, int]]:
