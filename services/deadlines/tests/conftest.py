@@ -24,18 +24,14 @@ from klachtstroom.deadlines.settings import DeadlinesSettings
 from klachtstroom.platform.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from postgres import backends, create_databases  # type: ignore[import-not-found]  # noqa: E402
 
 
-def _backends() -> list[str]:
-    return ["sqlite", "postgres"] if os.environ.get("KLACHTSTROOM_TEST_POSTGRES") else ["sqlite"]
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
-        sys.path.insert(0, str(ROOT / "tests"))
-        from postgres import create_databases  # type: ignore[import-not-found]
-
         [url] = create_databases(os.environ["KLACHTSTROOM_TEST_POSTGRES"], ["deadlines_unit"])
         return str(url)
     return f"sqlite+aiosqlite:///{tmp_path / 'deadlines.db'}"
