@@ -17,6 +17,7 @@ inputs_hash() { cat "$@" | sha256sum | cut -c1-16; }
 # sqlalchemy, fastapi, pydantic, alembic and the rest again, about 4 s of CPU each (importing
 # routing and deadlines: 7.7 s of CPU without .pyc files, 3.6 s with them). Compiled once per
 # lock file; our own sources are checked on every call (0.1 s), so an edit is compiled too.
+# (`|| true`: some packages ship files that are not Python 3, e.g. test data; those stay uncompiled.)
 bytecode_key=$(inputs_hash uv.lock)
 if [ "$(cat .venv/.bytecode-ready 2>/dev/null)" != "$bytecode_key" ]; then
   .venv/bin/python -m compileall -q -j 0 .venv/lib/python3.11/site-packages > /dev/null || true

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from reporting_harness import Harness, start_harness
 from sqlalchemy import insert, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts.vocabulary import CaseState, Category, Channel, Handler, Kind, Outcome, Resolution
 from klachtstroom.reporting.http.dashboard import CONTACT_PENDING
@@ -158,7 +159,7 @@ async def test_reads_side_by_side_give_the_same_report(harness: Harness) -> None
     )
     db = harness.service.db
 
-    async def learn() -> Learning:
+    async def learn(_: AsyncSession) -> Learning:
         await asyncio.sleep(0)  # the counting starts before the learning is in
         return learning
 
@@ -166,7 +167,7 @@ async def test_reads_side_by_side_give_the_same_report(harness: Harness) -> None
         facts = await read_facts(session, YEAR - 3, YEAR)
         for municipality in [None, "Buurdorp"]:
             expected = annual_report(facts, YEAR, municipality, learning=learning)
-            got = await annual_report_sql(session, YEAR, municipality, learning=learn(), apart=db.reading)
+            got = await annual_report_sql(session, YEAR, municipality, learning=learn, apart=db.reading)
             assert got == expected, municipality
             assert got["by_municipality"] and got["satisfaction"]["responses"]
 

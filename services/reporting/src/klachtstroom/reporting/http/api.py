@@ -29,7 +29,6 @@ from klachtstroom.reporting.publication.disclosure import publishable_names, pub
 from klachtstroom.reporting.render.csv import annual_csv, open_data_csv, provider_csv
 from klachtstroom.reporting.render.html import render_annual_html, render_provider_html
 from klachtstroom.reporting.reports.aggregates import (
-    Reading,
     Sees,
     annual_report_sql,
     facts_by_id,
@@ -93,29 +92,22 @@ async def annual(
     check_municipality(request, municipality)
     sees = scope_rule(request)
     measures = await all_measures(request)
-    apart = reporting.service.db.reads_apart
     async with reporting.service.db.reading() as session:
         pset = await live_set(session)
 
-        async def learn(on: AsyncSession) -> Learning:
+        async def learn(on: AsyncSession) -> Learning:  # read beside the report's counts
             return await learning_of(request, on, pset, year, measures, sees, municipality)
 
-        async def learn_apart(reading: Reading) -> Learning:
-            async with reading() as own:
-                return await learn(own)
-
-        # Where reads may run side by side, the learning is read beside the report's counts.
-        learning = await learn(session) if apart is None else learn_apart(apart)
         report = await annual_report_sql(
             session,
             year,
             municipality,
             as_of=reporting.as_of(year, as_of),
-            learning=learning,
+            learning=learn,
             sees=sees,
             pset=pset,
             cache=reporting.counts,
-            apart=apart,
+            apart=reporting.service.db.reads_apart,
         )
     if published:
         settings = reporting.settings

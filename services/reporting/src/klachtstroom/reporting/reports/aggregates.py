@@ -204,7 +204,7 @@ async def annual_report_sql(
     municipality: str | None = None,
     *,
     as_of: date | None = None,
-    learning: Learning | Awaitable[Learning] | None = None,
+    learning: Learning | Read | None = None,
     sees: Sees | None = None,
     pset: ProjectionSet | None = None,
     cache: CountsCache | None = None,
@@ -216,11 +216,11 @@ async def annual_report_sql(
     With a `cache`, the counts are kept per projection version (see `CountsCache`); the learning
     sections are read fresh every time.
 
-    With `apart` (`Database.reads_apart`), the counting statements run side by side, each on a
-    reader session of its own, and `learning` may be an awaitable, read beside them: over all
-    municipalities' years these statements take most of a second each. Each session reads the
-    newest committed rows, as each statement of one session does on PostgreSQL. (An awaitable
-    `learning` must read on a session of its own.)
+    `learning` is the learning sections' inputs, or a read that gives them (run with the counts).
+    With `apart` (`Database.reads_apart`), the counting statements and that read run side by
+    side, each on a reader session of its own: over all municipalities' years these statements
+    take most of a second each. Each session reads the newest committed rows, as each statement
+    of one session does on PostgreSQL. Without it they run one after another on `session`.
     """
     as_of = as_of or date(year, 12, 31)
     pset = pset or await live_set(session)
@@ -231,21 +231,21 @@ async def annual_report_sql(
         where.append(cases.municipality == municipality)
 
     key = await cache.key(session, pset, (year, municipality, as_of, scope_key)) if cache else None
-
-    async def counts() -> dict[str, Any]:
-        found = cache.get(key) if cache is not None else None
-        if found is None:
-            found = await _count_tables(session, apart, cases, year, municipality, as_of, where)
-            if cache is not None:
-                cache.put(key, found)
-        return found
-
-    async def learnt() -> Learning:
-        if isinstance(learning, Awaitable):
-            return await learning
-        return learning or Learning()
-
-    counted, inputs = await asyncio.gather(counts(), learnt())
+    counted = cache.get(key) if cache is not None else None
+    counting: tuple[Read, ...] = ()
+    if counted is None:
+        counting = (
+            *_year_statements(cases, year, as_of, where),
+            lambda s: municipality_years(s, cases, year, municipality, where),
+        )
+    given = learning if isinstance(learning, Learning) else None
+    learning_read: tuple[Read, ...] = (learning,) if callable(learning) else ()
+    found = await side_by_side(session, apart, *counting, *learning_read)
+    inputs: Learning = found.pop() if learning_read else (given or Learning())
+    if counted is None:
+        counted = _count_tables(year, *found)
+        if cache is not None:
+            cache.put(key, counted)
     counted = copy.deepcopy(counted)  # the report is the caller's to change
     learned = await _learning_facts(session, cases, year, inputs, where)
 
@@ -272,22 +272,14 @@ async def annual_report_sql(
     return report
 
 
-async def _count_tables(
-    session: AsyncSession,
-    apart: Reading | None,
-    cases: type[CaseRow],
+def _count_tables(
     year: int,
-    municipality: str | None,
-    as_of: date,
-    where: Sequence[ColumnElement[bool]],
+    shown_rows: Sequence[Mapping[str, Any]],
+    judged_rows: Sequence[Mapping[str, Any]],
+    by_municipality: dict[str, dict[str, int]],
 ) -> dict[str, Any]:
-    """The report's tables that depend on the case rows only (all but the learning sections)."""
-    shown_rows, judged_rows, by_municipality = await side_by_side(
-        session,
-        apart,
-        *_year_statements(cases, year, as_of, where),
-        lambda s: municipality_years(s, cases, year, municipality, where),
-    )
+    """The report's tables that depend on the case rows only (all but the learning sections),
+    from the results of `_year_statements` and `municipality_years`."""
     this_year = _Counts([r for r in shown_rows if r["this_year"]], judged_rows)
     last_year = _Counts([r for r in shown_rows if not r["this_year"]], [])
     return {
