@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.contracts import case_events as ce
@@ -60,11 +61,26 @@ class Follower:
         )  # fmt: skip
 
     async def on_case(self, session: AsyncSession, _envelope: Envelope, event: ce.CaseChange) -> None:
+        now = datetime.now(UTC)
+        if isinstance(event, ce.CaseOpened):
+            # Every complaint's first case event, so one UPDATE and no rows loaded (a complaint
+            # without progress row matches none). The identity map is kept in step ("auto").
+            await session.execute(
+                update(ResidentProgress)
+                .where(ResidentProgress.complaint_id == event.case_id)
+                .values(
+                    handler_kind=event.handler.value,
+                    unit=event.unit,
+                    provider=event.provider,
+                    handler_name=event.handler_name,
+                    updated_at=now,
+                )
+            )
+            return
         progress = await session.get(ResidentProgress, event.case_id)
         complaint = await session.get(Complaint, event.case_id)
         if progress is None or complaint is None:
             return
-        now = datetime.now(UTC)
         at = _aware(event.at)
         progress.updated_at = now
 
@@ -75,14 +91,7 @@ class Follower:
         async def send(kind: str) -> None:
             await queue(session, self.vault, complaint, kind, now)
 
-        if isinstance(event, ce.CaseOpened):
-            progress.handler_kind = event.handler.value
-            progress.unit, progress.provider, progress.handler_name = (
-                event.unit,
-                event.provider,
-                event.handler_name,
-            )
-        elif isinstance(event, ce.CaseAssigned | ce.CaseReferred):
+        if isinstance(event, ce.CaseAssigned | ce.CaseReferred):
             before = self.role(progress)
             if isinstance(event, ce.CaseAssigned):
                 progress.handler_kind = event.handler.value
@@ -137,10 +146,13 @@ class Follower:
     async def on_deadline(self, session: AsyncSession, _envelope: Envelope, event: de.DeadlineSet) -> None:
         if event.kind != DeadlineKind.decision:
             return
-        progress = await session.get(ResidentProgress, event.case_id)
-        if progress is None:
-            return
-        progress.decision_due = event.due
-        progress.deadline_extended_weeks = event.extended_weeks
-        progress.updated_at = datetime.now(UTC)
-        await session.flush()
+        # One UPDATE per decision term (each complaint has one or more): nothing loaded.
+        await session.execute(
+            update(ResidentProgress)
+            .where(ResidentProgress.complaint_id == event.case_id)
+            .values(
+                decision_due=event.due,
+                deadline_extended_weeks=event.extended_weeks,
+                updated_at=datetime.now(UTC),
+            )
+        )

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy import update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.intake.personal_data import Vault
@@ -52,6 +52,9 @@ BATCH = 20  # sent side by side in one round (the old loop took 50 but sent them
 # An extension is told with its new date: wait (briefly) for deadlines to have recomputed it.
 WAIT_FOR_TERM = timedelta(minutes=2)
 NOT_YET_SECONDS = 1.0
+# What sending a message reads of its row, in one statement.
+_MESSAGE = select(M.kind, M.channel, M.subject, M.body_enc, M.recipient_enc, M.complaint_id, M.created_at)
+_MessageRow = Row[str, str, str, bytes | None, bytes | None, str, datetime]
 
 
 class NotYet(Exception):
@@ -114,8 +117,7 @@ class ResidentMailer:
     async def deliver(self, call: OutboundCall) -> DeliveryResult:
         row_id = _row_id(call)
         try:
-            await self._prepare_texts(row_id)
-            written = await self._write(row_id)
+            written = await self._written(row_id)
             if written is None:
                 return DeliveryResult(error="bericht niet gevonden", permanent=True)
             subject, body, channel, recipient = written
@@ -163,11 +165,26 @@ class ResidentMailer:
             .values(state=FAILED, attempts=call.attempts + 1, last_error=(result.error or "")[:200])
         )
 
-    async def _prepare_texts(self, row_id: int) -> None:
+    async def _written(self, row_id: int) -> tuple[str, str, str, str] | None:
+        """(subject, body, channel, recipient) of a message, None when its row is gone.
+
+        A message whose text was written with it (a receipt, the most common message) is only
+        read, once, and only the columns it needs: no writer (which every registration queues
+        for) and no rows loaded whole. Others are written now, from the current state.
+        """
         async with self.service.db.reading() as session:
-            row = await session.get(M, row_id)
-            if row is None or row.body_enc is not None:  # a written text (a receipt) needs nothing
-                return
+            row = (await session.execute(_MESSAGE.where(M.id == row_id))).one_or_none()
+        if row is None:
+            return None
+        if row.body_enc is not None:
+            body = self.vault.decrypt(row.body_enc) or ""
+            return row.subject, body, row.channel, self.vault.decrypt(row.recipient_enc) or ""
+        await self._prepare_texts(row)
+        return await self._write(row_id)
+
+    async def _prepare_texts(self, row: _MessageRow) -> None:
+        """Make sure what a message written at send time needs has arrived (or waited for long enough)."""
+        async with self.service.db.reading() as session:
             progress = await session.get(ResidentProgress, row.complaint_id)
             complaint = await session.get(Complaint, row.complaint_id)
         if progress is None or complaint is None:
@@ -187,18 +204,8 @@ class ResidentMailer:
             raise NotYet  # routing is away for a moment: the reason belongs in the message
 
     async def _write(self, row_id: int) -> tuple[str, str, str, str] | None:
-        """(subject, body, channel, recipient); a later message gets its own fresh link.
-
-        A message whose text was written with it (a receipt) is only read: the writer, which every
-        registration queues for, is taken only to mint a link.
-        """
-        async with self.service.db.reading() as session:
-            written = await session.get(M, row_id)
-            if written is None:
-                return None
-            if written.body_enc is not None:
-                body = self.vault.decrypt(written.body_enc) or ""
-                return written.subject, body, written.channel, self.vault.decrypt(written.recipient_enc) or ""
+        """A message written at send time, in the writer's transaction: a later message gets a
+        fresh link of its own (minted here)."""
         async with self.service.db.transaction() as session:
             row = await session.get(M, row_id)
             if row is None:

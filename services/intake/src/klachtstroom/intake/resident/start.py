@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.resident import links
 from klachtstroom.intake.resident.messages import (
-    add_link,
     compose,
     message_call,
     message_context,
@@ -21,10 +21,13 @@ from klachtstroom.intake.resident.progress import STATUS_TEXT
 from klachtstroom.intake.store import (
     Complaint,
     DesiredOutcome,
+    ResidentMessage,
     ResidentProgress,
     ResidentUpdate,
+    StatusLink,
     outbound_calls,
 )
+from klachtstroom.platform.db import insert_new, new_row
 from klachtstroom.platform.outbound.queue import enqueue_calls
 
 RECEIPT_WORDING = {"objection": "receipt_objection", "question": "receipt_question"}
@@ -51,12 +54,11 @@ async def start_following(
     """Returns the code of the resident's link; only its hash is stored.
 
     For a complaint being registered (not stored yet): `recipient` is where its messages go
-    (`recipient_from` its contact details), and its first messages are numbered 0. Every row
-    is written by one flush here, with the registration's.
+    (`recipient_from` its contact details), and its first messages are numbered 0. Its rows
+    are written here, in the registration's transaction.
     """
-    code = add_link(session, complaint.id, now)
-    if desired_outcome:
-        session.add(DesiredOutcome(complaint_id=complaint.id, text=desired_outcome))
+    code = links.new_code()
+    link = StatusLink(code_hash=links.code_hash(code), complaint_id=complaint.id, created_at=now)
     # The counters as their column defaults would write them, so the receipt reads the same.
     progress = ResidentProgress(
         complaint_id=complaint.id,
@@ -65,10 +67,10 @@ async def start_following(
         extended_weeks=0,
         extension_told=0,
     )
-    session.add(progress)
-    session.add(
-        ResidentUpdate(complaint_id=complaint.id, at=complaint.received_at, text=STATUS_TEXT["received"])
-    )
+    update = ResidentUpdate(complaint_id=complaint.id, at=complaint.received_at, text=STATUS_TEXT["received"])
+    rows: list[StatusLink | DesiredOutcome | ResidentProgress | ResidentUpdate] = [link, progress, update]
+    if desired_outcome:
+        rows.append(DesiredOutcome(complaint_id=complaint.id, text=desired_outcome))
     context = message_context(
         complaint, progress, organisation=organisation, status_url=links.status_url(base_url, code),
         show_names=show_names,
@@ -90,7 +92,12 @@ async def start_following(
                     vault, complaint, "mail_not_accepted", recipient, now, seq=0, subject=subject, body=body
                 )
             )
-    session.add_all(messages)
-    await session.flush()  # the messages' ids, for their outbound calls
+    # Plain INSERTs of the rows (they stay transient objects): a registration's writer time is
+    # what every channel queues for, and the session's unit of work was most of it.
+    await insert_new(session, *rows)
+    for message in messages:  # each message's id, for its outbound call
+        message.id = (
+            await session.execute(insert(ResidentMessage).returning(ResidentMessage.id), new_row(message))
+        ).scalar_one()
     await enqueue_calls(session, outbound_calls, [message_call(m) for m in messages], now)
     return code
