@@ -9,6 +9,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from sqlalchemy import MetaData
 
 from klachtstroom.platform.auth import Role
@@ -20,6 +23,7 @@ from klachtstroom.platform.settings import PlatformSettings
 from klachtstroom.platform.tables import define_platform_tables
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 class Clock:
@@ -126,17 +130,26 @@ async def test_every_service_has_the_gate_with_its_settings(tmp_path: Path) -> N
     service = Service("probe", metadata, define_platform_tables(metadata), MIGRATIONS, settings)
     service.access.rules = (*service.access.rules, allow("GET", "/api/v1/slow", set(Role)))
     app = service.create_app("probe", [router])
+    spans = InMemorySpanExporter()
+    service.tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
     await asyncio.to_thread(service.migrate)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     headers = service.access.dev_headers()
     async with httpx.AsyncClient(transport=transport, base_url="http://probe", headers=headers) as client:
         first = asyncio.create_task(client.get("/api/v1/slow"))
         await asyncio.sleep(0.1)
-        second = await asyncio.wait_for(client.get("/api/v1/slow"), 2)
+        traceparent = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+        second = await asyncio.wait_for(client.get("/api/v1/slow", headers={"traceparent": traceparent}), 2)
         hold.set()
         assert (await first).status_code == 200
     assert second.status_code == 503 and second.headers["api-version"] == "1.0.0"
     assert second.headers["retry-after"] == "5"
+    # Refused outside every other layer: one span of the gate's own, in the caller's trace, and
+    # not the server span (named by route) the requests that got in have.
+    assert second.json()["trace_id"] == TRACE_ID
+    refused = [span for span in spans.get_finished_spans() if f"{span.context.trace_id:032x}" == TRACE_ID]
+    assert [(span.name, span.kind) for span in refused] == [("GET", SpanKind.SERVER)]
+    assert any(span.name == "GET /api/v1/slow" for span in spans.get_finished_spans())
 
 
 @pytest.mark.parametrize("size", [0, -1])

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mappi
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import ProducerClosed
@@ -24,6 +24,7 @@ from faststream.middlewares import AckPolicy
 from pydantic import BaseModel
 from sqlalchemy import MetaData, create_engine, text
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.types import ASGIApp
 
 from klachtstroom.contracts.envelope import Envelope, Event, Payload
 from klachtstroom.contracts.registry import payloads_on
@@ -407,6 +408,26 @@ class Service:
 
     # --- HTTP -------------------------------------------------------------------------------
 
+    def _gate_outside(self, app: FastAPI) -> None:
+        """The load gate around the whole middleware stack, OpenTelemetry's included: past the
+        process's capacity a 503 before any other work (load_gate.py), so refusals under
+        overload do not eat the CPU of the requests being served."""
+        build = app.build_middleware_stack
+        settings = self.settings
+
+        def build_middleware_stack() -> ASGIApp:
+            gate = LoadGate(
+                build(),
+                max_in_flight=settings.http_max_in_flight,
+                queue_wait_seconds=settings.http_queue_wait_seconds,
+                overload_wait_seconds=settings.http_overload_wait_seconds,
+                api_version=settings.api_version,
+                tracer=self.tracer_provider.get_tracer("klachtstroom.http"),
+            )
+            return cast(ASGIApp, gate)
+
+        app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
     def create_app(self, title: str, routers: Sequence[APIRouter] = (), description: str = "") -> FastAPI:
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -421,23 +442,17 @@ class Service:
         )
         # Innermost first: unstorable text refused (422), the body limit (a route may raise it
         # with `max_body_size=`), the audit trail (sees the caller the gate verified), the access
-        # gate (a refused caller's body is never read), the load gate (past the process's
-        # capacity a quick 503 before any work is done), the edge every answer passes
-        # (API-Version, 500); around them all OpenTelemetry's server span per request, named by
-        # route template (http_tracing.py).
+        # gate (a refused caller's body is never read), the edge every answer passes
+        # (API-Version, 500); around them OpenTelemetry's server span per request, named by
+        # route template (http_tracing.py); outside everything the load gate (`_gate_outside`).
         app.add_middleware(TextGuard)
         app.add_middleware(RequestBodyLimitMiddleware, max_body_size=self.settings.max_body_bytes)
         app.add_middleware(AuditMiddleware, trail=self.audit)
         self.access.install(app)
-        app.add_middleware(
-            LoadGate,
-            max_in_flight=self.settings.http_max_in_flight,
-            queue_wait_seconds=self.settings.http_queue_wait_seconds,
-            overload_wait_seconds=self.settings.http_overload_wait_seconds,
-        )
         app.add_middleware(HttpEdge, api_version=self.settings.api_version)
         install_problem_handlers(app)
         instrument_app(app, self.tracer_provider, self.meter_provider)
+        self._gate_outside(app)
         app.state.service = self
 
         @app.get("/healthz", tags=["operations"])
