@@ -7,8 +7,10 @@ One transaction stores the complaint, the encrypted contact details and the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -137,6 +139,19 @@ class _Prepared:
     verdict: TriageResult
     complainant: dict[str, bytes | str | None]  # Complainant's encrypted columns and keyed hashes
     reference: str | None = None  # taken apart (PostgreSQL), else in the registration's transaction
+
+
+def _count_up(insert: Callable[[type[ReferenceCounter]], Any], year: int) -> Any:
+    """One statement (in `insert`'s dialect) that creates the year's counter at 1 or counts it
+    up, returning the new number."""
+    return (
+        insert(ReferenceCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1}
+        )
+        .returning(ReferenceCounter.last)
+    )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -406,30 +421,14 @@ class Registrar:
         return not is_sqlite(self.service.db.url)
 
     async def _take_reference(self, year: int) -> str:
-        upsert = (
-            postgresql_insert(ReferenceCounter)
-            .values(year=year, last=1)
-            .on_conflict_do_update(
-                index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1}
-            )
-            .returning(ReferenceCounter.last)
-        )
         async with self.service.db.transaction() as session:
-            last = (await session.execute(upsert)).scalar_one()
+            last = (await session.execute(_count_up(postgresql_insert, year))).scalar_one()
         return f"KL-{year}-{last:06d}"
 
     async def _next_reference(self, session: AsyncSession, year: int) -> str:
         """The year's next number, in the registration's transaction (SQLite: it holds the one
-        write lock already), by one statement that creates or counts up the year's row."""
-        upsert = (
-            sqlite_insert(ReferenceCounter)
-            .values(year=year, last=1)
-            .on_conflict_do_update(
-                index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1}
-            )
-            .returning(ReferenceCounter.last)
-        )
-        last = (await session.execute(upsert)).scalar_one()
+        write lock already)."""
+        last = (await session.execute(_count_up(sqlite_insert, year))).scalar_one()
         return f"KL-{year}-{last:06d}"
 
     async def _find_duplicate(
