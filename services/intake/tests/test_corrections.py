@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from intake_harness import Intake
+
+from klachtstroom.contracts.vocabulary import Category, Kind
+from klachtstroom.intake.triage import corrections
+from klachtstroom.intake.triage.overrides import Correction
 
 
 def register(intake: Intake, channel: str, text: str) -> dict[str, Any]:
@@ -80,6 +86,29 @@ def test_merge_needs_a_person_and_existing_complaints(intake: Intake) -> None:
 
 
 TEXT = "De jongerencoach van het jongerenloket zegt dat mijn dossier kwijt is bij de gemeente."
+
+
+def test_a_correction_made_while_the_corrections_are_loaded_is_kept(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At start-up the stored corrections are read beside the first requests: one made meanwhile
+    must survive the reload (CI25 saw it lost, and the same text triaged without it)."""
+    registrar = intake.app.state.registrar
+    made = Correction(
+        7, "c-7", TEXT, Kind.complaint, Category.referral, True, "kcc-medewerker-7", datetime.now(UTC)
+    )
+    slow_read = corrections._accepted
+
+    async def read_while_a_correction_is_made(service: Any) -> Any:
+        stored = await slow_read(service)
+        registrar.overrides.add(made)  # the override endpoint, between the read and the reload
+        return stored
+
+    monkeypatch.setattr(corrections, "_accepted", read_while_a_correction_is_made)
+    intake.client.portal.call(corrections.load_overrides, registrar)
+    assert [c.id for c in registrar.overrides.corrections()] == [7]
+    learned = intake.client.post("/api/v1/triage", json={"text": TEXT}).json()
+    assert (learned["category"], learned["urgent"]) == ("referral", True)
 
 
 def test_a_triage_override_is_stored_announced_and_learned(make_intake: Any) -> None:

@@ -257,14 +257,20 @@ async def _accepted(service: Service) -> list[Correction]:
 
 
 async def load_overrides(registrar: Registrar) -> int:
-    """Teach the triage every accepted correction (oldest first, bounded)."""
-    fresh = OverrideMemory(registrar.overrides.limit)
+    """Teach the triage every accepted correction (oldest first, bounded).
+
+    A correction made while the corrections are read (at start-up the read runs beside the
+    first requests) is kept: it is newer than what the read saw, so it goes in last.
+    """
+    memory = registrar.overrides
+    before = {c.id for c in memory.corrections()}
+    fresh = OverrideMemory(memory.limit)
     for correction in await _accepted(registrar.service):
         fresh.add(correction)
-    memory = registrar.overrides
+    arrived = [c for c in memory.corrections() if c.id not in before]
     for known in [c.id for c in memory.corrections()]:
         memory.undo(known)
-    for correction in fresh.corrections():
+    for correction in [*fresh.corrections(), *arrived]:
         memory.add(correction)
     log.info("triage: %d corrections remembered", len(memory))
     return len(memory)
