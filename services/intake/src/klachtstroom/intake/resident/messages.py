@@ -139,9 +139,15 @@ async def mint_link(session: AsyncSession, complaint_id: str, now: datetime) -> 
 
 def add_link(session: AsyncSession, complaint_id: str, now: datetime) -> str:
     """A new link's row, written by the caller's next flush; returns its code (never stored)."""
-    code = links.new_code()
-    session.add(StatusLink(code_hash=links.code_hash(code), complaint_id=complaint_id, created_at=now))
+    code, row = link_row(complaint_id, now)
+    session.add(row)
     return code
+
+
+def link_row(complaint_id: str, now: datetime) -> tuple[str, StatusLink]:
+    """A new link: its code (never stored) and its row (only the code's hash), not added."""
+    code = links.new_code()
+    return code, StatusLink(code_hash=links.code_hash(code), complaint_id=complaint_id, created_at=now)
 
 
 def message_context(

@@ -12,6 +12,7 @@ from klachtstroom.intake.personal_data import Vault
 from klachtstroom.intake.resident import links
 from klachtstroom.intake.resident.messages import (
     compose,
+    link_row,
     message_call,
     message_context,
     mint_link,
@@ -57,8 +58,7 @@ async def start_following(
     (`recipient_from` its contact details), and its first messages are numbered 0. Its rows
     are written here, in the registration's transaction.
     """
-    code = links.new_code()
-    link = StatusLink(code_hash=links.code_hash(code), complaint_id=complaint.id, created_at=now)
+    code, link = link_row(complaint.id, now)
     # The counters as their column defaults would write them, so the receipt reads the same.
     progress = ResidentProgress(
         complaint_id=complaint.id,
